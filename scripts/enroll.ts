@@ -1,0 +1,139 @@
+/**
+ * `npm run enroll -- --images DIR [--labels CSV]`: computes gallery embeddings with the same engine the workers
+ * run and stores the gallery where they load it (an object in the gallery bucket). Workers pick it up within
+ * GALLERY_REFRESH_SECONDS, without a restart. With no other flags it targets the running `npm start` stack.
+ *
+ * Labels come either from a CSV with columns `Image,Results` keyed by file stem (the course's format) or, when
+ * no CSV is given, from one sub-folder per person. Byte-identical images are embedded once.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { Command } from 'commander';
+import { parse } from 'csv-parse/sync';
+import { loadGallery, saveGallery } from '../src/app-tier/gallery-store.js';
+import { loadEngine } from '../src/app-tier/recognition/engine.js';
+import { Gallery } from '../src/app-tier/recognition/gallery.js';
+import { createS3Client } from '../src/shared/aws.js';
+import { loadConfig } from '../src/shared/config.js';
+import { fileStem } from '../src/shared/messages.js';
+import { MODEL_FILES } from '../src/shared/models.js';
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+
+interface LabelledImage {
+  readonly path: string;
+  readonly label: string;
+}
+
+const program = new Command()
+  .name('npm run enroll --')
+  .description('Enroll a gallery of labelled face images for the workers to match against.')
+  .requiredOption('--images <dir>', 'folder of images (or of one sub-folder per person when --labels is absent)')
+  .option('--labels <csv>', 'CSV with columns Image,Results: file stem and person name')
+  .option('--merge', 'add to the stored gallery instead of replacing it', false)
+  .showHelpAfterError();
+
+async function main(): Promise<void> {
+  const opts = program.parse().opts<{ images: string; labels?: string; merge: boolean }>();
+  const config = loadConfig();
+  const images = opts.labels ? await fromCsv(opts.images, opts.labels) : await fromFolders(opts.images);
+  if (images.length === 0) fail(`no labelled .jpg, .jpeg, .png or .webp images found in ${opts.images}`);
+
+  const engine = await loadEngine({ modelDir: config.worker.modelDir, maxImagePixels: config.worker.maxImagePixels });
+  const people = new Map<string, Float32Array[]>();
+  const seen = new Map<string, string>();
+  let duplicates = 0;
+  const noFace: string[] = [];
+  for (const { path, label } of images) {
+    const bytes = await readFile(path);
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    const earlier = seen.get(digest);
+    if (earlier !== undefined) {
+      if (earlier !== label) console.warn(`warning: ${path} is also enrolled as "${earlier}"; keeping both labels`);
+      else {
+        duplicates++;
+        continue;
+      }
+    }
+    seen.set(digest, label);
+    const { faces } = await engine.analyze(bytes, 1);
+    if (!faces[0]) {
+      noFace.push(path);
+      continue;
+    }
+    people.set(label, [...(people.get(label) ?? []), faces[0].embedding]);
+  }
+  await engine.close();
+
+  const s3 = createS3Client(config);
+  if (opts.merge) {
+    const stored = await loadGallery(s3, config.resources.galleryBucket);
+    for (const [name, vectors] of stored?.gallery.entries() ?? [])
+      people.set(name, [...vectors, ...(people.get(name) ?? [])]);
+  }
+  const gallery = Gallery.fromPeople(people, MODEL_FILES.embedder.sha256);
+  try {
+    await saveGallery(s3, config.resources.galleryBucket, gallery);
+  } catch (err) {
+    fail(
+      `could not store the gallery in bucket ${config.resources.galleryBucket} at ${config.aws.endpoint ?? 'AWS'}: ` +
+        `${(err as Error).message}. Is "npm start" running (or FACEFLEET_STACK=aws set with credentials)?`,
+    );
+  }
+  s3.destroy();
+  console.log(
+    `Enrolled ${gallery.size} faces of ${gallery.people.length} people from ${images.length} images ` +
+      `(${duplicates} duplicates skipped, ${noFace.length} without a face) into ` +
+      `s3://${config.resources.galleryBucket}. Workers load it within ${config.worker.galleryRefreshSeconds} s.`,
+  );
+  for (const path of noFace) console.warn(`no face found, not enrolled: ${path}`);
+}
+
+async function fromCsv(dir: string, csvPath: string): Promise<LabelledImage[]> {
+  const rows = parse(await readFile(csvPath, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<
+    string,
+    string
+  >[];
+  if (rows.length === 0 || !('Image' in rows[0]!) || !('Results' in rows[0]!)) {
+    fail(`${csvPath} must have a header with the columns Image and Results`);
+  }
+  const labels = new Map(rows.map((r) => [fileStem(r['Image']!), r['Results']!]));
+  const files = await imageFiles(dir);
+  const labelled = files.flatMap((path) => {
+    const label = labels.get(fileStem(path.split('/').pop()!));
+    return label ? [{ path, label }] : [];
+  });
+  if (labelled.length < files.length) {
+    console.warn(`warning: ${files.length - labelled.length} images in ${dir} have no row in ${csvPath}; skipped`);
+  }
+  return labelled;
+}
+
+async function fromFolders(dir: string): Promise<LabelledImage[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => fail(`cannot read the folder ${dir}`));
+  const people = entries.filter((e) => e.isDirectory());
+  if (people.length === 0)
+    fail(`${dir} has no sub-folders; give --labels CSV, or put each person's images in a folder`);
+  const result: LabelledImage[] = [];
+  for (const person of people) {
+    for (const path of await imageFiles(join(dir, person.name))) result.push({ path, label: person.name });
+  }
+  return result;
+}
+
+async function imageFiles(dir: string): Promise<string[]> {
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) fail(`${dir} is not a folder`);
+  const names = await readdir(dir);
+  return names
+    .filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase()))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+function fail(message: string): never {
+  console.error(`enroll: ${message}`);
+  process.exit(1);
+}
+
+await main();

@@ -1,0 +1,56 @@
+/**
+ * Entry point of one app-tier worker (a child process locally, a systemd service on EC2):
+ * load the models and the gallery, then take requests until SIGTERM, finishing what it holds.
+ */
+import { hostname } from 'node:os';
+import { createS3Client, createSqsClient } from '../shared/aws.js';
+import { createLogger } from '../shared/logger.js';
+import { MODEL_FILES } from '../shared/models.js';
+import { READY_MESSAGE, runMain } from '../shared/process.js';
+import { resolveQueueUrls } from '../shared/resources.js';
+import { GalleryStore } from './gallery-store.js';
+import { loadEngine } from './recognition/engine.js';
+import { Worker } from './worker.js';
+
+await runMain('app-tier worker', async (config) => {
+  const workerId = config.worker.id ?? `${hostname()}-${process.pid}`;
+  const logger = createLogger(config, { tier: 'app', workerId });
+  const s3 = createS3Client(config);
+  const sqs = createSqsClient(config);
+  const pollSqs = createSqsClient(config);
+  const [engine, queues] = await Promise.all([
+    loadEngine({ modelDir: config.worker.modelDir, maxImagePixels: config.worker.maxImagePixels }),
+    resolveQueueUrls(config, sqs),
+  ]);
+  const galleries = new GalleryStore(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256, logger);
+  await galleries.start(config.worker.galleryRefreshSeconds);
+  const worker = new Worker({
+    workerId,
+    pollSqs,
+    sqs,
+    s3,
+    engine,
+    galleries,
+    logger,
+    requestQueueUrl: queues.request,
+    responseQueueUrl: queues.response,
+    inBucket: config.resources.inBucket,
+    outBucket: config.resources.outBucket,
+    batchSize: config.worker.batchSize,
+    waitTimeSeconds: config.worker.waitTimeSeconds,
+    maxReceiveCount: config.queue.maxReceiveCount,
+  });
+  worker.start();
+  logger.info({ gallery: galleries.current()?.size ?? 0 }, 'worker ready');
+  process.send?.(READY_MESSAGE);
+  return {
+    logger,
+    async stop() {
+      await worker.stop();
+      galleries.stop();
+      await engine.close();
+      for (const c of [s3, sqs, pollSqs]) c.destroy();
+      logger.info('worker stopped');
+    },
+  };
+});

@@ -1,0 +1,165 @@
+/**
+ * Face detection with the Ultra-Light-Fast-Generic-Face-Detector RFB-320 (Linzaer, 2019). The ONNX graph
+ * takes a 320x240 RGB image normalised to (x − 127) / 128 and returns, for each of its 4420 anchors, a
+ * softmax face score and an already-decoded box in [0, 1] image coordinates (x1, y1, x2, y2).
+ */
+import type { InferenceSession } from 'onnxruntime-node';
+import { Tensor } from 'onnxruntime-node';
+import sharp from 'sharp';
+import type { RawImage } from './alignment.js';
+
+export const DETECTOR_INPUT_WIDTH = 320;
+export const DETECTOR_INPUT_HEIGHT = 240;
+/** Grey, i.e. zero after the detector's normalisation, so padding adds no edges of its own. */
+const PAD_GREY = 127;
+
+export interface Box {
+  readonly x1: number;
+  readonly y1: number;
+  readonly x2: number;
+  readonly y2: number;
+}
+
+export interface Detection {
+  readonly box: Box;
+  /** The detector's face probability, 0..1. */
+  readonly score: number;
+}
+
+export interface DetectorOptions {
+  /** Minimum face probability kept, 0..1. The detector's authors use 0.7. */
+  readonly scoreThreshold: number;
+  /** Boxes overlapping a better one by more than this intersection-over-union are suppressed. */
+  readonly iouThreshold: number;
+  /**
+   * Border added on every side before detecting, as a fraction of the image's longer side. The detector
+   * misses faces that fill the frame or touch its edge, and the course images are 64x64 tight crops.
+   */
+  readonly padFraction: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
+  scoreThreshold: 0.7,
+  iouThreshold: 0.3,
+  padFraction: 0.25,
+};
+
+/** Where the original image sits inside the detector's 320x240 input. */
+export interface Letterbox {
+  readonly scale: number;
+  readonly offsetX: number;
+  readonly offsetY: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Fits the image plus its padding inside the detector input without changing its aspect ratio, centred.
+ */
+export function letterbox(width: number, height: number, padFraction: number): Letterbox {
+  const pad = Math.max(width, height) * padFraction;
+  const scale = Math.min(DETECTOR_INPUT_WIDTH / (width + 2 * pad), DETECTOR_INPUT_HEIGHT / (height + 2 * pad));
+  const w = Math.max(1, Math.round(width * scale));
+  const h = Math.max(1, Math.round(height * scale));
+  return {
+    scale,
+    width: w,
+    height: h,
+    offsetX: Math.floor((DETECTOR_INPUT_WIDTH - w) / 2),
+    offsetY: Math.floor((DETECTOR_INPUT_HEIGHT - h) / 2),
+  };
+}
+
+export function iou(a: Box, b: Box): number {
+  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
+  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Greedy non-maximum suppression: best score first, dropping boxes that overlap a kept one too much. */
+export function nonMaxSuppression(detections: readonly Detection[], iouThreshold: number): Detection[] {
+  const sorted = [...detections].sort((a, b) => b.score - a.score);
+  const kept: Detection[] = [];
+  for (const d of sorted) {
+    if (kept.every((k) => iou(k.box, d.box) <= iouThreshold)) kept.push(d);
+  }
+  return kept;
+}
+
+/**
+ * Turns the raw model outputs into detections in original-image pixels: threshold, map back through the
+ * letterbox, clip to the image, drop degenerate boxes, suppress overlaps.
+ */
+export function decodeDetections(
+  scores: Float32Array,
+  boxes: Float32Array,
+  lb: Letterbox,
+  image: { width: number; height: number },
+  options: DetectorOptions,
+): Detection[] {
+  const candidates: Detection[] = [];
+  const anchors = scores.length / 2;
+  for (let i = 0; i < anchors; i++) {
+    const score = scores[i * 2 + 1]!;
+    if (score < options.scoreThreshold) continue;
+    const toX = (v: number) => clamp((v * DETECTOR_INPUT_WIDTH - lb.offsetX) / lb.scale, 0, image.width);
+    const toY = (v: number) => clamp((v * DETECTOR_INPUT_HEIGHT - lb.offsetY) / lb.scale, 0, image.height);
+    const box = {
+      x1: toX(boxes[i * 4]!),
+      y1: toY(boxes[i * 4 + 1]!),
+      x2: toX(boxes[i * 4 + 2]!),
+      y2: toY(boxes[i * 4 + 3]!),
+    };
+    if (box.x2 - box.x1 < 2 || box.y2 - box.y1 < 2) continue;
+    candidates.push({ box, score });
+  }
+  return nonMaxSuppression(candidates, options.iouThreshold);
+}
+
+export class FaceDetector {
+  constructor(
+    private readonly session: InferenceSession,
+    private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
+  ) {}
+
+  async detect(image: RawImage): Promise<Detection[]> {
+    const lb = letterbox(image.width, image.height, this.options.padFraction);
+    const input = await sharp(image.data, {
+      raw: { width: image.width, height: image.height, channels: image.channels as 3 },
+    })
+      .resize(lb.width, lb.height, { fit: 'fill', kernel: 'linear' })
+      .extend({
+        left: lb.offsetX,
+        top: lb.offsetY,
+        right: DETECTOR_INPUT_WIDTH - lb.width - lb.offsetX,
+        bottom: DETECTOR_INPUT_HEIGHT - lb.height - lb.offsetY,
+        background: { r: PAD_GREY, g: PAD_GREY, b: PAD_GREY },
+      })
+      .raw()
+      .toBuffer();
+    const plane = DETECTOR_INPUT_WIDTH * DETECTOR_INPUT_HEIGHT;
+    const chw = new Float32Array(3 * plane);
+    for (let p = 0; p < plane; p++) {
+      chw[p] = (input[p * 3]! - 127) / 128;
+      chw[plane + p] = (input[p * 3 + 1]! - 127) / 128;
+      chw[2 * plane + p] = (input[p * 3 + 2]! - 127) / 128;
+    }
+    const out = await this.session.run({
+      input: new Tensor('float32', chw, [1, 3, DETECTOR_INPUT_HEIGHT, DETECTOR_INPUT_WIDTH]),
+    });
+    return decodeDetections(
+      out['scores']!.data as Float32Array,
+      out['boxes']!.data as Float32Array,
+      lb,
+      image,
+      this.options,
+    );
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}

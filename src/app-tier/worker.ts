@@ -1,0 +1,215 @@
+/**
+ * The app-tier worker loop: long-poll the request queue, recognise each image, store the label in the
+ * out-bucket, send the result, and only then delete the request. Downloads of a batch overlap with
+ * recognition; inference itself runs one image at a time (one core per worker).
+ *
+ * Failures that trying again cannot fix (not an image, no face, no gallery) are answered at once and the
+ * message deleted. Others (an S3 or SQS hiccup) leave the message to come back after its visibility timeout;
+ * on its last allowed receive the worker answers with an error instead, so no request waits for nothing.
+ */
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { AppError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import {
+  decodeRequest,
+  encodeResponse,
+  MESSAGE_VERSION,
+  type RequestMessage,
+  type ResponseMessage,
+} from '../shared/messages.js';
+import type { GalleryStore } from './gallery-store.js';
+import type { RecognitionEngine } from './recognition/engine.js';
+
+export interface WorkerOptions {
+  readonly workerId: string;
+  /** Client for the long poll only, so that it never holds a socket the replies need. */
+  readonly pollSqs: SQSClient;
+  readonly sqs: SQSClient;
+  readonly s3: S3Client;
+  readonly engine: RecognitionEngine;
+  readonly galleries: GalleryStore;
+  readonly logger: Logger;
+  readonly requestQueueUrl: string;
+  readonly responseQueueUrl: string;
+  readonly outBucket: string;
+  readonly inBucket: string;
+  readonly batchSize: number;
+  readonly waitTimeSeconds: number;
+  /** The queue's redrive maxReceiveCount: the receive on which a retryable failure is answered, not retried. */
+  readonly maxReceiveCount: number;
+}
+
+export class Worker {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private held = 0;
+
+  constructor(private readonly o: WorkerOptions) {}
+
+  /** Messages received and not yet finished. */
+  get busy(): number {
+    return this.held;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /**
+   * Stops taking messages and finishes the ones held. The open long poll is aborted; a message it may still
+   * have taken returns to the queue after its visibility timeout, for another worker.
+   */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { logger } = this.o;
+    while (this.running) {
+      let messages: Message[];
+      try {
+        ({ Messages: messages = [] } = await this.o.pollSqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.o.requestQueueUrl,
+            MaxNumberOfMessages: this.o.batchSize,
+            WaitTimeSeconds: this.o.waitTimeSeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+          { abortSignal: this.abort.signal },
+        ));
+      } catch (err) {
+        if (!this.running) break;
+        logger.error({ err }, 'receiving from the request queue failed; retrying in 1 s');
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      if (messages.length > 0) await this.processBatch(messages);
+    }
+  }
+
+  private async processBatch(messages: Message[]): Promise<void> {
+    this.held += messages.length;
+    // Start every download now; recognition then takes them one by one as they arrive.
+    const jobs = messages.map((m) => {
+      const request = decodeRequest(m.Body);
+      return { m, request, image: request ? this.download(request) : undefined };
+    });
+    for (const job of jobs) job.image?.catch(() => undefined);
+    const replies: Promise<void>[] = [];
+    for (const { m, request, image } of jobs) {
+      if (!request || !image) {
+        this.o.logger.error(
+          { messageId: m.MessageId, body: m.Body?.slice(0, 200) },
+          'deleting a malformed request message',
+        );
+        replies.push(this.finish(m, undefined));
+        continue;
+      }
+      const response = await this.recognize(m, request, image);
+      replies.push(this.finish(m, response, request));
+    }
+    await Promise.all(replies);
+  }
+
+  private async download(request: RequestMessage): Promise<{ bytes: Uint8Array; ms: number }> {
+    const started = performance.now();
+    const object = await this.o.s3.send(new GetObjectCommand({ Bucket: this.o.inBucket, Key: request.key }));
+    const bytes = await object.Body!.transformToByteArray();
+    return { bytes, ms: performance.now() - started };
+  }
+
+  /** The response to send, or `undefined` to leave the message for another attempt. */
+  private async recognize(
+    m: Message,
+    request: RequestMessage,
+    image: Promise<{ bytes: Uint8Array; ms: number }>,
+  ): Promise<ResponseMessage | undefined> {
+    const log = this.o.logger.child({ requestId: request.requestId, messageId: m.MessageId });
+    const base = { v: MESSAGE_VERSION, requestId: request.requestId, stem: request.stem, workerId: this.o.workerId };
+    const timings: Record<string, number> = { queueMs: Math.max(0, Date.now() - request.sentAt) };
+    try {
+      const { bytes, ms } = await image;
+      timings['downloadMs'] = ms;
+      const gallery = this.o.galleries.current();
+      if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
+      const analysis = await this.o.engine.analyze(bytes, 1);
+      Object.assign(timings, analysis.timings);
+      const face = analysis.faces[0];
+      if (!face) throw new AppError('NO_FACE');
+      const matchStarted = performance.now();
+      const match = gallery.match(face.embedding)!;
+      timings['matchMs'] = performance.now() - matchStarted;
+      const storeStarted = performance.now();
+      await this.o.s3.send(
+        new PutObjectCommand({
+          Bucket: this.o.outBucket,
+          Key: request.stem,
+          Body: match.label,
+          ContentType: 'text/plain; charset=utf-8',
+          Metadata: { 'request-id': request.requestId, 'input-key': encodeURIComponent(request.key) },
+        }),
+      );
+      timings['storeMs'] = performance.now() - storeStarted;
+      log.info({ label: match.label, similarity: round(match.similarity), timings: roundAll(timings) }, 'recognised');
+      return { ...base, status: 'ok', label: match.label, similarity: match.similarity, timings: roundAll(timings) };
+    } catch (err) {
+      if (err instanceof AppError && !err.retryable && err.code !== 'INTERNAL') {
+        log.info({ code: err.code }, 'answering with a permanent error');
+        return { ...base, status: 'error', code: err.code, params: err.params, timings: roundAll(timings) };
+      }
+      const receives = Number(m.Attributes?.ApproximateReceiveCount ?? '1');
+      if (receives >= this.o.maxReceiveCount) {
+        log.error({ err, receives }, 'failed on its last allowed attempt; answering with an error');
+        return {
+          ...base,
+          status: 'error',
+          code: 'RECOGNITION_FAILED',
+          params: { attempts: receives },
+          timings: roundAll(timings),
+        };
+      }
+      log.warn({ err, receives }, 'failed; the message will be retried after its visibility timeout');
+      return undefined;
+    }
+  }
+
+  /** Sends the response (if any), then deletes the request; a message left undeleted comes back later. */
+  private async finish(m: Message, response: ResponseMessage | undefined, request?: RequestMessage): Promise<void> {
+    try {
+      if (request && !response) return;
+      if (response) {
+        await this.o.sqs.send(
+          new SendMessageCommand({ QueueUrl: this.o.responseQueueUrl, MessageBody: encodeResponse(response) }),
+        );
+      }
+      await this.o.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: this.o.requestQueueUrl, ReceiptHandle: m.ReceiptHandle! }),
+      );
+    } catch (err) {
+      this.o.logger.error({ err, messageId: m.MessageId }, 'could not reply or delete; the request will be retried');
+    } finally {
+      this.held--;
+    }
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function roundAll(timings: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 100) / 100]));
+}

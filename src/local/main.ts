@@ -1,0 +1,18 @@
+/** `npm start`: the whole system on this machine, no AWS account needed. Ctrl-C stops every part. */
+import { createLogger } from '../shared/logger.js';
+import { runMain } from '../shared/process.js';
+import { startLocalStack } from './stack.js';
+
+await runMain('facefleet', async (config) => {
+  const logger = createLogger(config, { tier: 'local' });
+  const stack = await startLocalStack(config, logger);
+  void stack.fleet.whenReady().then(
+    () =>
+      logger.info(
+        { url: stack.web.url, workers: config.fleet.localWorkers },
+        `ready: curl -X POST -F "inputFile=@test_00.jpg" ${stack.web.url}/  (enroll a gallery first: npm run enroll)`,
+      ),
+    (err: unknown) => logger.error({ err }, 'a worker failed to start'),
+  );
+  return { logger, stop: () => stack.stop() };
+});

@@ -1,0 +1,37 @@
+/**
+ * The AWS client factory: every S3 and SQS client is built here, with the endpoint passed explicitly (the
+ * SQS client would otherwise send to the queue URL's host) and path-style S3 addressing for the emulator.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from './config.js';
+
+/**
+ * Sockets per client. The SDK's default of 50 lets open long polls starve sends; 100 concurrent uploads each
+ * need a PutObject and a SendMessage at once.
+ */
+const MAX_SOCKETS = 256;
+
+/** The emulator accepts any static credentials; these are placeholders, not secrets. */
+const EMULATOR_CREDENTIALS = { accessKeyId: 'emulator', secretAccessKey: 'emulator' };
+
+function common(config: Config) {
+  return {
+    region: config.aws.region,
+    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
+    ...(config.aws.useEmulatorCredentials ? { credentials: EMULATOR_CREDENTIALS } : {}),
+    requestHandler: {
+      httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+      httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+    },
+  };
+}
+
+export function createS3Client(config: Config): S3Client {
+  return new S3Client({ ...common(config), forcePathStyle: config.aws.endpoint !== undefined });
+}
+
+/** Give each long-poll loop its own SQS client so that its open poll never holds a socket a send needs. */
+export function createSqsClient(config: Config): SQSClient {
+  return new SQSClient(common(config));
+}

@@ -1,0 +1,145 @@
+/**
+ * The one place that reads the environment. `loadConfig` parses it once, at boot, into a frozen, typed
+ * config; a bad value stops the process with a message naming the variable and the rule it breaks.
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { resourceNames } from './resources-names.js';
+
+/** SQS allows long polls of at most 20 s (ReceiveMessage WaitTimeSeconds). */
+export const SQS_MAX_WAIT_SECONDS = 20;
+/** SQS returns and accepts at most 10 messages per ReceiveMessage / batch call. */
+export const SQS_MAX_BATCH = 10;
+/** SQS visibility timeouts range from 0 s to 12 hours. */
+export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** sharp's own default ceiling on decoded pixels (0x3FFF × 0x3FFF). */
+export const SHARP_MAX_INPUT_PIXELS = 268_402_689;
+
+const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const envSchema = z.object({
+  /** `local`: the embedded emulator with dummy credentials (default). `aws`: real AWS, default credential chain. */
+  FACEFLEET_STACK: z.enum(['local', 'aws']).default('local'),
+  /** AWS region of every client. */
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** S3/SQS endpoint; defaults to the embedded emulator locally and to AWS's own endpoints on `aws`. */
+  AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Port of the embedded S3+SQS emulator that `npm start` runs (fauxqs's own default is 4566). */
+  EMULATOR_PORT: int(0, 65_535, 4566),
+  /** Prefix of every bucket and queue name: `<prefix>-in-bucket`, `<prefix>-req-queue`, … (S3 naming rules). */
+  RESOURCE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/, 'must be 3-40 lowercase letters, digits or hyphens')
+    .default('facefleet'),
+  /** Interface and port of the web tier (the course contract is port 8000). */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: int(0, 65_535, 8000),
+  /** Largest upload accepted, in bytes; default 10 MiB. The emulator caps one PutObject at about 11 MiB. */
+  MAX_UPLOAD_BYTES: int(1, 100 * 1024 * 1024, 10 * 1024 * 1024),
+  /** Largest declared image size (width × height) accepted before decoding; default 40 megapixels. */
+  MAX_IMAGE_PIXELS: int(1, SHARP_MAX_INPUT_PIXELS, 40_000_000),
+  /** How long an HTTP request waits for its result before answering 504, in seconds; default 300. */
+  RESULT_TIMEOUT_SECONDS: int(1, 3600, 300),
+  /** Long-poll loops on the response queue, each with its own SQS client; default 2. */
+  RESPONSE_POLLERS: int(1, 16, 2),
+  /** Visibility timeout given to the request queue, in seconds (SQS: 0 to 43200); default 30. */
+  VISIBILITY_TIMEOUT_SECONDS: int(1, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, 30),
+  /** Receives of one request before SQS moves it to the dead-letter queue (redrive maxReceiveCount); default 3. */
+  MAX_RECEIVE_COUNT: int(1, 1000, 3),
+  /** Messages a worker takes per receive (SQS: 1 to 10); default 10. */
+  WORKER_BATCH_SIZE: int(1, SQS_MAX_BATCH, SQS_MAX_BATCH),
+  /** Long-poll wait of each receive, in seconds (SQS: 0 to 20); default 20. */
+  WORKER_WAIT_SECONDS: int(0, SQS_MAX_WAIT_SECONDS, SQS_MAX_WAIT_SECONDS),
+  /** How often a worker checks S3 for a new gallery, in seconds; default 5. */
+  GALLERY_REFRESH_SECONDS: int(1, 3600, 5),
+  /** Worker processes that `npm start` runs; default one per core. */
+  LOCAL_WORKERS: int(0, 64, availableParallelism()),
+  /** How long a stopping process may take to finish the work it holds, in seconds; default 30. */
+  SHUTDOWN_GRACE_SECONDS: int(1, 3600, 30),
+  /** Directory holding the ONNX models; default the project's `models/`. */
+  MODEL_DIR: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../../models/', import.meta.url))),
+  /** Name of this worker in logs and results; default `<hostname>-<pid>`. */
+  WORKER_ID: z.string().min(1).max(64).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto` prints pretty logs to a terminal and JSON lines otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+/** Parses the environment (by default `process.env`) into the frozen config, or throws a `ConfigError`. */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  // Empty strings mean "unset", as in shell `FOO= npm start`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'configuration');
+        const value = present[name];
+        return `${name}${value === undefined ? '' : ` (got "${value}")`}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const local = e.FACEFLEET_STACK === 'local';
+  const endpoint = e.AWS_ENDPOINT_URL ?? (local ? `http://127.0.0.1:${e.EMULATOR_PORT}` : undefined);
+  return deepFreeze({
+    stack: e.FACEFLEET_STACK,
+    aws: {
+      region: e.AWS_REGION,
+      endpoint,
+      /** The emulator accepts any credentials; real AWS uses the default provider chain. */
+      useEmulatorCredentials: local,
+    },
+    emulator: { port: e.EMULATOR_PORT },
+    resources: resourceNames(e.RESOURCE_PREFIX),
+    web: {
+      host: e.HOST,
+      port: e.PORT,
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      maxImagePixels: e.MAX_IMAGE_PIXELS,
+      resultTimeoutSeconds: e.RESULT_TIMEOUT_SECONDS,
+      responsePollers: e.RESPONSE_POLLERS,
+    },
+    queue: { visibilityTimeoutSeconds: e.VISIBILITY_TIMEOUT_SECONDS, maxReceiveCount: e.MAX_RECEIVE_COUNT },
+    worker: {
+      id: e.WORKER_ID,
+      batchSize: e.WORKER_BATCH_SIZE,
+      waitTimeSeconds: e.WORKER_WAIT_SECONDS,
+      galleryRefreshSeconds: e.GALLERY_REFRESH_SECONDS,
+      modelDir: e.MODEL_DIR,
+      maxImagePixels: e.MAX_IMAGE_PIXELS,
+    },
+    fleet: { localWorkers: e.LOCAL_WORKERS },
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The environment for a child process of ours (a local worker): this process's own environment, which its
+ * config came from, with `overrides` on top.
+ */
+export function childEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}

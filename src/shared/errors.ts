@@ -1,0 +1,122 @@
+/**
+ * The error catalogue: every failure the service reports has a stable code, an HTTP status, whether the
+ * queue should retry it, and a one-sentence message a person understands. One place (the web tier's error
+ * handler) turns these into responses; workers put the code in the response message.
+ */
+
+type Params = Record<string, string | number>;
+
+interface ErrorSpec {
+  readonly status: number;
+  /** True when trying again later may succeed (a dependency hiccup), false when the input itself is at fault. */
+  readonly retryable: boolean;
+  readonly message: (p: Params) => string;
+}
+
+const mib = (bytes: string | number) => `${(Number(bytes) / 1024 / 1024).toFixed(Number(bytes) % 1048576 ? 1 : 0)} MiB`;
+
+export const ERROR_CATALOGUE = {
+  MISSING_FILE: {
+    status: 400,
+    retryable: false,
+    message: () => 'No image was uploaded: send it as multipart/form-data in a file field named "inputFile".',
+  },
+  UNEXPECTED_FIELD: {
+    status: 400,
+    retryable: false,
+    message: (p) => `Unexpected file field "${p['field']}": send exactly one image in a field named "inputFile".`,
+  },
+  MALFORMED_UPLOAD: {
+    status: 400,
+    retryable: false,
+    message: () => 'The multipart/form-data body could not be read: it is malformed or was cut off.',
+  },
+  EMPTY_FILE: { status: 400, retryable: false, message: (p) => `The uploaded file "${p['file']}" is empty.` },
+  FILE_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    message: (p) => `The uploaded file is larger than the ${mib(p['limitBytes'] ?? 0)} upload limit.`,
+  },
+  NOT_AN_IMAGE: {
+    status: 415,
+    retryable: false,
+    message: (p) => `The uploaded file "${p['file']}" is not a JPEG, PNG or WebP image.`,
+  },
+  INVALID_IMAGE: {
+    status: 400,
+    retryable: false,
+    message: (p) => `The image "${p['file'] ?? 'upload'}" is damaged or truncated and cannot be decoded.`,
+  },
+  IMAGE_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    message: (p) =>
+      `The image declares ${p['width']}x${p['height']} pixels, more than the limit of ${p['limitPixels']} pixels.`,
+  },
+  NO_FACE: {
+    status: 422,
+    retryable: false,
+    message: (p) => `No face was found in the image "${p['file'] ?? 'upload'}".`,
+  },
+  GALLERY_EMPTY: {
+    status: 503,
+    retryable: false,
+    message: () => 'No people are enrolled yet: enroll a gallery first (npm run enroll).',
+  },
+  RECOGNITION_FAILED: {
+    status: 502,
+    retryable: false,
+    message: (p) => `Recognition failed after ${p['attempts'] ?? 'several'} attempts; please try again later.`,
+  },
+  RESULT_TIMEOUT: {
+    status: 504,
+    retryable: true,
+    message: (p) => `No result arrived within ${p['seconds']} seconds; the workers may be busy or starting, try again.`,
+  },
+  STORAGE_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    message: () => 'The image could not be stored or queued right now; please try again shortly.',
+  },
+  SHUTTING_DOWN: {
+    status: 503,
+    retryable: true,
+    message: () => 'The service is shutting down and accepts no new requests; please try again shortly.',
+  },
+  NOT_FOUND: { status: 404, retryable: false, message: (p) => `There is no ${p['path']} here; POST images to /.` },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    retryable: false,
+    message: (p) => `${p['method']} is not allowed on ${p['path']}; use ${p['allow']}.`,
+  },
+  MODELS_MISSING: {
+    status: 500,
+    retryable: false,
+    message: (p) =>
+      `The recognition models are missing (${p['detail']}): run "npm run fetch-models" (it needs the npm registry).`,
+  },
+  INTERNAL: { status: 500, retryable: true, message: () => 'Something went wrong on our side; please try again.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CATALOGUE, code);
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly params: Params;
+
+  constructor(code: ErrorCode, params: Params = {}, cause?: unknown) {
+    const spec: ErrorSpec = ERROR_CATALOGUE[code];
+    super(spec.message(params), cause === undefined ? undefined : { cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = spec.status;
+    this.retryable = spec.retryable;
+    this.params = params;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The shape every entry point shares: parse the config (a bad one ends the process with its message), start,
+ * and on SIGINT/SIGTERM stop gracefully once; a second signal exits at once.
+ */
+import { loadConfig, ConfigError, type Config } from './config.js';
+import type { Logger } from './logger.js';
+
+/** The IPC message a child worker sends its parent once it takes requests. */
+export const READY_MESSAGE = 'facefleet:worker-ready';
+
+export interface Started {
+  readonly logger: Logger;
+  stop(): Promise<void>;
+}
+
+export async function runMain(name: string, start: (config: Config) => Promise<Started>): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  let started: Started;
+  try {
+    started = await start(config);
+  } catch (err) {
+    process.stderr.write(`${name} could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (err instanceof Error && err.cause) process.stderr.write(`  cause: ${String(err.cause)}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      started.logger.warn({ signal }, 'second signal; exiting now');
+      process.exit(130);
+    }
+    stopping = true;
+    started.logger.info({ signal }, 'stopping');
+    started.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        started.logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

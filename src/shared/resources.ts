@@ -1,0 +1,78 @@
+/**
+ * Creates the buckets and queues the service needs, idempotently: creating what exists changes nothing.
+ * The request queue has the course's MaximumMessageSize of 1024 bytes and a dead-letter queue.
+ */
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Config } from './config.js';
+import { MAX_REQUEST_MESSAGE_BYTES } from './messages.js';
+
+export interface QueueUrls {
+  readonly request: string;
+  readonly response: string;
+  readonly deadLetter: string;
+}
+
+/** SQS keeps messages at most 14 days; results nobody waits for any more are worthless after a day. */
+const RETENTION_SECONDS = { request: 86_400, response: 3_600, deadLetter: 1_209_600 };
+
+export async function ensureResources(config: Config, s3: S3Client, sqs: SQSClient): Promise<QueueUrls> {
+  const names = config.resources;
+  for (const bucket of [names.inBucket, names.outBucket, names.galleryBucket]) {
+    await ensureBucket(s3, bucket, config.aws.region);
+  }
+  const deadLetter = await createQueue(sqs, names.deadLetterQueue, {
+    MessageRetentionPeriod: String(RETENTION_SECONDS.deadLetter),
+  });
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetter, AttributeNames: ['QueueArn'] })))
+    .Attributes?.['QueueArn'];
+  if (!dlqArn) throw new Error(`queue ${names.deadLetterQueue} has no QueueArn`);
+  const request = await createQueue(sqs, names.requestQueue, {
+    MaximumMessageSize: String(MAX_REQUEST_MESSAGE_BYTES),
+    VisibilityTimeout: String(config.queue.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(RETENTION_SECONDS.request),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: config.queue.maxReceiveCount }),
+  });
+  const response = await createQueue(sqs, names.responseQueue, {
+    MessageRetentionPeriod: String(RETENTION_SECONDS.response),
+  });
+  return { request, response, deadLetter };
+}
+
+/** Looks up the queue URLs of resources created elsewhere (by `npm start` or the provisioning script). */
+export async function resolveQueueUrls(config: Config, sqs: SQSClient): Promise<QueueUrls> {
+  const url = async (QueueName: string) => {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName }));
+    if (!QueueUrl) throw new Error(`queue ${QueueName} has no URL`);
+    return QueueUrl;
+  };
+  const names = config.resources;
+  const [request, response, deadLetter] = await Promise.all([
+    url(names.requestQueue),
+    url(names.responseQueue),
+    url(names.deadLetterQueue),
+  ]);
+  return { request, response, deadLetter };
+}
+
+async function ensureBucket(s3: S3Client, Bucket: string, region: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket }));
+    return;
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw err;
+  }
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket,
+      // us-east-1 is the one region that rejects an explicit LocationConstraint.
+      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+    }),
+  );
+}
+
+async function createQueue(sqs: SQSClient, QueueName: string, Attributes: Record<string, string>): Promise<string> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName, Attributes }));
+  if (!QueueUrl) throw new Error(`CreateQueue ${QueueName} returned no URL`);
+  return QueueUrl;
+}

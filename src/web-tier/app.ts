@@ -1,0 +1,74 @@
+/**
+ * Builds the web tier's Express app from its dependencies; `main` (or a test) binds it to a port.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import express, { type Express } from 'express';
+import multer from 'multer';
+import { AppError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { QueueUrls } from '../shared/resources.js';
+import { healthRoutes } from './health-routes.js';
+import { errorHandler } from './http-errors.js';
+import { recognizeRoute } from './recognize-route.js';
+import type { ResponseRouter } from './response-router.js';
+
+/** The course's multipart field name. */
+export const UPLOAD_FIELD = 'inputFile';
+
+export interface WebTierDeps {
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly router: ResponseRouter;
+  readonly logger: Logger;
+  readonly queues: QueueUrls;
+  readonly inBucket: string;
+  readonly outBucket: string;
+  readonly maxUploadBytes: number;
+  readonly maxImagePixels: number;
+  readonly resultTimeoutSeconds: number;
+  /** False once shutdown has begun: new uploads get 503 while those in flight finish. */
+  readonly isAccepting: () => boolean;
+}
+
+export function buildApp(deps: WebTierDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 20, parts: 30, fieldSize: 64 * 1024 },
+  }).single(UPLOAD_FIELD);
+
+  app.use(
+    healthRoutes({
+      s3: deps.s3,
+      sqs: deps.sqs,
+      buckets: [deps.inBucket, deps.outBucket],
+      queueUrls: [deps.queues.request, deps.queues.response],
+      isAccepting: deps.isAccepting,
+    }),
+  );
+  app.post(
+    '/',
+    (_req, _res, next) => next(deps.isAccepting() ? undefined : new AppError('SHUTTING_DOWN')),
+    upload,
+    recognizeRoute({
+      s3: deps.s3,
+      sqs: deps.sqs,
+      router: deps.router,
+      logger: deps.logger,
+      inBucket: deps.inBucket,
+      requestQueueUrl: deps.queues.request,
+      maxImagePixels: deps.maxImagePixels,
+      resultTimeoutSeconds: deps.resultTimeoutSeconds,
+    }),
+  );
+  app.all('/', (req, _res, next) =>
+    next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: '/', allow: 'POST' })),
+  );
+  app.use((req, _res, next) => next(new AppError('NOT_FOUND', { path: req.path })));
+  app.use(errorHandler(deps.logger, deps));
+  return app;
+}

@@ -1,0 +1,142 @@
+/**
+ * Matches results to waiting HTTP requests. One `Map<requestId, waiter>`; a few long-poll loops on the
+ * response queue, each with its own SQS client, resolve waiters and delete what they received in batches.
+ * A result whose waiter has gone (deadline passed, client left) is still deleted: its label stays in S3.
+ */
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SQS_MAX_BATCH, SQS_MAX_WAIT_SECONDS } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import { decodeResponse, type ResponseMessage } from '../shared/messages.js';
+
+export class ResultTimeoutError extends Error {
+  constructor(readonly requestId: string) {
+    super(`no result for ${requestId} before its deadline`);
+    this.name = 'ResultTimeoutError';
+  }
+}
+
+interface Waiter {
+  resolve(result: ResponseMessage): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface ResponseRouterOptions {
+  readonly queueUrl: string;
+  /** One SQS client per poll loop, so that a long poll never holds a socket another call needs. */
+  readonly clients: readonly SQSClient[];
+  readonly logger: Logger;
+  /** Long-poll wait, seconds (SQS: at most 20). */
+  readonly waitTimeSeconds?: number;
+  /** Pause after a failed receive before trying again, milliseconds. */
+  readonly errorBackoffMs?: number;
+}
+
+export class ResponseRouter {
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private running = false;
+
+  constructor(private readonly options: ResponseRouterOptions) {}
+
+  get pending(): number {
+    return this.waiters.size;
+  }
+
+  /**
+   * Registers a waiter before the request is sent, so that even an instant result finds it. Resolves with
+   * the result, or rejects with `ResultTimeoutError` after `timeoutMs`.
+   */
+  wait(requestId: string, timeoutMs: number): Promise<ResponseMessage> {
+    if (this.waiters.has(requestId)) throw new Error(`request ${requestId} already has a waiter`);
+    return new Promise<ResponseMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(requestId);
+        reject(new ResultTimeoutError(requestId));
+      }, timeoutMs);
+      this.waiters.set(requestId, { resolve, reject, timer });
+    });
+  }
+
+  /** Drops a waiter whose request failed before it was queued. */
+  cancel(requestId: string): void {
+    const waiter = this.waiters.get(requestId);
+    if (!waiter) return;
+    clearTimeout(waiter.timer);
+    this.waiters.delete(requestId);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = this.options.clients.map((client, i) => this.poll(client, i));
+  }
+
+  /**
+   * Stops polling. Open long polls are aborted rather than awaited (up to 20 s); on SQS and fauxqs an aborted
+   * poll may still take a message, which returns to the queue after its visibility timeout.
+   */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    for (const [id, waiter] of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new Error(`response router stopped before ${id} was answered`));
+    }
+    this.waiters.clear();
+  }
+
+  private async poll(client: SQSClient, loop: number): Promise<void> {
+    const { queueUrl, logger } = this.options;
+    while (this.running) {
+      try {
+        const { Messages = [] } = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: SQS_MAX_BATCH,
+            WaitTimeSeconds: this.options.waitTimeSeconds ?? SQS_MAX_WAIT_SECONDS,
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        if (Messages.length === 0) continue;
+        for (const m of Messages) this.route(m.Body, m.MessageId);
+        const entries = Messages.filter((m) => m.ReceiptHandle).map((m, i) => ({
+          Id: String(i),
+          ReceiptHandle: m.ReceiptHandle!,
+        }));
+        const { Failed = [] } = await client.send(
+          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
+        );
+        for (const f of Failed) logger.warn({ loop, failed: f }, 'could not delete a response message');
+      } catch (err) {
+        if (!this.running) return;
+        logger.error({ err, loop }, 'receiving from the response queue failed; retrying');
+        await sleep(this.options.errorBackoffMs ?? 1000);
+      }
+    }
+  }
+
+  private route(body: string | undefined, messageId: string | undefined): void {
+    const result = decodeResponse(body);
+    if (!result) {
+      this.options.logger.warn({ messageId }, 'dropping a response message that does not match the schema');
+      return;
+    }
+    const waiter = this.waiters.get(result.requestId);
+    if (!waiter) {
+      // Late (after its deadline) or a duplicate delivery: the answer is already final, the label is in S3.
+      this.options.logger.info({ requestId: result.requestId, messageId }, 'result arrived with no one waiting');
+      return;
+    }
+    clearTimeout(waiter.timer);
+    this.waiters.delete(result.requestId);
+    waiter.resolve(result);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

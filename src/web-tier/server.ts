@@ -1,0 +1,83 @@
+/**
+ * Starts the web tier: clients, response pollers, the Express app on its port; and stops it gracefully
+ * (refuse new uploads, let those in flight get their answers within the grace period, then close).
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createS3Client, createSqsClient } from '../shared/aws.js';
+import type { Config } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import type { QueueUrls } from '../shared/resources.js';
+import { buildApp } from './app.js';
+import { ResponseRouter } from './response-router.js';
+
+export interface RunningWebTier {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  readonly router: ResponseRouter;
+  stop(): Promise<void>;
+}
+
+/**
+ * Node's default server timeouts cut off slow requests: `requestTimeout` (300 s) would drop a request waiting
+ * minutes for a cold-booting fleet. We disable it and the idle socket timeout; `headersTimeout` still bounds
+ * clients that never finish their headers, and the result deadline bounds every wait.
+ */
+const HEADERS_TIMEOUT_MS = 60_000;
+/** Longer than the 60 s idle timeout of AWS load balancers, so they, not we, close idle keep-alives. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+export async function startWebTier(config: Config, logger: Logger, queues: QueueUrls): Promise<RunningWebTier> {
+  const s3 = createS3Client(config);
+  const sqs = createSqsClient(config);
+  const pollerClients = Array.from({ length: config.web.responsePollers }, () => createSqsClient(config));
+  const router = new ResponseRouter({ queueUrl: queues.response, clients: pollerClients, logger });
+  router.start();
+
+  let accepting = true;
+  const app = buildApp({
+    s3,
+    sqs,
+    router,
+    logger,
+    queues,
+    inBucket: config.resources.inBucket,
+    outBucket: config.resources.outBucket,
+    maxUploadBytes: config.web.maxUploadBytes,
+    maxImagePixels: config.web.maxImagePixels,
+    resultTimeoutSeconds: config.web.resultTimeoutSeconds,
+    isAccepting: () => accepting,
+  });
+  const server = app.listen(config.web.port, config.web.host);
+  server.requestTimeout = 0;
+  server.timeout = 0;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
+  const { port } = server.address() as AddressInfo;
+  const host = config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host;
+  logger.info({ port, queues }, 'web tier listening');
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    server,
+    router,
+    async stop() {
+      accepting = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + config.shutdownGraceSeconds * 1000;
+      while (router.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      if (router.pending > 0)
+        logger.warn({ pending: router.pending }, 'grace period over; abandoning waiting requests');
+      await router.stop();
+      server.closeAllConnections();
+      await closed;
+      for (const client of [s3, sqs, ...pollerClients]) client.destroy();
+      logger.info('web tier stopped');
+    },
+  };
+}

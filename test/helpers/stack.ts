@@ -1,0 +1,62 @@
+/**
+ * Starts the real local stack (emulator, queues, worker processes, web tier) on free ports with a fresh
+ * resource prefix, configured through the same environment variables a user sets.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { loadConfig } from '../../src/shared/config.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { startLocalStack, type LocalStack } from '../../src/local/stack.js';
+
+export async function startTestStack(env: Record<string, string> = {}): Promise<LocalStack> {
+  const settings = {
+    EMULATOR_PORT: '0',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    RESOURCE_PREFIX: `t-${randomBytes(4).toString('hex')}`,
+    LOCAL_WORKERS: '2',
+    GALLERY_REFRESH_SECONDS: '1',
+    SHUTDOWN_GRACE_SECONDS: '10',
+    RESULT_TIMEOUT_SECONDS: '120',
+    VISIBILITY_TIMEOUT_SECONDS: '30',
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    ...env,
+  };
+  // The stack and its child workers read their configuration from the environment, as in production. Every
+  // setting a test file may change is listed above, so that one file's settings never leak into the next.
+  Object.assign(process.env, settings);
+  const config = loadConfig();
+  return startLocalStack(config, createLogger(config, { tier: 'test' }));
+}
+
+/** Runs `npm run enroll` (the real command) against the stack. */
+export async function enroll(stack: LocalStack, args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/enroll.ts', ...args], {
+    env: { ...process.env, AWS_ENDPOINT_URL: stack.emulator.endpoint },
+  });
+  return stdout;
+}
+
+export async function queueDepth(sqs: SQSClient, QueueUrl: string): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(Attributes['ApproximateNumberOfMessages'] ?? 0),
+    inFlight: Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0),
+  };
+}
+
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Nothing is lost: a request whose result never comes is answered 504 (and its late result still cleared from
+ * the queue), and messages held by a worker that dies are answered by another one.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqsClient } from '../../src/shared/aws.js';
+import type { LocalStack } from '../../src/local/stack.js';
+import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { upload } from '../helpers/http.js';
+import { enroll, queueDepth, startTestStack, until } from '../helpers/stack.js';
+
+const image = (stem: string) => readFileSync(`${COURSE_IMAGES}${stem}.jpg`);
+
+describe.skipIf(!hasCourseData)('a request whose result never comes', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ LOCAL_WORKERS: '0', RESULT_TIMEOUT_SECONDS: '1' });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('is answered 504 at its deadline, and its late result is still removed from the response queue', async () => {
+    const res = await upload(`${stack.web.url}/`, image('test_000'), 'test_000.jpg');
+    expect(res).toMatchObject({ status: 504, body: expect.stringMatching(/No result arrived within 1 seconds/) });
+
+    await stack.fleet.launch(1);
+    const sqs = createSqsClient(stack.config);
+    await until(
+      async () => {
+        const [req, resp] = await Promise.all([
+          queueDepth(sqs, stack.queues.request),
+          queueDepth(sqs, stack.queues.response),
+        ]);
+        return req.visible + req.inFlight + resp.visible + resp.inFlight === 0;
+      },
+      30_000,
+      'the late result to be consumed',
+    );
+    sqs.destroy();
+  });
+});
+
+describe.skipIf(!hasCourseData)('a worker killed while it holds messages', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ LOCAL_WORKERS: '1', VISIBILITY_TIMEOUT_SECONDS: '3' });
+    await stack.fleet.whenReady();
+    await enroll(stack, ['--images', COURSE_IMAGES, '--labels', COURSE_LABELS]);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('loses nothing: its messages come back after the visibility timeout and another worker answers them', async () => {
+    const sqs = createSqsClient(stack.config);
+    const [victim] = await stack.fleet.list();
+    // Freeze the worker in its long poll so that it takes the messages and cannot finish them; then kill it.
+    stack.fleet.kill(victim!.id, 'SIGSTOP');
+    const stems = ['test_000', 'test_001', 'test_002', 'test_003', 'test_004'];
+    const answers = Promise.all(
+      stems.map((s) => upload(`${stack.web.url}/`, image(s), `${s}.jpg`, { accept: 'application/json' })),
+    );
+    await until(
+      async () => {
+        const depth = await queueDepth(sqs, stack.queues.request);
+        return depth.inFlight > 0 && depth.visible + depth.inFlight === stems.length;
+      },
+      10_000,
+      'the frozen worker to hold messages',
+    );
+    stack.fleet.kill(victim!.id, 'SIGKILL');
+
+    const results = (await answers).map((a) => JSON.parse(a.body));
+    const labels = new Map(
+      readFileSync(COURSE_LABELS, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(',') as [string, string]),
+    );
+    expect(results.filter((r) => r.error)).toEqual([]);
+    results.forEach((r, i) => {
+      expect(r).toMatchObject({ name: stems[i], label: labels.get(stems[i]!) });
+      expect(r.workerId).not.toBe(victim!.id);
+    });
+    // The fleet replaced the dead worker.
+    expect((await stack.fleet.list()).map((w) => w.id)).not.toContain(victim!.id);
+    expect(await stack.fleet.list()).toHaveLength(1);
+    sqs.destroy();
+  });
+
+  it('stops every worker process on shutdown', async () => {
+    const pids = (await stack.fleet.list()).map((w) => stack.fleet.pid(w.id)!);
+    await stack.stop();
+    expect(await stack.fleet.list()).toEqual([]);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
