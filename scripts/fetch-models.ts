@@ -21,7 +21,7 @@ async function isValid(path: string, sha256: string): Promise<boolean> {
 
 async function main(): Promise<void> {
   const models = Object.values(MODEL_FILES);
-  const missing = [];
+  const missing: (typeof models)[number][] = [];
   for (const m of models) if (!(await isValid(join(MODELS_DIR, m.file), m.sha256))) missing.push(m);
   if (missing.length === 0) {
     console.log(`models: all ${models.length} present and verified in ${MODELS_DIR}`);

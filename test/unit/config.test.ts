@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/shared/config.js';
+
+describe('loadConfig', () => {
+  it('defaults to the local stack on port 8000 with the emulator at 127.0.0.1:4566', () => {
+    const config = loadConfig({});
+    expect(config.web.port).toBe(8000);
+    expect(config.aws.endpoint).toBe('http://127.0.0.1:4566');
+    expect(config.resources).toMatchObject({
+      inBucket: 'facefleet-in-bucket',
+      outBucket: 'facefleet-out-bucket',
+      requestQueue: 'facefleet-req-queue',
+      responseQueue: 'facefleet-resp-queue',
+    });
+    expect(config.web.maxUploadBytes).toBe(10 * 1024 * 1024);
+    expect(Object.isFrozen(config.web)).toBe(true);
+  });
+
+  it('uses the default AWS endpoints and credential chain on the aws stack', () => {
+    const config = loadConfig({ FACEFLEET_STACK: 'aws', RESOURCE_PREFIX: 'asu1234' });
+    expect(config.aws.endpoint).toBeUndefined();
+    expect(config.aws.useEmulatorCredentials).toBe(false);
+    expect(config.resources.inBucket).toBe('asu1234-in-bucket');
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT \(got "eighty"\)/],
+    [{ WORKER_BATCH_SIZE: '11' }, /WORKER_BATCH_SIZE \(got "11"\): .*10/],
+    [{ WORKER_WAIT_SECONDS: '21' }, /WORKER_WAIT_SECONDS/],
+    [{ RESOURCE_PREFIX: 'Bad_Prefix' }, /RESOURCE_PREFIX .*lowercase/],
+    [{ FACEFLEET_STACK: 'gcp' }, /FACEFLEET_STACK/],
+  ])('refuses %o, naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '' }).web.port).toBe(8000);
+  });
+});
