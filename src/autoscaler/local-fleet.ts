@@ -73,7 +73,8 @@ export class LocalFleet implements Fleet {
     const id = `local-worker-${this.nextNumber++}`;
     const child = fork(WORKER_MAIN, [], {
       execArgv: ['--import', 'tsx'],
-      env: childEnvironment({ ...this.o.env, WORKER_ID: id }),
+      // The parent has already shown the SDK's Node-version notice; one copy per worker only buries the logs.
+      env: childEnvironment({ ...this.o.env, WORKER_ID: id, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -16,7 +16,13 @@ export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 /** sharp's own default ceiling on decoded pixels (0x3FFF × 0x3FFF). */
 export const SHARP_MAX_INPUT_PIXELS = 268_402_689;
 
-const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
 
 const envSchema = z.object({
   /** `local`: the embedded emulator with dummy credentials (default). `aws`: real AWS, default credential chain. */

@@ -24,8 +24,9 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ PORT: 'eighty' }, /PORT \(got "eighty"\)/],
-    [{ WORKER_BATCH_SIZE: '11' }, /WORKER_BATCH_SIZE \(got "11"\): .*10/],
+    [{ PORT: 'eighty' }, /PORT \(got "eighty"\): must be a number/],
+    [{ WORKER_BATCH_SIZE: '11' }, /WORKER_BATCH_SIZE \(got "11"\): must be at most 10/],
+    [{ RESULT_TIMEOUT_SECONDS: '1.5' }, /RESULT_TIMEOUT_SECONDS \(got "1.5"\): must be a whole number/],
     [{ WORKER_WAIT_SECONDS: '21' }, /WORKER_WAIT_SECONDS/],
     [{ RESOURCE_PREFIX: 'Bad_Prefix' }, /RESOURCE_PREFIX .*lowercase/],
     [{ FACEFLEET_STACK: 'gcp' }, /FACEFLEET_STACK/],

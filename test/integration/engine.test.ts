@@ -1,0 +1,68 @@
+/** The recognition engine on the real ONNX models and real images. */
+import { existsSync, readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEngine, type RecognitionEngine } from '../../src/app-tier/recognition/engine.js';
+import { loadConfig } from '../../src/shared/config.js';
+import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+
+const LFW = `${DATASETS_DIR}lfw-view1-train/images/`;
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+describe.skipIf(!hasCourseData)('the recognition engine', () => {
+  let engine: RecognitionEngine;
+  beforeAll(async () => {
+    const config = loadConfig({});
+    engine = await loadEngine({ modelDir: config.worker.modelDir, maxImagePixels: config.worker.maxImagePixels });
+  });
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it('finds the 30 px face of a 64x64 course image and embeds it as a unit vector', async () => {
+    const { width, faces, timings } = await engine.analyze(readFileSync(`${COURSE_IMAGES}test_000.jpg`));
+    expect(width).toBe(64);
+    expect(faces).toHaveLength(1);
+    const { box, embedding } = faces[0]!;
+    expect(box.x2 - box.x1).toBeGreaterThan(15);
+    expect(box.x2).toBeLessThanOrEqual(64);
+    expect(embedding).toHaveLength(512);
+    expect(dot(embedding, embedding)).toBeCloseTo(1, 4);
+    expect(timings.detectMs).toBeGreaterThan(0);
+  });
+
+  it('gives the same face the same embedding whatever the format or colour', async () => {
+    const jpeg = readFileSync(`${COURSE_IMAGES}test_004.jpg`);
+    const [original, png, grey] = await Promise.all([
+      engine.analyze(jpeg),
+      sharp(jpeg)
+        .png()
+        .toBuffer()
+        .then((b) => engine.analyze(b)),
+      sharp(jpeg)
+        .greyscale()
+        .jpeg()
+        .toBuffer()
+        .then((b) => engine.analyze(b)),
+    ]);
+    expect(dot(original.faces[0]!.embedding, png.faces[0]!.embedding)).toBeGreaterThan(0.99);
+    expect(grey.faces).toHaveLength(1);
+  });
+
+  it.skipIf(!existsSync(LFW))('scores two photos of one person above photos of two people (LFW)', async () => {
+    const embed = async (file: string) => (await engine.analyze(readFileSync(`${LFW}${file}`))).faces[0]!.embedding;
+    const [a1, a2, b] = await Promise.all([
+      embed('Aaron_Peirsol_0001.jpg'),
+      embed('Aaron_Peirsol_0002.jpg'),
+      embed('Aaron_Sorkin_0001.jpg'),
+    ]);
+    expect(dot(a1, a2)).toBeGreaterThan(dot(a1, b));
+  });
+
+  it('finds no face in a blank picture', async () => {
+    const blank = await sharp({ create: { width: 200, height: 150, channels: 3, background: '#6a6a6a' } })
+      .png()
+      .toBuffer();
+    expect((await engine.analyze(blank)).faces).toEqual([]);
+  });
+});
