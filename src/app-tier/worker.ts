@@ -143,6 +143,8 @@ export class Worker {
     try {
       const { bytes, ms } = await image;
       timings['downloadMs'] = ms;
+      // With no gallery yet, look again before refusing: one may have been enrolled since the last refresh.
+      if (!this.o.galleries.current()) await this.o.galleries.refresh();
       const gallery = this.o.galleries.current();
       if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
       const analysis = await this.o.engine.analyze(bytes, 1);

@@ -76,6 +76,9 @@ export class LocalFleet implements Fleet {
       // The parent has already shown the SDK's Node-version notice; one copy per worker only buries the logs.
       env: childEnvironment({ ...this.o.env, WORKER_ID: id, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Its own process group: Ctrl-C in a terminal reaches only us, and we stop the workers in order (web tier
+      // drained first). A worker whose parent dies notices the closed IPC channel and stops itself.
+      detached: true,
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const worker: LocalWorker = { id, child, state: 'starting', exited };

@@ -50,4 +50,6 @@ export async function runMain(name: string, start: (config: Config) => Promise<S
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A child of the local fleet stops when its parent goes away, even if the parent was killed outright.
+  if (process.connected) process.once('disconnect', () => onSignal('SIGTERM'));
 }

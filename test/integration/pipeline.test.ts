@@ -145,6 +145,8 @@ describe.skipIf(!hasCourseData)('the pipeline on one machine', () => {
       expect(await get.text()).toMatch(/GET is not allowed on \/; use POST/);
       const missing = await fetch(`${stack.web.url}/nowhere`, { method: 'POST' });
       expect(missing.status).toBe(404);
+      const probe = await fetch(`${stack.web.url}/healthz`, { method: 'POST' });
+      expect([probe.status, probe.headers.get('allow')]).toEqual([405, 'GET']);
     });
 
     it('stored nothing and queued nothing for any of them', async () => {
