@@ -38,6 +38,8 @@ export function buildApp(deps: WebTierDeps): Express {
 
   const upload = multer({
     storage: multer.memoryStorage(),
+    // Clients (curl, Python requests, browsers) send file names as raw UTF-8; multer would read them as latin1.
+    defParamCharset: 'utf8',
     limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 20, parts: 30, fieldSize: 64 * 1024 },
   }).single(UPLOAD_FIELD);
 

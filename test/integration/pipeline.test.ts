@@ -61,6 +61,10 @@ describe.skipIf(!hasCourseData)('the pipeline on one machine', () => {
     expect(res.contentType).toMatch(/^text\/plain/);
   });
 
+  it('keeps a non-ASCII file name intact in the answer', async () => {
+    expect(await upload(url, image('test_000'), 'Zoë 写真.jpg')).toMatchObject({ status: 200, body: 'Zoë 写真:Paul' });
+  });
+
   it('answers JSON with per-stage timings when asked', async () => {
     const res = await upload(url, image('test_001'), 'test_001.jpg', { accept: 'application/json' });
     expect(res.status).toBe(200);
