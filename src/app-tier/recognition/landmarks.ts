@@ -52,7 +52,7 @@ export class LandmarkModel {
       .toBuffer();
     const input = new Float32Array(LANDMARK_INPUT_SIZE * LANDMARK_INPUT_SIZE);
     // The model was trained on pixel / 256 (the reference implementation's scaling).
-    for (let i = 0; i < input.length; i++) input[i] = grey[i * (grey.length / input.length)]! / 256;
+    for (let i = 0; i < input.length; i++) input[i] = grey[i]! / 256;
     const out = await this.session.run({
       input: new Tensor('float32', input, [1, 1, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE]),
     });
