@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const recognizerImages = Number(o['recognizerImages']);
   if (recognizerImages > 0) {
     const config = loadConfig();
-    const engine = await loadEngine({ modelDir: config.worker.modelDir, maxImagePixels: config.worker.maxImagePixels });
+    const engine = await loadEngine(config.recognition);
     const bytes = images.slice(0, recognizerImages).map((f) => readFileSync(join(o['images']!, f)));
     await engine.analyze(bytes[0]!);
     const started = performance.now();

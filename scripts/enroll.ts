@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const images = opts.labels ? await fromCsv(opts.images, opts.labels) : await fromFolders(opts.images);
   if (images.length === 0) fail(`no labelled .jpg, .jpeg, .png or .webp images found in ${opts.images}`);
 
-  const engine = await loadEngine({ modelDir: config.worker.modelDir, maxImagePixels: config.worker.maxImagePixels });
+  const engine = await loadEngine(config.recognition);
   const people = new Map<string, Float32Array[]>();
   const seen = new Map<string, string>();
   let duplicates = 0;

@@ -18,10 +18,7 @@ await runMain('app-tier worker', async (config) => {
   const s3 = createS3Client(config);
   const sqs = createSqsClient(config);
   const pollSqs = createSqsClient(config);
-  const [engine, queues] = await Promise.all([
-    loadEngine({ modelDir: config.worker.modelDir, maxImagePixels: config.worker.maxImagePixels }),
-    resolveQueueUrls(config, sqs),
-  ]);
+  const [engine, queues] = await Promise.all([loadEngine(config.recognition), resolveQueueUrls(config, sqs)]);
   const galleries = new GalleryStore(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256, logger);
   await galleries.start(config.worker.galleryRefreshSeconds);
   const worker = new Worker({

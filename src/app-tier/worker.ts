@@ -24,6 +24,7 @@ import {
   type RequestMessage,
   type ResponseMessage,
 } from '../shared/messages.js';
+import { roundAllMs } from '../shared/timing.js';
 import type { GalleryStore } from './gallery-store.js';
 import type { RecognitionEngine } from './recognition/engine.js';
 
@@ -50,14 +51,8 @@ export class Worker {
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
-  private held = 0;
 
   constructor(private readonly o: WorkerOptions) {}
-
-  /** Messages received and not yet finished. */
-  get busy(): number {
-    return this.held;
-  }
 
   start(): void {
     if (this.running) return;
@@ -101,7 +96,6 @@ export class Worker {
   }
 
   private async processBatch(messages: Message[]): Promise<void> {
-    this.held += messages.length;
     // Start every download now; recognition then takes them one by one as they arrive.
     const jobs = messages.map((m) => {
       const request = decodeRequest(m.Body);
@@ -115,11 +109,12 @@ export class Worker {
           { messageId: m.MessageId, body: m.Body?.slice(0, 200) },
           'deleting a malformed request message',
         );
-        replies.push(this.finish(m, undefined));
+        replies.push(this.finish(m));
         continue;
       }
+      // No response means "try again later": leave the message to reappear after its visibility timeout.
       const response = await this.recognize(m, request, image);
-      replies.push(this.finish(m, response, request));
+      if (response) replies.push(this.finish(m, response));
     }
     await Promise.all(replies);
   }
@@ -165,12 +160,15 @@ export class Worker {
         }),
       );
       timings['storeMs'] = performance.now() - storeStarted;
-      log.info({ label: match.label, similarity: round(match.similarity), timings: roundAll(timings) }, 'recognised');
-      return { ...base, status: 'ok', label: match.label, similarity: match.similarity, timings: roundAll(timings) };
+      log.info(
+        { label: match.label, similarity: Number(match.similarity.toFixed(3)), timings: roundAllMs(timings) },
+        'recognised',
+      );
+      return { ...base, status: 'ok', label: match.label, similarity: match.similarity, timings: roundAllMs(timings) };
     } catch (err) {
-      if (err instanceof AppError && !err.retryable && err.code !== 'INTERNAL') {
+      if (err instanceof AppError && !err.retryable) {
         log.info({ code: err.code }, 'answering with a permanent error');
-        return { ...base, status: 'error', code: err.code, params: err.params, timings: roundAll(timings) };
+        return { ...base, status: 'error', code: err.code, params: err.params, timings: roundAllMs(timings) };
       }
       const receives = Number(m.Attributes?.ApproximateReceiveCount ?? '1');
       if (receives >= this.o.maxReceiveCount) {
@@ -180,7 +178,7 @@ export class Worker {
           status: 'error',
           code: 'RECOGNITION_FAILED',
           params: { attempts: receives },
-          timings: roundAll(timings),
+          timings: roundAllMs(timings),
         };
       }
       log.warn({ err, receives }, 'failed; the message will be retried after its visibility timeout');
@@ -188,10 +186,9 @@ export class Worker {
     }
   }
 
-  /** Sends the response (if any), then deletes the request; a message left undeleted comes back later. */
-  private async finish(m: Message, response: ResponseMessage | undefined, request?: RequestMessage): Promise<void> {
+  /** Sends the response (none for a malformed message), then deletes the request. */
+  private async finish(m: Message, response?: ResponseMessage): Promise<void> {
     try {
-      if (request && !response) return;
       if (response) {
         await this.o.sqs.send(
           new SendMessageCommand({ QueueUrl: this.o.responseQueueUrl, MessageBody: encodeResponse(response) }),
@@ -202,16 +199,6 @@ export class Worker {
       );
     } catch (err) {
       this.o.logger.error({ err, messageId: m.MessageId }, 'could not reply or delete; the request will be retried');
-    } finally {
-      this.held--;
     }
   }
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
-
-function roundAll(timings: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 100) / 100]));
 }

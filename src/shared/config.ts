@@ -111,11 +111,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     emulator: { port: e.EMULATOR_PORT },
     resources: resourceNames(e.RESOURCE_PREFIX),
+    /** The recognition engine's options, shared by workers, enrollment and the web tier's upload check. */
+    recognition: { modelDir: e.MODEL_DIR, maxImagePixels: e.MAX_IMAGE_PIXELS },
     web: {
       host: e.HOST,
       port: e.PORT,
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
-      maxImagePixels: e.MAX_IMAGE_PIXELS,
       resultTimeoutSeconds: e.RESULT_TIMEOUT_SECONDS,
       responsePollers: e.RESPONSE_POLLERS,
     },
@@ -125,8 +126,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.WORKER_BATCH_SIZE,
       waitTimeSeconds: e.WORKER_WAIT_SECONDS,
       galleryRefreshSeconds: e.GALLERY_REFRESH_SECONDS,
-      modelDir: e.MODEL_DIR,
-      maxImagePixels: e.MAX_IMAGE_PIXELS,
     },
     fleet: { localWorkers: e.LOCAL_WORKERS },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,

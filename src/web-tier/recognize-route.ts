@@ -9,6 +9,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { roundMs } from '../shared/timing.js';
 import { encodeRequest, fileStem, MESSAGE_VERSION, safeFileName } from '../shared/messages.js';
 import { wantsJson } from './http-errors.js';
 import { checkImage } from './image-check.js';
@@ -23,12 +24,9 @@ export interface RecognizeDeps {
   readonly requestQueueUrl: string;
   readonly maxImagePixels: number;
   readonly resultTimeoutSeconds: number;
-  /** Wall clock in epoch ms; injectable for tests. */
-  readonly now?: () => number;
 }
 
 export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
-  const now = deps.now ?? Date.now;
   return async (req, res) => {
     const started = performance.now();
     const requestId = randomUUID();
@@ -62,7 +60,7 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
       await deps.sqs.send(
         new SendMessageCommand({
           QueueUrl: deps.requestQueueUrl,
-          MessageBody: encodeRequest({ v: MESSAGE_VERSION, requestId, key, stem, sentAt: now() }),
+          MessageBody: encodeRequest({ v: MESSAGE_VERSION, requestId, key, stem, sentAt: Date.now() }),
         }),
       );
     } catch (err) {
@@ -74,11 +72,11 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
 
     const answer = await result;
     const timings = {
-      validateMs: round(validatedAt - started),
-      uploadMs: round(storedAt - validatedAt),
-      enqueueMs: round(queuedAt - storedAt),
-      waitMs: round(performance.now() - queuedAt),
-      totalMs: round(performance.now() - started),
+      validateMs: roundMs(validatedAt - started),
+      uploadMs: roundMs(storedAt - validatedAt),
+      enqueueMs: roundMs(queuedAt - storedAt),
+      waitMs: roundMs(performance.now() - queuedAt),
+      totalMs: roundMs(performance.now() - started),
       worker: answer.timings,
     };
     if (answer.status === 'error') {
@@ -98,8 +96,4 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
       res.type('text/plain').send(`${stem}:${answer.label}`);
     }
   };
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
 }

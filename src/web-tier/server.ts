@@ -46,7 +46,7 @@ export async function startWebTier(config: Config, logger: Logger, queues: Queue
     inBucket: config.resources.inBucket,
     outBucket: config.resources.outBucket,
     maxUploadBytes: config.web.maxUploadBytes,
-    maxImagePixels: config.web.maxImagePixels,
+    maxImagePixels: config.recognition.maxImagePixels,
     resultTimeoutSeconds: config.web.resultTimeoutSeconds,
     isAccepting: () => accepting,
   });

@@ -13,7 +13,7 @@ describe.skipIf(!hasCourseData)('the recognition engine', () => {
   let engine: RecognitionEngine;
   beforeAll(async () => {
     const config = loadConfig({});
-    engine = await loadEngine({ modelDir: config.worker.modelDir, maxImagePixels: config.worker.maxImagePixels });
+    engine = await loadEngine(config.recognition);
   });
   afterAll(async () => {
     await engine?.close();
