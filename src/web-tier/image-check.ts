@@ -1,42 +1,58 @@
 /**
- * Refuses uploads that are not images we can process, before anything reaches S3 or SQS: unknown formats
- * by their bytes (never by their name), absurd declared sizes from the header alone (a decompression bomb is
- * never decoded), and damaged or truncated files by a cheap shrink-on-load decode.
+ * Refuses uploads that are not images we can process, before anything reaches S3 or SQS: unknown formats by
+ * their bytes (never by their name) and absurd declared sizes (a decompression bomb is never decoded). Only
+ * the header is read, in microseconds and on this thread: a full decode here cost about 2 ms of the web
+ * tier's CPU per request, on a machine whose cores the workers need. A file that is damaged past its header
+ * fails the worker's decode instead and is answered with the same INVALID_IMAGE error.
  */
-import sharp, { type Metadata } from 'sharp';
+import { disableTypes, imageSize } from 'image-size';
 import { SUPPORTED_FORMATS } from '../app-tier/recognition/image.js';
 import { AppError } from '../shared/errors.js';
 
-/** Side of the thumbnail decoded to prove the whole file is readable; JPEG decodes it at 1/8 scale. */
-const PROBE_SIZE = 32;
+type Format = (typeof SUPPORTED_FORMATS)[number];
+
+/** image-size's names for the formats the service accepts. */
+const FORMAT_BY_TYPE: Record<string, Format> = { jpg: 'jpeg', png: 'png', webp: 'webp' };
+
+// Probing only the formats we accept makes detection cheaper and turns every other format into "not an image".
+disableTypes([
+  'bmp',
+  'cur',
+  'dds',
+  'gif',
+  'heif',
+  'icns',
+  'ico',
+  'j2c',
+  'jp2',
+  'jxl',
+  'jxl-stream',
+  'ktx',
+  'pnm',
+  'psd',
+  'svg',
+  'tga',
+  'tiff',
+] as const);
 
 export interface CheckedImage {
-  readonly format: (typeof SUPPORTED_FORMATS)[number];
+  readonly format: Format;
   readonly width: number;
   readonly height: number;
 }
 
-export async function checkImage(bytes: Buffer, fileName: string, maxPixels: number): Promise<CheckedImage> {
+export function checkImage(bytes: Uint8Array, fileName: string, maxPixels: number): CheckedImage {
   if (bytes.length === 0) throw new AppError('EMPTY_FILE', { file: fileName });
-  let meta: Metadata;
+  let size: ReturnType<typeof imageSize>;
   try {
-    // Reading the header decodes no pixels, so sharp's own pixel limit is lifted here to report ours below.
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    size = imageSize(bytes);
   } catch (err) {
     throw new AppError('NOT_AN_IMAGE', { file: fileName }, err);
   }
-  const format = SUPPORTED_FORMATS.find((f) => f === meta.format);
-  if (!format || !meta.width || !meta.height) throw new AppError('NOT_AN_IMAGE', { file: fileName });
-  if (meta.width * meta.height > maxPixels) {
-    throw new AppError('IMAGE_TOO_LARGE', { width: meta.width, height: meta.height, limitPixels: maxPixels });
+  const format = size.type ? FORMAT_BY_TYPE[size.type] : undefined;
+  if (!format || !size.width || !size.height) throw new AppError('NOT_AN_IMAGE', { file: fileName });
+  if (size.width * size.height > maxPixels) {
+    throw new AppError('IMAGE_TOO_LARGE', { width: size.width, height: size.height, limitPixels: maxPixels });
   }
-  try {
-    await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels })
-      .resize(PROBE_SIZE, PROBE_SIZE, { fit: 'inside' })
-      .raw()
-      .toBuffer();
-  } catch (err) {
-    throw new AppError('INVALID_IMAGE', { file: fileName }, err);
-  }
-  return { format, width: meta.width, height: meta.height };
+  return { format, width: size.width, height: size.height };
 }

@@ -35,7 +35,7 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
     if (!file) throw new AppError('MISSING_FILE');
     const fileName = safeFileName(file.originalname);
     const stem = fileStem(fileName);
-    const image = await checkImage(file.buffer, fileName, deps.maxImagePixels);
+    const image = checkImage(file.buffer, fileName, deps.maxImagePixels);
     const validatedAt = performance.now();
 
     const key = `${requestId}/${fileName}`;

@@ -18,7 +18,10 @@ export function l2Normalize(v: Float32Array): Float32Array {
   return out;
 }
 
+/** One inference at a time per instance (the engine serialises them): the input buffer is reused. */
 export class Embedder {
+  private readonly chw = new Float32Array(3 * ALIGNED_FACE_SIZE * ALIGNED_FACE_SIZE);
+
   constructor(private readonly session: InferenceSession) {}
 
   async embed(face: RawImage): Promise<Float32Array> {
@@ -26,7 +29,7 @@ export class Embedder {
       throw new RangeError(`embedder needs a ${ALIGNED_FACE_SIZE}x${ALIGNED_FACE_SIZE} RGB face`);
     }
     const plane = ALIGNED_FACE_SIZE * ALIGNED_FACE_SIZE;
-    const chw = new Float32Array(3 * plane);
+    const chw = this.chw;
     for (let p = 0; p < plane; p++) {
       chw[p] = (face.data[p * 3]! - 127) / 128;
       chw[plane + p] = (face.data[p * 3 + 1]! - 127) / 128;

@@ -78,30 +78,40 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
   const landmarks = new LandmarkModel(landmarkSession);
   const embedder = new Embedder(featureSession);
 
+  const analyzeOne = async (bytes: Uint8Array, maxFaces: number): Promise<Analysis> => {
+    const timings: StageTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0 };
+    let t = performance.now();
+    const lap = (stage: keyof StageTimings) => {
+      const now = performance.now();
+      timings[stage] += now - t;
+      t = now;
+    };
+    const image = await decodeImage(bytes, options.maxImagePixels);
+    lap('decodeMs');
+    const detections = rankByProminence(await detector.detect(image), image);
+    lap('detectMs');
+    const faces: Face[] = [];
+    for (const d of detections.slice(0, maxFaces)) {
+      const points = fivePointsFrom68(await landmarks.predict(image, d.box));
+      lap('landmarksMs');
+      const aligned = warpAffine(image, estimateSimilarity(points, ARCFACE_TEMPLATE), ALIGNED_FACE_SIZE);
+      faces.push({ box: d.box, score: d.score, points, embedding: await embedder.embed(aligned) });
+      lap('embedMs');
+    }
+    return { width: image.width, height: image.height, faces, timings };
+  };
+
+  // The models reuse their input buffers, so analyses run one after another (a worker asks for them that way
+  // anyway: one core, one image at a time).
+  let tail: Promise<unknown> = Promise.resolve();
   return {
-    async analyze(bytes, maxFaces = 1) {
-      const timings: StageTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0 };
-      let t = performance.now();
-      const lap = (stage: keyof StageTimings) => {
-        const now = performance.now();
-        timings[stage] += now - t;
-        t = now;
-      };
-      const image = await decodeImage(bytes, options.maxImagePixels);
-      lap('decodeMs');
-      const detections = rankByProminence(await detector.detect(image), image);
-      lap('detectMs');
-      const faces: Face[] = [];
-      for (const d of detections.slice(0, maxFaces)) {
-        const points = fivePointsFrom68(await landmarks.predict(image, d.box));
-        lap('landmarksMs');
-        const aligned = warpAffine(image, estimateSimilarity(points, ARCFACE_TEMPLATE), ALIGNED_FACE_SIZE);
-        faces.push({ box: d.box, score: d.score, points, embedding: await embedder.embed(aligned) });
-        lap('embedMs');
-      }
-      return { width: image.width, height: image.height, faces, timings };
+    analyze(bytes, maxFaces = 1) {
+      const run = tail.then(() => analyzeOne(bytes, maxFaces));
+      tail = run.catch(() => undefined);
+      return run;
     },
     async close() {
+      await tail;
       await Promise.all([detectSession.release(), landmarkSession.release(), featureSession.release()]);
     },
   };

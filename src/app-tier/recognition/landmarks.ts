@@ -36,7 +36,10 @@ export function landmarkCrop(box: Box, image: { width: number; height: number })
   return { left, top, width: right - left, height: bottom - top };
 }
 
+/** One inference at a time per instance (the engine serialises them): the input buffer is reused. */
 export class LandmarkModel {
+  private readonly input = new Float32Array(LANDMARK_INPUT_SIZE * LANDMARK_INPUT_SIZE);
+
   constructor(private readonly session: InferenceSession) {}
 
   /** The 68 landmarks of the face in `box`, in original-image pixels. */
@@ -50,7 +53,7 @@ export class LandmarkModel {
       .greyscale()
       .raw()
       .toBuffer();
-    const input = new Float32Array(LANDMARK_INPUT_SIZE * LANDMARK_INPUT_SIZE);
+    const input = this.input;
     // The model was trained on pixel / 256 (the reference implementation's scaling).
     for (let i = 0; i < input.length; i++) input[i] = grey[i]! / 256;
     const out = await this.session.run({
