@@ -8,6 +8,13 @@ import type { Logger } from './logger.js';
 /** The IPC message a child worker sends its parent once it takes requests. */
 export const READY_MESSAGE = 'facefleet:worker-ready';
 
+/** What `npm start` tells a parent process (the benchmark) once the whole stack takes requests. */
+export interface StackReadyMessage {
+  readonly type: 'facefleet:stack-ready';
+  readonly webUrl: string;
+  readonly endpoint: string;
+}
+
 export interface Started {
   readonly logger: Logger;
   stop(): Promise<void>;

@@ -1,0 +1,314 @@
+/**
+ * `npm run bench -- [--json]`: the recogniser's limit and the pipeline against it, measured side by side in
+ * one run on this machine.
+ *
+ * 1. The limit: the engine in this process (one thread), then one process per worker fed from memory; on the
+ *    course images and on the LFW images.
+ * 2. The pipeline: `npm start`'s stack in a child process, with the course gallery enrolled: one request at a
+ *    time on the idle system, then the course workload (1000 requests, 100 at once, fresh connections).
+ * 3. The ratios: pipeline throughput ÷ multi-process limit with the same workers, and idle request latency
+ *    minus single-image recognition latency (the price of S3 + SQS + HTTP).
+ * 4. A timeline of the workload (queue depth, workers, completions/s) as CSV and SVG in --out.
+ */
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Command, InvalidArgumentError } from 'commander';
+import { loadEngine } from '../src/app-tier/recognition/engine.js';
+import { createSqsClient } from '../src/shared/aws.js';
+import { childEnvironment, loadConfig } from '../src/shared/config.js';
+import type { StackReadyMessage } from '../src/shared/process.js';
+import { resolveQueueUrls } from '../src/shared/resources.js';
+import { measureInProcess, measureProcesses, type InProcessLimit, type ProcessesLimit } from './lib/limit.js';
+import { TimelineRecorder, timelineCsv, timelineSvg, type TimelineSample } from './lib/timeline.js';
+import { loadLabels, pickImages, runWorkload, type WorkloadResult } from './lib/workload.js';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+
+const COURSE = '../shared/datasets/cse546-face-images-1000';
+const LFW = '../shared/datasets/lfw-view1-train';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more.');
+  return n;
+}
+
+const program = new Command()
+  .name('npm run bench --')
+  .description('Measure the recogniser limit and the pipeline against it, in one run.')
+  .option('--requests <n>', 'requests in the pipeline workload', positiveInt, 1000)
+  .option('--concurrency <n>', 'requests in flight at once', positiveInt, 100)
+  .option('--idle-requests <n>', 'one-at-a-time requests for the idle latency', positiveInt, 30)
+  .option('--limit-images <n>', 'images per limit measurement', positiveInt, 300)
+  .option('--workers <n>', 'worker processes (default: one per core)', positiveInt, availableParallelism())
+  .option('--out <dir>', 'folder for the timeline CSV/SVG and the JSON record', 'bench-results')
+  .option('--json', 'print the results as one JSON object');
+
+interface Options {
+  requests: number;
+  concurrency: number;
+  idleRequests: number;
+  limitImages: number;
+  workers: number;
+  out: string;
+  json?: boolean;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+interface DatasetLimit {
+  readonly inProcess: InProcessLimit;
+  readonly processes: ProcessesLimit;
+}
+
+async function measureLimit(o: Options, folder: string): Promise<DatasetLimit> {
+  const paths = (await pickImages(folder, o.limitImages, 'first', 1)).map((f) => join(folder, f));
+  const engine = await loadEngine(loadConfig().recognition);
+  try {
+    const inProcess = await measureInProcess(engine, paths);
+    const processes = await measureProcesses(o.workers, paths);
+    return { inProcess, processes };
+  } finally {
+    await engine.close();
+  }
+}
+
+/** `npm start`'s stack in a child process, on free ports with its own resource names. */
+async function startStack(
+  o: Options,
+): Promise<{ child: ChildProcess; ready: StackReadyMessage; env: NodeJS.ProcessEnv }> {
+  const env = childEnvironment({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    EMULATOR_PORT: '0',
+    RESOURCE_PREFIX: `bench-${randomBytes(3).toString('hex')}`,
+    LOCAL_WORKERS: String(o.workers),
+    GALLERY_REFRESH_SECONDS: '1',
+    // npm start's own log level (one line per request at info), written to nowhere: the cost stays measured.
+    LOG_FORMAT: 'json',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+  const child = fork('src/local/main.ts', [], {
+    execArgv: ['--import', 'tsx'],
+    env,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<StackReadyMessage>((resolve, reject) => {
+    child.on('message', (m: StackReadyMessage) => {
+      if (m.type === 'facefleet:stack-ready') resolve(m);
+    });
+    child.once('exit', (code) => reject(new Error(`the stack exited with code ${code} before it was ready`)));
+  });
+  return { child, ready, env: { ...env, AWS_ENDPOINT_URL: ready.endpoint } };
+}
+
+async function stopStack(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+interface PipelineResult {
+  readonly workers: number;
+  readonly idle: WorkloadResult;
+  readonly workload: WorkloadResult;
+  readonly timeline: readonly TimelineSample[];
+}
+
+async function measurePipeline(o: Options): Promise<PipelineResult> {
+  const { child, ready, env } = await startStack(o);
+  try {
+    await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/enroll.ts', '--images', `${COURSE}/images`, '--labels', `${COURSE}/labels.csv`],
+      { env },
+    );
+    const url = new URL(`${ready.webUrl}/`);
+    const folder = `${COURSE}/images`;
+    const labels = await loadLabels(`${COURSE}/labels.csv`);
+    const run = async (count: number, concurrency: number, onAnswer?: () => void, stageTimings = false) =>
+      runWorkload({
+        stageTimings,
+        url,
+        folder,
+        images: await pickImages(folder, count, 'first', 1),
+        concurrency,
+        freshConnection: true,
+        labels,
+        onAnswer,
+      });
+    // Until the workers have loaded the gallery, answers are "no gallery"; then warm every worker up.
+    const deadline = Date.now() + 60_000;
+    while ((await run(1, 1)).correct !== 1) {
+      if (Date.now() > deadline) throw new Error('the stack did not answer correctly within 60 s of enrolling');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await run(o.workers * 10, o.workers * 10);
+    log(`pipeline: ${o.idleRequests} requests one at a time on the idle system`);
+    const idle = await run(o.idleRequests, 1, undefined, true);
+
+    const config = loadConfig(env);
+    const sqs = createSqsClient(config);
+    const queues = await resolveQueueUrls(config, sqs);
+    const recorder = new TimelineRecorder(async () => {
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queues.request,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return {
+        visible: Number(Attributes['ApproximateNumberOfMessages'] ?? 0),
+        inFlight: Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0),
+        workers: o.workers,
+      };
+    }, 500);
+    log(`pipeline: ${o.requests} requests, ${o.concurrency} at once, a fresh connection each`);
+    recorder.start();
+    const workload = await run(o.requests, o.concurrency, () => recorder.completedOne());
+    await new Promise((r) => setTimeout(r, 1000));
+    const timeline = await recorder.stop();
+    sqs.destroy();
+    return { workers: o.workers, idle, workload, timeline };
+  } finally {
+    await stopStack(child);
+  }
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+async function main(): Promise<void> {
+  const o = program.parse().opts<Options>();
+  if (!existsSync(`${COURSE}/images`)) {
+    throw new Error(`the course images are not at ${resolve(COURSE)}; the benchmark needs ../shared/datasets`);
+  }
+  const cpu = cpus()[0];
+  const machine = {
+    cores: availableParallelism(),
+    cpuModel: cpu?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    memoryGiB: round(totalmem() / 2 ** 30),
+  };
+  log(`limit: course images (${o.limitImages}, in process, then ${o.workers} processes)`);
+  const course = await measureLimit(o, `${COURSE}/images`);
+  let lfw: DatasetLimit | undefined;
+  if (existsSync(`${LFW}/images`)) {
+    log(`limit: LFW images (${o.limitImages}, in process, then ${o.workers} processes)`);
+    lfw = await measureLimit(o, `${LFW}/images`);
+  } else {
+    log(`limit: skipping LFW, ${resolve(LFW)} is absent`);
+  }
+  const pipeline = await measurePipeline(o);
+
+  const ratios = {
+    throughput: round(pipeline.workload.requestsPerSecond / course.processes.imagesPerSecond, 3),
+    latencyOverheadMs: round(pipeline.idle.latencyMs.p50 - course.inProcess.singleImageMs),
+  };
+  const result = {
+    date: new Date().toISOString(),
+    machine,
+    limit: {
+      imagesPerSecond: round(course.inProcess.imagesPerSecond),
+      singleImageMs: round(course.inProcess.singleImageMs, 2),
+      workers: o.workers,
+      workersImagesPerSecond: round(course.processes.imagesPerSecond),
+      course,
+      lfw,
+    },
+    pipeline: {
+      workers: pipeline.workers,
+      requests: pipeline.workload.totalRequests,
+      concurrency: o.concurrency,
+      requestsPerSecond: round(pipeline.workload.requestsPerSecond),
+      latencyMs: pipeline.workload.latencyMs,
+      correct: pipeline.workload.correct,
+      failed: pipeline.workload.failed,
+      wrong: pipeline.workload.wrong,
+      idleLatencyMs: pipeline.idle.latencyMs.p50,
+      idle: pipeline.idle.latencyMs,
+      idleStagesMs: pipeline.idle.stagesMs,
+    },
+    ratios,
+  };
+
+  await mkdir(o.out, { recursive: true });
+  const stamp = result.date.replace(/[:.]/g, '-');
+  const base = join(o.out, `bench-${stamp}`);
+  await writeFile(`${base}.json`, JSON.stringify(result, null, 2));
+  await writeFile(`${base}-timeline.csv`, timelineCsv(pipeline.timeline));
+  await writeFile(
+    `${base}-timeline.svg`,
+    await timelineSvg(
+      pipeline.timeline,
+      `${pipeline.workload.totalRequests} requests, ${o.concurrency} at once, ${pipeline.workers} workers`,
+    ),
+  );
+  if (o.json) {
+    console.log(JSON.stringify(result, null, 2));
+  } else {
+    console.log(report(result, lfw, base));
+  }
+  const files = (await readdir(o.out)).length;
+  log(`wrote ${base}.json, -timeline.csv and -timeline.svg (${files} files in ${o.out})`);
+  if (pipeline.workload.failed + pipeline.workload.wrong > 0) process.exitCode = 1;
+}
+
+function report(
+  r: {
+    machine: { cores: number; cpuModel: string; node: string; platform: string; memoryGiB: number };
+    limit: { course: DatasetLimit; workers: number };
+    pipeline: {
+      workers: number;
+      requests: number;
+      concurrency: number;
+      requestsPerSecond: number;
+      latencyMs: WorkloadResult['latencyMs'];
+      correct: number;
+      failed: number;
+      wrong: number;
+      idle: WorkloadResult['latencyMs'];
+      idleStagesMs?: Record<string, number>;
+    };
+    ratios: { throughput: number; latencyOverheadMs: number };
+  },
+  lfw: DatasetLimit | undefined,
+  base: string,
+): string {
+  const m = r.machine;
+  const line = (name: string, d: DatasetLimit) =>
+    `  ${name.padEnd(7)} in process ${round(d.inProcess.imagesPerSecond)} images/s ` +
+    `(single image ${round(d.inProcess.singleImageMs, 2)} ms, no face in ${d.inProcess.noFace}/${d.inProcess.images}); ` +
+    `${d.processes.processes} processes ${round(d.processes.imagesPerSecond)} images/s`;
+  const p = r.pipeline;
+  return [
+    `machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}`,
+    'limit (recogniser alone, images from memory):',
+    line('course', r.limit.course),
+    ...(lfw ? [line('LFW', lfw)] : []),
+    `pipeline (npm start's stack, ${p.workers} workers):`,
+    `  ${p.requests} requests at concurrency ${p.concurrency}: ${p.requestsPerSecond} requests/s; ` +
+      `correct ${p.correct}, wrong ${p.wrong}, failed ${p.failed}; ` +
+      `latency p50 ${p.latencyMs.p50} ms, p90 ${p.latencyMs.p90} ms, p99 ${p.latencyMs.p99} ms, max ${p.latencyMs.max} ms`,
+    `  idle, one at a time: p50 ${p.idle.p50} ms, p90 ${p.idle.p90} ms, max ${p.idle.max} ms`,
+    `  idle, mean ms per stage: ${Object.entries(p.idleStagesMs ?? {})
+      .map(([stage, ms]) => `${stage.replace(/Ms$/, '')} ${ms}`)
+      .join(', ')}`,
+    'ratios:',
+    `  throughput: pipeline ÷ ${r.limit.workers}-process limit = ${r.ratios.throughput}`,
+    `  latency overhead: idle request − single image = ${r.ratios.latencyOverheadMs} ms (S3 + SQS + HTTP)`,
+    `timeline: ${base}-timeline.csv, ${base}-timeline.svg`,
+  ].join('\n');
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(`bench: ${(err as Error).message}`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,165 @@
+/**
+ * The workload generator and the benchmark as a user runs them: real commands in child processes against a
+ * real local stack. The benchmark runs tiny here, only to prove it works; its figures are not checked.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../src/local/stack.js';
+import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { enroll, startTestStack } from '../helpers/stack.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(script: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', script, ...args],
+      { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const otherCsv = join(mkdtempSync(join(tmpdir(), 'csv-')), 'people.csv');
+writeFileSync(otherCsv, 'file,name\ntest_000.jpg,Paul\n');
+
+/** A port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe.skipIf(!hasCourseData)('npm run workload', () => {
+  let stack: LocalStack;
+  let url: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    url = `${stack.web.url}/`;
+    await stack.fleet.whenReady();
+    await enroll(stack, ['--images', COURSE_IMAGES, '--labels', COURSE_LABELS]);
+    // Workers refresh the gallery every second in tests.
+    await new Promise((r) => setTimeout(r, 1500));
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const workload = (...args: string[]) => run('scripts/workload.ts', ['--url', url, ...args]);
+
+  it('sends the requests, checks them, and prints the official summary', async () => {
+    const r = await workload('--images', COURSE_IMAGES, '--labels', COURSE_LABELS, '-n', '12', '-c', '4');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Total number of requests: 12\n');
+    expect(r.stdout).toContain('Total number of requests completed successfully: 12\n');
+    expect(r.stdout).toContain('Total number of failed requests: 0\n');
+    expect(r.stdout).toContain('Total number of correct predictions : 12\n');
+    expect(r.stdout).toContain('Total number of wrong predictions: 0\n');
+    expect(r.stdout).toMatch(/Total Test Duration: \d+\.\d+ \(seconds\)/);
+    expect(r.stdout).toMatch(/Latency \(ms\): p50 [\d.]+, p90 [\d.]+, p99 [\d.]+, max [\d.]+/);
+    // Not a terminal: progress comes as plain lines on stderr.
+    expect(r.stderr).toContain('12/12 answered after');
+  });
+
+  it('prints the same as JSON, over keep-alive connections and a random sample', async () => {
+    const args = ['--images', COURSE_IMAGES, '--labels', COURSE_LABELS, '-n', '8', '--pick', 'random', '--seed', '3'];
+    const r = await workload(...args, '--keep-alive', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ totalRequests: 8, succeeded: 8, failed: 0, correct: 8, wrong: 0 });
+    expect(r.stderr).toBe('');
+  });
+
+  it('exits 1 and says what was wrong when answers do not match the labels', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'labels-'));
+    const wrongLabels = join(dir, 'labels.csv');
+    const csv = await readFile(COURSE_LABELS, 'utf8');
+    await writeFile(wrongLabels, csv.replace('test_000,', 'test_000,Nobody_').replace(/\r/g, ''));
+    const r = await workload('--images', COURSE_IMAGES, '--labels', wrongLabels, '-n', '3', '--json');
+    expect(r.code).toBe(1);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ correct: 2, wrong: 1 });
+    expect(result.problems[0].reason).toMatch(/^expected test_000:Nobody_\w+, got test_000:\w+$/);
+  });
+
+  it.each([
+    [
+      'no such folder',
+      ['--images', '/nonexistent/images'],
+      /^workload: cannot read the image folder \/nonexistent\/images/,
+    ],
+    [
+      'a CSV without the columns',
+      ['--images', COURSE_IMAGES, '--labels', otherCsv],
+      /must have the columns Image and Results/,
+    ],
+    [
+      'a bad number',
+      ['--images', COURSE_IMAGES, '-c', 'many'],
+      /option '-c, --concurrency <n>' argument 'many' is invalid/,
+    ],
+    ['not a URL', ['--images', COURSE_IMAGES, '--url', 'localhost'], /is not a URL/],
+  ])('ends with one line for %s', async (_name, args, message) => {
+    const r = await run('scripts/workload.ts', args);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('ends with one line for an empty folder and for an unreachable URL', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'empty-'));
+    const r1 = await run('scripts/workload.ts', ['--images', empty]);
+    expect([r1.code, r1.stderr.trim()]).toEqual([2, `workload: ${empty} holds no .jpg, .jpeg, .png or .webp files`]);
+    const port = await closedPort();
+    const r2 = await run('scripts/workload.ts', ['--images', COURSE_IMAGES, '--url', `http://127.0.0.1:${port}/`]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr.trim()).toMatch(new RegExp(`^workload: cannot reach http://127.0.0.1:${port}/: .*ECONNREFUSED`));
+  });
+});
+
+describe.skipIf(!hasCourseData)('npm run bench (tiny)', () => {
+  it('measures the limit and the pipeline and writes the JSON, the CSV and the chart', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'bench-'));
+    const r = await run('scripts/bench.ts', [
+      ...['--requests', '6', '--concurrency', '3', '--idle-requests', '2', '--limit-images', '3'],
+      ...['--workers', '1', '--out', out, '--json'],
+    ]);
+    expect(r.stderr).not.toMatch(/bench: /);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.machine).toMatchObject({ cores: expect.any(Number), cpuModel: expect.any(String) });
+    for (const value of [
+      result.limit.imagesPerSecond,
+      result.limit.singleImageMs,
+      result.pipeline.requestsPerSecond,
+      result.pipeline.idleLatencyMs,
+      result.ratios.throughput,
+    ]) {
+      expect(value).toBeGreaterThan(0);
+    }
+    expect(typeof result.ratios.latencyOverheadMs).toBe('number');
+    expect(result.pipeline).toMatchObject({ requests: 6, correct: 6, failed: 0 });
+    const files = await readdir(out);
+    const csv = files.find((f) => f.endsWith('-timeline.csv'))!;
+    expect((await readFile(join(out, csv), 'utf8')).split('\n')[0]).toBe(
+      'seconds,visible,in_flight,workers,completed_per_second',
+    );
+    const svg = files.find((f) => f.endsWith('-timeline.svg'))!;
+    expect(await readFile(join(out, svg), 'utf8')).toMatch(/^<svg /);
+    expect(existsSync(join(out, csv.replace('-timeline.csv', '.json')))).toBe(true);
+  });
+});
