@@ -86,7 +86,10 @@ async function startStack(
     HOST: '127.0.0.1',
     EMULATOR_PORT: '0',
     RESOURCE_PREFIX: `bench-${randomBytes(3).toString('hex')}`,
-    LOCAL_WORKERS: String(o.workers),
+    // A fixed fleet: the ratio compares the pipeline with the limit of the same number of workers.
+    MIN_WORKERS: String(o.workers),
+    MAX_WORKERS: String(o.workers),
+    AUTOSCALER_PORT: '0',
     GALLERY_REFRESH_SECONDS: '1',
     // npm start's own log level (one line per request at info), written to nowhere: the cost stays measured.
     LOG_FORMAT: 'json',

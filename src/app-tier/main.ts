@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import { createLogger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
-import { READY_MESSAGE, runMain } from '../shared/process.js';
+import { FleetRegistry, isAlive } from '../shared/fleet-registry.js';
+import { runMain } from '../shared/process.js';
 import { resolveQueueUrls } from '../shared/resources.js';
 import { GalleryStore } from './gallery-store.js';
 import { loadEngine } from './recognition/engine.js';
@@ -39,14 +40,26 @@ await runMain('app-tier worker', async (config) => {
   });
   worker.start();
   logger.info({ gallery: galleries.current()?.size ?? 0 }, 'worker ready');
-  process.send?.(READY_MESSAGE);
+  // A worker of the local fleet says it is ready in the fleet's registry, and stops once the stack that
+  // started it is gone, whatever happened to the autoscaler in between.
+  const { ownerPid } = config.fleet;
+  const registry = ownerPid === undefined ? undefined : new FleetRegistry(config.fleet.dir);
+  registry?.markReady(workerId);
+  const ownerWatch =
+    ownerPid === undefined
+      ? undefined
+      : setInterval(() => {
+          if (!isAlive(ownerPid)) process.kill(process.pid, 'SIGTERM');
+        }, 1000).unref();
   return {
     logger,
     async stop() {
+      clearInterval(ownerWatch);
       await worker.stop();
       galleries.stop();
       await engine.close();
       for (const c of [s3, sqs, pollSqs]) c.destroy();
+      registry?.remove(workerId);
       logger.info('worker stopped');
     },
   };

@@ -50,7 +50,6 @@ export interface WorkerOptions {
 export class Worker {
   private running = false;
   private loop: Promise<void> | undefined;
-  private readonly abort = new AbortController();
 
   constructor(private readonly o: WorkerOptions) {}
 
@@ -61,13 +60,13 @@ export class Worker {
   }
 
   /**
-   * Stops taking messages and finishes the ones held. The open long poll is aborted; a message it may still
-   * have taken returns to the queue after its visibility timeout, for another worker.
+   * Stops taking messages once the open long poll ends (at most `waitTimeSeconds`), and finishes whatever it
+   * and earlier polls brought. The poll is not aborted: on SQS and fauxqs an aborted poll can still take a
+   * message, which would then stay hidden for the whole visibility timeout.
    */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.abort.abort();
     await this.loop;
   }
 
@@ -83,7 +82,6 @@ export class Worker {
             WaitTimeSeconds: this.o.waitTimeSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           }),
-          { abortSignal: this.abort.signal },
         ));
       } catch (err) {
         if (!this.running) break;

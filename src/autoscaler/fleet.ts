@@ -1,11 +1,14 @@
 /**
  * The fleet of app-tier workers behind one interface, with two drivers: local child processes (this machine,
- * tests, CI) and EC2 instances (AWS). The autoscaler decides how many; a driver only starts and stops them.
+ * tests, CI) and EC2 instances (AWS). The autoscaler decides how many; a driver only starts and stops them,
+ * and finds them again from outside state (files, instance tags), so a restarted autoscaler adopts its fleet.
  */
 export type WorkerState = 'starting' | 'running' | 'stopping';
 
 export interface FleetWorker {
   readonly id: string;
+  /** The n of its name (`app-tier-instance-<n>`, `local-worker-<n>`): the lowest free one at launch. */
+  readonly number: number;
   readonly state: WorkerState;
 }
 
@@ -14,6 +17,14 @@ export interface Fleet {
   list(): Promise<FleetWorker[]>;
   /** Starts `count` more workers; resolves with their ids once they are requested (not yet ready). */
   launch(count: number): Promise<string[]>;
-  /** Asks the given workers to finish what they hold and stop. */
+  /** Asks the given workers to finish what they hold and stop; resolves once asked, not once gone. */
   stop(ids: readonly string[]): Promise<void>;
+}
+
+/** The `count` lowest positive numbers not in `taken`. */
+export function lowestFreeNumbers(taken: Iterable<number>, count: number): number[] {
+  const used = new Set(taken);
+  const free: number[] = [];
+  for (let n = 1; free.length < count; n++) if (!used.has(n)) free.push(n);
+  return free;
 }

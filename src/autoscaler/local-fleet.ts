@@ -1,129 +1,139 @@
 /**
- * The local fleet driver: each worker is a child process running the app tier's `main`, with the parent's
- * configuration plus whatever the caller overrides (the emulator's endpoint, say). A worker is `starting`
- * until it reports ready over IPC. One that exits without being asked is logged and, while `replaceCrashed`
- * is on, replaced, so a crash never shrinks the fleet.
+ * The local fleet driver: each worker is a detached child process running the app tier's `main`, recorded in
+ * a registry directory (see fleet-registry.ts) so that the autoscaler can die and restart without losing
+ * track of it. A worker does not depend on the process that launched it: it watches the stack's owner process
+ * instead (FLEET_OWNER_PID) and stops when that one is gone, so nothing outlives `npm start`.
+ *
+ * A worker that exits without being asked is noticed at the next listing, logged and dropped; the autoscaler
+ * then launches another while work remains.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { childEnvironment } from '../shared/config.js';
+import { FleetRegistry, isAlive } from '../shared/fleet-registry.js';
 import type { Logger } from '../shared/logger.js';
-import { READY_MESSAGE } from '../shared/process.js';
-import type { Fleet, FleetWorker, WorkerState } from './fleet.js';
+import { lowestFreeNumbers, type Fleet, type FleetWorker } from './fleet.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('../app-tier/main.ts', import.meta.url));
 
-interface LocalWorker {
-  readonly id: string;
-  readonly child: ChildProcess;
-  state: WorkerState;
-  readonly exited: Promise<number | null>;
-}
-
 export interface LocalFleetOptions {
+  /** The registry directory (FLEET_DIR). */
+  readonly dir: string;
   readonly logger: Logger;
+  /** The process whose end stops every worker (npm start's, or the test runner's). */
+  readonly ownerPid: number;
   /** Extra environment for every worker, on top of this process's configuration. */
   readonly env?: Record<string, string>;
   /** How long a stopping worker may take before it is killed, in milliseconds. */
   readonly stopGraceMs: number;
-  readonly replaceCrashed?: boolean;
 }
 
 export class LocalFleet implements Fleet {
-  private readonly workers = new Map<string, LocalWorker>();
-  private nextNumber = 1;
-  private closing = false;
+  private readonly registry: FleetRegistry;
 
-  constructor(private readonly o: LocalFleetOptions) {}
+  constructor(private readonly o: LocalFleetOptions) {
+    this.registry = new FleetRegistry(o.dir);
+  }
 
   async list(): Promise<FleetWorker[]> {
-    return [...this.workers.values()].map(({ id, state }) => ({ id, state }));
+    const workers: FleetWorker[] = [];
+    for (const entry of this.registry.entries()) {
+      if (!isAlive(entry.pid)) {
+        if (!entry.stopping) {
+          this.o.logger.error({ workerId: entry.id, pid: entry.pid }, 'worker exited unexpectedly');
+        }
+        this.registry.remove(entry.id);
+        continue;
+      }
+      const state = entry.stopping ? 'stopping' : entry.ready ? 'running' : 'starting';
+      workers.push({ id: entry.id, number: entry.number, state });
+    }
+    return workers.sort((a, b) => a.number - b.number);
   }
 
   async launch(count: number): Promise<string[]> {
-    return Array.from({ length: count }, () => this.spawn().id);
+    const taken = this.registry.entries().map((e) => e.number);
+    return lowestFreeNumbers(taken, count).map((number) => {
+      const id = `local-worker-${number}`;
+      const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
+        env: childEnvironment({
+          ...this.o.env,
+          WORKER_ID: id,
+          FLEET_DIR: this.o.dir,
+          FLEET_OWNER_PID: String(this.o.ownerPid),
+          // The parent has already shown the SDK's Node-version notice; one copy per worker only buries the logs.
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        }),
+        stdio: ['ignore', 'inherit', 'inherit'],
+        // Its own process group: Ctrl-C in a terminal reaches only `npm start`, which stops workers in order,
+        // and the worker outlives an autoscaler that crashes.
+        detached: true,
+      });
+      if (child.pid === undefined) throw new Error(`could not start ${id}`);
+      this.registry.add({ id, number, pid: child.pid });
+      child.unref();
+      this.o.logger.info({ workerId: id, pid: child.pid }, 'worker starting');
+      return id;
+    });
   }
 
   async stop(ids: readonly string[]): Promise<void> {
-    await Promise.all(ids.map((id) => this.stopOne(id)));
-  }
-
-  /** Resolves once every worker is ready (or rejects when one exits first). */
-  async whenReady(): Promise<void> {
-    await Promise.all([...this.workers.values()].map((w) => this.ready(w)));
+    const entries = new Map(this.registry.entries().map((e) => [e.id, e]));
+    for (const id of ids) {
+      const entry = entries.get(id);
+      if (!entry) continue;
+      this.registry.markStopping(id);
+      signal(entry.pid, 'SIGTERM');
+      const timer = setTimeout(() => {
+        if (!isAlive(entry.pid)) return;
+        this.o.logger.warn({ workerId: id }, 'worker did not stop within its grace period; killing it');
+        signal(entry.pid, 'SIGKILL');
+      }, this.o.stopGraceMs);
+      timer.unref();
+    }
   }
 
   /** The operating-system process id of a worker, for inspection. */
   pid(id: string): number | undefined {
-    return this.workers.get(id)?.child.pid;
+    return this.registry.entries().find((e) => e.id === id)?.pid;
   }
 
   /** Sends a signal straight to one worker: tests use SIGKILL to crash it. */
-  kill(id: string, signal: NodeJS.Signals): void {
-    this.workers.get(id)?.child.kill(signal);
+  kill(id: string, sig: NodeJS.Signals): void {
+    const pid = this.pid(id);
+    if (pid !== undefined) signal(pid, sig);
   }
 
-  /** Stops every worker and stops replacing crashed ones. */
+  /** Resolves once `count` workers are running (or rejects after `timeoutMs`). */
+  async whenRunning(count: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.list()).filter((w) => w.state === 'running').length < count) {
+      if (Date.now() > deadline) throw new Error(`fewer than ${count} workers were running after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Stops every worker and waits until each process is gone, killing those past the grace period. */
   async close(): Promise<void> {
-    this.closing = true;
-    await this.stop([...this.workers.keys()]);
-  }
-
-  private spawn(): LocalWorker {
-    const id = `local-worker-${this.nextNumber++}`;
-    const child = fork(WORKER_MAIN, [], {
-      execArgv: ['--import', 'tsx'],
-      // The parent has already shown the SDK's Node-version notice; one copy per worker only buries the logs.
-      env: childEnvironment({ ...this.o.env, WORKER_ID: id, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }),
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      // Its own process group: Ctrl-C in a terminal reaches only us, and we stop the workers in order (web tier
-      // drained first). A worker whose parent dies notices the closed IPC channel and stops itself.
-      detached: true,
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const worker: LocalWorker = { id, child, state: 'starting', exited };
-    child.on('message', (message) => {
-      if (message === READY_MESSAGE && worker.state === 'starting') worker.state = 'running';
-    });
-    child.once('exit', (code, signal) => {
-      this.workers.delete(id);
-      if (worker.state === 'stopping') return;
-      this.o.logger.error({ workerId: id, code, signal }, 'worker exited unexpectedly');
-      if (this.o.replaceCrashed && !this.closing) {
-        const replacement = this.spawn();
-        this.o.logger.info({ workerId: replacement.id, replaces: id }, 'started a replacement worker');
+    const entries = this.registry.entries();
+    await this.stop(entries.filter((e) => isAlive(e.pid)).map((e) => e.id));
+    const deadline = Date.now() + this.o.stopGraceMs + 1000;
+    while (entries.some((e) => isAlive(e.pid))) {
+      if (Date.now() > deadline) {
+        for (const e of entries) signal(e.pid, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, 200));
+        break;
       }
-    });
-    this.workers.set(id, worker);
-    this.o.logger.info({ workerId: id, pid: child.pid }, 'worker starting');
-    return worker;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const e of entries) this.registry.remove(e.id);
   }
+}
 
-  private ready(worker: LocalWorker): Promise<void> {
-    if (worker.state === 'running') return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onMessage = (message: unknown) => {
-        if (message !== READY_MESSAGE) return;
-        worker.child.off('message', onMessage);
-        resolve();
-      };
-      worker.child.on('message', onMessage);
-      void worker.exited.then((code) =>
-        reject(new Error(`worker ${worker.id} exited with code ${code} before it was ready`)),
-      );
-    });
-  }
-
-  private async stopOne(id: string): Promise<void> {
-    const worker = this.workers.get(id);
-    if (!worker) return;
-    worker.state = 'stopping';
-    worker.child.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      this.o.logger.warn({ workerId: id }, 'worker did not stop within its grace period; killing it');
-      worker.child.kill('SIGKILL');
-    }, this.o.stopGraceMs);
-    await worker.exited;
-    clearTimeout(timer);
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Already gone.
   }
 }

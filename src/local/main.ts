@@ -6,21 +6,18 @@ import { startLocalStack } from './stack.js';
 await runMain('facefleet', async (config) => {
   const logger = createLogger(config, { tier: 'local' });
   const stack = await startLocalStack(config, logger);
-  void stack.fleet.whenReady().then(
-    () => {
-      logger.info(
-        { url: stack.web.url, workers: config.fleet.localWorkers },
-        `ready: curl -X POST -F "inputFile=@test_00.jpg" ${stack.web.url}/  (enroll a gallery first: npm run enroll)`,
-      );
-      // A parent process that started us (the benchmark) learns the ports we were given.
-      const ready: StackReadyMessage = {
-        type: 'facefleet:stack-ready',
-        webUrl: stack.web.url,
-        endpoint: stack.emulator.endpoint,
-      };
-      process.send?.(ready);
-    },
-    (err: unknown) => logger.error({ err }, 'a worker failed to start'),
+  const { minWorkers, maxWorkers } = stack.config.autoscaler.policy;
+  logger.info(
+    { url: stack.web.url, status: `${stack.web.url}/status`, minWorkers, maxWorkers },
+    `ready: curl -X POST -F "inputFile=@test_00.jpg" ${stack.web.url}/  (enroll a gallery first: npm run enroll); ` +
+      `workers start with the first requests`,
   );
+  // A parent process that started us (the benchmark) learns the ports we were given.
+  const ready: StackReadyMessage = {
+    type: 'facefleet:stack-ready',
+    webUrl: stack.web.url,
+    endpoint: stack.emulator.endpoint,
+  };
+  process.send?.(ready);
   return { logger, stop: () => stack.stop() };
 });

@@ -1,6 +1,7 @@
 /**
- * The whole system on one machine: the embedded S3+SQS emulator, the buckets and queues, app-tier workers as
- * child processes through the local fleet driver, and the web tier, all with the same code that runs on AWS.
+ * The whole system on one machine: the embedded S3+SQS emulator, the buckets and queues, the autoscaler (a
+ * child process, restarted if it dies) with the local fleet of worker processes, and the web tier, all with
+ * the same code that runs on AWS.
  */
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import { childEnvironment, loadConfig, type Config } from '../shared/config.js';
@@ -9,12 +10,15 @@ import type { Logger } from '../shared/logger.js';
 import { ensureResources, type QueueUrls } from '../shared/resources.js';
 import { LocalFleet } from '../autoscaler/local-fleet.js';
 import { startWebTier, type RunningWebTier } from '../web-tier/server.js';
+import { AutoscalerProcess } from './autoscaler-process.js';
 
 export interface LocalStack {
   readonly config: Config;
   readonly emulator: Emulator;
   readonly queues: QueueUrls;
+  /** The workers, seen through the same registry the autoscaler uses (for inspection and shutdown). */
   readonly fleet: LocalFleet;
+  readonly autoscaler: AutoscalerProcess;
   readonly web: RunningWebTier;
   stop(): Promise<void>;
 }
@@ -23,14 +27,20 @@ export async function startLocalStack(base: Config, logger: Logger): Promise<Loc
   if (base.stack !== 'local') {
     throw new Error('npm start runs the local stack; with FACEFLEET_STACK=aws start each tier with its own main.');
   }
+  if (base.fleet.driver !== 'local') throw new Error('npm start runs workers locally; unset FLEET_DRIVER.');
   const emulator = await startEmulator({ port: base.emulator.port, region: base.aws.region });
   const started: { stop(): Promise<void> }[] = [emulator];
   const stopAll = async () => {
     for (const part of started.reverse()) await part.stop();
   };
   try {
-    // Re-derive the config so that every part, and every child worker, uses the emulator's actual port.
-    const overrides = { AWS_ENDPOINT_URL: emulator.endpoint, EMULATOR_PORT: String(emulator.port) };
+    // Re-derive the config so that every part, and every child process, uses the emulator's actual port.
+    // Workers belong to this process: they stop when it is gone, whatever happens to the autoscaler.
+    const overrides = {
+      AWS_ENDPOINT_URL: emulator.endpoint,
+      EMULATOR_PORT: String(emulator.port),
+      FLEET_OWNER_PID: String(process.pid),
+    };
     const config = loadConfig(childEnvironment(overrides));
     const s3 = createS3Client(config);
     const sqs = createSqsClient(config);
@@ -40,16 +50,24 @@ export async function startLocalStack(base: Config, logger: Logger): Promise<Loc
     logger.info({ endpoint: emulator.endpoint, resources: config.resources }, 'emulator ready');
 
     const fleet = new LocalFleet({
+      dir: config.fleet.dir,
       logger,
-      env: overrides,
+      ownerPid: process.pid,
       stopGraceMs: config.shutdownGraceSeconds * 1000,
-      replaceCrashed: true,
     });
+    // Workers left by an earlier stack of this name that died outright: stop them before we start.
+    await fleet.close();
     started.push({ stop: () => fleet.close() });
-    await fleet.launch(config.fleet.localWorkers);
-    const web = await startWebTier(config, logger, queues);
+    const autoscaler = new AutoscalerProcess({
+      env: overrides,
+      logger,
+      stopGraceMs: config.shutdownGraceSeconds * 1000,
+    });
+    started.push(autoscaler);
+    await autoscaler.start();
+    const web = await startWebTier(config, logger, queues, { statusUrl: () => autoscaler.statusUrl });
     started.push(web);
-    return { config, emulator, queues, fleet, web, stop: stopAll };
+    return { config, emulator, queues, fleet, autoscaler, web, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -2,7 +2,8 @@
  * The one place that reads the environment. `loadConfig` parses it once, at boot, into a frozen, typed
  * config; a bad value stops the process with a message naming the variable and the rule it breaks.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { resourceNames } from './resources-names.js';
@@ -13,67 +14,119 @@ export const SQS_MAX_WAIT_SECONDS = 20;
 export const SQS_MAX_BATCH = 10;
 /** SQS visibility timeouts range from 0 s to 12 hours. */
 export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** The course's cap on app-tier instances (its accounts allow 20 EC2 instances, one of them the web tier). */
+export const COURSE_MAX_WORKERS = 19;
 /** sharp's own default ceiling on decoded pixels (0x3FFF × 0x3FFF). */
 export const SHARP_MAX_INPUT_PIXELS = 268_402_689;
 
-const int = (min: number, max: number, fallback: number) =>
+const optionalInt = (min: number, max: number) =>
   z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`)
-    .default(fallback);
+    .optional();
+const int = (min: number, max: number, fallback: number) => optionalInt(min, max).default(fallback);
 
-const envSchema = z.object({
-  /** `local`: the embedded emulator with dummy credentials (default). `aws`: real AWS, default credential chain. */
-  FACEFLEET_STACK: z.enum(['local', 'aws']).default('local'),
-  /** AWS region of every client. */
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  /** S3/SQS endpoint; defaults to the embedded emulator locally and to AWS's own endpoints on `aws`. */
-  AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** Port of the embedded S3+SQS emulator that `npm start` runs (fauxqs's own default is 4566). */
-  EMULATOR_PORT: int(0, 65_535, 4566),
-  /** Prefix of every bucket and queue name: `<prefix>-in-bucket`, `<prefix>-req-queue`, … (S3 naming rules). */
-  RESOURCE_PREFIX: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/, 'must be 3-40 lowercase letters, digits or hyphens')
-    .default('facefleet'),
-  /** Interface and port of the web tier (the course contract is port 8000). */
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: int(0, 65_535, 8000),
-  /** Largest upload accepted, in bytes; default 10 MiB. The emulator caps one PutObject at about 11 MiB. */
-  MAX_UPLOAD_BYTES: int(1, 100 * 1024 * 1024, 10 * 1024 * 1024),
-  /** Largest declared image size (width × height) accepted before decoding; default 40 megapixels. */
-  MAX_IMAGE_PIXELS: int(1, SHARP_MAX_INPUT_PIXELS, 40_000_000),
-  /** How long an HTTP request waits for its result before answering 504, in seconds; default 300. */
-  RESULT_TIMEOUT_SECONDS: int(1, 3600, 300),
-  /** Long-poll loops on the response queue, each with its own SQS client; default 2. */
-  RESPONSE_POLLERS: int(1, 16, 2),
-  /** Visibility timeout given to the request queue, in seconds (SQS: 0 to 43200); default 30. */
-  VISIBILITY_TIMEOUT_SECONDS: int(1, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, 30),
-  /** Receives of one request before SQS moves it to the dead-letter queue (redrive maxReceiveCount); default 3. */
-  MAX_RECEIVE_COUNT: int(1, 1000, 3),
-  /** Messages a worker takes per receive (SQS: 1 to 10); default 10. */
-  WORKER_BATCH_SIZE: int(1, SQS_MAX_BATCH, SQS_MAX_BATCH),
-  /** Long-poll wait of each receive, in seconds (SQS: 0 to 20); default 20. */
-  WORKER_WAIT_SECONDS: int(0, SQS_MAX_WAIT_SECONDS, SQS_MAX_WAIT_SECONDS),
-  /** How often a worker checks S3 for a new gallery, in seconds; default 5. */
-  GALLERY_REFRESH_SECONDS: int(1, 3600, 5),
-  /** Worker processes that `npm start` runs; default one per core. */
-  LOCAL_WORKERS: int(0, 64, availableParallelism()),
-  /** How long a stopping process may take to finish the work it holds, in seconds; default 30. */
-  SHUTDOWN_GRACE_SECONDS: int(1, 3600, 30),
-  /** Directory holding the ONNX models; default the project's `models/`. */
-  MODEL_DIR: z
-    .string()
-    .min(1)
-    .default(fileURLToPath(new URL('../../models/', import.meta.url))),
-  /** Name of this worker in logs and results; default `<hostname>-<pid>`. */
-  WORKER_ID: z.string().min(1).max(64).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** `auto` prints pretty logs to a terminal and JSON lines otherwise. */
-  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
-});
+const envSchema = z
+  .object({
+    /** `local`: the embedded emulator with dummy credentials (default). `aws`: real AWS, default credential chain. */
+    FACEFLEET_STACK: z.enum(['local', 'aws']).default('local'),
+    /** AWS region of every client. */
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    /** S3/SQS endpoint; defaults to the embedded emulator locally and to AWS's own endpoints on `aws`. */
+    AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Port of the embedded S3+SQS emulator that `npm start` runs (fauxqs's own default is 4566). */
+    EMULATOR_PORT: int(0, 65_535, 4566),
+    /** Prefix of every bucket and queue name: `<prefix>-in-bucket`, `<prefix>-req-queue`, … (S3 naming rules). */
+    RESOURCE_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/, 'must be 3-40 lowercase letters, digits or hyphens')
+      .default('facefleet'),
+    /** Interface and port of the web tier (the course contract is port 8000). */
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: int(0, 65_535, 8000),
+    /** Largest upload accepted, in bytes; default 10 MiB. The emulator caps one PutObject at about 11 MiB. */
+    MAX_UPLOAD_BYTES: int(1, 100 * 1024 * 1024, 10 * 1024 * 1024),
+    /** Largest declared image size (width × height) accepted before decoding; default 40 megapixels. */
+    MAX_IMAGE_PIXELS: int(1, SHARP_MAX_INPUT_PIXELS, 40_000_000),
+    /** How long an HTTP request waits for its result before answering 504, in seconds; default 300. */
+    RESULT_TIMEOUT_SECONDS: int(1, 3600, 300),
+    /** Long-poll loops on the response queue, each with its own SQS client; default 2. */
+    RESPONSE_POLLERS: int(1, 16, 2),
+    /** Visibility timeout given to the request queue, in seconds (SQS: 0 to 43200); default 30. */
+    VISIBILITY_TIMEOUT_SECONDS: int(1, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, 30),
+    /** Receives of one request before SQS moves it to the dead-letter queue (redrive maxReceiveCount); default 3. */
+    MAX_RECEIVE_COUNT: int(1, 1000, 3),
+    /** Messages a worker takes per receive (SQS: 1 to 10); default 10. */
+    WORKER_BATCH_SIZE: int(1, SQS_MAX_BATCH, SQS_MAX_BATCH),
+    /**
+     * Long-poll wait of each receive, in seconds (SQS: 0 to 20); default 5. A stopping worker lets its open poll
+     * end and answers what it brings (an aborted poll can still take a message, which would then sit hidden for
+     * the visibility timeout), so this bounds how long scale-in takes; an idle worker costs one receive per wait.
+     */
+    WORKER_WAIT_SECONDS: int(0, SQS_MAX_WAIT_SECONDS, 5),
+    /** How often a worker checks S3 for a new gallery, in seconds; default 5. */
+    GALLERY_REFRESH_SECONDS: int(1, 3600, 5),
+    /** How often the autoscaler reads the queue and the fleet and decides, in milliseconds; default 1000. */
+    AUTOSCALER_POLL_MS: int(100, 60_000, 1000),
+    /** Queued messages (visible + in flight) per worker the autoscaler aims for; default 4. */
+    MESSAGES_PER_WORKER: int(1, 1000, 4),
+    /** Fewest workers, even when idle; default 0 (scale to zero). */
+    MIN_WORKERS: int(0, 1000, 0),
+    /** Most workers; default 19 on AWS (the course's cap), one per core locally. */
+    MAX_WORKERS: optionalInt(1, 1000),
+    /** How long the request queue must stay empty before idle workers are stopped, in seconds; default 3. */
+    SCALE_IN_IDLE_SECONDS: int(0, 3600, 3),
+    /** `local`: workers are child processes; `ec2`: app-tier instances. Default: local locally, ec2 on AWS. */
+    FLEET_DRIVER: z.enum(['local', 'ec2']).optional(),
+    /** Where the local fleet keeps one file per worker, so a restarted autoscaler finds its workers again. */
+    FLEET_DIR: z.string().min(1).optional(),
+    /** Set by the local fleet on its workers: the process whose end makes them stop (npm start's). */
+    FLEET_OWNER_PID: optionalInt(1, 2 ** 31 - 1),
+    /** Interface and port of the autoscaler's status endpoint (GET /status); default 127.0.0.1:8001. */
+    AUTOSCALER_HOST: z.string().min(1).default('127.0.0.1'),
+    AUTOSCALER_PORT: int(0, 65_535, 8001),
+    /** Where the web tier reads the autoscaler's status for its own GET /status; default the port above. */
+    AUTOSCALER_STATUS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** EC2 fleet: a launch template (id `lt-…` or name) for app-tier instances; or give the AMI and the rest. */
+    APP_TIER_LAUNCH_TEMPLATE: z.string().min(1).optional(),
+    /** EC2 fleet: the app-tier AMI (`ami-…`), when no launch template is given or to override its AMI. */
+    APP_TIER_AMI_ID: z
+      .string()
+      .regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id like ami-0123456789abcdef0')
+      .optional(),
+    /** EC2 fleet: instance type; default t3.micro (or the launch template's). */
+    APP_TIER_INSTANCE_TYPE: z.string().min(1).optional(),
+    APP_TIER_SUBNET_ID: z.string().min(1).optional(),
+    /** EC2 fleet: comma-separated security group ids. */
+    APP_TIER_SECURITY_GROUP_IDS: z.string().min(1).optional(),
+    /** EC2 fleet: the workers' IAM instance profile (name or ARN). */
+    APP_TIER_INSTANCE_PROFILE: z.string().min(1).optional(),
+    /** EC2 fleet: start and stop a pool of stopped instances instead of launching and terminating. */
+    WARM_POOL: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true'),
+    /** How long a stopping process may take to finish the work it holds, in seconds; default 30. */
+    SHUTDOWN_GRACE_SECONDS: int(1, 3600, 30),
+    /** Directory holding the ONNX models; default the project's `models/`. */
+    MODEL_DIR: z
+      .string()
+      .min(1)
+      .default(fileURLToPath(new URL('../../models/', import.meta.url))),
+    /** Name of this worker in logs and results; default `<hostname>-<pid>`. */
+    WORKER_ID: z.string().min(1).max(64).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `auto` prints pretty logs to a terminal and JSON lines otherwise. */
+    LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  })
+  .superRefine((e, ctx) => {
+    const max = e.MAX_WORKERS ?? (e.FACEFLEET_STACK === 'local' ? availableParallelism() : COURSE_MAX_WORKERS);
+    if (e.MIN_WORKERS > max) {
+      ctx.addIssue({ code: 'custom', path: ['MIN_WORKERS'], message: `must be at most MAX_WORKERS (${max})` });
+    }
+  });
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -127,7 +180,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       waitTimeSeconds: e.WORKER_WAIT_SECONDS,
       galleryRefreshSeconds: e.GALLERY_REFRESH_SECONDS,
     },
-    fleet: { localWorkers: e.LOCAL_WORKERS },
+    autoscaler: {
+      pollIntervalMs: e.AUTOSCALER_POLL_MS,
+      host: e.AUTOSCALER_HOST,
+      port: e.AUTOSCALER_PORT,
+      statusUrl: e.AUTOSCALER_STATUS_URL ?? `http://127.0.0.1:${e.AUTOSCALER_PORT}/status`,
+      policy: {
+        messagesPerWorker: e.MESSAGES_PER_WORKER,
+        minWorkers: e.MIN_WORKERS,
+        maxWorkers: e.MAX_WORKERS ?? (local ? availableParallelism() : COURSE_MAX_WORKERS),
+        scaleInIdleMs: e.SCALE_IN_IDLE_SECONDS * 1000,
+      },
+    },
+    fleet: {
+      driver: e.FLEET_DRIVER ?? (local ? 'local' : 'ec2'),
+      /** Local driver: one file per worker, per resource prefix, so two stacks never share workers. */
+      dir: e.FLEET_DIR ?? join(tmpdir(), `facefleet-fleet-${e.RESOURCE_PREFIX}`),
+      ownerPid: e.FLEET_OWNER_PID,
+      ec2: {
+        launchTemplate: e.APP_TIER_LAUNCH_TEMPLATE,
+        amiId: e.APP_TIER_AMI_ID,
+        instanceType: e.APP_TIER_INSTANCE_TYPE ?? (e.APP_TIER_LAUNCH_TEMPLATE ? undefined : 't3.micro'),
+        subnetId: e.APP_TIER_SUBNET_ID,
+        securityGroupIds: e.APP_TIER_SECURITY_GROUP_IDS?.split(',')
+          .map((g) => g.trim())
+          .filter(Boolean),
+        instanceProfile: e.APP_TIER_INSTANCE_PROFILE,
+        warmPool: e.WARM_POOL,
+      },
+    },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   });

@@ -83,6 +83,11 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     message: () => 'The service is shutting down and accepts no new requests; please try again shortly.',
   },
+  AUTOSCALER_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    message: (p) => `The autoscaler's status is not available (${p['reason']}); try again in a few seconds.`,
+  },
   NOT_FOUND: { status: 404, retryable: false, message: (p) => `There is no ${p['path']} here; POST images to /.` },
   METHOD_NOT_ALLOWED: {
     status: 405,

@@ -5,8 +5,12 @@
 import { loadConfig, ConfigError, type Config } from './config.js';
 import type { Logger } from './logger.js';
 
-/** The IPC message a child worker sends its parent once it takes requests. */
-export const READY_MESSAGE = 'facefleet:worker-ready';
+/** What the autoscaler tells the process that started it (npm start) once it runs. */
+export interface AutoscalerReadyMessage {
+  readonly type: 'facefleet:autoscaler-ready';
+  /** Where its GET /status answers. */
+  readonly statusUrl: string;
+}
 
 /** What `npm start` tells a parent process (the benchmark) once the whole stack takes requests. */
 export interface StackReadyMessage {
@@ -57,6 +61,7 @@ export async function runMain(name: string, start: (config: Config) => Promise<S
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // A child of the local fleet stops when its parent goes away, even if the parent was killed outright.
+  // A child process started over IPC (npm start's autoscaler) stops when its parent goes away, even if the
+  // parent was killed outright.
   if (process.connected) process.once('disconnect', () => onSignal('SIGTERM'));
 }

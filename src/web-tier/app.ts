@@ -11,6 +11,7 @@ import type { QueueUrls } from '../shared/resources.js';
 import { healthRoutes } from './health-routes.js';
 import { errorHandler } from './http-errors.js';
 import { recognizeRoute } from './recognize-route.js';
+import { statusRoute } from './status-route.js';
 import type { ResponseRouter } from './response-router.js';
 
 /** The course's multipart field name. */
@@ -29,6 +30,8 @@ export interface WebTierDeps {
   readonly resultTimeoutSeconds: number;
   /** False once shutdown has begun: new uploads get 503 while those in flight finish. */
   readonly isAccepting: () => boolean;
+  /** Where the autoscaler's status is read for GET /status; undefined while it is unknown. */
+  readonly autoscalerStatusUrl: () => string | undefined;
 }
 
 export function buildApp(deps: WebTierDeps): Express {
@@ -52,6 +55,7 @@ export function buildApp(deps: WebTierDeps): Express {
       isAccepting: deps.isAccepting,
     }),
   );
+  app.use(statusRoute(deps.autoscalerStatusUrl));
   app.post(
     '/',
     (_req, _res, next) => next(deps.isAccepting() ? undefined : new AppError('SHUTTING_DOWN')),

@@ -29,7 +29,17 @@ const HEADERS_TIMEOUT_MS = 60_000;
 /** Longer than the 60 s idle timeout of AWS load balancers, so they, not we, close idle keep-alives. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
-export async function startWebTier(config: Config, logger: Logger, queues: QueueUrls): Promise<RunningWebTier> {
+export interface WebTierOptions {
+  /** Where to read the autoscaler's status; default AUTOSCALER_STATUS_URL. */
+  readonly statusUrl?: () => string | undefined;
+}
+
+export async function startWebTier(
+  config: Config,
+  logger: Logger,
+  queues: QueueUrls,
+  options: WebTierOptions = {},
+): Promise<RunningWebTier> {
   const s3 = createS3Client(config);
   const sqs = createSqsClient(config);
   const pollerClients = Array.from({ length: config.web.responsePollers }, () => createSqsClient(config));
@@ -49,6 +59,7 @@ export async function startWebTier(config: Config, logger: Logger, queues: Queue
     maxImagePixels: config.recognition.maxImagePixels,
     resultTimeoutSeconds: config.web.resultTimeoutSeconds,
     isAccepting: () => accepting,
+    autoscalerStatusUrl: options.statusUrl ?? (() => config.autoscaler.statusUrl),
   });
   const server = app.listen(config.web.port, config.web.host);
   server.requestTimeout = 0;

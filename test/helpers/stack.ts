@@ -16,7 +16,15 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     PORT: '0',
     HOST: '127.0.0.1',
     RESOURCE_PREFIX: `t-${randomBytes(4).toString('hex')}`,
-    LOCAL_WORKERS: '2',
+    // A fixed fleet of two unless a test asks for scaling; the autoscaler decides four times a second.
+    MIN_WORKERS: '2',
+    MAX_WORKERS: '2',
+    AUTOSCALER_POLL_MS: '250',
+    AUTOSCALER_PORT: '0',
+    SCALE_IN_IDLE_SECONDS: '3',
+    MESSAGES_PER_WORKER: '4',
+    // A stopping worker lets its open poll end first: short polls keep shutdowns quick.
+    WORKER_WAIT_SECONDS: '1',
     GALLERY_REFRESH_SECONDS: '1',
     SHUTDOWN_GRACE_SECONDS: '10',
     RESULT_TIMEOUT_SECONDS: '120',

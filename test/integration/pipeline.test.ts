@@ -34,7 +34,7 @@ describe.skipIf(!hasCourseData)('the pipeline on one machine', () => {
     url = `${stack.web.url}/`;
     s3 = createS3Client(stack.config);
     sqs = createSqsClient(stack.config);
-    await stack.fleet.whenReady();
+    await stack.fleet.whenRunning(2);
   });
 
   afterAll(async () => {

@@ -49,7 +49,7 @@ describe.skipIf(!hasCourseData)('npm run workload', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     url = `${stack.web.url}/`;
-    await stack.fleet.whenReady();
+    await stack.fleet.whenRunning(2);
     await enroll(stack, ['--images', COURSE_IMAGES, '--labels', COURSE_LABELS]);
     // Workers refresh the gallery every second in tests.
     await new Promise((r) => setTimeout(r, 1500));

@@ -30,9 +30,31 @@ describe('loadConfig', () => {
     [{ WORKER_WAIT_SECONDS: '21' }, /WORKER_WAIT_SECONDS/],
     [{ RESOURCE_PREFIX: 'Bad_Prefix' }, /RESOURCE_PREFIX .*lowercase/],
     [{ FACEFLEET_STACK: 'gcp' }, /FACEFLEET_STACK/],
+    [{ MIN_WORKERS: '5', MAX_WORKERS: '4' }, /MIN_WORKERS \(got "5"\): must be at most MAX_WORKERS \(4\)/],
+    [{ MESSAGES_PER_WORKER: '0' }, /MESSAGES_PER_WORKER \(got "0"\): must be at least 1/],
+    [{ FLEET_DRIVER: 'k8s' }, /FLEET_DRIVER/],
+    [{ WARM_POOL: 'yes' }, /WARM_POOL \(got "yes"\): must be true or false/],
+    [{ APP_TIER_AMI_ID: 'ubuntu' }, /APP_TIER_AMI_ID .*must be an AMI id/],
   ])('refuses %o, naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('scales from 0 to one worker per core locally, and to 19 app-tier instances on AWS', () => {
+    expect(loadConfig({}).autoscaler.policy).toMatchObject({
+      minWorkers: 0,
+      messagesPerWorker: 4,
+      scaleInIdleMs: 3000,
+    });
+    expect(loadConfig({}).fleet.driver).toBe('local');
+    const aws = loadConfig({ FACEFLEET_STACK: 'aws', APP_TIER_SECURITY_GROUP_IDS: 'sg-1, sg-2' });
+    expect(aws.autoscaler.policy.maxWorkers).toBe(19);
+    expect(aws.fleet.driver).toBe('ec2');
+    expect(aws.fleet.ec2).toMatchObject({
+      instanceType: 't3.micro',
+      securityGroupIds: ['sg-1', 'sg-2'],
+      warmPool: false,
+    });
   });
 
   it('treats empty variables as unset', () => {

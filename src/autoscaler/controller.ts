@@ -1,0 +1,147 @@
+/**
+ * The autoscaler's loop, thin around the policy: every poll it reads the request queue (visible and in flight)
+ * and the fleet, decides, acts, and logs the decision as one line. A failing read or action (throttling, no
+ * capacity, a dead emulator) is logged and retried with exponential back-off; it never ends the loop.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '../shared/logger.js';
+import type { Fleet } from './fleet.js';
+import { decide, type Action, type Decision, type PolicyOptions } from './policy.js';
+
+export interface ControllerOptions {
+  readonly sqs: SQSClient;
+  readonly requestQueueUrl: string;
+  readonly fleet: Fleet;
+  readonly policy: PolicyOptions;
+  /** Time between decisions, in milliseconds; default 1000. */
+  readonly pollIntervalMs: number;
+  /** Longest wait after repeated failures, in milliseconds; default 30 000. */
+  readonly maxBackoffMs?: number;
+  readonly logger: Logger;
+}
+
+/** What GET /status serves: the last decision and what it was based on. */
+export interface AutoscalerStatus {
+  readonly queue: { visible: number; inFlight: number };
+  readonly workers: { starting: number; running: number; stopping: number };
+  readonly desired: number;
+  readonly minWorkers: number;
+  readonly maxWorkers: number;
+  readonly messagesPerWorker: number;
+  readonly action: string;
+  readonly reason: string;
+  readonly decidedAt: string;
+  /** The last failure, while the loop is backing off because of it. */
+  readonly error?: string;
+}
+
+export class AutoscalerController {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private emptySince: number | undefined;
+  private last: AutoscalerStatus | undefined;
+  private lastLogged = '';
+
+  constructor(private readonly o: ControllerOptions) {}
+
+  status(): AutoscalerStatus | undefined {
+    return this.last;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Ends the loop after the current decision; the fleet is left as it is (a restart adopts it). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.abort.abort();
+    await this.loop;
+  }
+
+  /** One round: observe, decide, act. */
+  async tick(): Promise<Decision> {
+    const [queue, workers] = await Promise.all([this.observeQueue(), this.o.fleet.list()]);
+    const now = Date.now();
+    const backlog = queue.visible + queue.inFlight;
+    if (backlog > 0) this.emptySince = undefined;
+    else this.emptySince ??= now;
+    const decision = decide(
+      { ...queue, workers, queueEmptyForMs: this.emptySince === undefined ? 0 : now - this.emptySince },
+      this.o.policy,
+    );
+    this.record(queue, decision);
+    await this.act(decision.action);
+    return decision;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        await this.tick();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        this.last = this.last && { ...this.last, error: (err as Error).message };
+        this.o.logger.error({ err, failures }, 'autoscaler round failed; backing off');
+      }
+      const backoff = Math.min(this.o.maxBackoffMs ?? 30_000, this.o.pollIntervalMs * 2 ** failures);
+      try {
+        await sleep(failures === 0 ? this.o.pollIntervalMs : backoff, undefined, { signal: this.abort.signal });
+      } catch {
+        // Stopped.
+      }
+    }
+  }
+
+  private async observeQueue(): Promise<{ visible: number; inFlight: number }> {
+    const { Attributes = {} } = await this.o.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.o.requestQueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return {
+      visible: Number(Attributes['ApproximateNumberOfMessages'] ?? 0),
+      inFlight: Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0),
+    };
+  }
+
+  private async act(action: Action): Promise<void> {
+    if (action.kind === 'launch') await this.o.fleet.launch(action.count);
+    if (action.kind === 'stop') await this.o.fleet.stop(action.ids);
+  }
+
+  /** Keeps the status and logs the decision: at info when it acts or what it sees changed, else at debug. */
+  private record(queue: { visible: number; inFlight: number }, d: Decision): void {
+    const action =
+      d.action.kind === 'launch'
+        ? `launch ${d.action.count}`
+        : d.action.kind === 'stop'
+          ? `stop ${d.action.ids.join(' ')}`
+          : 'none';
+    const { minWorkers, maxWorkers, messagesPerWorker } = this.o.policy;
+    this.last = {
+      queue,
+      workers: d.workers,
+      desired: d.desired,
+      minWorkers,
+      maxWorkers,
+      messagesPerWorker,
+      action,
+      reason: d.reason,
+      decidedAt: new Date().toISOString(),
+    };
+    const line = { ...queue, ...d.workers, desired: d.desired, action, reason: d.reason };
+    const key = JSON.stringify(line);
+    const level = action !== 'none' || key !== this.lastLogged ? 'info' : 'debug';
+    this.lastLogged = key;
+    this.o.logger[level](line, 'scaling decision');
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * GET /status: the autoscaler's last decision (queue depth, workers by state, desired, cap, time), read from
+ * the autoscaler's own endpoint so that a person or a script watching the fleet needs only the web tier.
+ */
+import { Router } from 'express';
+import { AppError } from '../shared/errors.js';
+
+/** The status must answer quickly even when the autoscaler hangs. */
+const STATUS_TIMEOUT_MS = 2000;
+
+export function statusRoute(statusUrl: () => string | undefined): Router {
+  const router = Router();
+  router.get('/status', async (_req, res) => {
+    const url = statusUrl();
+    if (!url) throw new AppError('AUTOSCALER_UNAVAILABLE', { reason: 'it is starting' });
+    let answer: Response;
+    try {
+      answer = await fetch(url, { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
+    } catch (err) {
+      throw new AppError('AUTOSCALER_UNAVAILABLE', { reason: `${url} did not answer` }, err);
+    }
+    if (!answer.ok) throw new AppError('AUTOSCALER_UNAVAILABLE', { reason: (await answer.text()).slice(0, 200) });
+    res.json(await answer.json());
+  });
+  router.all('/status', (req, _res, next) =>
+    next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: req.path, allow: 'GET' })),
+  );
+  return router;
+}

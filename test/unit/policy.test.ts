@@ -1,0 +1,95 @@
+/** The scaling decision, table by table. */
+import { describe, expect, it } from 'vitest';
+import type { FleetWorker, WorkerState } from '../../src/autoscaler/fleet.js';
+import { lowestFreeNumbers } from '../../src/autoscaler/fleet.js';
+import { decide, type PolicyOptions } from '../../src/autoscaler/policy.js';
+
+const policy: PolicyOptions = { messagesPerWorker: 4, minWorkers: 0, maxWorkers: 19, scaleInIdleMs: 3000 };
+
+/** Workers from a compact spec: "r" running, "s" starting, "x" stopping, numbered 1, 2, … in order. */
+function fleet(spec: string): FleetWorker[] {
+  const states: Record<string, WorkerState> = { r: 'running', s: 'starting', x: 'stopping' };
+  return [...spec].map((c, i) => ({ id: `w-${i + 1}`, number: i + 1, state: states[c]! }));
+}
+
+describe('decide', () => {
+  it.each([
+    // visible, inFlight, emptyForMs, fleet, desired, action
+    [0, 0, 60_000, '', 0, { kind: 'none' }],
+    [1, 0, 0, '', 1, { kind: 'launch', count: 1 }],
+    [4, 0, 0, '', 1, { kind: 'launch', count: 1 }],
+    [5, 0, 0, '', 2, { kind: 'launch', count: 2 }],
+    [100, 0, 0, '', 19, { kind: 'launch', count: 19 }],
+    [1000, 0, 0, '', 19, { kind: 'launch', count: 19 }],
+    // In-flight messages count as work: a burst being processed keeps its workers.
+    [0, 40, 0, 'rrrrrrrrrr', 10, { kind: 'none' }],
+    [30, 10, 0, 'rrrrrrrr', 10, { kind: 'launch', count: 2 }],
+    // Starting workers count: no second launch for the same backlog (restarts, retries).
+    [40, 0, 0, 'ssssssssss', 10, { kind: 'none' }],
+    [40, 0, 0, 'rrrsss', 10, { kind: 'launch', count: 4 }],
+    // Stopping workers count against the cap until they are gone.
+    [100, 0, 0, 'rrrrrrrrrrrrrrrrxxx', 19, { kind: 'none' }],
+    [100, 0, 0, 'rrrrrrrrrrrrrrxxx', 19, { kind: 'launch', count: 2 }],
+  ] as const)(
+    'visible %i, in flight %i, empty %i ms, fleet "%s" → desired %i, %j',
+    (visible, inFlight, emptyFor, spec, desired, action) => {
+      const d = decide({ visible, inFlight, queueEmptyForMs: emptyFor, workers: fleet(spec) }, policy);
+      expect(d.desired).toBe(desired);
+      expect(d.action).toEqual(action);
+    },
+  );
+
+  it('never stops a running worker while anything is queued or in flight', () => {
+    const backlogs: [number, number][] = [
+      [1, 0],
+      [0, 1],
+      [3, 5],
+    ];
+    for (const [visible, inFlight] of backlogs) {
+      const d = decide({ visible, inFlight, queueEmptyForMs: 0, workers: fleet('rrrrrrrrrr') }, policy);
+      expect(d.action).toEqual({ kind: 'none' });
+      expect(d.desired).toBeLessThan(10);
+    }
+  });
+
+  it('stops idle running workers, newest first, once the queue has been empty for the idle window', () => {
+    const workers = fleet('rrrr');
+    expect(decide({ visible: 0, inFlight: 0, queueEmptyForMs: 2999, workers }, policy).action).toEqual({
+      kind: 'none',
+    });
+    expect(decide({ visible: 0, inFlight: 0, queueEmptyForMs: 3000, workers }, policy).action).toEqual({
+      kind: 'stop',
+      ids: ['w-4', 'w-3', 'w-2', 'w-1'],
+    });
+    const keepTwo = decide({ visible: 0, inFlight: 0, queueEmptyForMs: 5000, workers }, { ...policy, minWorkers: 2 });
+    expect(keepTwo).toMatchObject({ desired: 2, action: { kind: 'stop', ids: ['w-4', 'w-3'] } });
+  });
+
+  it('may stop workers that are still starting at any time: they hold nothing', () => {
+    const d = decide({ visible: 4, inFlight: 0, queueEmptyForMs: 0, workers: fleet('rsss') }, policy);
+    expect(d).toMatchObject({ desired: 1, action: { kind: 'stop', ids: ['w-4', 'w-3', 'w-2'] } });
+  });
+
+  it('counts workers by state', () => {
+    const d = decide({ visible: 0, inFlight: 8, queueEmptyForMs: 0, workers: fleet('rrsx') }, policy);
+    expect(d.workers).toEqual({ starting: 1, running: 2, stopping: 1 });
+  });
+
+  it.each([
+    [{ messagesPerWorker: 1, minWorkers: 0, maxWorkers: 2, scaleInIdleMs: 0 }, 10, 2],
+    [{ messagesPerWorker: 10, minWorkers: 0, maxWorkers: 19, scaleInIdleMs: 0 }, 11, 2],
+    [{ messagesPerWorker: 4, minWorkers: 3, maxWorkers: 19, scaleInIdleMs: 0 }, 0, 3],
+  ])('honours its options: %j with backlog %i → %i', (options, visible, desired) => {
+    expect(decide({ visible, inFlight: 0, queueEmptyForMs: 0, workers: [] }, options).desired).toBe(desired);
+  });
+});
+
+describe('lowestFreeNumbers', () => {
+  it.each([
+    [[], 3, [1, 2, 3]],
+    [[1, 2, 3], 1, [4]],
+    [[2, 4], 3, [1, 3, 5]],
+  ])('taken %j, %i wanted → %j', (taken, count, expected) => {
+    expect(lowestFreeNumbers(taken, count)).toEqual(expected);
+  });
+});
