@@ -19,14 +19,12 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadEngine } from '../src/app-tier/recognition/engine.js';
-import { createSqsClient } from '../src/shared/aws.js';
+import type { AutoscalerStatus } from '../src/autoscaler/controller.js';
 import { childEnvironment, loadConfig } from '../src/shared/config.js';
 import type { StackReadyMessage } from '../src/shared/process.js';
-import { resolveQueueUrls } from '../src/shared/resources.js';
 import { measureInProcess, measureProcesses, type InProcessLimit, type ProcessesLimit } from './lib/limit.js';
 import { TimelineRecorder, timelineCsv, timelineSvg, type TimelineSample } from './lib/timeline.js';
 import { loadLabels, pickImages, runWorkload, type WorkloadResult } from './lib/workload.js';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 
 const COURSE = '../shared/datasets/cse546-face-images-1000';
 const LFW = '../shared/datasets/lfw-view1-train';
@@ -46,6 +44,10 @@ const program = new Command()
   .option('--limit-images <n>', 'images per limit measurement', positiveInt, 300)
   .option('--workers <n>', 'worker processes (default: one per core)', positiveInt, availableParallelism())
   .option('--out <dir>', 'folder for the timeline CSV/SVG and the JSON record', 'bench-results')
+  .option(
+    '--scale-from-zero',
+    'let the autoscaler start the workload with no workers (the ratio then includes scale-out)',
+  )
   .option('--json', 'print the results as one JSON object');
 
 interface Options {
@@ -55,7 +57,15 @@ interface Options {
   limitImages: number;
   workers: number;
   out: string;
+  scaleFromZero?: boolean;
   json?: boolean;
+}
+
+async function fleetSize(webUrl: string): Promise<number> {
+  const res = await fetch(`${webUrl}/status`).catch(() => undefined);
+  if (!res?.ok) return Number.POSITIVE_INFINITY;
+  const { workers } = (await res.json()) as AutoscalerStatus;
+  return workers.starting + workers.running + workers.stopping;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -87,7 +97,7 @@ async function startStack(
     EMULATOR_PORT: '0',
     RESOURCE_PREFIX: `bench-${randomBytes(3).toString('hex')}`,
     // A fixed fleet: the ratio compares the pipeline with the limit of the same number of workers.
-    MIN_WORKERS: String(o.workers),
+    MIN_WORKERS: o.scaleFromZero ? '0' : String(o.workers),
     MAX_WORKERS: String(o.workers),
     AUTOSCALER_PORT: '0',
     GALLERY_REFRESH_SECONDS: '1',
@@ -155,28 +165,30 @@ async function measurePipeline(o: Options): Promise<PipelineResult> {
     log(`pipeline: ${o.idleRequests} requests one at a time on the idle system`);
     const idle = await run(o.idleRequests, 1, undefined, true);
 
-    const config = loadConfig(env);
-    const sqs = createSqsClient(config);
-    const queues = await resolveQueueUrls(config, sqs);
+    // The autoscaler's view, as a person watching would read it: GET /status on the web tier.
     const recorder = new TimelineRecorder(async () => {
-      const { Attributes = {} } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queues.request,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
+      const res = await fetch(`${ready.webUrl}/status`);
+      if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
+      const s = (await res.json()) as AutoscalerStatus;
       return {
-        visible: Number(Attributes['ApproximateNumberOfMessages'] ?? 0),
-        inFlight: Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0),
-        workers: o.workers,
+        visible: s.queue.visible,
+        inFlight: s.queue.inFlight,
+        workers: s.workers.starting + s.workers.running + s.workers.stopping,
       };
     }, 500);
+    if (o.scaleFromZero) {
+      log('pipeline: waiting for the fleet to scale in to 0 before the workload');
+      const by = Date.now() + 60_000;
+      while ((await fleetSize(ready.webUrl)) > 0 && Date.now() < by) await new Promise((r) => setTimeout(r, 500));
+    }
     log(`pipeline: ${o.requests} requests, ${o.concurrency} at once, a fresh connection each`);
     recorder.start();
     const workload = await run(o.requests, o.concurrency, () => recorder.completedOne());
-    await new Promise((r) => setTimeout(r, 1000));
+    // Keep recording until the fleet is back at its minimum (scale-in), or 30 s.
+    const settleBy = Date.now() + 30_000;
+    do await new Promise((r) => setTimeout(r, 1000));
+    while (Date.now() < settleBy && (await fleetSize(ready.webUrl)) > (o.scaleFromZero ? 0 : o.workers));
     const timeline = await recorder.stop();
-    sqs.destroy();
     return { workers: o.workers, idle, workload, timeline };
   } finally {
     await stopStack(child);
