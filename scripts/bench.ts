@@ -13,27 +13,22 @@
 import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { loadEngine } from '../src/app-tier/recognition/engine.js';
 import type { AutoscalerStatus } from '../src/autoscaler/controller.js';
 import { childEnvironment, loadConfig } from '../src/shared/config.js';
 import type { StackReadyMessage } from '../src/shared/process.js';
 import { measureInProcess, measureProcesses, type InProcessLimit, type ProcessesLimit } from './lib/limit.js';
 import { TimelineRecorder, timelineCsv, timelineSvg, type TimelineSample } from './lib/timeline.js';
+import { positiveInt } from './lib/options.js';
 import { loadLabels, pickImages, runWorkload, type WorkloadResult } from './lib/workload.js';
 
 const COURSE = '../shared/datasets/cse546-face-images-1000';
 const LFW = '../shared/datasets/lfw-view1-train';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more.');
-  return n;
-}
 
 const program = new Command()
   .name('npm run bench --')
@@ -61,11 +56,19 @@ interface Options {
   json?: boolean;
 }
 
+/** The autoscaler's view, as a person watching would read it: GET /status on the web tier. */
+async function readStatus(webUrl: string): Promise<{ visible: number; inFlight: number; workers: number }> {
+  const res = await fetch(`${webUrl}/status`);
+  if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
+  const { queue, workers } = (await res.json()) as AutoscalerStatus;
+  return { ...queue, workers: workers.starting + workers.running + workers.stopping };
+}
+
 async function fleetSize(webUrl: string): Promise<number> {
-  const res = await fetch(`${webUrl}/status`).catch(() => undefined);
-  if (!res?.ok) return Number.POSITIVE_INFINITY;
-  const { workers } = (await res.json()) as AutoscalerStatus;
-  return workers.starting + workers.running + workers.stopping;
+  return readStatus(webUrl).then(
+    (s) => s.workers,
+    () => Number.POSITIVE_INFINITY,
+  );
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -165,17 +168,7 @@ async function measurePipeline(o: Options): Promise<PipelineResult> {
     log(`pipeline: ${o.idleRequests} requests one at a time on the idle system`);
     const idle = await run(o.idleRequests, 1, undefined, true);
 
-    // The autoscaler's view, as a person watching would read it: GET /status on the web tier.
-    const recorder = new TimelineRecorder(async () => {
-      const res = await fetch(`${ready.webUrl}/status`);
-      if (!res.ok) throw new Error(`GET /status answered ${res.status}`);
-      const s = (await res.json()) as AutoscalerStatus;
-      return {
-        visible: s.queue.visible,
-        inFlight: s.queue.inFlight,
-        workers: s.workers.starting + s.workers.running + s.workers.stopping,
-      };
-    }, 500);
+    const recorder = new TimelineRecorder(() => readStatus(ready.webUrl), 500);
     if (o.scaleFromZero) {
       log('pipeline: waiting for the fleet to scale in to 0 before the workload');
       const by = Date.now() + 60_000;
@@ -202,14 +195,7 @@ async function main(): Promise<void> {
   if (!existsSync(`${COURSE}/images`)) {
     throw new Error(`the course images are not at ${resolve(COURSE)}; the benchmark needs ../shared/datasets`);
   }
-  const cpu = cpus()[0];
-  const machine = {
-    cores: availableParallelism(),
-    cpuModel: cpu?.model.trim() ?? 'unknown',
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    memoryGiB: round(totalmem() / 2 ** 30),
-  };
+  const machine = machineInfo();
   log(`limit: course images (${o.limitImages}, in process, then ${o.workers} processes)`);
   const course = await measureLimit(o, `${COURSE}/images`);
   let lfw: DatasetLimit | undefined;
@@ -221,11 +207,48 @@ async function main(): Promise<void> {
   }
   const pipeline = await measurePipeline(o);
 
-  const ratios = {
-    throughput: round(pipeline.workload.requestsPerSecond / course.processes.imagesPerSecond, 3),
-    latencyOverheadMs: round(pipeline.idle.latencyMs.p50 - course.inProcess.singleImageMs),
+  const result = summarize(o, machine, course, lfw, pipeline);
+
+  await mkdir(o.out, { recursive: true });
+  const stamp = result.date.replace(/[:.]/g, '-');
+  const base = join(o.out, `bench-${stamp}`);
+  await writeFile(`${base}.json`, JSON.stringify(result, null, 2));
+  await writeFile(`${base}-timeline.csv`, timelineCsv(pipeline.timeline));
+  await writeFile(
+    `${base}-timeline.svg`,
+    await timelineSvg(
+      pipeline.timeline,
+      `${pipeline.workload.totalRequests} requests, ${o.concurrency} at once, ${pipeline.workers} workers`,
+    ),
+  );
+  if (o.json) {
+    console.log(JSON.stringify(result, null, 2));
+  } else {
+    console.log(report(result, base));
+  }
+  log(`wrote ${base}.json, -timeline.csv and -timeline.svg`);
+  if (pipeline.workload.failed + pipeline.workload.wrong > 0) process.exitCode = 1;
+}
+
+function machineInfo() {
+  return {
+    cores: availableParallelism(),
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    memoryGiB: round(totalmem() / 2 ** 30),
   };
-  const result = {
+}
+
+/** The record of one run: what --json prints and the JSON file holds. */
+function summarize(
+  o: Options,
+  machine: ReturnType<typeof machineInfo>,
+  course: DatasetLimit,
+  lfw: DatasetLimit | undefined,
+  pipeline: PipelineResult,
+) {
+  return {
     date: new Date().toISOString(),
     machine,
     limit: {
@@ -249,52 +272,14 @@ async function main(): Promise<void> {
       idle: pipeline.idle.latencyMs,
       idleStagesMs: pipeline.idle.stagesMs,
     },
-    ratios,
+    ratios: {
+      throughput: round(pipeline.workload.requestsPerSecond / course.processes.imagesPerSecond, 3),
+      latencyOverheadMs: round(pipeline.idle.latencyMs.p50 - course.inProcess.singleImageMs),
+    },
   };
-
-  await mkdir(o.out, { recursive: true });
-  const stamp = result.date.replace(/[:.]/g, '-');
-  const base = join(o.out, `bench-${stamp}`);
-  await writeFile(`${base}.json`, JSON.stringify(result, null, 2));
-  await writeFile(`${base}-timeline.csv`, timelineCsv(pipeline.timeline));
-  await writeFile(
-    `${base}-timeline.svg`,
-    await timelineSvg(
-      pipeline.timeline,
-      `${pipeline.workload.totalRequests} requests, ${o.concurrency} at once, ${pipeline.workers} workers`,
-    ),
-  );
-  if (o.json) {
-    console.log(JSON.stringify(result, null, 2));
-  } else {
-    console.log(report(result, lfw, base));
-  }
-  const files = (await readdir(o.out)).length;
-  log(`wrote ${base}.json, -timeline.csv and -timeline.svg (${files} files in ${o.out})`);
-  if (pipeline.workload.failed + pipeline.workload.wrong > 0) process.exitCode = 1;
 }
 
-function report(
-  r: {
-    machine: { cores: number; cpuModel: string; node: string; platform: string; memoryGiB: number };
-    limit: { course: DatasetLimit; workers: number };
-    pipeline: {
-      workers: number;
-      requests: number;
-      concurrency: number;
-      requestsPerSecond: number;
-      latencyMs: WorkloadResult['latencyMs'];
-      correct: number;
-      failed: number;
-      wrong: number;
-      idle: WorkloadResult['latencyMs'];
-      idleStagesMs?: Record<string, number>;
-    };
-    ratios: { throughput: number; latencyOverheadMs: number };
-  },
-  lfw: DatasetLimit | undefined,
-  base: string,
-): string {
+function report(r: ReturnType<typeof summarize>, base: string): string {
   const m = r.machine;
   const line = (name: string, d: DatasetLimit) =>
     `  ${name.padEnd(7)} in process ${round(d.inProcess.imagesPerSecond)} images/s ` +
@@ -305,7 +290,7 @@ function report(
     `machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}`,
     'limit (recogniser alone, images from memory):',
     line('course', r.limit.course),
-    ...(lfw ? [line('LFW', lfw)] : []),
+    ...(r.limit.lfw ? [line('LFW', r.limit.lfw)] : []),
     `pipeline (npm start's stack, ${p.workers} workers):`,
     `  ${p.requests} requests at concurrency ${p.concurrency}: ${p.requestsPerSecond} requests/s; ` +
       `correct ${p.correct}, wrong ${p.wrong}, failed ${p.failed}; ` +

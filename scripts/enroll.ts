@@ -18,8 +18,7 @@ import { createS3Client } from '../src/shared/aws.js';
 import { loadConfig } from '../src/shared/config.js';
 import { fileStem } from '../src/shared/messages.js';
 import { MODEL_FILES } from '../src/shared/models.js';
-
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+import { IMAGE_EXTENSIONS } from './lib/workload.js';
 
 interface LabelledImage {
   readonly path: string;

@@ -6,7 +6,8 @@
  * 2 on a usage error.
  */
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { httpUrl, positiveInt, positiveNumber, wholeNumber } from './lib/options.js';
 import {
   assertReachable,
   formatSummary,
@@ -16,35 +17,6 @@ import {
   UsageError,
   type Outcome,
 } from './lib/workload.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of 1 or more.');
-  return n;
-}
-
-function wholeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of 0 or more.');
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0.');
-  return n;
-}
-
-function httpUrl(value: string): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InvalidArgumentError('is not a URL (for example http://127.0.0.1:8000/).');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('must be http or https.');
-  return url;
-}
 
 const program = new Command()
   .name('npm run workload --')

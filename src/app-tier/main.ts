@@ -43,23 +43,25 @@ await runMain('app-tier worker', async (config) => {
   // A worker of the local fleet says it is ready in the fleet's registry, and stops once the stack that
   // started it is gone, whatever happened to the autoscaler in between.
   const { ownerPid } = config.fleet;
-  const registry = ownerPid === undefined ? undefined : new FleetRegistry(config.fleet.dir);
-  registry?.markReady(workerId);
-  const ownerWatch =
+  const localFleet =
     ownerPid === undefined
       ? undefined
-      : setInterval(() => {
-          if (!isAlive(ownerPid)) process.kill(process.pid, 'SIGTERM');
-        }, 1000).unref();
+      : {
+          registry: new FleetRegistry(config.fleet.dir),
+          ownerWatch: setInterval(() => {
+            if (!isAlive(ownerPid)) process.kill(process.pid, 'SIGTERM');
+          }, 1000).unref(),
+        };
+  localFleet?.registry.markReady(workerId);
   return {
     logger,
     async stop() {
-      clearInterval(ownerWatch);
+      clearInterval(localFleet?.ownerWatch);
       await worker.stop();
       galleries.stop();
       await engine.close();
       for (const c of [s3, sqs, pollSqs]) c.destroy();
-      registry?.remove(workerId);
+      localFleet?.registry.remove(workerId);
       logger.info('worker stopped');
     },
   };
