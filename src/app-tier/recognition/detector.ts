@@ -89,24 +89,81 @@ export function nonMaxSuppression(detections: readonly Detection[], iouThreshold
   return kept;
 }
 
+/** A rectangle of the image, in whole pixels, that one detector pass looks at. */
+export interface Region {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Detector input pixels per image pixel of a tile: faces of about 12 input pixels, 24 image pixels, are found. */
+export const TILE_SCALE = 0.5;
+const TILE_WIDTH = DETECTOR_INPUT_WIDTH / TILE_SCALE;
+const TILE_HEIGHT = DETECTOR_INPUT_HEIGHT / TILE_SCALE;
+/** Tiles overlap by a quarter, so any face up to 160 x 120 image pixels lies whole inside one of them. */
+const TILE_OVERLAP = 0.25;
+
 /**
- * Turns the raw model outputs into detections in original-image pixels: threshold, map back through the
- * letterbox, clip to the image, drop degenerate boxes, suppress overlaps.
+ * The tiles of a second, finer pass over a large image. One pass over the whole picture shrinks it to
+ * 320x240, where the faces of a group photo shrink below what the detector can see; tiles of 640x480 are
+ * looked at half-size instead. Images that already fit the detector at that scale need no tiles.
  */
-export function decodeDetections(
+export function tilesFor(width: number, height: number): Region[] {
+  if (width <= TILE_WIDTH && height <= TILE_HEIGHT) return [];
+  const spans = (size: number, tile: number) => {
+    if (size <= tile) return [{ start: 0, length: size }];
+    const count = Math.ceil((size - tile) / (tile * (1 - TILE_OVERLAP))) + 1;
+    return Array.from({ length: count }, (_, i) => ({
+      start: Math.round((i * (size - tile)) / (count - 1)),
+      length: tile,
+    }));
+  };
+  return spans(height, TILE_HEIGHT).flatMap((row) =>
+    spans(width, TILE_WIDTH).map((col) => ({
+      left: col.start,
+      top: row.start,
+      width: col.length,
+      height: row.length,
+    })),
+  );
+}
+
+/**
+ * True when a box found in a tile touches one of the tile's inner edges (an edge that is not the image's):
+ * the face is cut there, and lies whole in a neighbouring tile or is big enough for the whole-image pass.
+ */
+export function cutByTileEdge(box: Box, tile: Region, image: { width: number; height: number }): boolean {
+  const margin = 2;
+  const right = tile.left + tile.width;
+  const bottom = tile.top + tile.height;
+  return (
+    (tile.left > 0 && box.x1 <= tile.left + margin) ||
+    (tile.top > 0 && box.y1 <= tile.top + margin) ||
+    (right < image.width && box.x2 >= right - margin) ||
+    (bottom < image.height && box.y2 >= bottom - margin)
+  );
+}
+
+/**
+ * Turns the raw model outputs of one pass into candidate detections in image pixels: threshold, map back
+ * through the letterbox and the region's offset, clip to the region, drop degenerate boxes. No suppression:
+ * candidates of every pass are suppressed together.
+ */
+export function decodeCandidates(
   scores: Float32Array,
   boxes: Float32Array,
   lb: Letterbox,
-  image: { width: number; height: number },
-  options: DetectorOptions,
+  region: Region,
+  scoreThreshold: number,
 ): Detection[] {
   const candidates: Detection[] = [];
   const anchors = scores.length / 2;
+  const toX = (v: number) => region.left + clamp((v * DETECTOR_INPUT_WIDTH - lb.offsetX) / lb.scale, 0, region.width);
+  const toY = (v: number) => region.top + clamp((v * DETECTOR_INPUT_HEIGHT - lb.offsetY) / lb.scale, 0, region.height);
   for (let i = 0; i < anchors; i++) {
     const score = scores[i * 2 + 1]!;
-    if (score < options.scoreThreshold) continue;
-    const toX = (v: number) => clamp((v * DETECTOR_INPUT_WIDTH - lb.offsetX) / lb.scale, 0, image.width);
-    const toY = (v: number) => clamp((v * DETECTOR_INPUT_HEIGHT - lb.offsetY) / lb.scale, 0, image.height);
+    if (score < scoreThreshold) continue;
     const box = {
       x1: toX(boxes[i * 4]!),
       y1: toY(boxes[i * 4 + 1]!),
@@ -116,7 +173,7 @@ export function decodeDetections(
     if (box.x2 - box.x1 < 2 || box.y2 - box.y1 < 2) continue;
     candidates.push({ box, score });
   }
-  return nonMaxSuppression(candidates, options.iouThreshold);
+  return candidates;
 }
 
 /**
@@ -131,11 +188,24 @@ export class FaceDetector {
     private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
   ) {}
 
+  /** Every face in the image: one padded pass over the whole of it, tiles for large images, one suppression. */
   async detect(image: RawImage): Promise<Detection[]> {
-    const lb = letterbox(image.width, image.height, this.options.padFraction);
-    const input = await sharp(image.data, {
+    const whole = { left: 0, top: 0, width: image.width, height: image.height };
+    const candidates = await this.detectRegion(image, whole, this.options.padFraction);
+    for (const tile of tilesFor(image.width, image.height)) {
+      const found = await this.detectRegion(image, tile, 0);
+      candidates.push(...found.filter((d) => !cutByTileEdge(d.box, tile, image)));
+    }
+    return nonMaxSuppression(candidates, this.options.iouThreshold);
+  }
+
+  private async detectRegion(image: RawImage, region: Region, padFraction: number): Promise<Detection[]> {
+    const lb = letterbox(region.width, region.height, padFraction);
+    let pixels = sharp(image.data, {
       raw: { width: image.width, height: image.height, channels: image.channels as 3 },
-    })
+    });
+    if (region.width !== image.width || region.height !== image.height) pixels = pixels.extract(region);
+    const input = await pixels
       .resize(lb.width, lb.height, { fit: 'fill', kernel: 'linear' })
       .extend({
         left: lb.offsetX,
@@ -156,12 +226,12 @@ export class FaceDetector {
     const out = await this.session.run({
       input: new Tensor('float32', chw, [1, 3, DETECTOR_INPUT_HEIGHT, DETECTOR_INPUT_WIDTH]),
     });
-    return decodeDetections(
+    return decodeCandidates(
       out['scores']!.data as Float32Array,
       out['boxes']!.data as Float32Array,
       lb,
-      image,
-      this.options,
+      region,
+      this.options.scoreThreshold,
     );
   }
 }

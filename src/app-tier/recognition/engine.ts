@@ -14,6 +14,7 @@ import { decodeRgb } from './image.js';
 import { fivePointsFrom68, LandmarkModel } from './landmarks.js';
 
 export interface Face {
+  /** In pixels of the upright original image. */
   readonly box: Box;
   readonly score: number;
   /** Five alignment points: eyes, nose tip, mouth corners. */
@@ -30,10 +31,13 @@ export interface StageTimings {
 }
 
 export interface Analysis {
+  /** Size of the upright original image, in pixels. */
   readonly width: number;
   readonly height: number;
-  /** Most prominent first. */
+  /** Most prominent first, at most `maxFaces` of them. */
   readonly faces: Face[];
+  /** Faces detected, including those beyond `maxFaces` that were not embedded. */
+  readonly facesFound: number;
   readonly timings: StageTimings;
 }
 
@@ -45,8 +49,13 @@ export interface EngineOptions {
 }
 
 export interface RecognitionEngine {
-  /** Detects faces and embeds up to `maxFaces` of them, most prominent first. */
+  /** Detects every face and embeds up to `maxFaces` of them (default 1), most prominent first. */
   analyze(bytes: Uint8Array, maxFaces?: number): Promise<Analysis>;
+  /**
+   * Runs each model once on a synthetic input. onnxruntime allocates and plans on its first run, which made a
+   * cold worker's first request several times slower than the rest; workers warm up before taking messages.
+   */
+  warmUp(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,15 +99,35 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
     lap('decodeMs');
     const detections = rankByProminence(await detector.detect(image), image);
     lap('detectMs');
+    // Boxes and points are found on the working image and reported on the original.
+    const toOriginal = image.originalWidth / image.width;
     const faces: Face[] = [];
     for (const d of detections.slice(0, maxFaces)) {
       const points = fivePointsFrom68(await landmarks.predict(image, d.box));
       lap('landmarksMs');
       const aligned = warpAffine(image, estimateSimilarity(points, ARCFACE_TEMPLATE), ALIGNED_FACE_SIZE);
-      faces.push({ box: d.box, score: d.score, points, embedding: await embedder.embed(aligned) });
+      faces.push({
+        box: scaleBox(d.box, toOriginal),
+        score: d.score,
+        points: points.map(([x, y]) => [x * toOriginal, y * toOriginal] as const),
+        embedding: await embedder.embed(aligned),
+      });
       lap('embedMs');
     }
-    return { width: image.width, height: image.height, faces, timings };
+    return {
+      width: image.originalWidth,
+      height: image.originalHeight,
+      faces,
+      facesFound: detections.length,
+      timings,
+    };
+  };
+
+  const warmUpOnce = async () => {
+    const grey = { data: Buffer.alloc(160 * 120 * 3, 127), width: 160, height: 120, channels: 3 };
+    await detector.detect(grey);
+    await landmarks.predict(grey, { x1: 40, y1: 20, x2: 120, y2: 100 });
+    await embedder.embed(warpAffine(grey, [1, 0, 0, 0, 1, 0], ALIGNED_FACE_SIZE));
   };
 
   // The models reuse their input buffers, so analyses run one after another (a worker asks for them that way
@@ -110,6 +139,11 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
       tail = run.catch(() => undefined);
       return run;
     },
+    warmUp() {
+      const run = tail.then(warmUpOnce);
+      tail = run.catch(() => undefined);
+      return run;
+    },
     async close() {
       await tail;
       await Promise.all([detectSession.release(), landmarkSession.release(), featureSession.release()]);
@@ -118,20 +152,38 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
 }
 
 /**
- * Orders detections so the subject comes first: the largest face, with larger weight for faces near the
- * centre (photos are framed on their subject; a big background face at the edge should not win).
+ * Ways to pick the subject of a photo among its faces, as weights (higher first). `centred`, the default, is
+ * box area times (1 − distance of the box centre from the image centre, as a fraction of the image's size):
+ * photos are framed on their subject, so a big background face at the edge loses to a central one.
+ * `npm run bench:accuracy` measures all three on LFW.
  */
+export const PROMINENCE_RULES = {
+  largest: (box: Box) => area(box),
+  score: (_box: Box, score: number) => score,
+  centred: (box: Box, _score: number, image: { width: number; height: number }) => {
+    const dx = ((box.x1 + box.x2) / 2 - image.width / 2) / image.width;
+    const dy = ((box.y1 + box.y2) / 2 - image.height / 2) / image.height;
+    return area(box) * (1 - Math.min(1, Math.hypot(dx, dy)));
+  },
+} as const satisfies Record<string, (box: Box, score: number, image: { width: number; height: number }) => number>;
+export type ProminenceRule = keyof typeof PROMINENCE_RULES;
+
+/** Orders detections so the subject comes first, by one of the rules above. */
 export function rankByProminence<T extends { box: Box; score: number }>(
   detections: readonly T[],
   image: { width: number; height: number },
+  rule: ProminenceRule = 'centred',
 ): T[] {
-  const weight = ({ box }: T) => {
-    const area = (box.x2 - box.x1) * (box.y2 - box.y1);
-    const dx = ((box.x1 + box.x2) / 2 - image.width / 2) / image.width;
-    const dy = ((box.y1 + box.y2) / 2 - image.height / 2) / image.height;
-    return area * (1 - Math.min(1, Math.hypot(dx, dy)));
-  };
-  return [...detections].sort((a, b) => weight(b) - weight(a));
+  const weight = PROMINENCE_RULES[rule];
+  return [...detections].sort((a, b) => weight(b.box, b.score, image) - weight(a.box, a.score, image));
+}
+
+function area(box: Box): number {
+  return (box.x2 - box.x1) * (box.y2 - box.y1);
+}
+
+function scaleBox(box: Box, factor: number): Box {
+  return { x1: box.x1 * factor, y1: box.y1 * factor, x2: box.x2 * factor, y2: box.y2 * factor };
 }
 
 /** Decodes with the pixel limit, turning codec failures into the catalogue's "not a valid image" error. */
