@@ -4,17 +4,25 @@
  * GALLERY_REFRESH_SECONDS, without a restart. With no other flags it targets the running `npm start` stack.
  *
  * Labels come either from a CSV with columns `Image,Results` keyed by file stem (the course's format) or, when
- * no CSV is given, from one sub-folder per person. Byte-identical images are embedded once.
+ * no CSV is given, from one sub-folder per person. Byte-identical images are embedded once. The rules are the
+ * enrollment API's (valid names, exactly one face per photo) and so is the gallery write (versioned, conditional).
  */
-import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
-import { loadGallery, saveGallery } from '../src/app-tier/gallery-store.js';
 import { loadEngine } from '../src/app-tier/recognition/engine.js';
-import { Gallery } from '../src/app-tier/recognition/gallery.js';
 import { createS3Client } from '../src/shared/aws.js';
+import {
+  addFaces,
+  faceIdOf,
+  replacePeople,
+  requireOneFace,
+  validatePersonName,
+  type NewFace,
+  type StoredGallery,
+} from '../src/shared/gallery.js';
+import { GalleryRepository } from '../src/shared/gallery-repository.js';
 import { loadConfig } from '../src/shared/config.js';
 import { fileStem } from '../src/shared/messages.js';
 import { MODEL_FILES } from '../src/shared/models.js';
@@ -38,16 +46,23 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const images = opts.labels ? await fromCsv(opts.images, opts.labels) : await fromFolders(opts.images);
   if (images.length === 0) fail(`no labelled .jpg, .jpeg, .png or .webp images found in ${opts.images}`);
+  for (const name of new Set(images.map((i) => i.label))) {
+    try {
+      validatePersonName(name);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
 
   const engine = await loadEngine(config.recognition);
-  const people = new Map<string, Float32Array[]>();
-  const seen = new Map<string, string>();
+  const people = new Map<string, NewFace[]>();
+  const owner = new Map<string, string>();
   let duplicates = 0;
-  const noFace: string[] = [];
+  const refused: string[] = [];
   for (const { path, label } of images) {
     const bytes = await readFile(path);
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    const earlier = seen.get(digest);
+    const id = faceIdOf(bytes);
+    const earlier = owner.get(id);
     if (earlier !== undefined) {
       if (earlier !== label) console.warn(`warning: ${path} is also enrolled as "${earlier}"; keeping both labels`);
       else {
@@ -55,38 +70,45 @@ async function main(): Promise<void> {
         continue;
       }
     }
-    seen.set(digest, label);
-    const { faces } = await engine.analyze(bytes, 1);
-    if (!faces[0]) {
-      noFace.push(path);
+    owner.set(id, label);
+    const { faces, facesFound } = await engine.analyze(bytes, 1).catch(() => ({ faces: [], facesFound: -1 }));
+    try {
+      if (facesFound < 0) throw new Error(`${path} is not an image we can decode`);
+      // The API's rule: one face per enrollment photo.
+      requireOneFace(path, facesFound);
+    } catch (err) {
+      refused.push((err as Error).message);
       continue;
     }
-    people.set(label, [...(people.get(label) ?? []), faces[0].embedding]);
+    people.set(label, [...(people.get(label) ?? []), { id, embedding: faces[0]!.embedding }]);
   }
   await engine.close();
 
   const s3 = createS3Client(config);
-  if (opts.merge) {
-    const stored = await loadGallery(s3, config.resources.galleryBucket);
-    for (const [name, vectors] of stored?.gallery.entries() ?? [])
-      people.set(name, [...vectors, ...(people.get(name) ?? [])]);
-  }
-  const gallery = Gallery.fromPeople(people, MODEL_FILES.embedder.sha256);
+  const repository = new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
+  let gallery: StoredGallery;
   try {
-    await saveGallery(s3, config.resources.galleryBucket, gallery);
+    ({ gallery } = opts.merge
+      ? await repository.update((current) => {
+          let next = { gallery: current };
+          for (const [name, faces] of people) next = addFaces(next.gallery, name, faces);
+          return next;
+        })
+      : await repository.update((current) => ({ gallery: replacePeople(current, people) }), { replace: true }));
   } catch (err) {
     fail(
       `could not store the gallery in bucket ${config.resources.galleryBucket} at ${config.aws.endpoint ?? 'AWS'}: ` +
-        `${(err as Error).message}. Is "npm start" running (or FACEFLEET_STACK=aws set with credentials)?`,
+        `${(err as Error).message} Is "npm start" running (or FACEFLEET_STACK=aws set with credentials)?`,
     );
   }
   s3.destroy();
+  const faces = gallery.people.reduce((n, p) => n + p.faces.length, 0);
   console.log(
-    `Enrolled ${gallery.size} faces of ${gallery.people.length} people from ${images.length} images ` +
-      `(${duplicates} duplicates skipped, ${noFace.length} without a face) into ` +
-      `s3://${config.resources.galleryBucket}. Workers load it within ${config.worker.galleryRefreshSeconds} s.`,
+    `Enrolled ${faces} faces of ${gallery.people.length} people from ${images.length} images ` +
+      `(${duplicates} duplicates skipped, ${refused.length} refused) into s3://${config.resources.galleryBucket}, ` +
+      `gallery version ${gallery.version}. Workers load it within ${config.worker.galleryRefreshSeconds} s.`,
   );
-  for (const path of noFace) console.warn(`no face found, not enrolled: ${path}`);
+  for (const reason of refused) console.warn(`not enrolled: ${reason}`);
 }
 
 async function fromCsv(dir: string, csvPath: string): Promise<LabelledImage[]> {

@@ -1,6 +1,7 @@
 /**
- * Entry point of one app-tier worker (a child process locally, a systemd service on EC2):
- * load the models and the gallery, then take requests until SIGTERM, finishing what it holds.
+ * Entry point of one app-tier worker (a child process locally, a systemd service on EC2): load the models,
+ * run each once, read the gallery, and only then take requests, until SIGTERM, finishing what it holds.
+ * Its GET /readyz (WORKER_HEALTH_PORT) answers 503 until then.
  */
 import { hostname } from 'node:os';
 import { createS3Client, createSqsClient } from '../shared/aws.js';
@@ -9,7 +10,9 @@ import { MODEL_FILES } from '../shared/models.js';
 import { FleetRegistry, isAlive } from '../shared/fleet-registry.js';
 import { runMain } from '../shared/process.js';
 import { resolveQueueUrls } from '../shared/resources.js';
+import { GalleryRepository } from '../shared/gallery-repository.js';
 import { GalleryStore } from './gallery-store.js';
+import { startHealthServer } from './health-server.js';
 import { loadEngine } from './recognition/engine.js';
 import { Worker } from './worker.js';
 
@@ -19,9 +22,28 @@ await runMain('app-tier worker', async (config) => {
   const s3 = createS3Client(config);
   const sqs = createSqsClient(config);
   const pollSqs = createSqsClient(config);
+  let waitingFor = (): string | undefined => 'loading and warming up the recognition models.';
+  let warmUpMs = 0;
+  const health =
+    config.worker.healthPort === undefined
+      ? undefined
+      : await startHealthServer(config.worker.healthPort, {
+          waitingFor: () => waitingFor(),
+          details: () => ({ workerId, galleryVersion: galleries.current()?.version ?? null, warmUpMs }),
+        });
+  if (health) logger.info({ port: health.port }, 'health probes listening (GET /healthz, /readyz)');
+
+  const started = performance.now();
   const [engine, queues] = await Promise.all([loadEngine(config.recognition), resolveQueueUrls(config, sqs)]);
-  const galleries = new GalleryStore(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256, logger);
+  await engine.warmUp();
+  warmUpMs = Math.round(performance.now() - started);
+  waitingFor = () => 'reading the gallery from S3.';
+  const repository = new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
+  const galleries = new GalleryStore(repository, logger);
   await galleries.start(config.worker.galleryRefreshSeconds);
+  // A worker whose first gallery read failed still starts (it keeps trying, and answers errors meanwhile),
+  // but is not ready until S3 has answered.
+  waitingFor = () => (galleries.ready ? undefined : 'the gallery could not be read from S3 yet; retrying.');
   const worker = new Worker({
     workerId,
     pollSqs,
@@ -37,9 +59,14 @@ await runMain('app-tier worker', async (config) => {
     batchSize: config.worker.batchSize,
     waitTimeSeconds: config.worker.waitTimeSeconds,
     maxReceiveCount: config.queue.maxReceiveCount,
+    matchThreshold: config.matching.threshold,
+    maxFaces: config.matching.maxFaces,
   });
   worker.start();
-  logger.info({ gallery: galleries.current()?.size ?? 0 }, 'worker ready');
+  logger.info(
+    { warmUpMs, galleryVersion: galleries.current()?.version, faces: galleries.current()?.size ?? 0 },
+    'worker ready',
+  );
   // A worker of the local fleet says it is ready in the fleet's registry, and stops once the stack that
   // started it is gone, whatever happened to the autoscaler in between.
   const { ownerPid } = config.fleet;
@@ -60,6 +87,7 @@ await runMain('app-tier worker', async (config) => {
       await worker.stop();
       galleries.stop();
       await engine.close();
+      await health?.close();
       for (const c of [s3, sqs, pollSqs]) c.destroy();
       localFleet?.registry.remove(workerId);
       logger.info('worker stopped');

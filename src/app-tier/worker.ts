@@ -24,9 +24,11 @@ import {
   type RequestMessage,
   type ResponseMessage,
 } from '../shared/messages.js';
+import { encodeVector } from '../shared/gallery.js';
 import { roundAllMs } from '../shared/timing.js';
 import type { GalleryStore } from './gallery-store.js';
-import type { RecognitionEngine } from './recognition/engine.js';
+import type { Face, RecognitionEngine } from './recognition/engine.js';
+import { identify } from './recognition/gallery.js';
 
 export interface WorkerOptions {
   readonly workerId: string;
@@ -43,6 +45,10 @@ export interface WorkerOptions {
   readonly inBucket: string;
   readonly batchSize: number;
   readonly waitTimeSeconds: number;
+  /** Similarity below which a face is "Unknown"; undefined: always the nearest person. */
+  readonly matchThreshold: number | undefined;
+  /** Most faces embedded for an answer that lists every face. */
+  readonly maxFaces: number;
   /** The queue's redrive maxReceiveCount: the receive on which a retryable failure is answered, not retried. */
   readonly maxReceiveCount: number;
 }
@@ -136,33 +142,32 @@ export class Worker {
     try {
       const { bytes, ms } = await image;
       timings['downloadMs'] = ms;
-      // With no gallery yet, look again before refusing: one may have been enrolled since the last refresh.
-      if (!this.o.galleries.current()) await this.o.galleries.refresh();
-      const gallery = this.o.galleries.current();
-      if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
-      const analysis = await this.o.engine.analyze(bytes, 1);
-      Object.assign(timings, analysis.timings);
-      const face = analysis.faces[0];
-      if (!face) throw new AppError('NO_FACE');
-      const matchStarted = performance.now();
-      const match = gallery.match(face.embedding)!;
-      timings['matchMs'] = performance.now() - matchStarted;
-      const storeStarted = performance.now();
-      await this.o.s3.send(
-        new PutObjectCommand({
-          Bucket: this.o.outBucket,
-          Key: request.stem,
-          Body: match.label,
-          ContentType: 'text/plain; charset=utf-8',
-          Metadata: { 'request-id': request.requestId, 'input-key': encodeURIComponent(request.key) },
-        }),
-      );
-      timings['storeMs'] = performance.now() - storeStarted;
+      const result = request.task === 'enroll' ? await this.embed(bytes) : await this.match(request, bytes);
+      Object.assign(timings, result.timings);
+      if (result.label !== undefined) {
+        const storeStarted = performance.now();
+        await this.o.s3.send(
+          new PutObjectCommand({
+            Bucket: this.o.outBucket,
+            Key: request.stem,
+            Body: result.label,
+            ContentType: 'text/plain; charset=utf-8',
+            Metadata: { 'request-id': request.requestId, 'input-key': encodeURIComponent(request.key) },
+          }),
+        );
+        timings['storeMs'] = performance.now() - storeStarted;
+      }
       log.info(
-        { label: match.label, similarity: Number(match.similarity.toFixed(3)), timings: roundAllMs(timings) },
-        'recognised',
+        {
+          task: request.task,
+          label: result.label,
+          similarity: result.similarity === undefined ? undefined : Number(result.similarity.toFixed(3)),
+          faces: result.facesFound,
+          timings: roundAllMs(timings),
+        },
+        'done',
       );
-      return { ...base, status: 'ok', label: match.label, similarity: match.similarity, timings: roundAllMs(timings) };
+      return { ...base, ...result, status: 'ok', task: request.task, timings: roundAllMs(timings) };
     } catch (err) {
       if (err instanceof AppError && !err.retryable) {
         log.info({ code: err.code }, 'answering with a permanent error');
@@ -182,6 +187,50 @@ export class Worker {
       log.warn({ err, receives }, 'failed; the message will be retried after its visibility timeout');
       return undefined;
     }
+  }
+
+  /**
+   * Recognize: every face (or only the subject) matched against the gallery; the subject's label is the
+   * answer. Refused without a gallery or a face.
+   */
+  private async match(request: RequestMessage, bytes: Uint8Array) {
+    // With no gallery yet, look again before refusing: one may have been enrolled since the last refresh.
+    if (!this.o.galleries.current()) await this.o.galleries.refresh();
+    const gallery = this.o.galleries.current();
+    if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
+    const analysis = await this.o.engine.analyze(bytes, request.faces === 'all' ? this.o.maxFaces : 1);
+    if (analysis.faces.length === 0) throw new AppError('NO_FACE');
+    const matchStarted = performance.now();
+    const faces = analysis.faces.map((face) => {
+      const { label, similarity, candidates } = identify(gallery.search(face.embedding, 3), this.o.matchThreshold);
+      return { ...describeFace(face), label, similarity, candidates: [...candidates] };
+    });
+    const subject = faces[0]!;
+    return {
+      image: { width: analysis.width, height: analysis.height },
+      facesFound: analysis.facesFound,
+      faces,
+      label: subject.label,
+      similarity: subject.similarity,
+      galleryVersion: gallery.version,
+      timings: { ...analysis.timings, matchMs: performance.now() - matchStarted },
+    };
+  }
+
+  /**
+   * Enroll: the faces' embeddings, for the web tier to add to the gallery. Two are enough to tell "one face"
+   * from "several"; `facesFound` says how many there were.
+   */
+  private async embed(bytes: Uint8Array) {
+    const analysis = await this.o.engine.analyze(bytes, 2);
+    return {
+      image: { width: analysis.width, height: analysis.height },
+      facesFound: analysis.facesFound,
+      faces: analysis.faces.map((face) => ({ ...describeFace(face), embedding: encodeVector(face.embedding) })),
+      label: undefined,
+      similarity: undefined,
+      timings: analysis.timings,
+    };
   }
 
   /**
@@ -228,6 +277,16 @@ export class Worker {
       logger.error({ err }, 'could not delete answered requests; they may be answered twice');
     }
   }
+}
+
+/** A face's box (rounded to 0.1 px) and detection score, as responses carry them. */
+function describeFace(face: Face) {
+  const r = (v: number) => Math.round(v * 10) / 10;
+  const { x1, y1, x2, y2 } = face.box;
+  return {
+    box: [r(x1), r(y1), r(x2), r(y2)] as [number, number, number, number],
+    score: Math.round(face.score * 1000) / 1000,
+  };
 }
 
 /** A message that is done with: its response to send, or none for a malformed message that is only deleted. */

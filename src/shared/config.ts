@@ -16,6 +16,8 @@ export const SQS_MAX_BATCH = 10;
 export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 /** The course's cap on app-tier instances (its accounts allow 20 EC2 instances, one of them the web tier). */
 export const COURSE_MAX_WORKERS = 19;
+/** The default "Unknown" threshold, measured by `npm run bench:accuracy` (see the README). */
+export const DEFAULT_MATCH_THRESHOLD = 0.45;
 /** sharp's own default ceiling on decoded pixels (0x3FFF × 0x3FFF). */
 export const SHARP_MAX_INPUT_PIXELS = 268_402_689;
 
@@ -66,6 +68,32 @@ const envSchema = z
      * the visibility timeout), so this bounds how long scale-in takes; an idle worker costs one receive per wait.
      */
     WORKER_WAIT_SECONDS: int(0, SQS_MAX_WAIT_SECONDS, 5),
+    /**
+     * Cosine similarity below which a face is answered `Unknown`, −1 to 1, or `off` to always answer the
+     * nearest enrolled person (the course's behaviour). The default gives a 0.1 % false-accept rate per
+     * comparison on the LFW pairs; see the README's accuracy section for how it was measured.
+     */
+    MATCH_THRESHOLD: z
+      .union([
+        z.literal('off'),
+        z.coerce
+          .number({ error: 'must be a number from -1 to 1, or off' })
+          .min(-1, 'must be at least -1')
+          .max(1, 'must be at most 1'),
+      ])
+      .default(DEFAULT_MATCH_THRESHOLD),
+    /** Most faces of one image that are embedded and listed in a JSON answer (largest first); default 20. */
+    MAX_FACES: int(1, 100, 20),
+    /**
+     * The key that enrollment (POST and DELETE under /people) requires, in an `X-API-Key` header or as
+     * `Authorization: Bearer <key>`. At least 16 characters. Unset: the enrollment API refuses every change.
+     */
+    API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Whether GET /people needs the API key too; default true (the names of enrolled people are personal). */
+    PEOPLE_READ_REQUIRES_KEY: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .default('true')
+      .transform((v) => v === 'true'),
     /** How often a worker checks S3 for a new gallery, in seconds; default 5. */
     GALLERY_REFRESH_SECONDS: int(1, 3600, 5),
     /** How often the autoscaler reads the queue and the fleet and decides, in milliseconds; default 1000. */
@@ -115,6 +143,12 @@ const envSchema = z
       .string()
       .min(1)
       .default(fileURLToPath(new URL('../../models/', import.meta.url))),
+    /**
+     * Port of a worker's own GET /healthz and GET /readyz (ready once the models are warm and the gallery is
+     * read). Default 8002 on AWS, for load-balancer or fleet health checks; off locally, where many workers
+     * share one machine, unless set (0 picks a free port).
+     */
+    WORKER_HEALTH_PORT: optionalInt(0, 65_535),
     /** Name of this worker in logs and results; default `<hostname>-<pid>`. */
     WORKER_ID: z.string().min(1).max(64).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -166,6 +200,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     resources: resourceNames(e.RESOURCE_PREFIX),
     /** The recognition engine's options, shared by workers, enrollment and the web tier's upload check. */
     recognition: { modelDir: e.MODEL_DIR, maxImagePixels: e.MAX_IMAGE_PIXELS },
+    matching: {
+      /** Undefined: always the nearest person. */
+      threshold: e.MATCH_THRESHOLD === 'off' ? undefined : e.MATCH_THRESHOLD,
+      maxFaces: e.MAX_FACES,
+    },
+    enrollment: { apiKey: e.API_KEY, readRequiresKey: e.PEOPLE_READ_REQUIRES_KEY },
     web: {
       host: e.HOST,
       port: e.PORT,
@@ -179,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.WORKER_BATCH_SIZE,
       waitTimeSeconds: e.WORKER_WAIT_SECONDS,
       galleryRefreshSeconds: e.GALLERY_REFRESH_SECONDS,
+      healthPort: e.WORKER_HEALTH_PORT ?? (local ? undefined : 8002),
     },
     autoscaler: {
       pollIntervalMs: e.AUTOSCALER_POLL_MS,

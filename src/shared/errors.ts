@@ -63,6 +63,68 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     message: () => 'No people are enrolled yet: enroll a gallery first (npm run enroll).',
   },
+  INVALID_NAME: {
+    status: 400,
+    retryable: false,
+    message: (p) =>
+      `"${p['name']}" is not a valid name: use 1 to ${p['max']} letters, digits, spaces, dots, hyphens, ` +
+      `apostrophes or underscores, starting with a letter or digit.`,
+  },
+  RESERVED_NAME: {
+    status: 400,
+    retryable: false,
+    message: (p) => `"${p['name']}" is reserved: it is the answer for faces that match nobody.`,
+  },
+  PERSON_NOT_FOUND: { status: 404, retryable: false, message: (p) => `Nobody named "${p['name']}" is enrolled.` },
+  FACE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    message: (p) => `"${p['name']}" has no enrolled face with the id "${p['faceId']}".`,
+  },
+  NO_IMAGES: {
+    status: 400,
+    retryable: false,
+    message: (p) => `No image was uploaded: send 1 to ${p['max']} images as multipart/form-data file fields.`,
+  },
+  TOO_MANY_IMAGES: {
+    status: 400,
+    retryable: false,
+    message: (p) => `Too many images: send at most ${p['max']} per request.`,
+  },
+  ENROLL_NO_FACE: {
+    status: 422,
+    retryable: false,
+    message: (p) => `No face was found in "${p['file']}": enroll photos that show the person's face clearly.`,
+  },
+  ENROLL_MANY_FACES: {
+    status: 422,
+    retryable: false,
+    message: (p) =>
+      `"${p['file']}" shows ${p['faces']} faces: enroll photos that show only this person, so the right face is ` +
+      `enrolled.`,
+  },
+  API_KEY_MISSING: {
+    status: 401,
+    retryable: false,
+    message: () => 'This needs the API key: send it in an X-API-Key header (or as Authorization: Bearer <key>).',
+  },
+  API_KEY_WRONG: { status: 403, retryable: false, message: () => 'The API key is wrong.' },
+  ENROLLMENT_DISABLED: {
+    status: 403,
+    retryable: false,
+    message: () => 'The enrollment API is off on this server: its operator has to set API_KEY to turn it on.',
+  },
+  GALLERY_BUSY: {
+    status: 503,
+    retryable: true,
+    message: (p) => `The gallery changed under us ${p['attempts']} times in a row; please try again.`,
+  },
+  GALLERY_MODEL_MISMATCH: {
+    status: 500,
+    retryable: false,
+    message: () =>
+      'The stored gallery was made with another embedder model: re-enroll everyone (npm run enroll) first.',
+  },
   RECOGNITION_FAILED: {
     status: 502,
     retryable: false,

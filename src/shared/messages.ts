@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ERROR_CATALOGUE, type ErrorCode } from './errors.js';
 
-export const MESSAGE_VERSION = 1 as const;
+export const MESSAGE_VERSION = 2 as const;
 /** The course's request queue sets MaximumMessageSize to 1024 bytes; every request message must fit. */
 export const MAX_REQUEST_MESSAGE_BYTES = 1024;
 /** File names are trimmed to this many characters so that the request message stays under its limit. */
@@ -22,10 +22,30 @@ export const requestMessageSchema = z.object({
   stem: z.string().min(1).max(MAX_FILE_NAME_CHARS),
   /** When the web tier accepted the upload, epoch milliseconds. */
   sentAt: z.number().int().nonnegative(),
+  /** `recognize` matches faces against the gallery; `enroll` only embeds them, for the enrollment API. */
+  task: z.enum(['recognize', 'enroll']).default('recognize'),
+  /** `subject`: only the most prominent face (a plain-text answer); `all`: every face (a JSON answer). */
+  faces: z.enum(['subject', 'all']).default('subject'),
 });
 export type RequestMessage = z.infer<typeof requestMessageSchema>;
 
 const timingsSchema = z.record(z.string(), z.number().nonnegative());
+
+/** One detected face in a response, in pixels of the upright original image. */
+const faceResultSchema = z.object({
+  box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+  /** The detector's face probability, 0..1. */
+  score: z.number(),
+  /** Recognize: the name, or "Unknown" below the match threshold. */
+  label: z.string().optional(),
+  /** Recognize: the best candidate's cosine similarity. */
+  similarity: z.number().optional(),
+  /** Recognize: the most similar enrolled people, best first (at most 3). */
+  candidates: z.array(z.object({ name: z.string(), similarity: z.number() })).optional(),
+  /** Enroll: the face's embedding, base64 little-endian float32. */
+  embedding: z.string().optional(),
+});
+export type FaceResult = z.infer<typeof faceResultSchema>;
 
 export const responseMessageSchema = z.discriminatedUnion('status', [
   z.object({
@@ -34,8 +54,17 @@ export const responseMessageSchema = z.discriminatedUnion('status', [
     requestId: z.uuid(),
     stem: z.string(),
     workerId: z.string(),
-    label: z.string().min(1),
-    similarity: z.number(),
+    task: z.enum(['recognize', 'enroll']),
+    /** Size of the upright image, in pixels. */
+    image: z.object({ width: z.number().int(), height: z.number().int() }),
+    /** Faces detected; `faces` lists the first of them, most prominent first. */
+    facesFound: z.number().int().nonnegative(),
+    faces: z.array(faceResultSchema),
+    /** Recognize: the most prominent face's label and similarity, the course's answer. */
+    label: z.string().min(1).optional(),
+    similarity: z.number().optional(),
+    /** Recognize: the version of the gallery the faces were matched against. */
+    galleryVersion: z.number().int().nonnegative().optional(),
     /** Milliseconds per stage on the worker: download, decode, detect, landmarks, embed, match, store. */
     timings: timingsSchema,
   }),
@@ -52,7 +81,7 @@ export const responseMessageSchema = z.discriminatedUnion('status', [
 ]);
 export type ResponseMessage = z.infer<typeof responseMessageSchema>;
 
-export function encodeRequest(message: RequestMessage): string {
+export function encodeRequest(message: z.input<typeof requestMessageSchema>): string {
   const body = JSON.stringify(requestMessageSchema.parse(message));
   if (Buffer.byteLength(body) > MAX_REQUEST_MESSAGE_BYTES) {
     throw new RangeError(`request message is ${Buffer.byteLength(body)} bytes, over ${MAX_REQUEST_MESSAGE_BYTES}`);

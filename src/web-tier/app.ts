@@ -8,7 +8,9 @@ import multer from 'multer';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { QueueUrls } from '../shared/resources.js';
+import type { GalleryRepository } from '../shared/gallery-repository.js';
 import { healthRoutes } from './health-routes.js';
+import { peopleRoutes } from './people-routes.js';
 import { errorHandler } from './http-errors.js';
 import { recognizeRoute } from './recognize-route.js';
 import { statusRoute } from './status-route.js';
@@ -32,6 +34,10 @@ export interface WebTierDeps {
   readonly isAccepting: () => boolean;
   /** Where the autoscaler's status is read for GET /status; undefined while it is unknown. */
   readonly autoscalerStatusUrl: () => string | undefined;
+  readonly gallery: GalleryRepository;
+  /** The enrollment API's key; undefined turns its changes off. */
+  readonly apiKey: string | undefined;
+  readonly readRequiresKey: boolean;
 }
 
 export function buildApp(deps: WebTierDeps): Express {
@@ -56,6 +62,22 @@ export function buildApp(deps: WebTierDeps): Express {
     }),
   );
   app.use(statusRoute(deps.autoscalerStatusUrl));
+  app.use(
+    peopleRoutes({
+      s3: deps.s3,
+      sqs: deps.sqs,
+      router: deps.router,
+      logger: deps.logger,
+      inBucket: deps.inBucket,
+      requestQueueUrl: deps.queues.request,
+      resultTimeoutSeconds: deps.resultTimeoutSeconds,
+      gallery: deps.gallery,
+      apiKey: deps.apiKey,
+      readRequiresKey: deps.readRequiresKey,
+      maxUploadBytes: deps.maxUploadBytes,
+      maxImagePixels: deps.maxImagePixels,
+    }),
+  );
   app.post(
     '/',
     (_req, _res, next) => next(deps.isAccepting() ? undefined : new AppError('SHUTTING_DOWN')),

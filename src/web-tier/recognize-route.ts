@@ -4,16 +4,17 @@
  * concurrent uploads of the same file name never see each other's image or answer.
  */
 import { randomUUID } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { roundMs } from '../shared/timing.js';
-import { encodeRequest, fileStem, MESSAGE_VERSION, safeFileName } from '../shared/messages.js';
+import { fileStem, safeFileName } from '../shared/messages.js';
 import { wantsJson } from './http-errors.js';
 import { checkImage } from './image-check.js';
 import type { ResponseRouter } from './response-router.js';
+import { submit } from './submit.js';
 
 export interface RecognizeDeps {
   readonly s3: S3Client;
@@ -38,39 +39,26 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
     const image = checkImage(file.buffer, fileName, deps.maxImagePixels);
     const validatedAt = performance.now();
 
-    const key = `${requestId}/${fileName}`;
-    const result = deps.router.wait(requestId, deps.resultTimeoutSeconds * 1000);
-    // The waiter may time out while we are still storing; mark the rejection handled, it is awaited below.
-    result.catch(() => undefined);
+    const json = wantsJson(req);
     res.on('close', () => {
       if (!res.writableFinished) deps.router.cancel(requestId);
     });
-    let storedAt: number;
-    try {
-      await deps.s3.send(
-        new PutObjectCommand({
-          Bucket: deps.inBucket,
-          Key: key,
-          Body: file.buffer,
-          ContentType: `image/${image.format}`,
-          Metadata: { 'request-id': requestId },
-        }),
-      );
-      storedAt = performance.now();
-      await deps.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: deps.requestQueueUrl,
-          MessageBody: encodeRequest({ v: MESSAGE_VERSION, requestId, key, stem, sentAt: Date.now() }),
-        }),
-      );
-    } catch (err) {
-      deps.router.cancel(requestId);
-      throw new AppError('STORAGE_UNAVAILABLE', {}, err);
-    }
-    const queuedAt = performance.now();
-    deps.logger.debug({ requestId, key, bytes: file.size }, 'request queued');
-
-    const answer = await result;
+    let storedAt = validatedAt;
+    let queuedAt = validatedAt;
+    const answer = await submit(deps, {
+      requestId,
+      key: `${requestId}/${fileName}`,
+      stem,
+      bytes: file.buffer,
+      contentType: `image/${image.format}`,
+      task: 'recognize',
+      // The plain-text answer names one face; only a JSON answer needs every face embedded and matched.
+      faces: json ? 'all' : 'subject',
+      onQueued: (t) => {
+        ({ storedAt, queuedAt } = t);
+        deps.logger.debug({ requestId, bytes: file.size }, 'request queued');
+      },
+    });
     const timings = {
       validateMs: roundMs(validatedAt - started),
       uploadMs: roundMs(storedAt - validatedAt),
@@ -83,12 +71,16 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
       throw new AppError(answer.code, { ...answer.params, file: fileName });
     }
     deps.logger.info({ requestId, stem, label: answer.label, workerId: answer.workerId, timings }, 'answered');
-    if (wantsJson(req)) {
+    if (json) {
       res.json({
         requestId,
         name: stem,
         label: answer.label,
         similarity: answer.similarity,
+        image: answer.image,
+        facesFound: answer.facesFound,
+        faces: answer.faces,
+        galleryVersion: answer.galleryVersion,
         workerId: answer.workerId,
         timings,
       });

@@ -7,7 +7,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import type { Config } from '../shared/config.js';
+import { GalleryRepository } from '../shared/gallery-repository.js';
 import type { Logger } from '../shared/logger.js';
+import { MODEL_FILES } from '../shared/models.js';
 import type { QueueUrls } from '../shared/resources.js';
 import { buildApp } from './app.js';
 import { ResponseRouter } from './response-router.js';
@@ -60,6 +62,9 @@ export async function startWebTier(
     resultTimeoutSeconds: config.web.resultTimeoutSeconds,
     isAccepting: () => accepting,
     autoscalerStatusUrl: options.statusUrl ?? (() => config.autoscaler.statusUrl),
+    gallery: new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256),
+    apiKey: config.enrollment.apiKey,
+    readRequiresKey: config.enrollment.readRequiresKey,
   });
   const server = app.listen(config.web.port, config.web.host);
   server.requestTimeout = 0;

@@ -29,6 +29,11 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     SHUTDOWN_GRACE_SECONDS: '10',
     RESULT_TIMEOUT_SECONDS: '120',
     VISIBILITY_TIMEOUT_SECONDS: '30',
+    // Empty means unset: the enrollment API is off unless a test file gives a key.
+    API_KEY: '',
+    MATCH_THRESHOLD: '',
+    PEOPLE_READ_REQUIRES_KEY: '',
+    WORKER_HEALTH_PORT: '',
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
     ...env,

@@ -51,7 +51,9 @@ describe.skipIf(!hasCourseData)('the pipeline on one machine', () => {
 
   it('enrolls the labelled course set with npm run enroll, and workers pick it up without a restart', async () => {
     const out = await enroll(stack, ['--images', COURSE_IMAGES, '--labels', COURSE_LABELS]);
-    expect(out).toMatch(/Enrolled 10 faces of 8 people from 1000 images \(990 duplicates skipped, 0 without a face\)/);
+    expect(out).toMatch(
+      /Enrolled 10 faces of 8 people from 1000 images \(990 duplicates skipped, 0 refused\) into .* gallery version 1/,
+    );
     await until(async () => (await upload(url, image('test_000'), 'test_000.jpg')).status === 200, 20_000, 'gallery');
   });
 

@@ -8,9 +8,10 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
-import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, COURSE_LABELS, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
 import { enroll, startTestStack } from '../helpers/stack.js';
 
 interface Run {
@@ -161,5 +162,93 @@ describe.skipIf(!hasCourseData)('npm run bench (tiny)', () => {
     const svg = files.find((f) => f.endsWith('-timeline.svg'))!;
     expect(await readFile(join(out, svg), 'utf8')).toMatch(/^<svg /);
     expect(existsSync(join(out, csv.replace('-timeline.csv', '.json')))).toBe(true);
+  });
+});
+
+const LFW_DIR = `${DATASETS_DIR}lfw-view1-train`;
+const hasLfw = existsSync(`${LFW_DIR}/pairs.csv`);
+
+describe.skipIf(!hasLfw)('npm run embed', () => {
+  const image = (name: string) => `${LFW_DIR}/images/${name}.jpg`;
+
+  it('prints one JSON line per image, every face with its box, score and 512 numbers', async () => {
+    const list = join(await mkdtemp(join(tmpdir(), 'embed-')), 'list.txt');
+    await writeFile(list, `${image('Hans_Blix_0003')}\n\n${image('Tiger_Woods_0001')}\n`);
+    const result = await run('scripts/embed.ts', [image('Tiger_Woods_0003'), '--list', list]);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.file)).toEqual([
+      image('Tiger_Woods_0003'),
+      image('Hans_Blix_0003'),
+      image('Tiger_Woods_0001'),
+    ]);
+    // Hans Blix 0003 has people behind him: the subject, in the middle, comes first.
+    expect(lines[1].faces.length).toBeGreaterThan(1);
+    const [x1, , x2] = lines[1].faces[0].box;
+    expect((x1 + x2) / 2).toBeGreaterThan(90);
+    expect((x1 + x2) / 2).toBeLessThan(160);
+    for (const line of lines) {
+      expect(line).toMatchObject({ width: 250, height: 250 });
+      for (const face of line.faces) {
+        expect(face.box).toHaveLength(4);
+        expect(face.score).toBeGreaterThan(0.7);
+        expect(face.embedding).toHaveLength(512);
+        expect(face.embedding.reduce((s: number, v: number) => s + v * v, 0)).toBeCloseTo(1, 3);
+      }
+    }
+    // The same person's two photos are more alike than two people's.
+    const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i]!, 0);
+    const [tiger3, blix, tiger1] = lines.map((l) => l.faces[0].embedding);
+    expect(dot(tiger3, tiger1)).toBeGreaterThan(dot(tiger3, blix));
+  });
+
+  it('prints "faces": [] for a picture without a face and an error line for a file it cannot read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'embed-'));
+    const blank = join(dir, 'blank.png');
+    await sharp({ create: { width: 120, height: 90, channels: 3, background: '#888' } })
+      .png()
+      .toFile(blank);
+    const result = await run('scripts/embed.ts', [blank, join(dir, 'missing.jpg')]);
+    expect(result.code).toBe(1);
+    const [none, missing] = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(none).toMatchObject({ file: blank, faces: [] });
+    expect(missing.error).toMatch(/no such file/);
+  });
+});
+
+describe.skipIf(!hasLfw)('npm run bench:accuracy (tiny)', () => {
+  it('prints every figure, as text and as JSON', async () => {
+    const text = await run('scripts/bench-accuracy.ts', ['--pairs', '6']);
+    expect(text.code, text.stderr).toBe(0);
+    for (const heading of [
+      /images\/s/,
+      /no face found/,
+      /accuracy .*cross-validated/,
+      /ROC AUC/,
+      /TAR .* at FAR/,
+      /rank-1/,
+      /MATCH_THRESHOLD=0.45/,
+      /centred/,
+    ]) {
+      expect(text.stdout).toMatch(heading);
+    }
+    const json = await run('scripts/bench-accuracy.ts', ['--pairs', '6', '--json']);
+    const report = JSON.parse(json.stdout);
+    expect(report.pairs).toBe(12);
+    expect(report.verification.accuracy).toBeGreaterThan(0.5);
+    expect(report.unknownThreshold.table.some((r: { configured: boolean }) => r.configured)).toBe(true);
+    expect(Object.keys(report.rules)).toEqual(['largest', 'score', 'centred']);
+  });
+
+  it('says what is missing when the dataset is not there', async () => {
+    const result = await run('scripts/bench-accuracy.ts', ['--dataset', '/nonexistent']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/bench:accuracy: cannot read \/nonexistent\/labels.csv/);
   });
 });

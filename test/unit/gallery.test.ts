@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { EMBEDDING_DIMENSIONS, l2Normalize } from '../../src/app-tier/recognition/embedder.js';
-import { Gallery } from '../../src/app-tier/recognition/gallery.js';
+import { l2Normalize } from '../../src/app-tier/recognition/embedder.js';
+import { Gallery, identify } from '../../src/app-tier/recognition/gallery.js';
+import { AppError } from '../../src/shared/errors.js';
+import {
+  addFaces,
+  emptyGallery,
+  EMBEDDING_DIMENSIONS,
+  faceIdOf,
+  removeFace,
+  removePerson,
+  replacePeople,
+  requireOneFace,
+  storedGallerySchema,
+  validatePersonName,
+} from '../../src/shared/gallery.js';
 
 const SHA = 'a'.repeat(64);
 function unit(seed: number): Float32Array {
@@ -8,42 +21,119 @@ function unit(seed: number): Float32Array {
   for (let i = 0; i < v.length; i++) v[i] = Math.sin(seed * 12.9898 + i * 78.233);
   return l2Normalize(v);
 }
+const face = (seed: number) => ({ id: seed.toString(16).padStart(16, '0'), embedding: unit(seed) });
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    return (err as AppError).code;
+  }
+  return undefined;
+};
 
-describe('Gallery', () => {
-  const people = new Map([
-    ['Paul', [unit(1), unit(2)]],
-    ['Emily', [unit(3)]],
-  ]);
-  const gallery = Gallery.fromPeople(people, SHA);
+describe('the gallery document', () => {
+  const start = emptyGallery(SHA);
+  const withPaul = addFaces(start, 'Paul', [face(1), face(2)]).gallery;
+  const both = addFaces(withPaul, 'Emily', [face(3)]).gallery;
+
+  it('counts a version up with every change', () => {
+    expect([start.version, withPaul.version, both.version]).toEqual([0, 1, 2]);
+    expect(storedGallerySchema.parse(JSON.parse(JSON.stringify(both)))).toEqual(both);
+  });
+
+  it('does not enroll the same photo twice for one person', () => {
+    const { gallery, added } = addFaces(both, 'Paul', [face(2), face(4)]);
+    expect(added).toEqual([face(4).id]);
+    expect(gallery.people.find((p) => p.name === 'Paul')!.faces).toHaveLength(3);
+  });
+
+  it('removes a face, and the person with their last face', () => {
+    const one = removeFace(both, 'Paul', face(1).id);
+    expect(one.gallery.people.map((p) => [p.name, p.faces.length])).toEqual([
+      ['Paul', 1],
+      ['Emily', 1],
+    ]);
+    const none = removeFace(both, 'Emily', face(3).id);
+    expect(none.gallery.people.map((p) => p.name)).toEqual(['Paul']);
+    expect(removePerson(both, 'Paul').removed.map((f) => f.id)).toEqual([face(1).id, face(2).id]);
+  });
+
+  it('says who or what was not found', () => {
+    expect(codeOf(() => removePerson(both, 'Nobody'))).toBe('PERSON_NOT_FOUND');
+    expect(codeOf(() => removeFace(both, 'Paul', 'ffffffffffffffff'))).toBe('FACE_NOT_FOUND');
+  });
+
+  it('replaces everyone at once with one new version', () => {
+    const replaced = replacePeople(both, new Map([['Ana', [face(5)]]]));
+    expect(replaced.version).toBe(both.version + 1);
+    expect(replaced.people.map((p) => p.name)).toEqual(['Ana']);
+  });
+
+  it('gives the same photo the same face id', () => {
+    expect(faceIdOf(Buffer.from('photo'))).toBe(faceIdOf(Buffer.from('photo')));
+    expect(faceIdOf(Buffer.from('photo'))).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('validatePersonName', () => {
+  it.each(['Paul', 'Aaron_Peirsol', "Mary-Jane O'Neil", 'José', '王小明', 'R2D2', 'Dr. No', 'J.'])(
+    'accepts %j',
+    (name) => expect(validatePersonName(name)).toBe(name),
+  );
+  it.each([
+    ['', 'INVALID_NAME'],
+    ['x'.repeat(65), 'INVALID_NAME'],
+    ['../etc', 'INVALID_NAME'],
+    ['a/b', 'INVALID_NAME'],
+    [' Paul', 'INVALID_NAME'],
+    ['Paul\n', 'INVALID_NAME'],
+    ['<script>', 'INVALID_NAME'],
+    ['Unknown', 'RESERVED_NAME'],
+    ['unknown', 'RESERVED_NAME'],
+  ])('refuses %j with %s', (name, code) => expect(codeOf(() => validatePersonName(name))).toBe(code));
+});
+
+describe('requireOneFace', () => {
+  it.each([
+    [0, 'ENROLL_NO_FACE'],
+    [1, undefined],
+    [2, 'ENROLL_MANY_FACES'],
+  ])('%i faces: %s', (n, code) => expect(codeOf(() => requireOneFace('a.jpg', n))).toBe(code));
+});
+
+describe('Gallery search and identify', () => {
+  const stored = addFaces(addFaces(emptyGallery(SHA), 'Paul', [face(1), face(2)]).gallery, 'Emily', [face(3)]).gallery;
+  const gallery = Gallery.fromStored(storedGallerySchema.parse(JSON.parse(JSON.stringify(stored))));
+
+  it('lists people, not faces, best first, each by their closest face', () => {
+    const candidates = gallery.search(unit(2), 3);
+    expect(candidates.map((c) => c.name)).toEqual(['Paul', 'Emily']);
+    expect(candidates[0]!.similarity).toBeCloseTo(1, 5);
+    expect(gallery.search(unit(2), 1)).toHaveLength(1);
+    expect([gallery.size, gallery.people, gallery.version]).toEqual([3, 2, 2]);
+  });
 
   it.each([
-    [1, 'Paul'],
-    [2, 'Paul'],
-    [3, 'Emily'],
-  ])('matches the embedding of seed %i to %s with similarity 1', (seed, label) => {
-    const match = gallery.match(unit(seed))!;
-    expect(match.label).toBe(label);
-    expect(match.similarity).toBeCloseTo(1, 5);
+    // [best similarity, threshold, label]
+    [0.9, 0.45, 'Paul'],
+    [0.45, 0.45, 'Paul'],
+    [0.44, 0.45, 'Unknown'],
+    [-0.2, 0.45, 'Unknown'],
+    [-0.2, undefined, 'Paul'],
+  ])('similarity %f against threshold %s is %s', (similarity, threshold, label) => {
+    const result = identify(
+      [
+        { name: 'Paul', similarity },
+        { name: 'Emily', similarity: similarity - 0.1 },
+      ],
+      threshold,
+    );
+    expect(result.label).toBe(label);
+    expect(result.similarity).toBe(similarity);
+    expect(result.candidates[0]!.name).toBe('Paul');
   });
 
-  it('matches a noisy embedding to its nearest person', () => {
-    const noisy = unit(3).map((x, i) => x + 0.01 * Math.cos(i));
-    expect(gallery.match(l2Normalize(noisy))!.label).toBe('Emily');
-  });
-
-  it('has no match when empty', () => {
-    expect(Gallery.fromPeople(new Map(), SHA).match(unit(1))).toBeUndefined();
-  });
-
-  it('survives a round trip through its stored JSON form', () => {
-    const again = Gallery.parse(JSON.parse(JSON.stringify(gallery.toStored())));
-    expect(again.labels).toEqual(['Paul', 'Paul', 'Emily']);
-    expect(again.match(unit(2))!.similarity).toBeCloseTo(1, 5);
-  });
-
-  it('refuses a stored gallery that does not match its schema', () => {
-    const stored = gallery.toStored();
-    expect(() => Gallery.parse({ ...stored, schemaVersion: 99 })).toThrow();
-    expect(() => Gallery.parse({ ...stored, people: [{ name: 'X', embeddings: ['AAAA'] }] })).toThrow(/bytes/);
+  it('is Unknown with an empty gallery', () => {
+    expect(identify([], undefined).label).toBe('Unknown');
   });
 });

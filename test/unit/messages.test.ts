@@ -12,16 +12,20 @@ import {
 } from '../../src/shared/messages.js';
 
 describe('request messages', () => {
-  it('round-trip', () => {
-    const m = { v: 1 as const, requestId: randomUUID(), key: 'k/test_00.jpg', stem: 'test_00', sentAt: 1 };
-    expect(decodeRequest(encodeRequest(m))).toEqual(m);
+  it('round-trip, recognizing the subject unless told otherwise', () => {
+    const m = { v: 2 as const, requestId: randomUUID(), key: 'k/test_00.jpg', stem: 'test_00', sentAt: 1 };
+    expect(decodeRequest(encodeRequest(m))).toEqual({ ...m, task: 'recognize', faces: 'subject' });
+    const enroll = { ...m, task: 'enroll' as const, faces: 'all' as const };
+    expect(decodeRequest(encodeRequest(enroll))).toEqual(enroll);
   });
 
   it('stay under the course queue limit even with the longest file name', () => {
     const name = safeFileName('é'.repeat(500) + '.jpg');
     const requestId = randomUUID();
     const body = encodeRequest({
-      v: 1,
+      v: 2,
+      task: 'enroll',
+      faces: 'subject',
       requestId,
       key: `${requestId}/${name}`,
       stem: fileStem(name),
@@ -33,15 +37,33 @@ describe('request messages', () => {
   it.each([
     ['not json'],
     ['{}'],
-    [JSON.stringify({ v: 2, requestId: randomUUID(), key: 'k', stem: 's', sentAt: 1 })],
+    [JSON.stringify({ v: 1, requestId: randomUUID(), key: 'k', stem: 's', sentAt: 1 })],
+    [JSON.stringify({ v: 2, requestId: randomUUID(), key: 'k', stem: 's', sentAt: 1, task: 'delete' })],
     [undefined],
   ])('refuses %s', (body) => expect(decodeRequest(body)).toBeUndefined());
 });
 
 describe('response messages', () => {
-  const base = { v: 1 as const, requestId: randomUUID(), stem: 'test_00', workerId: 'w1', timings: { detectMs: 3 } };
-  it('carry a label or a catalogue error code', () => {
-    const ok = { ...base, status: 'ok' as const, label: 'Paul', similarity: 0.9 };
+  const base = { v: 2 as const, requestId: randomUUID(), stem: 'test_00', workerId: 'w1', timings: { detectMs: 3 } };
+  it('carry every face with its candidates, or a catalogue error code', () => {
+    const face = {
+      box: [1, 2, 30, 40] as [number, number, number, number],
+      score: 0.99,
+      label: 'Paul',
+      similarity: 0.9,
+      candidates: [{ name: 'Paul', similarity: 0.9 }],
+    };
+    const ok = {
+      ...base,
+      status: 'ok' as const,
+      task: 'recognize' as const,
+      image: { width: 64, height: 64 },
+      facesFound: 1,
+      faces: [face],
+      label: 'Paul',
+      similarity: 0.9,
+      galleryVersion: 3,
+    };
     expect(decodeResponse(encodeResponse(ok))).toEqual(ok);
     const error = { ...base, status: 'error' as const, code: 'NO_FACE' as const, params: {} };
     expect(decodeResponse(encodeResponse(error))).toEqual(error);

@@ -6,7 +6,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
 import { ALIGNED_FACE_SIZE, type RawImage } from './alignment.js';
 
-export const EMBEDDING_DIMENSIONS = 512;
+export { EMBEDDING_DIMENSIONS } from '../../shared/gallery.js';
 
 export function l2Normalize(v: Float32Array): Float32Array {
   let sum = 0;
