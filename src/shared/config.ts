@@ -162,6 +162,8 @@ const envSchema = z
     }
   });
 
+const SECRET_VARIABLES = new Set(['API_KEY']);
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -180,7 +182,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'configuration');
-        const value = present[name];
+        // A secret is never echoed, not even a wrong one: error output ends up in logs.
+        const value = SECRET_VARIABLES.has(name) ? undefined : present[name];
         return `${name}${value === undefined ? '' : ` (got "${value}")`}: ${issue.message}`;
       }),
     );

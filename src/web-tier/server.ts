@@ -75,6 +75,11 @@ export async function startWebTier(
   const { port } = server.address() as AddressInfo;
   const host = config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host;
   logger.info({ port, queues }, 'web tier listening');
+  if (!config.enrollment.apiKey) {
+    logger.info(
+      'the enrollment API (/people) is off: set API_KEY (16+ characters) to turn it on, or use npm run enroll',
+    );
+  }
 
   return {
     url: `http://${host}:${port}`,

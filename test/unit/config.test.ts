@@ -35,6 +35,10 @@ describe('loadConfig', () => {
     [{ FLEET_DRIVER: 'k8s' }, /FLEET_DRIVER/],
     [{ WARM_POOL: 'yes' }, /WARM_POOL \(got "yes"\): must be true or false/],
     [{ APP_TIER_AMI_ID: 'ubuntu' }, /APP_TIER_AMI_ID .*must be an AMI id/],
+    [{ MATCH_THRESHOLD: '1.5' }, /MATCH_THRESHOLD \(got "1.5"\): must be at most 1/],
+    [{ MATCH_THRESHOLD: 'never' }, /MATCH_THRESHOLD \(got "never"\)/],
+    [{ API_KEY: 'short' }, /^Invalid configuration:\n {2}- API_KEY: must be at least 16 characters$/],
+    [{ MAX_FACES: '0' }, /MAX_FACES/],
   ])('refuses %o, naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -55,6 +59,24 @@ describe('loadConfig', () => {
       securityGroupIds: ['sg-1', 'sg-2'],
       warmPool: false,
     });
+  });
+
+  it('matches with the measured threshold unless told otherwise, and can always name the nearest person', () => {
+    expect(loadConfig({}).matching).toEqual({ threshold: 0.45, maxFaces: 20 });
+    expect(loadConfig({ MATCH_THRESHOLD: 'off' }).matching.threshold).toBeUndefined();
+    expect(loadConfig({ MATCH_THRESHOLD: '0.3' }).matching.threshold).toBe(0.3);
+    expect(loadConfig({ MATCH_THRESHOLD: '-1' }).matching.threshold).toBe(-1);
+  });
+
+  it('turns the enrollment API off without a key, and gives workers health probes only on AWS', () => {
+    expect(loadConfig({}).enrollment).toEqual({ apiKey: undefined, readRequiresKey: true });
+    expect(loadConfig({ API_KEY: 'k'.repeat(16), PEOPLE_READ_REQUIRES_KEY: 'false' }).enrollment).toEqual({
+      apiKey: 'k'.repeat(16),
+      readRequiresKey: false,
+    });
+    expect(loadConfig({}).worker.healthPort).toBeUndefined();
+    expect(loadConfig({ FACEFLEET_STACK: 'aws' }).worker.healthPort).toBe(8002);
+    expect(loadConfig({ WORKER_HEALTH_PORT: '0' }).worker.healthPort).toBe(0);
   });
 
   it('treats empty variables as unset', () => {
