@@ -203,7 +203,12 @@ export class Worker {
     const matchStarted = performance.now();
     const faces = analysis.faces.map((face) => {
       const { label, similarity, candidates } = identify(gallery.search(face.embedding, 3), this.o.matchThreshold);
-      return { ...describeFace(face), label, similarity, candidates: [...candidates] };
+      return {
+        ...describeFace(face),
+        label,
+        similarity: roundSimilarity(similarity),
+        candidates: candidates.map((c) => ({ name: c.name, similarity: roundSimilarity(c.similarity) })),
+      };
     });
     const subject = faces[0]!;
     return {
@@ -287,6 +292,11 @@ function describeFace(face: Face) {
     box: [r(x1), r(y1), r(x2), r(y2)] as [number, number, number, number],
     score: Math.round(face.score * 1000) / 1000,
   };
+}
+
+/** Four decimals: finer than any threshold anyone sets, and answers stay readable. */
+function roundSimilarity(similarity: number): number {
+  return Math.round(similarity * 10_000) / 10_000;
 }
 
 /** A message that is done with: its response to send, or none for a malformed message that is only deleted. */
