@@ -22,6 +22,8 @@ export function workerEnvironment(config: Config): Record<string, string> {
     WORKER_WAIT_SECONDS: String(config.worker.waitTimeSeconds),
     GALLERY_REFRESH_SECONDS: String(config.worker.galleryRefreshSeconds),
     MAX_IMAGE_PIXELS: String(config.recognition.maxImagePixels),
+    MATCH_THRESHOLD: config.matching.threshold === undefined ? 'off' : String(config.matching.threshold),
+    MAX_FACES: String(config.matching.maxFaces),
     SHUTDOWN_GRACE_SECONDS: String(config.shutdownGraceSeconds),
     LOG_LEVEL: config.log.level,
     LOG_FORMAT: 'json',

@@ -59,6 +59,25 @@ describe.skipIf(!hasCourseData)('the recognition engine', () => {
     expect(dot(a1, a2)).toBeGreaterThan(dot(a1, b));
   });
 
+  it.skipIf(!existsSync(LFW))('reports a large sideways photo upright, in its own pixels', async () => {
+    // A 3000x2000 landscape photo, stored turned on its side (2000x3000) with EXIF orientation 6.
+    const face = await sharp(readFileSync(`${LFW}Aaron_Peirsol_0001.jpg`))
+      .resize(300)
+      .toBuffer();
+    const upright = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#607060' } })
+      .composite([{ input: face, left: 2400, top: 200 }])
+      .jpeg()
+      .toBuffer();
+    const stored = await sharp(upright).rotate(270).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const { width, height, faces } = await engine.analyze(stored);
+    expect([width, height]).toEqual([3000, 2000]);
+    const { x1, y1, x2, y2 } = faces[0]!.box;
+    expect(x1).toBeGreaterThan(2400);
+    expect(x2).toBeLessThan(2700);
+    expect(y1).toBeGreaterThan(200);
+    expect(y2).toBeLessThan(500);
+  });
+
   it('finds no face in a blank picture', async () => {
     const blank = await sharp({ create: { width: 200, height: 150, channels: 3, background: '#6a6a6a' } })
       .png()

@@ -37,6 +37,7 @@ describe('worker user data', () => {
     expect(worker.aws).toMatchObject({ region: 'us-west-2', endpoint: undefined, useEmulatorCredentials: false });
     expect(worker.resources).toEqual(config.resources);
     expect(worker.queue).toEqual(config.queue);
+    expect(worker.matching).toEqual(config.matching);
     expect({ ...worker.worker, id: undefined }).toEqual({ ...config.worker, id: undefined });
     expect(worker.recognition.maxImagePixels).toBe(config.recognition.maxImagePixels);
   });
@@ -58,7 +59,9 @@ describe('the worker systemd unit', () => {
 
   it('runs the app tier from the environment file, restarts it, and drains it with SIGTERM', () => {
     expect(unit).toContain('EnvironmentFile=/etc/facefleet/worker.env');
-    expect(unit).toContain('ExecStart=/usr/bin/node --import tsx src/app-tier/main.ts');
+    expect(unit).toContain('exec /usr/bin/node --import tsx src/app-tier/main.ts');
+    // Worker n's health probes on their own port, 8001 + n: two workers of an instance never collide.
+    expect(unit).toContain("ExecStart=/bin/sh -c 'WORKER_HEALTH_PORT=$$((8001 + %i)) exec");
     expect(unit).toContain('Restart=always');
     expect(unit).toContain('KillSignal=SIGTERM');
     expect(Number(/TimeoutStopSec=(\d+)/.exec(unit)?.[1])).toBeGreaterThan(20);
