@@ -31,11 +31,19 @@ export function workerEnvironment(config: Config): Record<string, string> {
 }
 
 export function renderWorkerUserData(config: Config): string {
-  const env = Object.entries(workerEnvironment(config))
+  return readFileSync(TEMPLATE, 'utf8').replace('{{WORKER_ENV}}', environmentFile(workerEnvironment(config)));
+}
+
+/**
+ * `KEY=value` lines for a systemd EnvironmentFile. Values are names, numbers and URLs: anything else (quotes,
+ * spaces, newlines) is refused rather than escaped, so that nothing can break out of the file or the script
+ * that writes it.
+ */
+export function environmentFile(env: Record<string, string>): string {
+  return Object.entries(env)
     .map(([k, v]) => {
-      if (!/^[\w.:/@+-]*$/.test(v)) throw new Error(`${k} has characters not allowed in user data: ${v}`);
+      if (!/^[\w.:/@+,-]*$/.test(v)) throw new Error(`${k} has characters not allowed in user data: ${v}`);
       return `${k}=${v}`;
     })
     .join('\n');
-  return readFileSync(TEMPLATE, 'utf8').replace('{{WORKER_ENV}}', env);
 }

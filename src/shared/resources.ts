@@ -16,26 +16,39 @@ export interface QueueUrls {
 /** SQS keeps messages at most 14 days; results nobody waits for any more are worthless after a day. */
 const RETENTION_SECONDS = { request: 86_400, response: 3_600, deadLetter: 1_209_600 };
 
+/**
+ * Each queue's attributes, for `npm start` and for provisioning on AWS alike. The request queue has the
+ * course's MaximumMessageSize of 1024 bytes, the configured visibility timeout and a redrive policy to the
+ * dead-letter queue, whose ARN is needed first.
+ */
+export function queueAttributes(config: Config, deadLetterArn: string) {
+  return {
+    deadLetter: { MessageRetentionPeriod: String(RETENTION_SECONDS.deadLetter) },
+    request: {
+      MaximumMessageSize: String(MAX_REQUEST_MESSAGE_BYTES),
+      VisibilityTimeout: String(config.queue.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: String(RETENTION_SECONDS.request),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: deadLetterArn,
+        maxReceiveCount: config.queue.maxReceiveCount,
+      }),
+    },
+    response: { MessageRetentionPeriod: String(RETENTION_SECONDS.response) },
+  };
+}
+
 export async function ensureResources(config: Config, s3: S3Client, sqs: SQSClient): Promise<QueueUrls> {
   const names = config.resources;
   for (const bucket of [names.inBucket, names.outBucket, names.galleryBucket]) {
     await ensureBucket(s3, bucket, config.aws.region);
   }
-  const deadLetter = await createQueue(sqs, names.deadLetterQueue, {
-    MessageRetentionPeriod: String(RETENTION_SECONDS.deadLetter),
-  });
+  const deadLetter = await createQueue(sqs, names.deadLetterQueue, queueAttributes(config, '').deadLetter);
   const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetter, AttributeNames: ['QueueArn'] })))
     .Attributes?.['QueueArn'];
   if (!dlqArn) throw new Error(`queue ${names.deadLetterQueue} has no QueueArn`);
-  const request = await createQueue(sqs, names.requestQueue, {
-    MaximumMessageSize: String(MAX_REQUEST_MESSAGE_BYTES),
-    VisibilityTimeout: String(config.queue.visibilityTimeoutSeconds),
-    MessageRetentionPeriod: String(RETENTION_SECONDS.request),
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: config.queue.maxReceiveCount }),
-  });
-  const response = await createQueue(sqs, names.responseQueue, {
-    MessageRetentionPeriod: String(RETENTION_SECONDS.response),
-  });
+  const attributes = queueAttributes(config, dlqArn);
+  const request = await createQueue(sqs, names.requestQueue, attributes.request);
+  const response = await createQueue(sqs, names.responseQueue, attributes.response);
   return { request, response, deadLetter };
 }
 

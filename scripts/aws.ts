@@ -1,0 +1,248 @@
+/**
+ * The AWS deployment, scripted (README, "Deploy on AWS"). Credentials come from the default chain (profile,
+ * SSO, instance role); nothing here reads or writes an access key.
+ *
+ *   npm run aws:provision -- --allow-cidr 203.0.113.7/32 [--ami ami-…]   buckets, queues, IAM, groups, template
+ *   npm run aws:image -- --instance i-…                                  the baked instance → the app-tier AMI
+ *   npm run aws:web                                                      the web instance (web tier + autoscaler)
+ *   npm run aws:status                                                   queues, instances, buckets
+ *   npm run aws:teardown [-- --yes]                                      everything above, gone
+ *
+ * Every command takes --region, --prefix and --dry-run (reads are made, changes are printed, not made).
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import {
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  type DescribeLaunchTemplateVersionsCommandOutput,
+  type DescribeSecurityGroupsCommandOutput,
+} from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { Command, InvalidArgumentError } from 'commander';
+import { createS3Client, createSqsClient } from '../src/shared/aws.js';
+import { ConfigError, loadConfig, type Config } from '../src/shared/config.js';
+import { createAppTierImage } from './lib/aws/image.js';
+import { deploymentNames } from './lib/aws/policies.js';
+import { provision, type AwsClients } from './lib/aws/provision.js';
+import { DeployError, orMissing, Session } from './lib/aws/session.js';
+import { deploymentStatus, formatStatus } from './lib/aws/status.js';
+import { teardown } from './lib/aws/teardown.js';
+import { deploymentFile, ensureWebInstance, WEB_INSTANCE_NAME } from './lib/aws/web-instance.js';
+
+interface Common {
+  region?: string;
+  prefix?: string;
+  dryRun: boolean;
+}
+
+function cidr(value: string): string {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
+    throw new InvalidArgumentError('must be an IPv4 CIDR such as 203.0.113.7/32 (your address) or 0.0.0.0/0.');
+  }
+  return value;
+}
+
+function amiId(value: string): string {
+  if (!/^ami-[0-9a-f]{8,17}$/.test(value))
+    throw new InvalidArgumentError('must be an AMI id like ami-0123456789abcdef0.');
+  return value;
+}
+
+const program = new Command()
+  .name('npm run aws:<command> --')
+  .description('Deploy facefleet on AWS: provision, bake, run, inspect, tear down.')
+  .option('--region <region>', 'AWS region (default: AWS_REGION, else us-east-1)')
+  .option('--prefix <prefix>', 'name prefix of every resource (default: RESOURCE_PREFIX, else facefleet)')
+  .option('--dry-run', 'make the reads, print the changes instead of making them', false)
+  .showHelpAfterError();
+
+program
+  .command('provision')
+  .description('create or update the buckets, queues, IAM roles and profiles, security groups, launch template')
+  .requiredOption('--allow-cidr <cidr>', 'who may reach the web tier on port 8000', cidr)
+  .option('--ami <id>', 'the baked app-tier AMI (needed for the launch template)', amiId)
+  .option('--instance-type <type>', 'app-tier instance type', 't3.micro')
+  .option('--vpc-id <id>', 'VPC for the security groups (default: the default VPC)')
+  .option('--out <file>', 'where to write the deployment file (default: facefleet.<prefix>.env)')
+  .action(async (opts: { allowCidr: string; ami?: string; instanceType: string; vpcId?: string; out?: string }) => {
+    const { config, clients, session } = setUp(program.opts<Common>());
+    const result = await provision({
+      config,
+      clients,
+      session,
+      allowCidr: opts.allowCidr,
+      amiId: opts.ami,
+      instanceType: opts.instanceType,
+      vpcId: opts.vpcId,
+    });
+    const file = opts.out ?? deploymentFileName(config);
+    if (session.dryRun) {
+      console.log(`would write ${file}`);
+    } else {
+      await writeFile(file, deploymentFile(config, result), { mode: 0o644 });
+      console.log(`wrote ${file}`);
+    }
+    summary(session);
+    if (!result.launchTemplateId) {
+      console.log('next: bake the app-tier AMI (README, "Deploy on AWS"), then run this again with --ami ami-…');
+    } else console.log('next: npm run aws:web');
+  });
+
+program
+  .command('image')
+  .description('make the app-tier AMI from an instance that deploy/bake.sh has prepared')
+  .requiredOption('--instance <id>', 'the baked instance (i-…)')
+  .action(async (opts: { instance: string }) => {
+    const { config, clients, session } = setUp(program.opts<Common>());
+    const ami = await createAppTierImage({
+      prefix: config.resources.prefix,
+      instanceId: opts.instance,
+      clients,
+      session,
+    });
+    console.log(`next: npm run aws:provision -- --allow-cidr <cidr> --ami ${ami}`);
+  });
+
+program
+  .command('web')
+  .description('launch the web instance (web tier and autoscaler), or report the running one')
+  .option('--ami <id>', "AMI (default: the launch template's)", amiId)
+  .option('--instance-type <type>', 'web instance type', 't3.micro')
+  .option('--env-file <file>', 'the deployment file (default: facefleet.<prefix>.env)')
+  .action(async (opts: { ami?: string; instanceType: string; envFile?: string }) => {
+    const { config, clients, session } = setUp(program.opts<Common>());
+    const file = opts.envFile ?? deploymentFileName(config);
+    if (!existsSync(file)) fail(`${file} does not exist: run npm run aws:provision first (it writes it).`);
+    const names = deploymentNames(config.resources.prefix);
+    const ami = opts.ami ?? (await templateAmi(session, clients.ec2, names.launchTemplate));
+    const { SecurityGroups = [] } = await session.read<DescribeSecurityGroupsCommandOutput>(
+      'web security group',
+      clients.ec2,
+      new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [names.webSecurityGroup] }] }),
+    );
+    const group = SecurityGroups[0]?.GroupId;
+    if (!group) fail(`security group ${names.webSecurityGroup} does not exist: run npm run aws:provision first.`);
+    const instance = await ensureWebInstance({
+      config,
+      clients,
+      session,
+      deploymentFileText: await readFile(file, 'utf8'),
+      amiId: ami,
+      instanceType: opts.instanceType,
+      securityGroupId: group,
+    });
+    summary(session);
+    if (instance?.PublicIpAddress) {
+      const url = `http://${instance.PublicIpAddress}:8000/`;
+      console.log(`${WEB_INSTANCE_NAME}: ${url} (ready a minute or two after boot; GET ${url}readyz)`);
+      console.log(`workload: npm run workload -- --images DIR --labels CSV --url ${url}`);
+    }
+  });
+
+program
+  .command('status')
+  .description("the queues' depths, instances by state, objects per bucket")
+  .action(async () => {
+    const { config, clients, session } = setUp(program.opts<Common>(), { quiet: true });
+    console.log(formatStatus(await deploymentStatus({ prefix: config.resources.prefix, clients, session })));
+  });
+
+program
+  .command('teardown')
+  .description(
+    'delete everything provisioning and the fleet created (instances, template, IAM, groups, queues, buckets)',
+  )
+  .option('--yes', 'do not ask for confirmation', false)
+  .action(async (opts: { yes: boolean }) => {
+    const { config, clients, session } = setUp(program.opts<Common>());
+    const prefix = config.resources.prefix;
+    if (!opts.yes && !session.dryRun) await confirm(prefix, config.aws.region);
+    await teardown({ prefix, clients, session });
+    summary(session);
+  });
+
+function setUp(common: Common, options: { quiet?: boolean } = {}) {
+  let config: Config;
+  try {
+    config = loadConfig({
+      ...process.env,
+      FACEFLEET_STACK: 'aws',
+      ...(common.region ? { AWS_REGION: common.region } : {}),
+      ...(common.prefix ? { RESOURCE_PREFIX: common.prefix } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  // Deployment calls are few and some (IAM) are tightly rate-limited: retry more, backing off adaptively.
+  const retries = { region: config.aws.region, maxAttempts: 8, retryMode: 'adaptive' as const };
+  const clients: AwsClients = {
+    s3: createS3Client(config),
+    sqs: createSqsClient(config),
+    iam: new IAMClient(retries),
+    ec2: new EC2Client(retries),
+  };
+  const session = new Session(common.dryRun, options.quiet ? () => undefined : (line) => console.log(line));
+  if (!options.quiet) {
+    console.log(
+      `${common.dryRun ? 'dry run: ' : ''}deployment "${config.resources.prefix}" in ${config.aws.region}` +
+        (config.aws.endpoint ? ` (S3/SQS at ${config.aws.endpoint})` : ''),
+    );
+  }
+  return { config, clients, session };
+}
+
+function deploymentFileName(config: Config): string {
+  return `facefleet.${config.resources.prefix}.env`;
+}
+
+async function templateAmi(session: Session, ec2: EC2Client, name: string): Promise<string> {
+  const found = await session
+    .read<DescribeLaunchTemplateVersionsCommandOutput>(
+      `launch template ${name}`,
+      ec2,
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: name, Versions: ['$Default'] }),
+    )
+    .catch(orMissing);
+  const ami = found?.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
+  if (!ami) fail(`launch template ${name} has no AMI: run npm run aws:provision with --ami, or pass --ami here.`);
+  return ami;
+}
+
+async function confirm(prefix: string, region: string): Promise<void> {
+  if (!process.stdin.isTTY)
+    fail('teardown deletes the deployment and its data: pass --yes to run it without a terminal.');
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const answer = await rl.question(
+    `This deletes every instance, the buckets with all their objects, the queues, roles and groups of ` +
+      `"${prefix}" in ${region}. Type the prefix to go on: `,
+  );
+  rl.close();
+  if (answer.trim() !== prefix) fail('not confirmed; nothing was deleted.');
+}
+
+function summary(session: Session): void {
+  const counts = new Map<string, number>();
+  for (const r of session.reports) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  const changed = session.reports.some((r) => r.outcome !== 'unchanged' && r.outcome !== 'already gone');
+  console.log(`${[...counts].map(([o, n]) => `${n} ${o}`).join(', ')}${changed ? '' : ' — nothing to change'}`);
+}
+
+function fail(message: string): never {
+  console.error(`aws: ${message}`);
+  process.exit(2);
+}
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (err instanceof DeployError) {
+    console.error(`aws: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}

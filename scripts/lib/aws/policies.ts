@@ -1,0 +1,136 @@
+/**
+ * The deployment's names and its least-privilege IAM policies, as pure functions of the prefix, region and
+ * account: only our buckets and queues, and EC2 changes only on instances that carry our fleet tag. The README
+ * shows these documents in full (for PREFIX, REGION, ACCOUNT); a test keeps the two identical.
+ */
+import { FLEET_TAG } from '../../../src/autoscaler/ec2-fleet.js';
+import { resourceNames } from '../../../src/shared/resources-names.js';
+
+/** Tag of the web instance (not the fleet tag: the autoscaler must never count or stop its own host). */
+export const WEB_TAG = 'facefleet:web';
+
+export function deploymentNames(prefix: string) {
+  return {
+    ...resourceNames(prefix),
+    webRole: `${prefix}-web`,
+    workerRole: `${prefix}-worker`,
+    webSecurityGroup: `${prefix}-web-sg`,
+    workerSecurityGroup: `${prefix}-worker-sg`,
+    launchTemplate: `${prefix}-app-tier`,
+  };
+}
+export type DeploymentNames = ReturnType<typeof deploymentNames>;
+
+interface Where {
+  readonly prefix: string;
+  readonly region: string;
+  readonly account: string;
+}
+
+const bucketArn = (name: string) => `arn:aws:s3:::${name}`;
+const queueArn = (w: Where, name: string) => `arn:aws:sqs:${w.region}:${w.account}:${name}`;
+
+/** Lets EC2 instances take the role (through their instance profile). */
+export const EC2_TRUST_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
+
+/** The web tier and the autoscaler, on the web instance. */
+export function webPolicy(w: Where) {
+  const n = deploymentNames(w.prefix);
+  const ec2 = (type: string) => `arn:aws:ec2:${w.region}:${w.account}:${type}/*`;
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucketArn(n.inBucket)}/*` },
+      { Effect: 'Allow', Action: 's3:DeleteObject', Resource: `${bucketArn(n.inBucket)}/enrollment/*` },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: `${bucketArn(n.galleryBucket)}/gallery.json`,
+      },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: [bucketArn(n.inBucket), bucketArn(n.outBucket), bucketArn(n.galleryBucket)],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Resource: queueArn(w, n.requestQueue),
+      },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Resource: queueArn(w, n.responseQueue),
+      },
+      { Effect: 'Allow', Action: 'sqs:GetQueueUrl', Resource: queueArn(w, n.deadLetterQueue) },
+      { Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: 'ec2:RunInstances',
+        Resource: ec2('instance'),
+        Condition: { StringEquals: { [`aws:RequestTag/${FLEET_TAG}`]: w.prefix } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'ec2:RunInstances',
+        Resource: [
+          `arn:aws:ec2:${w.region}::image/*`,
+          ec2('launch-template'),
+          ec2('subnet'),
+          ec2('security-group'),
+          ec2('network-interface'),
+          ec2('volume'),
+        ],
+      },
+      {
+        Effect: 'Allow',
+        Action: 'ec2:CreateTags',
+        Resource: ec2('instance'),
+        Condition: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ec2:TerminateInstances', 'ec2:StartInstances', 'ec2:StopInstances'],
+        Resource: ec2('instance'),
+        Condition: { StringEquals: { [`ec2:ResourceTag/${FLEET_TAG}`]: w.prefix } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: `arn:aws:iam::${w.account}:role/${n.workerRole}`,
+        Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      },
+    ],
+  };
+}
+
+/** The app-tier workers. */
+export function workerPolicy(w: Where) {
+  const n = deploymentNames(w.prefix);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: [`${bucketArn(n.inBucket)}/*`, `${bucketArn(n.galleryBucket)}/gallery.json`],
+      },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucketArn(n.outBucket)}/*` },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn(n.galleryBucket) },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Resource: queueArn(w, n.requestQueue),
+      },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+        Resource: queueArn(w, n.responseQueue),
+      },
+      { Effect: 'Allow', Action: 'sqs:GetQueueUrl', Resource: queueArn(w, n.deadLetterQueue) },
+    ],
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * How the deploy commands talk to AWS: every call goes through one session, which tells reads (always made,
+ * even in a dry run: they change nothing) from changes (printed instead of made in a dry run), records what
+ * each step did, and turns a failure into one sentence naming the step and the permission or the cause.
+ */
+/** What a step did, as printed: "created", "updated", "unchanged", "deleted", "already gone". */
+export type Outcome =
+  'created' | 'updated' | 'unchanged' | 'deleted' | 'already gone' | 'would create' | 'would change';
+
+export interface Report {
+  readonly step: string;
+  readonly outcome: Outcome;
+  readonly detail?: string;
+}
+
+/** Any SDK v3 client and command, loosely: each service's types differ, and the session only sends them. */
+export interface AnyClient {
+  send(command: never): Promise<unknown>;
+  readonly config: { readonly serviceId?: string };
+}
+export type AnyCommand = object & { readonly input: unknown };
+
+/** IAM action names that are not the service prefix plus the API operation's name. */
+const ACTIONS: Record<string, string> = {
+  'S3:HeadBucket': 's3:ListBucket',
+  'S3:ListObjectsV2': 's3:ListBucket',
+  'S3:DeleteObjects': 's3:DeleteObject',
+  'S3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
+  'S3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
+  'S3:PutBucketEncryption': 's3:PutEncryptionConfiguration',
+  'S3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
+};
+
+/** The IAM action a call needs, e.g. `iam:CreateRole`, `s3:PutBucketPublicAccessBlock`. */
+export function actionOf(client: AnyClient, command: AnyCommand): string {
+  const service = client.config.serviceId ?? 'aws';
+  const operation = command.constructor.name.replace(/Command$/, '');
+  return ACTIONS[`${service}:${operation}`] ?? `${service.toLowerCase()}:${operation}`;
+}
+
+export class DeployError extends Error {
+  constructor(
+    message: string,
+    readonly step: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DeployError';
+  }
+}
+
+export class Session {
+  readonly reports: Report[] = [];
+
+  constructor(
+    readonly dryRun: boolean,
+    private readonly print: (line: string) => void,
+  ) {}
+
+  /** A call that changes nothing: made even in a dry run. */
+  read<T>(step: string, client: AnyClient, command: AnyCommand): Promise<T> {
+    return this.send<T>(step, client, command);
+  }
+
+  /**
+   * A call that changes something. In a dry run it is printed, not made, and `dryRunResult` stands in for its
+   * answer (placeholder ids that later steps print).
+   */
+  async change<T>(step: string, client: AnyClient, command: AnyCommand, dryRunResult: T): Promise<T> {
+    if (this.dryRun) {
+      this.print(`  would call ${actionOf(client, command)} ${JSON.stringify(summarise(command.input))}`);
+      return dryRunResult;
+    }
+    return this.send<T>(step, client, command);
+  }
+
+  /** Records and prints what a step did. */
+  report(step: string, outcome: Outcome, detail?: string): void {
+    const shown = !this.dryRun
+      ? outcome
+      : outcome === 'created'
+        ? 'would create'
+        : outcome === 'updated'
+          ? 'would change'
+          : outcome;
+    this.reports.push({ step, outcome: shown, detail });
+    this.print(`${shown.padEnd(13)} ${step}${detail ? `: ${detail}` : ''}`);
+  }
+
+  private async send<T>(step: string, client: AnyClient, command: AnyCommand): Promise<T> {
+    try {
+      return (await client.send(command as never)) as T;
+    } catch (err) {
+      throw explain(err, step, actionOf(client, command));
+    }
+  }
+}
+
+/** True when AWS says the thing is not there (the many spellings of "not found" across services). */
+export function isMissing(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e?.name ?? e?.Code ?? '';
+  return (
+    e?.$metadata?.httpStatusCode === 404 ||
+    /NotFound|NoSuch|NonExistent|DoesNotExist|InvalidGroup\.NotFound|InvalidLaunchTemplateName\.NotFound/.test(name)
+  );
+}
+
+/** For `.catch` on a read: a missing thing is `undefined`, anything else is rethrown. */
+export function orMissing(err: unknown): undefined {
+  if (err instanceof DeployError && isMissing(err.cause)) return undefined;
+  throw err;
+}
+
+/** Runs a delete; true when the thing was already gone. */
+export async function alreadyGone(remove: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await remove();
+    return false;
+  } catch (err) {
+    if (err instanceof DeployError && isMissing(err.cause)) return true;
+    throw err;
+  }
+}
+
+/** One sentence for a failed call: which step, which permission or limit, and what to do. */
+export function explain(err: unknown, step: string, action: string): DeployError {
+  const e = err as { name?: string; message?: string };
+  const name = e?.name ?? 'Error';
+  const reason = e?.message ?? String(err);
+  if (/AccessDenied|UnauthorizedOperation|AuthorizationError|Forbidden/i.test(name)) {
+    return new DeployError(
+      `${step}: AWS denied ${action} (${name}). The credentials in use need that permission; give it to them ` +
+        `(README, "Deploy on AWS") and run the command again: it is safe to re-run.`,
+      step,
+      { cause: err },
+    );
+  }
+  if (/Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/i.test(name)) {
+    return new DeployError(
+      `${step}: AWS kept throttling ${action} after several retries (${name}). Wait a minute and run the command ` +
+        `again: it picks up where it stopped.`,
+      step,
+      { cause: err },
+    );
+  }
+  if (/CredentialsProviderError|ExpiredToken|InvalidClientTokenId|UnrecognizedClient/i.test(name)) {
+    return new DeployError(
+      `${step}: no valid AWS credentials (${name}: ${reason}). Sign in (aws sso login, or set AWS_PROFILE) and ` +
+        `run the command again.`,
+      step,
+      { cause: err },
+    );
+  }
+  return new DeployError(`${step}: ${action} failed (${name}: ${reason})`, step, { cause: err });
+}
+
+/** A command's input for printing: user data and policy documents shortened, everything else as it is. */
+function summarise(input: unknown): unknown {
+  if (!input || typeof input !== 'object') return input;
+  return Object.fromEntries(
+    Object.entries(input).map(([k, v]) => [
+      k,
+      typeof v === 'string' && v.length > 120 ? `${v.slice(0, 60)}… (${v.length} characters)` : summarise(v),
+    ]),
+  );
+}

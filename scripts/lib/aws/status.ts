@@ -1,0 +1,98 @@
+/**
+ * `npm run aws:status`: the deployment at a glance: each queue's depth (visible and in flight), every instance
+ * by state with its name and address, and how many objects each bucket holds. Reads only.
+ */
+import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, type GetQueueUrlCommandOutput } from '@aws-sdk/client-sqs';
+import { deploymentNames } from './policies.js';
+import type { AwsClients } from './provision.js';
+import { orMissing, type Session } from './session.js';
+import { deploymentInstances } from './teardown.js';
+
+/** Buckets are counted up to this many objects; more is shown as "10000+". */
+const MAX_COUNTED_OBJECTS = 10_000;
+
+export interface DeploymentStatus {
+  readonly queues: { name: string; visible?: number; inFlight?: number }[];
+  readonly instances: { id: string; name: string; state: string; address?: string }[];
+  readonly buckets: { name: string; objects?: number; more: boolean }[];
+}
+
+export async function deploymentStatus(o: {
+  prefix: string;
+  clients: AwsClients;
+  session: Session;
+}): Promise<DeploymentStatus> {
+  const names = deploymentNames(o.prefix);
+  const { sqs, s3 } = o.clients;
+  const queues = [];
+  for (const name of [names.requestQueue, names.responseQueue, names.deadLetterQueue]) {
+    const found = await o.session
+      .read<GetQueueUrlCommandOutput>(`queue ${name}`, sqs, new GetQueueUrlCommand({ QueueName: name }))
+      .catch(orMissing);
+    if (!found?.QueueUrl) {
+      queues.push({ name });
+      continue;
+    }
+    const { Attributes = {} } = await o.session.read<{ Attributes?: Record<string, string> }>(
+      `queue ${name}`,
+      sqs,
+      new GetQueueAttributesCommand({
+        QueueUrl: found.QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    queues.push({
+      name,
+      visible: Number(Attributes['ApproximateNumberOfMessages'] ?? 0),
+      inFlight: Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0),
+    });
+  }
+  const instances = (await deploymentInstances({ ...o })).map((i) => ({
+    id: i.InstanceId ?? '?',
+    name: i.Tags?.find((t) => t.Key === 'Name')?.Value ?? '(no name)',
+    state: i.State?.Name ?? 'unknown',
+    address: i.PublicIpAddress,
+  }));
+  const buckets = [];
+  for (const name of [names.inBucket, names.outBucket, names.galleryBucket]) {
+    let objects = 0;
+    let token: string | undefined;
+    let exists = true;
+    do {
+      const page = await o.session
+        .read<ListObjectsV2CommandOutput>(
+          `bucket ${name}`,
+          s3,
+          new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }),
+        )
+        .catch(orMissing);
+      if (!page) {
+        exists = false;
+        break;
+      }
+      objects += page.KeyCount ?? page.Contents?.length ?? 0;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token && objects < MAX_COUNTED_OBJECTS);
+    buckets.push(exists ? { name, objects, more: token !== undefined } : { name, more: false });
+  }
+  return { queues, instances, buckets };
+}
+
+export function formatStatus(status: DeploymentStatus): string {
+  const lines = ['queues (visible / in flight):'];
+  for (const q of status.queues) {
+    lines.push(`  ${q.name.padEnd(32)} ${q.visible === undefined ? 'absent' : `${q.visible} / ${q.inFlight}`}`);
+  }
+  const byState = new Map<string, number>();
+  for (const i of status.instances) byState.set(i.state, (byState.get(i.state) ?? 0) + 1);
+  lines.push(`instances: ${status.instances.length ? [...byState].map(([s, n]) => `${n} ${s}`).join(', ') : 'none'}`);
+  for (const i of [...status.instances].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))) {
+    lines.push(`  ${i.name.padEnd(24)} ${i.id.padEnd(20)} ${i.state.padEnd(14)} ${i.address ?? ''}`.trimEnd());
+  }
+  lines.push('buckets (objects):');
+  for (const b of status.buckets) {
+    lines.push(`  ${b.name.padEnd(32)} ${b.objects === undefined ? 'absent' : `${b.objects}${b.more ? '+' : ''}`}`);
+  }
+  return lines.join('\n');
+}
