@@ -252,3 +252,22 @@ describe.skipIf(!hasLfw)('npm run bench:accuracy (tiny)', () => {
     expect(result.stderr).toMatch(/bench:accuracy: cannot read \/nonexistent\/labels.csv/);
   });
 });
+
+describe('npm run aws:* (no AWS calls)', () => {
+  it('refuses a bad CIDR or AMI id with a one-line reason', async () => {
+    const cidr = await run('scripts/aws.ts', ['provision', '--allow-cidr', '10.0.0.0/33']);
+    expect(cidr.code).toBe(1);
+    expect(cidr.stderr).toMatch(/--allow-cidr .* must be an IPv4 CIDR such as 203\.0\.113\.7\/32/);
+    const ami = await run('scripts/aws.ts', ['provision', '--allow-cidr', '10.0.0.0/8', '--ami', 'ubuntu']);
+    expect(ami.stderr).toMatch(/must be an AMI id like ami-0123456789abcdef0/);
+    const prefix = await run('scripts/aws.ts', ['status', '--prefix', 'Bad_Prefix']);
+    expect(prefix.code).toBe(2);
+    expect(prefix.stderr).toMatch(/RESOURCE_PREFIX .*lowercase/);
+  });
+
+  it('will not tear down without a terminal unless told --yes', async () => {
+    const result = await run('scripts/aws.ts', ['teardown', '--prefix', 'nothing-here']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/pass --yes to run it without a terminal/);
+  });
+});

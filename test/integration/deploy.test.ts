@@ -1,0 +1,323 @@
+/**
+ * The AWS deployment commands without an AWS account: buckets and queues on fauxqs through the real SDK
+ * clients (the two bucket settings fauxqs lacks are answered by a recorder), IAM and EC2 on an in-memory
+ * account behind aws-sdk-client-mock. Provision, provision again, drift, dry run, the web instance, status,
+ * teardown twice, and the errors a user meets.
+ */
+import { randomBytes } from 'node:crypto';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FLEET_TAG } from '../../src/autoscaler/ec2-fleet.js';
+import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
+import { loadConfig } from '../../src/shared/config.js';
+import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { deploymentNames } from '../../scripts/lib/aws/policies.js';
+import { provision, type AwsClients, type Provisioned } from '../../scripts/lib/aws/provision.js';
+import { DeployError, Session } from '../../scripts/lib/aws/session.js';
+import { deploymentStatus, formatStatus } from '../../scripts/lib/aws/status.js';
+import { teardown } from '../../scripts/lib/aws/teardown.js';
+import { deploymentFile, ensureWebInstance } from '../../scripts/lib/aws/web-instance.js';
+import { ACCOUNT, awsError, fakeAccount, recordCalls } from '../helpers/fake-aws.js';
+
+const CIDR = '203.0.113.7/32';
+const AMI = 'ami-0123456789abcdef0';
+const CHANGES = /^(Create|Put|Add|Authorize|Revoke|Modify|Set|Update|Run|Start|Terminate|Delete)/;
+
+describe('the AWS deployment commands', () => {
+  let emulator: Emulator;
+  let fake: ReturnType<typeof fakeAccount>;
+  let clients: AwsClients;
+  const prefix = `d-${randomBytes(3).toString('hex')}`;
+  const config = loadConfig({ FACEFLEET_STACK: 'aws', AWS_REGION: 'us-east-1', RESOURCE_PREFIX: prefix });
+  const names = deploymentNames(prefix);
+  let printed: string[] = [];
+  const session = (dryRun = false) => new Session(dryRun, (line) => printed.push(line));
+  const run = (s = session(), options: { ami?: string; cidr?: string } = {}) =>
+    provision({
+      config,
+      clients,
+      session: s,
+      allowCidr: options.cidr ?? CIDR,
+      amiId: options.ami ?? AMI,
+      instanceType: 't3.micro',
+    });
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, region: 'us-east-1' });
+    fake = fakeAccount();
+    // The S3 and SQS clients of the local stack's kind (the emulator's placeholder credentials), on fauxqs.
+    const local = loadConfig({ AWS_ENDPOINT_URL: emulator.endpoint, RESOURCE_PREFIX: prefix });
+    clients = {
+      s3: createS3Client(local),
+      sqs: createSqsClient(local),
+      iam: new IAMClient({ region: 'us-east-1' }),
+      ec2: new EC2Client({ region: 'us-east-1' }),
+    };
+    recordCalls(clients.s3, fake.log);
+    recordCalls(clients.sqs, fake.log);
+  });
+
+  afterAll(async () => {
+    fake?.iam.restore();
+    fake?.ec2.restore();
+    clients?.s3.destroy();
+    clients?.sqs.destroy();
+    await emulator?.stop();
+  });
+
+  beforeEach(() => {
+    fake.log.length = 0;
+    printed = [];
+  });
+
+  describe('provision', () => {
+    let result: Provisioned;
+
+    it('makes a dry run without changing anything', async () => {
+      const s = session(true);
+      await run(s);
+      expect(fake.log.filter((c) => CHANGES.test(c))).toEqual([]);
+      expect(s.reports.every((r) => r.outcome === 'would create')).toBe(true);
+      expect(printed.some((l) => l.includes('would call iam:CreateRole'))).toBe(true);
+      expect(printed.some((l) => l.includes('would call s3:CreateBucket'))).toBe(true);
+      expect(fake.roles.size).toBe(0);
+    });
+
+    it('creates the buckets, queues, roles, profiles, groups and the launch template', async () => {
+      const s = session();
+      result = await run(s);
+      expect(s.reports.map((r) => r.outcome)).toEqual(Array(s.reports.length).fill('created'));
+      expect(result.account).toBe(ACCOUNT);
+
+      // Buckets, hardened; queues with the course's limits and the redrive policy.
+      for (const Bucket of [names.inBucket, names.outBucket, names.galleryBucket]) {
+        await clients.s3.send(new HeadBucketCommand({ Bucket }));
+      }
+      expect(fake.log.filter((c) => c === 'PutPublicAccessBlock')).toHaveLength(3);
+      expect(fake.log.filter((c) => c === 'PutBucketEncryption')).toHaveLength(3);
+      const { Attributes = {} } = await clients.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: result.queueUrls.request, AttributeNames: ['All'] }),
+      );
+      expect(Attributes).toMatchObject({ MaximumMessageSize: '1024', VisibilityTimeout: '30' });
+      expect(JSON.parse(Attributes['RedrivePolicy']!)).toMatchObject({
+        maxReceiveCount: 3,
+        deadLetterTargetArn: expect.stringContaining(names.deadLetterQueue),
+      });
+
+      // IAM: two roles trusted by EC2, each in its instance profile.
+      for (const role of [names.webRole, names.workerRole]) {
+        expect(JSON.parse(fake.roles.get(role)!.trust).Statement[0].Principal).toEqual({
+          Service: 'ec2.amazonaws.com',
+        });
+        expect(fake.profiles.get(role)).toEqual([role]);
+      }
+
+      // Security groups: 8000 from the given CIDR for the web tier, nothing in for the workers.
+      const groups = [...fake.groups.values()];
+      expect(groups.find((g) => g.GroupName === names.webSecurityGroup)!.IpPermissions).toEqual([
+        { IpProtocol: 'tcp', FromPort: 8000, ToPort: 8000, IpRanges: [{ CidrIp: CIDR }] },
+      ]);
+      expect(groups.find((g) => g.GroupName === names.workerSecurityGroup)!.IpPermissions).toEqual([]);
+
+      // The launch template: the AMI, the worker profile and group, IMDSv2, the worker's user data.
+      const template = fake.templates.get(names.launchTemplate)!;
+      const data = template.versions[0]!;
+      expect(data).toMatchObject({
+        ImageId: AMI,
+        InstanceType: 't3.micro',
+        IamInstanceProfile: { Name: names.workerRole },
+        SecurityGroupIds: [result.workerSecurityGroupId],
+        MetadataOptions: { HttpTokens: 'required' },
+      });
+      const userData = Buffer.from(data.UserData!, 'base64').toString();
+      expect(userData).toContain(`RESOURCE_PREFIX=${prefix}`);
+      expect(userData).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AKIA/);
+    });
+
+    it('writes a deployment file that loads as the web tier and autoscaler configuration', () => {
+      const text = deploymentFile(config, result, new Date('2026-11-23T00:00:00Z'));
+      expect(text).toContain(`# Request queue: ${result.queueUrls.request}`);
+      const env = Object.fromEntries(
+        text
+          .split('\n')
+          .filter((l) => /^[A-Z_]+=/.test(l))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
+      const loaded = loadConfig(env);
+      expect(loaded.stack).toBe('aws');
+      expect(loaded.resources.prefix).toBe(prefix);
+      expect(loaded.fleet).toMatchObject({ driver: 'ec2', ec2: { launchTemplate: result.launchTemplateId } });
+      expect(loaded.autoscaler.policy).toEqual(config.autoscaler.policy);
+      expect(text).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|API_KEY=/);
+    });
+
+    it('changes nothing on a second run, and says so', async () => {
+      const s = session();
+      await run(s);
+      expect(s.reports.map((r) => r.outcome)).toEqual(Array(s.reports.length).fill('unchanged'));
+      expect(fake.log.filter((c) => CHANGES.test(c))).toEqual([]);
+    });
+
+    it('puts back what drifted, and only that', async () => {
+      const web = [...fake.groups.values()].find((g) => g.GroupName === names.webSecurityGroup)!;
+      web.IpPermissions.push({ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] });
+      await clients.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: result.queueUrls.request, Attributes: { VisibilityTimeout: '5' } }),
+      );
+      fake.log.length = 0;
+      const s = session();
+      await run(s, { ami: 'ami-0fedcba9876543210' });
+      const changed = Object.fromEntries(
+        s.reports.filter((r) => r.outcome !== 'unchanged').map((r) => [r.step, r.outcome]),
+      );
+      expect(changed).toEqual({
+        [`queue ${names.requestQueue}`]: 'updated',
+        [`security group ${names.webSecurityGroup}`]: 'updated',
+        [`launch template ${names.launchTemplate}`]: 'updated',
+      });
+      expect(web.IpPermissions).toHaveLength(1);
+      const template = fake.templates.get(names.launchTemplate)!;
+      expect(template.versions[template.defaultVersion - 1]!.ImageId).toBe('ami-0fedcba9876543210');
+      expect(fake.log.filter((c) => CHANGES.test(c)).sort()).toEqual(
+        [
+          'CreateLaunchTemplateVersion',
+          'ModifyLaunchTemplate',
+          'RevokeSecurityGroupIngress',
+          'SetQueueAttributes',
+        ].sort(),
+      );
+    });
+
+    it('starts the web instance once, tagged and with the deployment file in its user data', async () => {
+      const options = {
+        config,
+        clients,
+        deploymentFileText: deploymentFile(config, result),
+        amiId: AMI,
+        instanceType: 't3.micro',
+        securityGroupId: result.webSecurityGroupId,
+      };
+      const instance = await ensureWebInstance({ ...options, session: session() });
+      const run = fake.ec2.commandCalls(RunInstancesCommand).at(-1)!.args[0].input;
+      expect(run).toMatchObject({
+        ImageId: AMI,
+        IamInstanceProfile: { Name: names.webRole },
+        SecurityGroupIds: [result.webSecurityGroupId],
+        MetadataOptions: { HttpTokens: 'required' },
+      });
+      expect(run.TagSpecifications![0]!.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'Name', Value: 'web-instance' },
+          { Key: 'facefleet:web', Value: prefix },
+        ]),
+      );
+      // Never the fleet tag: the autoscaler must not count or stop its own host.
+      expect(run.TagSpecifications![0]!.Tags!.some((t) => t.Key === FLEET_TAG)).toBe(false);
+      const userData = Buffer.from(run.UserData!, 'base64').toString();
+      expect(userData).toContain(`APP_TIER_LAUNCH_TEMPLATE=${result.launchTemplateId}`);
+      expect(userData).toContain('systemctl enable --now facefleet-autoscaler.service facefleet-web.service');
+      expect(userData).not.toContain('#  facefleet deployment');
+      expect(instance?.PublicIpAddress).toBe('198.51.100.7');
+
+      const again = session();
+      await ensureWebInstance({ ...options, session: again });
+      expect(again.reports[0]!.outcome).toBe('unchanged');
+      expect(fake.ec2.commandCalls(RunInstancesCommand)).toHaveLength(1);
+    });
+
+    it('reports queues, instances by state and bucket contents', async () => {
+      await clients.s3.send(new PutObjectCommand({ Bucket: names.outBucket, Key: 'test_00', Body: 'Paul' }));
+      await clients.ec2.send(
+        new RunInstancesCommand({
+          MinCount: 1,
+          MaxCount: 1,
+          TagSpecifications: [
+            {
+              ResourceType: 'instance',
+              Tags: [
+                { Key: 'Name', Value: 'app-tier-instance-1' },
+                { Key: FLEET_TAG, Value: prefix },
+              ],
+            },
+          ],
+        }),
+      );
+      const status = await deploymentStatus({ prefix, clients, session: session() });
+      expect(status.queues.map((q) => [q.name, q.visible, q.inFlight])).toEqual([
+        [names.requestQueue, 0, 0],
+        [names.responseQueue, 0, 0],
+        [names.deadLetterQueue, 0, 0],
+      ]);
+      expect(status.instances.map((i) => i.name).sort()).toEqual(['app-tier-instance-1', 'web-instance']);
+      expect(status.buckets.find((b) => b.name === names.outBucket)!.objects).toBe(1);
+      expect(formatStatus(status)).toMatch(/instances: 2 running/);
+    });
+  });
+
+  describe('teardown', () => {
+    it('removes everything, instances first and buckets last, after emptying them', async () => {
+      const s = session();
+      await teardown({ prefix, clients, session: s, retryDelayMs: 10 });
+      const first = (call: string) => fake.log.indexOf(call);
+      const order = [
+        'TerminateInstances',
+        'DeleteLaunchTemplate',
+        'DeleteInstanceProfile',
+        'DeleteRole',
+        'DeleteSecurityGroup',
+        'DeleteQueue',
+        'DeleteBucket',
+      ].map(first);
+      expect(order.every((index) => index >= 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      // The out-bucket held an object: emptied before it was deleted.
+      expect(first('DeleteObjects')).toBeLessThan(fake.log.lastIndexOf('DeleteBucket'));
+      expect(fake.instances.every((i) => i.State!.Name === 'terminated')).toBe(true);
+      expect([fake.roles.size, fake.profiles.size, fake.groups.size, fake.templates.size]).toEqual([0, 0, 0, 0]);
+      const queue = await clients.sqs
+        .send(new GetQueueUrlCommand({ QueueName: names.requestQueue }))
+        .catch((e: Error) => e.name);
+      expect(queue).toMatch(/QueueDoesNotExist|NonExistentQueue/);
+      const bucket = await clients.s3
+        .send(new HeadBucketCommand({ Bucket: names.inBucket }))
+        .catch((e: Error) => e.name);
+      expect(bucket).toMatch(/NotFound|NoSuchBucket/);
+    });
+
+    it('is safe to run again: everything is already gone', async () => {
+      const s = session();
+      await teardown({ prefix, clients, session: s });
+      expect(s.reports.map((r) => r.outcome)).toEqual(Array(s.reports.length).fill('already gone'));
+      expect(
+        fake.log.filter(
+          (c) => CHANGES.test(c) && c !== 'DeleteRolePolicy' && c !== 'DeleteRole' && c !== 'DeleteLaunchTemplate',
+        ),
+      ).toEqual([]);
+    });
+  });
+
+  describe('errors', () => {
+    it('names the step and the permission AWS denied', async () => {
+      fake.failNext('PutRolePolicy', awsError('AccessDenied', 403, 'User: arn:aws:iam::1:user/me is not authorized'));
+      const error = await run().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DeployError);
+      expect((error as Error).message).toMatch(
+        new RegExp(`^IAM policy ${names.webRole}: AWS denied iam:PutRolePolicy \\(AccessDenied\\)\\. .*safe to re-run`),
+      );
+    });
+
+    it('says to wait and re-run when AWS keeps throttling', async () => {
+      fake.failNext('CreateSecurityGroup', awsError('RequestLimitExceeded', 503));
+      const error = await run().catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^security group ${names.webSecurityGroup}: AWS kept throttling ec2:CreateSecurityGroup .*Wait a minute`,
+        ),
+      );
+      await teardown({ prefix, clients, session: session(), retryDelayMs: 10 });
+    });
+  });
+});

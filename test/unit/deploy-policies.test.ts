@@ -1,0 +1,100 @@
+/** The deployment's IAM policies name only our resources; the README shows them exactly; the web units hold no secrets. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FLEET_TAG } from '../../src/autoscaler/ec2-fleet.js';
+import { loadConfig } from '../../src/shared/config.js';
+import { EC2_TRUST_POLICY, webPolicy, workerPolicy } from '../../scripts/lib/aws/policies.js';
+import { renderWebUserData, WEB_UNITS } from '../../scripts/lib/aws/web-instance.js';
+
+const where = { prefix: 'asu1234', region: 'us-west-2', account: '123456789012' };
+type Statement = { Action: string | string[]; Resource: string | string[]; Condition?: object };
+const statements = (policy: { Statement: Statement[] }) =>
+  policy.Statement.map((s) => ({
+    ...s,
+    actions: [s.Action].flat(),
+    resources: [s.Resource].flat(),
+  }));
+
+describe('IAM policies', () => {
+  it.each([
+    ['web', webPolicy(where)],
+    ['worker', workerPolicy(where)],
+  ])('%s: S3 and SQS only on this deployment’s buckets and queues', (_name, policy) => {
+    for (const s of statements(policy)) {
+      for (const r of s.resources) {
+        if (r.startsWith('arn:aws:s3:::')) expect(r).toMatch(/^arn:aws:s3:::asu1234-(in|out|gallery)-bucket(\/.*)?$/);
+        if (r.startsWith('arn:aws:sqs:'))
+          expect(r).toMatch(
+            /^arn:aws:sqs:us-west-2:123456789012:asu1234-(req|resp)-(queue|dlq)$|^arn:aws:sqs:us-west-2:123456789012:asu1234-req-dlq$/,
+          );
+      }
+      if (s.actions.some((a) => a.startsWith('s3:') || a.startsWith('sqs:'))) {
+        expect(s.resources.every((r) => r.includes('asu1234'))).toBe(true);
+      }
+    }
+  });
+
+  it('lets the autoscaler change only instances carrying our fleet tag, and pass only the worker role', () => {
+    const s = statements(webPolicy(where));
+    const anywhere = s.filter((x) => x.resources.includes('*'));
+    expect(anywhere.flatMap((x) => x.actions)).toEqual(['ec2:DescribeInstances']);
+    const lifecycle = s.find((x) => x.actions.includes('ec2:TerminateInstances'))!;
+    expect(lifecycle.Condition).toEqual({ StringEquals: { [`ec2:ResourceTag/${FLEET_TAG}`]: 'asu1234' } });
+    const launch = s.find(
+      (x) => x.actions.includes('ec2:RunInstances') && x.resources.some((r) => r.endsWith(':instance/*')),
+    )!;
+    expect(launch.Condition).toEqual({ StringEquals: { [`aws:RequestTag/${FLEET_TAG}`]: 'asu1234' } });
+    const pass = s.find((x) => x.actions.includes('iam:PassRole'))!;
+    expect(pass.resources).toEqual(['arn:aws:iam::123456789012:role/asu1234-worker']);
+    expect(s.flatMap((x) => x.actions).filter((a) => a.startsWith('iam:'))).toEqual(['iam:PassRole']);
+  });
+
+  it('gives workers no EC2 or IAM rights at all', () => {
+    const actions = statements(workerPolicy(where)).flatMap((x) => x.actions);
+    expect(actions.every((a) => a.startsWith('s3:') || a.startsWith('sqs:'))).toBe(true);
+    expect(EC2_TRUST_POLICY.Statement[0]!.Principal).toEqual({ Service: 'ec2.amazonaws.com' });
+  });
+
+  it('are shown in full in the README, exactly as provisioning puts them', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### IAM policies'));
+    const blocks = [...section.matchAll(/```json\n([\s\S]*?)```/g)].slice(0, 2).map((m) => JSON.parse(m[1]!));
+    const placeholders = { prefix: 'PREFIX', region: 'REGION', account: 'ACCOUNT' };
+    expect(blocks).toEqual([webPolicy(placeholders), workerPolicy(placeholders)]);
+  });
+});
+
+describe('the web instance', () => {
+  const file = [
+    '# facefleet deployment "asu1234" in us-west-2',
+    '# Request queue: https://sqs.us-west-2.amazonaws.com/123456789012/asu1234-req-queue',
+    'FACEFLEET_STACK=aws',
+    'AWS_REGION=us-west-2',
+    'RESOURCE_PREFIX=asu1234',
+    'APP_TIER_LAUNCH_TEMPLATE=lt-0123456789abcdef0',
+    '',
+  ].join('\n');
+  const userData = renderWebUserData(file);
+
+  it('gets the deployment variables (not its comments) in its user data, and starts both services', () => {
+    expect(userData.startsWith('#!/bin/bash\n')).toBe(true);
+    const env = userData.slice(userData.indexOf("<<'FACEFLEET_ENV'\n") + 18, userData.indexOf('\nFACEFLEET_ENV\n'));
+    const config = loadConfig(Object.fromEntries(env.split('\n').map((l) => l.split('=') as [string, string])));
+    expect(config).toMatchObject({ stack: 'aws', aws: { region: 'us-west-2' } });
+    expect(config.fleet.ec2.launchTemplate).toBe('lt-0123456789abcdef0');
+    expect(userData).not.toContain('Request queue');
+    expect(userData).toContain('systemctl enable --now facefleet-autoscaler.service facefleet-web.service');
+  });
+
+  it.each(WEB_UNITS)('%s runs from the environment file, restarts, drains, and holds no credentials', (path) => {
+    const unit = readFileSync(path, 'utf8');
+    expect(unit).toContain('EnvironmentFile=/etc/facefleet/web.env');
+    expect(unit).toMatch(/ExecStart=\/usr\/bin\/node --import tsx src\/(web-tier|autoscaler)\/main\.ts/);
+    expect(unit).toContain('Restart=always');
+    expect(unit).toContain('KillSignal=SIGTERM');
+    expect(unit).toContain('User=facefleet');
+    expect(`${unit}${userData}`).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AKIA[0-9A-Z]{16}/);
+    // API_KEY is never set here: only named, in a comment, as what goes in the optional secrets file.
+    expect(`${unit}${userData}`).not.toMatch(/^[^#\n]*API_KEY=/m);
+  });
+});
