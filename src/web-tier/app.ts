@@ -3,7 +3,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import multer from 'multer';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -62,37 +62,30 @@ export function buildApp(deps: WebTierDeps): Express {
     }),
   );
   app.use(statusRoute(deps.autoscalerStatusUrl));
+  // What both routes that send work to the app tier need.
+  const submitting = {
+    s3: deps.s3,
+    sqs: deps.sqs,
+    router: deps.router,
+    logger: deps.logger,
+    inBucket: deps.inBucket,
+    requestQueueUrl: deps.queues.request,
+    maxImagePixels: deps.maxImagePixels,
+    resultTimeoutSeconds: deps.resultTimeoutSeconds,
+  };
+  const whileAccepting: RequestHandler = (_req, _res, next) =>
+    next(deps.isAccepting() ? undefined : new AppError('SHUTTING_DOWN'));
+  app.post('/people/:name/faces', whileAccepting);
   app.use(
     peopleRoutes({
-      s3: deps.s3,
-      sqs: deps.sqs,
-      router: deps.router,
-      logger: deps.logger,
-      inBucket: deps.inBucket,
-      requestQueueUrl: deps.queues.request,
-      resultTimeoutSeconds: deps.resultTimeoutSeconds,
+      ...submitting,
       gallery: deps.gallery,
       apiKey: deps.apiKey,
       readRequiresKey: deps.readRequiresKey,
       maxUploadBytes: deps.maxUploadBytes,
-      maxImagePixels: deps.maxImagePixels,
     }),
   );
-  app.post(
-    '/',
-    (_req, _res, next) => next(deps.isAccepting() ? undefined : new AppError('SHUTTING_DOWN')),
-    upload,
-    recognizeRoute({
-      s3: deps.s3,
-      sqs: deps.sqs,
-      router: deps.router,
-      logger: deps.logger,
-      inBucket: deps.inBucket,
-      requestQueueUrl: deps.queues.request,
-      maxImagePixels: deps.maxImagePixels,
-      resultTimeoutSeconds: deps.resultTimeoutSeconds,
-    }),
-  );
+  app.post('/', whileAccepting, upload, recognizeRoute(submitting));
   app.all('/', (req, _res, next) =>
     next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: '/', allow: 'POST' })),
   );
