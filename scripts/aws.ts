@@ -5,6 +5,7 @@
  *   npm run aws:provision -- --allow-cidr 203.0.113.7/32 [--ami ami-…]   buckets, queues, IAM, groups, template
  *   npm run aws:image -- --instance i-…                                  the baked instance → the app-tier AMI
  *   npm run aws:web                                                      the web instance (web tier + autoscaler)
+ *   npm run aws:warm-pool -- --size 19                                   optional: stopped instances, ready to start
  *   npm run aws:status                                                   queues, instances, buckets
  *   npm run aws:teardown [-- --yes]                                      everything above, gone
  *
@@ -30,7 +31,9 @@ import { provision, type AwsClients } from './lib/aws/provision.js';
 import { DeployError, orMissing, Session } from './lib/aws/session.js';
 import { deploymentStatus, formatStatus } from './lib/aws/status.js';
 import { teardown } from './lib/aws/teardown.js';
+import { ensureWarmPool } from './lib/aws/warm-pool.js';
 import { deploymentFile, ensureWebInstance, WEB_INSTANCE_NAME } from './lib/aws/web-instance.js';
+import { positiveInt } from './lib/options.js';
 
 interface Common {
   region?: string;
@@ -141,6 +144,29 @@ program
       console.log(`${WEB_INSTANCE_NAME}: ${url} (ready a minute or two after boot; GET ${url}readyz)`);
       console.log(`workload: npm run workload -- --images DIR --labels CSV --url ${url}`);
     }
+  });
+
+program
+  .command('warm-pool')
+  .description('pre-create stopped app-tier instances for WARM_POOL=true')
+  .requiredOption('--size <n>', 'app-tier instances the pool should hold (the fleet maximum, e.g. 19)', positiveInt)
+  .option('--env-file <file>', 'the deployment file (default: facefleet.<prefix>.env)')
+  .action(async (opts: { size: number; envFile?: string }) => {
+    const { config, clients, session } = setUp(program.opts<Common>());
+    const file = opts.envFile ?? deploymentFileName(config);
+    const template = existsSync(file)
+      ? /^APP_TIER_LAUNCH_TEMPLATE=(.+)$/m.exec(await readFile(file, 'utf8'))?.[1]
+      : undefined;
+    if (!template) fail(`${file} names no launch template: run npm run aws:provision with --ami first.`);
+    await ensureWarmPool({
+      prefix: config.resources.prefix,
+      size: opts.size,
+      launchTemplateId: template,
+      clients,
+      session,
+    });
+    summary(session);
+    console.log('the autoscaler uses the pool with WARM_POOL=true in /etc/facefleet/web.env (then restart it)');
   });
 
 program

@@ -35,6 +35,7 @@ import {
   ModifyLaunchTemplateCommand,
   RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
+  StopInstancesCommand,
   TerminateInstancesCommand,
   type Filter,
   type Instance,
@@ -232,6 +233,10 @@ export function fakeAccount() {
     };
     instances.push(instance);
     return { Instances: [instance] };
+  });
+  on(ec2, StopInstancesCommand, ({ InstanceIds = [] }) => {
+    for (const i of instances) if (InstanceIds.includes(i.InstanceId!)) i.State = { Name: 'stopped' };
+    return {};
   });
   on(ec2, TerminateInstancesCommand, ({ InstanceIds = [] }) => {
     for (const i of instances) if (InstanceIds.includes(i.InstanceId!)) i.State = { Name: 'terminated' };

@@ -19,6 +19,7 @@ import { provision, type AwsClients, type Provisioned } from '../../scripts/lib/
 import { DeployError, Session } from '../../scripts/lib/aws/session.js';
 import { deploymentStatus, formatStatus } from '../../scripts/lib/aws/status.js';
 import { teardown } from '../../scripts/lib/aws/teardown.js';
+import { ensureWarmPool } from '../../scripts/lib/aws/warm-pool.js';
 import { deploymentFile, ensureWebInstance } from '../../scripts/lib/aws/web-instance.js';
 import { ACCOUNT, awsError, fakeAccount, recordCalls } from '../helpers/fake-aws.js';
 
@@ -254,6 +255,25 @@ describe('the AWS deployment commands', () => {
       expect(status.instances.map((i) => i.name).sort()).toEqual(['app-tier-instance-1', 'web-instance']);
       expect(status.buckets.find((b) => b.name === names.outBucket)!.objects).toBe(1);
       expect(formatStatus(status)).toMatch(/instances: 2 running/);
+    });
+  });
+
+  describe('warm pool', () => {
+    it('launches the missing app-tier instances with the fleet driver and stops them, once', async () => {
+      const launchTemplateId = fake.templates.get(names.launchTemplate)!.id;
+      const s = session();
+      const ids = await ensureWarmPool({ prefix, size: 3, launchTemplateId, clients, session: s });
+      // One app-tier instance existed (the status test's): two more, named after the lowest free numbers.
+      expect(ids).toHaveLength(2);
+      const pool = fake.instances.filter((i) => ids.includes(i.InstanceId!));
+      expect(pool.map((i) => i.State!.Name)).toEqual(['stopped', 'stopped']);
+      expect(pool.map((i) => i.Tags!.find((t) => t.Key === 'Name')!.Value).sort()).toEqual([
+        'app-tier-instance-2',
+        'app-tier-instance-3',
+      ]);
+      const again = session();
+      expect(await ensureWarmPool({ prefix, size: 3, launchTemplateId, clients, session: again })).toEqual([]);
+      expect(again.reports[0]!.outcome).toBe('unchanged');
     });
   });
 
