@@ -7,7 +7,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, type GetQueueUrlCommandO
 import { deploymentNames } from './policies.js';
 import type { AwsClients } from './provision.js';
 import { orMissing, type Session } from './session.js';
-import { deploymentInstances } from './teardown.js';
+import { deploymentInstances } from './instances.js';
 
 /** Buckets are counted up to this many objects; more is shown as "10000+". */
 const MAX_COUNTED_OBJECTS = 10_000;

@@ -15,11 +15,9 @@ import {
 import {
   DeleteLaunchTemplateCommand,
   DeleteSecurityGroupCommand,
-  DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   TerminateInstancesCommand,
   waitUntilInstanceTerminated,
-  type DescribeInstancesCommandOutput,
   type DescribeSecurityGroupsCommandOutput,
 } from '@aws-sdk/client-ec2';
 import {
@@ -30,8 +28,8 @@ import {
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { DeleteQueueCommand, GetQueueUrlCommand, type GetQueueUrlCommandOutput } from '@aws-sdk/client-sqs';
-import { FLEET_TAG } from '../../../src/autoscaler/ec2-fleet.js';
-import { deploymentNames, WEB_TAG, type DeploymentNames } from './policies.js';
+import { deploymentInstances } from './instances.js';
+import { deploymentNames, type DeploymentNames } from './policies.js';
 import type { AwsClients } from './provision.js';
 import { alreadyGone, DeployError, orMissing, type Session } from './session.js';
 
@@ -54,25 +52,6 @@ export async function teardown(o: TeardownOptions): Promise<void> {
   for (const name of [names.webSecurityGroup, names.workerSecurityGroup]) await deleteSecurityGroup(o, name);
   for (const name of [names.requestQueue, names.responseQueue, names.deadLetterQueue]) await deleteQueue(o, name);
   for (const name of [names.inBucket, names.outBucket, names.galleryBucket]) await deleteBucket(o, name);
-}
-
-/** The web instance and every app-tier instance of this deployment that is not terminated yet. */
-export async function deploymentInstances({ clients: { ec2 }, session, prefix }: TeardownOptions) {
-  const found = [];
-  for (const tag of [FLEET_TAG, WEB_TAG]) {
-    const { Reservations = [] } = await session.read<DescribeInstancesCommandOutput>(
-      'instances',
-      ec2,
-      new DescribeInstancesCommand({
-        Filters: [
-          { Name: `tag:${tag}`, Values: [prefix] },
-          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down'] },
-        ],
-      }),
-    );
-    found.push(...Reservations.flatMap((r) => r.Instances ?? []));
-  }
-  return found;
 }
 
 async function terminateInstances(o: TeardownOptions): Promise<void> {

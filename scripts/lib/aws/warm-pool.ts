@@ -10,7 +10,7 @@ import pino from 'pino';
 import { Ec2Fleet, FLEET_TAG } from '../../../src/autoscaler/ec2-fleet.js';
 import type { AwsClients } from './provision.js';
 import { DeployError, type Session } from './session.js';
-import { deploymentInstances } from './teardown.js';
+import { deploymentInstances } from './instances.js';
 
 export async function ensureWarmPool(o: {
   prefix: string;
