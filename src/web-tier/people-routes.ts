@@ -139,8 +139,10 @@ export function peopleRoutes(deps: PeopleDeps): Router {
         throw err;
       }
       const { gallery, added } = await deps.gallery.update((current) => addFaces(current, name, faces));
-      const repeated = faces.filter((f) => !added.includes(f.id));
-      // A photo that was already enrolled keeps its first copy.
+      // The first upload of each newly added photo is kept; repeats (already enrolled, or sent twice in this
+      // request) are not, and their copies go.
+      const kept = new Set(faces.filter((f, i) => added.includes(f.id) && faces.findIndex((g) => g.id === f.id) === i));
+      const repeated = faces.filter((f) => !kept.has(f));
       await deleteSources(
         deps,
         repeated.map((f) => f.sourceKey!),
@@ -152,9 +154,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
       res.status(added.length > 0 ? 201 : 200).json({
         name,
         galleryVersion: gallery.version,
-        added: faces
-          .filter((f) => added.includes(f.id))
-          .map((f) => ({ id: f.id, file: f.file, box: f.box, score: f.score })),
+        added: [...kept].map((f) => ({ id: f.id, file: f.file, box: f.box, score: f.score })),
         alreadyEnrolled: repeated.map((f) => ({ id: f.id, file: f.file })),
         faces: findPerson(gallery, name).faces.length,
       });
