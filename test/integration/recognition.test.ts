@@ -22,6 +22,8 @@ const hasLfw = existsSync(LFW);
 if (!hasLfw) console.warn(`Skipping the recognition tests: ${LFW} is absent (see README, "Test data").`);
 const photo = (name: string) => readFileSync(`${LFW}${name}.jpg`);
 const API_KEY = 'test-key-0123456789abcdef';
+/** The test stack's fixed fleet (MIN_WORKERS = MAX_WORKERS = 2). */
+const WORKERS = 2;
 
 interface Face {
   box: [number, number, number, number];
@@ -53,17 +55,33 @@ describe.skipIf(!hasLfw)('recognition and enrollment', () => {
   const recognize = async (bytes: Uint8Array, file = 'probe.jpg') => {
     const res = await upload(`${base}/`, bytes, file, { accept: 'application/json' });
     expect(res.status, res.body).toBe(200);
-    return JSON.parse(res.body) as { label: string; galleryVersion: number; faces: Face[]; facesFound: number };
+    return JSON.parse(res.body) as {
+      label: string;
+      galleryVersion: number;
+      faces: Face[];
+      facesFound: number;
+      workerId: string;
+    };
   };
-  /** Recognises until the workers have loaded at least `version` of the gallery. */
-  const recognizeAt = async (version: number, bytes: Uint8Array) => {
-    let answer = await recognize(bytes);
+  /**
+   * Waits until every worker (the stack runs two) has answered with at least `version` of the gallery: each
+   * loads new versions on its own schedule, and workers never go back to an older one.
+   */
+  const allWorkersAt = async (version: number) => {
+    const current = new Set<string>();
     await until(
-      async () => (answer = await recognize(bytes)).galleryVersion >= version,
-      15_000,
-      `the workers to load gallery version ${version}`,
+      async () => {
+        const answers = await Promise.all(Array.from({ length: 4 }, () => recognize(photo('Tiger_Woods_0001'))));
+        for (const a of answers) if (a.galleryVersion >= version) current.add(a.workerId);
+        return current.size === WORKERS;
+      },
+      30_000,
+      `both workers to load gallery version ${version}`,
     );
-    return answer;
+  };
+  const recognizeAt = async (version: number, bytes: Uint8Array) => {
+    await allWorkersAt(version);
+    return recognize(bytes);
   };
 
   /** Enrollment photos of one person kept in the in-bucket (their keys end with the uploaded file name). */
@@ -184,6 +202,10 @@ describe.skipIf(!hasLfw)('recognition and enrollment', () => {
   });
 
   describe('answers', () => {
+    beforeAll(async () => {
+      await allWorkersAt(JSON.parse((await api('GET', '/people')).body).galleryVersion);
+    });
+
     it('name a stranger "Unknown", still listing the nearest candidates', async () => {
       const answer = await recognize(photo('Angelina_Jolie_0004'));
       expect(answer.label).toBe('Unknown');
