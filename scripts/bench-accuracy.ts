@@ -78,10 +78,11 @@ async function main(): Promise<void> {
   progress.stop();
   await engine.close();
 
-  const byFile = new Map(analysed.map((a) => [a.file, a]));
+  const byIdentity = new Map<string, Analysed[]>();
+  for (const a of analysed) byIdentity.set(a.identity, [...(byIdentity.get(a.identity) ?? []), a]);
   const rules = Object.keys(PROMINENCE_RULES) as ProminenceRule[];
-  const perRule = Object.fromEntries(rules.map((rule) => [rule, evaluate(analysed, byFile, pairs, rule)]));
-  const subject = subjectAgreement(analysed);
+  const perRule = Object.fromEntries(rules.map((rule) => [rule, evaluate(analysed, byIdentity, pairs, rule)]));
+  const subject = subjectAgreement(analysed, byIdentity);
   const main = perRule['centred']!;
   const threshold = config.matching.threshold;
   const facesEmbedded = analysed.reduce((s, a) => s + a.faces.length, 0);
@@ -200,9 +201,12 @@ async function readDataset(dir: string, pairLimit: number | undefined) {
   return { identities, pairs };
 }
 
+/** Analysed images grouped by identity, each group in file-name order. */
+type ByIdentity = ReadonlyMap<string, readonly Analysed[]>;
+
 function evaluate(
   analysed: readonly Analysed[],
-  byFile: ReadonlyMap<string, Analysed>,
+  byIdentity: ByIdentity,
   pairs: readonly { a: string; b: string; same: boolean }[],
   rule: ProminenceRule,
 ) {
@@ -217,8 +221,6 @@ function evaluate(
   const impostor = pairScores.filter((p) => !p.same).map((p) => p.similarity);
 
   // Identification: the first image (by name) of every identity with two or more is its gallery entry.
-  const byIdentity = new Map<string, Analysed[]>();
-  for (const a of byFile.values()) byIdentity.set(a.identity, [...(byIdentity.get(a.identity) ?? []), a]);
   const gallery: Probe[] = [];
   const probes: Probe[] = [];
   const strangers: Probe[] = [];
@@ -229,7 +231,7 @@ function evaluate(
       if (embedding) strangers.push({ identity, embedding });
       continue;
     }
-    const [first, ...rest] = images.sort((p, q) => p.file.localeCompare(q.file));
+    const [first, ...rest] = images;
     const enrolled = subjects.get(first!.file);
     if (enrolled) gallery.push({ identity, embedding: enrolled });
     for (const probe of rest) {
@@ -241,6 +243,7 @@ function evaluate(
   // A probe without a face is a miss.
   const rankOne = (rankOneRate(gallery, probes) * probes.length) / (probes.length + unusable);
   return {
+    subjects,
     pairScores,
     verification: {
       accuracy: cv.mean,
@@ -269,8 +272,8 @@ function unknownThresholdReport(
   configured: number | undefined,
 ) {
   const subjects = analysed.flatMap((a) => {
-    const face = rankByProminence(a.faces, a)[0];
-    return face ? [{ identity: a.identity, embedding: face.embedding }] : [];
+    const embedding = evaluation.subjects.get(a.file);
+    return embedding ? [{ identity: a.identity, embedding }] : [];
   });
   const genuine: number[] = [];
   const impostor = new Float32Array((subjects.length * (subjects.length - 1)) / 2);
@@ -313,9 +316,7 @@ function unknownThresholdReport(
  * On images with several faces, the subject is the face most similar to any face in the same person's other
  * images (only identities with two or more images count). Each rule's rate is how often it picks that face.
  */
-function subjectAgreement(analysed: readonly Analysed[]) {
-  const byIdentity = new Map<string, Analysed[]>();
-  for (const a of analysed) byIdentity.set(a.identity, [...(byIdentity.get(a.identity) ?? []), a]);
+function subjectAgreement(analysed: readonly Analysed[], byIdentity: ByIdentity) {
   const rules = Object.keys(PROMINENCE_RULES) as ProminenceRule[];
   const hits = Object.fromEntries(rules.map((r) => [r, 0])) as Record<ProminenceRule, number>;
   let images = 0;

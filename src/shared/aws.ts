@@ -44,3 +44,13 @@ export function createS3Client(config: Config): S3Client {
 export function createSqsClient(config: Config): SQSClient {
   return new SQSClient(common(config));
 }
+
+/**
+ * True when AWS says the thing is not there, in any service's spelling: S3's 404s (NoSuchKey, NotFound),
+ * SQS's QueueDoesNotExist, IAM's NoSuchEntity, EC2's `….NotFound` codes.
+ */
+export function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e?.name ?? e?.Code ?? '';
+  return e?.$metadata?.httpStatusCode === 404 || /NotFound|NoSuch|NonExistent|DoesNotExist/.test(name);
+}

@@ -10,8 +10,10 @@
  *   a time (the web tier, or `npm run enroll` while nobody enrolls through the API).
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isNotFound } from './aws.js';
 import { AppError } from './errors.js';
 import { emptyGallery, storedGallerySchema, type StoredGallery } from './gallery.js';
+import { OneAtATime } from './one-at-a-time.js';
 
 export const GALLERY_KEY = 'gallery.json';
 /** Attempts at a conditional write before giving up with GALLERY_BUSY. */
@@ -24,7 +26,7 @@ export interface StoredVersion {
 }
 
 export class GalleryRepository {
-  private changes: Promise<unknown> = Promise.resolve();
+  private readonly changes = new OneAtATime();
 
   constructor(
     private readonly s3: S3Client,
@@ -65,9 +67,7 @@ export class GalleryRepository {
     edit: (current: StoredGallery) => T,
     options: { replace?: boolean } = {},
   ): Promise<T> {
-    const run = this.changes.then(() => this.applyWithRetry(edit, options.replace ?? false));
-    this.changes = run.catch(() => undefined);
-    return run;
+    return this.changes.run(() => this.applyWithRetry(edit, options.replace ?? false));
   }
 
   private async applyWithRetry<T extends { gallery: StoredGallery }>(
@@ -114,11 +114,6 @@ export class GalleryRepository {
       throw err;
     }
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 
 /** S3 answers a failed condition with 412 PreconditionFailed, and a simultaneous conditional write with 409. */

@@ -4,6 +4,7 @@
  */
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { isNotFound } from './aws.js';
 import type { Config } from './config.js';
 import { MAX_REQUEST_MESSAGE_BYTES } from './messages.js';
 
@@ -73,7 +74,7 @@ async function ensureBucket(s3: S3Client, Bucket: string, region: string): Promi
     await s3.send(new HeadBucketCommand({ Bucket }));
     return;
   } catch (err) {
-    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw err;
+    if (!isNotFound(err)) throw err;
   }
   await s3.send(
     new CreateBucketCommand({

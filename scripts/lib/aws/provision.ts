@@ -57,10 +57,11 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { renderWorkerUserData } from '../../../src/autoscaler/user-data.js';
+import { isNotFound } from '../../../src/shared/aws.js';
 import type { Config } from '../../../src/shared/config.js';
 import { queueAttributes } from '../../../src/shared/resources.js';
 import { deploymentNames, EC2_TRUST_POLICY, webPolicy, workerPolicy, type DeploymentNames } from './policies.js';
-import { DeployError, isMissing, orMissing, type Session } from './session.js';
+import { DeployError, orMissing, type Session } from './session.js';
 
 /** Marks everything provisioning creates, so that a person browsing the console sees where it came from. */
 export const DEPLOYMENT_TAG = 'facefleet:deployment';
@@ -138,7 +139,7 @@ async function ensureBucket({ clients: { s3 }, session, config }: ProvisionOptio
         { cause },
       );
     }
-    if (!isMissing(cause)) throw err;
+    if (!isNotFound(cause)) throw err;
     exists = false;
   }
   if (!exists) {

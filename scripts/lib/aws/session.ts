@@ -3,6 +3,8 @@
  * even in a dry run: they change nothing) from changes (printed instead of made in a dry run), records what
  * each step did, and turns a failure into one sentence naming the step and the permission or the cause.
  */
+import { isNotFound } from '../../../src/shared/aws.js';
+
 /** What a step did, as printed: "created", "updated", "unchanged", "deleted", "already gone". */
 export type Outcome =
   'created' | 'updated' | 'unchanged' | 'deleted' | 'already gone' | 'would create' | 'would change';
@@ -96,19 +98,9 @@ export class Session {
   }
 }
 
-/** True when AWS says the thing is not there (the many spellings of "not found" across services). */
-export function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
-  const name = e?.name ?? e?.Code ?? '';
-  return (
-    e?.$metadata?.httpStatusCode === 404 ||
-    /NotFound|NoSuch|NonExistent|DoesNotExist|InvalidGroup\.NotFound|InvalidLaunchTemplateName\.NotFound/.test(name)
-  );
-}
-
 /** For `.catch` on a read: a missing thing is `undefined`, anything else is rethrown. */
 export function orMissing(err: unknown): undefined {
-  if (err instanceof DeployError && isMissing(err.cause)) return undefined;
+  if (err instanceof DeployError && isNotFound(err.cause)) return undefined;
   throw err;
 }
 
@@ -118,7 +110,7 @@ export async function alreadyGone(remove: () => Promise<unknown>): Promise<boole
     await remove();
     return false;
   } catch (err) {
-    if (err instanceof DeployError && isMissing(err.cause)) return true;
+    if (err instanceof DeployError && isNotFound(err.cause)) return true;
     throw err;
   }
 }

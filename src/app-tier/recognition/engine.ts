@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { AppError } from '../../shared/errors.js';
+import { OneAtATime } from '../../shared/one-at-a-time.js';
 import { MODEL_FILES, type ModelName } from '../../shared/models.js';
 import { ALIGNED_FACE_SIZE, ARCFACE_TEMPLATE, estimateSimilarity, warpAffine, type Point } from './alignment.js';
 import { DEFAULT_DETECTOR_OPTIONS, FaceDetector, type Box, type DetectorOptions } from './detector.js';
@@ -132,20 +133,12 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
 
   // The models reuse their input buffers, so analyses run one after another (a worker asks for them that way
   // anyway: one core, one image at a time).
-  let tail: Promise<unknown> = Promise.resolve();
+  const queue = new OneAtATime();
   return {
-    analyze(bytes, maxFaces = 1) {
-      const run = tail.then(() => analyzeOne(bytes, maxFaces));
-      tail = run.catch(() => undefined);
-      return run;
-    },
-    warmUp() {
-      const run = tail.then(warmUpOnce);
-      tail = run.catch(() => undefined);
-      return run;
-    },
+    analyze: (bytes, maxFaces = 1) => queue.run(() => analyzeOne(bytes, maxFaces)),
+    warmUp: () => queue.run(warmUpOnce),
     async close() {
-      await tail;
+      await queue.idle();
       await Promise.all([detectSession.release(), landmarkSession.release(), featureSession.release()]);
     },
   };
