@@ -48,7 +48,15 @@ describe.skipIf(!hasCourseData)('a request whose result never comes', () => {
 describe.skipIf(!hasCourseData)('a worker killed while it holds messages', () => {
   let stack: LocalStack;
   beforeAll(async () => {
-    stack = await startTestStack({ MIN_WORKERS: '1', MAX_WORKERS: '1', VISIBILITY_TIMEOUT_SECONDS: '3' });
+    // The longest poll SQS allows: the worker is frozen inside a poll, and a 1 s poll could end (with nothing)
+    // before the uploads arrive, leaving them visible; with 20 s that window is about 0.25 % instead of 5 %.
+    // The price: the replacement worker takes up to 20 s to stop at the end.
+    stack = await startTestStack({
+      MIN_WORKERS: '1',
+      MAX_WORKERS: '1',
+      VISIBILITY_TIMEOUT_SECONDS: '3',
+      WORKER_WAIT_SECONDS: '20',
+    });
     await stack.fleet.whenRunning(1);
     await enroll(stack, ['--images', COURSE_IMAGES, '--labels', COURSE_LABELS]);
   });
