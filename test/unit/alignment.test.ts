@@ -4,7 +4,7 @@ import {
   ARCFACE_TEMPLATE,
   estimateSimilarity,
   invertAffine,
-  warpAffine,
+  warpAffineToPlanes,
   type Affine,
   type Point,
 } from '../../src/app-tier/recognition/alignment.js';
@@ -74,17 +74,31 @@ describe('invertAffine and warpAffine', () => {
     expect(y).toBeCloseTo(42, 9);
   });
 
-  it('copies pixels under the identity and fills outside the source with black', () => {
+  it('copies pixels under the identity into planes, normalised, and fills outside the source with black', () => {
     const data = new Uint8Array(4 * 4 * 3).map((_, i) => i);
-    const out = warpAffine({ data, width: 4, height: 4, channels: 3 }, [1, 0, 0, 0, 1, 0], 6);
-    expect([...out.data.subarray(0, 12)]).toEqual([...data.subarray(0, 12)]);
-    expect([...out.data.subarray((5 * 6 + 5) * 3, (5 * 6 + 6) * 3)]).toEqual([0, 0, 0]);
+    const out = new Float32Array(3 * 6 * 6);
+    warpAffineToPlanes({ data, width: 4, height: 4, channels: 3 }, [1, 0, 0, 0, 1, 0], 6, out, 127, 1 / 128);
+    const plane = 36;
+    // Pixel (x=1, y=0) holds 3, 4, 5 in the source; each channel lands in its own plane.
+    expect([out[1], out[plane + 1], out[2 * plane + 1]]).toEqual([3, 4, 5].map((v) => (v - 127) / 128));
+    // (x=5, y=5) lies outside the 4x4 source: black, i.e. (0 − 127) / 128.
+    expect([out[35], out[plane + 35], out[2 * plane + 35]]).toEqual([-127 / 128, -127 / 128, -127 / 128]);
   });
 
-  it('moves a bright pixel where the transform sends it', () => {
-    const data = new Uint8Array(10 * 10);
-    data[3 * 10 + 2] = 255; // (x=2, y=3)
-    const out = warpAffine({ data, width: 10, height: 10, channels: 1 }, [1, 0, 4, 0, 1, 1], 10);
-    expect(out.data[4 * 10 + 6]).toBe(255); // (x=6, y=4)
+  it('moves a bright pixel where the transform sends it, and interpolates between pixels', () => {
+    const data = new Uint8Array(10 * 10 * 3);
+    data.fill(255, (3 * 10 + 2) * 3, (3 * 10 + 3) * 3); // (x=2, y=3) white
+    const out = new Float32Array(3 * 10 * 10);
+    warpAffineToPlanes({ data, width: 10, height: 10, channels: 3 }, [1, 0, 4, 0, 1, 1], 10, out, 0, 1);
+    expect(out[4 * 10 + 6]).toBe(255); // (x=6, y=4)
+    // Half a pixel to the right: half of the white pixel and half of its black neighbour.
+    warpAffineToPlanes({ data, width: 10, height: 10, channels: 3 }, [1, 0, -0.5, 0, 1, 0], 10, out, 0, 1);
+    expect(out[3 * 10 + 2]).toBeCloseTo(127.5, 9);
+    expect(out[3 * 10 + 1]).toBeCloseTo(127.5, 9);
+  });
+
+  it('refuses a tensor too small for the crop', () => {
+    const image = { data: new Uint8Array(12), width: 2, height: 2, channels: 3 };
+    expect(() => warpAffineToPlanes(image, [1, 0, 0, 0, 1, 0], 4, new Float32Array(10), 0, 1)).toThrow(/fewer/);
   });
 });

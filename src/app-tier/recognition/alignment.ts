@@ -89,45 +89,63 @@ export interface RawImage {
 }
 
 /**
- * Warps `image` with `m` (source → destination) into a `size`×`size` crop by inverse mapping with bilinear
- * interpolation; pixels that fall outside the source are black, as OpenCV's `warpAffine` does by default.
+ * Warps the RGB `image` with `m` (source → destination) into a `size`×`size` crop by inverse mapping with
+ * bilinear interpolation, written straight into the planar (CHW) tensor `out` as (pixel − mean) × scale.
+ * Pixels that fall outside the source are black, as OpenCV's `warpAffine` does by default (the models'
+ * reference code aligned with it).
  */
-export function warpAffine(image: RawImage, m: Affine, size: number): RawImage {
-  const { data, width, height, channels } = image;
+export function warpAffineToPlanes(
+  image: RawImage,
+  m: Affine,
+  size: number,
+  out: Float32Array,
+  mean: number,
+  scale: number,
+): void {
+  const { data, width, height } = image;
+  if (image.channels !== 3) throw new RangeError(`expected an RGB image, got ${image.channels} channels`);
+  if (out.length < 3 * size * size) throw new RangeError(`the tensor holds fewer than 3 x ${size} x ${size} values`);
   const inv = invertAffine(m);
-  const out = new Uint8Array(size * size * channels);
+  const plane = size * size;
+  const black = -mean * scale;
+  // One channel of a pixel, black outside the image; only for the few pixels at the image's edge.
+  const at = (x: number, y: number, c: number) =>
+    x < 0 || y < 0 || x >= width || y >= height ? 0 : data[(y * width + x) * 3 + c]!;
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
       const x = inv[0] * u + inv[1] * v + inv[2];
       const y = inv[3] * u + inv[4] * v + inv[5];
       const x0 = Math.floor(x);
       const y0 = Math.floor(y);
+      const o = v * size + u;
+      if (x0 < -1 || y0 < -1 || x0 >= width || y0 >= height) {
+        out[o] = black;
+        out[plane + o] = black;
+        out[2 * plane + o] = black;
+        continue;
+      }
       const fx = x - x0;
       const fy = y - y0;
-      const o = (v * size + u) * channels;
-      for (let c = 0; c < channels; c++) {
-        const p00 = sample(data, width, height, channels, x0, y0, c);
-        const p10 = sample(data, width, height, channels, x0 + 1, y0, c);
-        const p01 = sample(data, width, height, channels, x0, y0 + 1, c);
-        const p11 = sample(data, width, height, channels, x0 + 1, y0 + 1, c);
-        const top = p00 + (p10 - p00) * fx;
-        const bottom = p01 + (p11 - p01) * fx;
-        out[o + c] = Math.round(top + (bottom - top) * fy);
+      const w00 = (1 - fx) * (1 - fy);
+      const w10 = fx * (1 - fy);
+      const w01 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+        // All four neighbours inside: read them directly (nearly every pixel of a face crop).
+        const p00 = (y0 * width + x0) * 3;
+        const p01 = p00 + width * 3;
+        for (let c = 0; c < 3; c++) {
+          const value =
+            data[p00 + c]! * w00 + data[p00 + 3 + c]! * w10 + data[p01 + c]! * w01 + data[p01 + 3 + c]! * w11;
+          out[c * plane + o] = (value - mean) * scale;
+        }
+      } else {
+        for (let c = 0; c < 3; c++) {
+          const value =
+            at(x0, y0, c) * w00 + at(x0 + 1, y0, c) * w10 + at(x0, y0 + 1, c) * w01 + at(x0 + 1, y0 + 1, c) * w11;
+          out[c * plane + o] = (value - mean) * scale;
+        }
       }
     }
   }
-  return { data: out, width: size, height: size, channels };
-}
-
-function sample(
-  data: Uint8Array,
-  width: number,
-  height: number,
-  channels: number,
-  x: number,
-  y: number,
-  c: number,
-): number {
-  if (x < 0 || y < 0 || x >= width || y >= height) return 0;
-  return data[(y * width + x) * channels + c]!;
 }

@@ -5,13 +5,14 @@
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
-import sharp from 'sharp';
 import type { RawImage } from './alignment.js';
+import { Resampler } from './resample.js';
 
 export const DETECTOR_INPUT_WIDTH = 320;
 export const DETECTOR_INPUT_HEIGHT = 240;
-/** Grey, i.e. zero after the detector's normalisation, so padding adds no edges of its own. */
-const PAD_GREY = 127;
+/** The detector's normalisation: (pixel − 127) / 128. The padding is grey 127, i.e. 0: it adds no edges. */
+const PIXEL_MEAN = 127;
+const PIXEL_SCALE = 1 / 128;
 
 export interface Box {
   readonly x1: number;
@@ -177,11 +178,15 @@ export function decodeCandidates(
 }
 
 /**
- * One inference at a time per instance (the engine serialises them): the input tensor's buffer is reused,
- * because a fresh 0.9 MB array per image made V8 run a full garbage collection several times a second.
+ * One inference at a time per instance (the engine serialises them): the input tensor and the resampler's
+ * rows are reused, because a fresh 0.9 MB array per image made V8 run a full garbage collection several times
+ * a second.
  */
 export class FaceDetector {
   private readonly chw = new Float32Array(3 * DETECTOR_INPUT_WIDTH * DETECTOR_INPUT_HEIGHT);
+  /** The model's input, reused by every run; after a run it holds what the model last saw. */
+  readonly input = new Tensor('float32', this.chw, [1, 3, DETECTOR_INPUT_HEIGHT, DETECTOR_INPUT_WIDTH]);
+  private readonly resampler = new Resampler();
 
   constructor(
     private readonly session: InferenceSession,
@@ -201,31 +206,17 @@ export class FaceDetector {
 
   private async detectRegion(image: RawImage, region: Region, padFraction: number): Promise<Detection[]> {
     const lb = letterbox(region.width, region.height, padFraction);
-    let pixels = sharp(image.data, {
-      raw: { width: image.width, height: image.height, channels: image.channels as 3 },
+    this.chw.fill(0);
+    this.resampler.resample(image, region, {
+      data: this.chw,
+      width: DETECTOR_INPUT_WIDTH,
+      height: DETECTOR_INPUT_HEIGHT,
+      rect: { left: lb.offsetX, top: lb.offsetY, width: lb.width, height: lb.height },
+      mean: PIXEL_MEAN,
+      scale: PIXEL_SCALE,
+      channels: 3,
     });
-    if (region.width !== image.width || region.height !== image.height) pixels = pixels.extract(region);
-    const input = await pixels
-      .resize(lb.width, lb.height, { fit: 'fill', kernel: 'linear' })
-      .extend({
-        left: lb.offsetX,
-        top: lb.offsetY,
-        right: DETECTOR_INPUT_WIDTH - lb.width - lb.offsetX,
-        bottom: DETECTOR_INPUT_HEIGHT - lb.height - lb.offsetY,
-        background: { r: PAD_GREY, g: PAD_GREY, b: PAD_GREY },
-      })
-      .raw()
-      .toBuffer();
-    const plane = DETECTOR_INPUT_WIDTH * DETECTOR_INPUT_HEIGHT;
-    const chw = this.chw;
-    for (let p = 0; p < plane; p++) {
-      chw[p] = (input[p * 3]! - 127) / 128;
-      chw[plane + p] = (input[p * 3 + 1]! - 127) / 128;
-      chw[2 * plane + p] = (input[p * 3 + 2]! - 127) / 128;
-    }
-    const out = await this.session.run({
-      input: new Tensor('float32', chw, [1, 3, DETECTOR_INPUT_HEIGHT, DETECTOR_INPUT_WIDTH]),
-    });
+    const out = await this.session.run({ input: this.input });
     return decodeCandidates(
       out['scores']!.data as Float32Array,
       out['boxes']!.data as Float32Array,

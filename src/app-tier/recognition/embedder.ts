@@ -4,9 +4,12 @@
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
-import { ALIGNED_FACE_SIZE, type RawImage } from './alignment.js';
+import { ALIGNED_FACE_SIZE, warpAffineToPlanes, type Affine, type RawImage } from './alignment.js';
 
 export { EMBEDDING_DIMENSIONS } from '../../shared/gallery.js';
+
+const PIXEL_MEAN = 127;
+const PIXEL_SCALE = 1 / 128;
 
 export function l2Normalize(v: Float32Array): Float32Array {
   let sum = 0;
@@ -18,26 +21,18 @@ export function l2Normalize(v: Float32Array): Float32Array {
   return out;
 }
 
-/** One inference at a time per instance (the engine serialises them): the input buffer is reused. */
+/** One inference at a time per instance (the engine serialises them): the input tensor is reused. */
 export class Embedder {
   private readonly chw = new Float32Array(3 * ALIGNED_FACE_SIZE * ALIGNED_FACE_SIZE);
+  /** The model's input, reused by every run; after a run it holds what the model last saw. */
+  readonly input = new Tensor('float32', this.chw, [1, 3, ALIGNED_FACE_SIZE, ALIGNED_FACE_SIZE]);
 
   constructor(private readonly session: InferenceSession) {}
 
-  async embed(face: RawImage): Promise<Float32Array> {
-    if (face.width !== ALIGNED_FACE_SIZE || face.height !== ALIGNED_FACE_SIZE || face.channels !== 3) {
-      throw new RangeError(`embedder needs a ${ALIGNED_FACE_SIZE}x${ALIGNED_FACE_SIZE} RGB face`);
-    }
-    const plane = ALIGNED_FACE_SIZE * ALIGNED_FACE_SIZE;
-    const chw = this.chw;
-    for (let p = 0; p < plane; p++) {
-      chw[p] = (face.data[p * 3]! - 127) / 128;
-      chw[plane + p] = (face.data[p * 3 + 1]! - 127) / 128;
-      chw[2 * plane + p] = (face.data[p * 3 + 2]! - 127) / 128;
-    }
-    const out = await this.session.run({
-      input: new Tensor('float32', chw, [1, 3, ALIGNED_FACE_SIZE, ALIGNED_FACE_SIZE]),
-    });
+  /** The embedding of the face that `toTemplate` (image → aligned crop) carries onto the 112x112 template. */
+  async embed(image: RawImage, toTemplate: Affine): Promise<Float32Array> {
+    warpAffineToPlanes(image, toTemplate, ALIGNED_FACE_SIZE, this.chw, PIXEL_MEAN, PIXEL_SCALE);
+    const out = await this.session.run({ input: this.input });
     return l2Normalize(out['output']!.data as Float32Array);
   }
 }

