@@ -5,7 +5,13 @@ import { startLocalStack } from './stack.js';
 
 await runMain('facefleet', async (config) => {
   const logger = createLogger(config, { tier: 'local' });
-  const stack = await startLocalStack(config, logger);
+  const stack = await startLocalStack(config, logger, (code, signal) => {
+    logger.error(
+      { code, signal },
+      'the S3+SQS emulator died, and every stored object and queued message with it; stopping',
+    );
+    void stack.stop().finally(() => process.exit(1));
+  });
   const { minWorkers, maxWorkers } = stack.config.autoscaler.policy;
   logger.info(
     { url: stack.web.url, status: `${stack.web.url}/status`, minWorkers, maxWorkers },
@@ -17,6 +23,8 @@ await runMain('facefleet', async (config) => {
     type: 'facefleet:stack-ready',
     webUrl: stack.web.url,
     endpoint: stack.emulator.endpoint,
+    pids: { webTier: process.pid, emulator: stack.emulator.pid, autoscaler: stack.autoscaler.pid },
+    fleetDir: stack.config.fleet.dir,
   };
   process.send?.(ready);
   return { logger, stop: () => stack.stop() };

@@ -5,16 +5,16 @@
  */
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import { childEnvironment, loadConfig, type Config } from '../shared/config.js';
-import { startEmulator, type Emulator } from '../shared/emulator.js';
 import type { Logger } from '../shared/logger.js';
 import { ensureResources, type QueueUrls } from '../shared/resources.js';
 import { LocalFleet } from '../autoscaler/local-fleet.js';
 import { startWebTier, type RunningWebTier } from '../web-tier/server.js';
 import { AutoscalerProcess } from './autoscaler-process.js';
+import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.js';
 
 export interface LocalStack {
   readonly config: Config;
-  readonly emulator: Emulator;
+  readonly emulator: EmulatorProcess;
   readonly queues: QueueUrls;
   /** The workers, seen through the same registry the autoscaler uses (for inspection and shutdown). */
   readonly fleet: LocalFleet;
@@ -23,12 +23,25 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export async function startLocalStack(base: Config, logger: Logger): Promise<LocalStack> {
+/**
+ * Starts every part. `onEmulatorExit` is told if the emulator process dies under the running stack (its
+ * state goes with it, so the caller should stop).
+ */
+export async function startLocalStack(
+  base: Config,
+  logger: Logger,
+  onEmulatorExit: (code: number | null, signal: NodeJS.Signals | null) => void = (code, signal) =>
+    logger.error({ code, signal }, 'the S3+SQS emulator died; requests will fail until the stack is restarted'),
+): Promise<LocalStack> {
   if (base.stack !== 'local') {
     throw new Error('npm start runs the local stack; with FACEFLEET_STACK=aws start each tier with its own main.');
   }
   if (base.fleet.driver !== 'local') throw new Error('npm start runs workers locally; unset FLEET_DRIVER.');
-  const emulator = await startEmulator({ port: base.emulator.port, region: base.aws.region });
+  const emulator = await startEmulatorProcess({
+    port: base.emulator.port,
+    stopGraceMs: base.shutdownGraceSeconds * 1000,
+    onExit: onEmulatorExit,
+  });
   const started: { stop(): Promise<void> }[] = [emulator];
   const stopAll = async () => {
     for (const part of started.reverse()) await part.stop();

@@ -12,11 +12,22 @@ export interface AutoscalerReadyMessage {
   readonly statusUrl: string;
 }
 
+/** What npm start's emulator process tells npm start once it listens. */
+export interface EmulatorReadyMessage {
+  readonly type: 'facefleet:emulator-ready';
+  readonly endpoint: string;
+  readonly port: number;
+}
+
 /** What `npm start` tells a parent process (the benchmark) once the whole stack takes requests. */
 export interface StackReadyMessage {
   readonly type: 'facefleet:stack-ready';
   readonly webUrl: string;
   readonly endpoint: string;
+  /** The processes of the stack, so that the benchmark can account each one's CPU and memory. */
+  readonly pids: { readonly webTier: number; readonly emulator: number; readonly autoscaler: number | undefined };
+  /** The local fleet's registry directory, where each worker's pid is recorded. */
+  readonly fleetDir: string;
 }
 
 export interface Started {

@@ -1,0 +1,20 @@
+/**
+ * `npm start`'s S3+SQS emulator in a process of its own, so that its CPU and memory are its own and not the
+ * web tier's (each tier's cost is then measurable, as on AWS where the services are not on our machines).
+ * Tells the process that started it where it listens.
+ */
+import { startEmulator } from '../shared/emulator.js';
+import { createLogger } from '../shared/logger.js';
+import { runMain, type EmulatorReadyMessage } from '../shared/process.js';
+
+await runMain('emulator', async (config) => {
+  const logger = createLogger(config, { tier: 'emulator' });
+  const emulator = await startEmulator({ port: config.emulator.port, region: config.aws.region });
+  const ready: EmulatorReadyMessage = {
+    type: 'facefleet:emulator-ready',
+    endpoint: emulator.endpoint,
+    port: emulator.port,
+  };
+  process.send?.(ready);
+  return { logger, stop: () => emulator.stop() };
+});
