@@ -24,6 +24,9 @@ function common(config: Config) {
       httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
       httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
     },
+    // The SDK otherwise rebuilds its middleware stack on every call: a sixth of the SDK's CPU in a worker
+    // under load (measured with --cpu-prof). We never change a client's middleware after its first call.
+    cacheMiddleware: true,
   };
 }
 

@@ -13,6 +13,7 @@ import { healthRoutes } from './health-routes.js';
 import { peopleRoutes } from './people-routes.js';
 import { errorHandler } from './http-errors.js';
 import { recognizeRoute } from './recognize-route.js';
+import { RequestSender } from './request-sender.js';
 import { statusRoute } from './status-route.js';
 import type { ResponseRouter } from './response-router.js';
 
@@ -65,11 +66,10 @@ export function buildApp(deps: WebTierDeps): Express {
   // What both routes that send work to the app tier need.
   const submitting = {
     s3: deps.s3,
-    sqs: deps.sqs,
+    requests: new RequestSender(deps.sqs, deps.queues.request),
     router: deps.router,
     logger: deps.logger,
     inBucket: deps.inBucket,
-    requestQueueUrl: deps.queues.request,
     maxImagePixels: deps.maxImagePixels,
     resultTimeoutSeconds: deps.resultTimeoutSeconds,
   };

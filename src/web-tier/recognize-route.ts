@@ -4,8 +4,6 @@
  * concurrent uploads of the same file name never see each other's image or answer.
  */
 import { randomUUID } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -13,18 +11,11 @@ import { roundMs } from '../shared/timing.js';
 import { fileStem, safeFileName } from '../shared/messages.js';
 import { wantsJson } from './http-errors.js';
 import { checkImage } from './image-check.js';
-import type { ResponseRouter } from './response-router.js';
-import { submit } from './submit.js';
+import { submit, type SubmitDeps } from './submit.js';
 
-export interface RecognizeDeps {
-  readonly s3: S3Client;
-  readonly sqs: SQSClient;
-  readonly router: ResponseRouter;
+export interface RecognizeDeps extends SubmitDeps {
   readonly logger: Logger;
-  readonly inBucket: string;
-  readonly requestQueueUrl: string;
   readonly maxImagePixels: number;
-  readonly resultTimeoutSeconds: number;
 }
 
 export function recognizeRoute(deps: RecognizeDeps): RequestHandler {

@@ -4,17 +4,17 @@
  * enrollment runs on the same workers and the same engine as recognition.
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { AppError } from '../shared/errors.js';
 import { encodeRequest, MESSAGE_VERSION, type RequestMessage, type ResponseMessage } from '../shared/messages.js';
+import type { RequestSender } from './request-sender.js';
 import type { ResponseRouter } from './response-router.js';
 
 export interface SubmitDeps {
   readonly s3: S3Client;
-  readonly sqs: SQSClient;
+  /** Sends on the request queue, batching concurrent requests. */
+  readonly requests: RequestSender;
   readonly router: ResponseRouter;
   readonly inBucket: string;
-  readonly requestQueueUrl: string;
   readonly resultTimeoutSeconds: number;
 }
 
@@ -46,18 +46,15 @@ export async function submit(deps: SubmitDeps, s: Submission): Promise<ResponseM
       }),
     );
     const storedAt = performance.now();
-    await deps.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: deps.requestQueueUrl,
-        MessageBody: encodeRequest({
-          v: MESSAGE_VERSION,
-          requestId: s.requestId,
-          key: s.key,
-          stem: s.stem,
-          sentAt: Date.now(),
-          task: s.task,
-          faces: s.faces,
-        }),
+    await deps.requests.send(
+      encodeRequest({
+        v: MESSAGE_VERSION,
+        requestId: s.requestId,
+        key: s.key,
+        stem: s.stem,
+        sentAt: Date.now(),
+        task: s.task,
+        faces: s.faces,
       }),
     );
     s.onQueued?.({ storedAt, queuedAt: performance.now() });
