@@ -8,21 +8,26 @@
  *    time on the idle system, then the course workload (1000 requests, 100 at once, fresh connections).
  * 3. The ratios: pipeline throughput ÷ multi-process limit with the same workers, and idle request latency
  *    minus single-image recognition latency (the price of S3 + SQS + HTTP).
- * 4. A timeline of the workload (queue depth, workers, completions/s) as CSV and SVG in --out.
+ * 4. The reference: a decode plus one run of each bare model (every graph level timed), against which the
+ *    engine's single-image time is a ratio; and the CPU each process kind spends per request in the pipeline.
+ * 5. A timeline of the workload (queue depth, workers, completions/s) as CSV and SVG in --out.
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { loadEngine } from '../src/app-tier/recognition/engine.js';
 import type { AutoscalerStatus } from '../src/autoscaler/controller.js';
 import { childEnvironment, loadConfig } from '../src/shared/config.js';
+import { FleetRegistry } from '../src/shared/fleet-registry.js';
 import type { StackReadyMessage } from '../src/shared/process.js';
 import { measureInProcess, measureProcesses, type InProcessLimit, type ProcessesLimit } from './lib/limit.js';
+import { processCpuMs, processRssMiB } from './lib/proc.js';
+import { cpuInfo, measureModels, measureReference, type ModelTimings, type Reference } from './lib/reference.js';
 import { TimelineRecorder, timelineCsv, timelineSvg, type TimelineSample } from './lib/timeline.js';
 import { positiveInt } from './lib/options.js';
 import { loadLabels, pickImages, runWorkload, type WorkloadResult } from './lib/workload.js';
@@ -37,6 +42,7 @@ const program = new Command()
   .option('--concurrency <n>', 'requests in flight at once', positiveInt, 100)
   .option('--idle-requests <n>', 'one-at-a-time requests for the idle latency', positiveInt, 30)
   .option('--limit-images <n>', 'images per limit measurement', positiveInt, 300)
+  .option('--model-runs <n>', 'timed runs of each bare model at each graph level', positiveInt, 100)
   .option('--workers <n>', 'worker processes (default: one per core)', positiveInt, availableParallelism())
   .option('--out <dir>', 'folder for the timeline CSV/SVG and the JSON record', 'bench-results')
   .option(
@@ -50,6 +56,7 @@ interface Options {
   concurrency: number;
   idleRequests: number;
   limitImages: number;
+  modelRuns: number;
   workers: number;
   out: string;
   scaleFromZero?: boolean;
@@ -76,15 +83,23 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 interface DatasetLimit {
   readonly inProcess: InProcessLimit;
   readonly processes: ProcessesLimit;
+  readonly reference: Reference;
+  /** The engine's single-image time ÷ the reference's: what the engine adds around its models. */
+  readonly engineOverReference: number;
 }
 
-async function measureLimit(o: Options, folder: string): Promise<DatasetLimit> {
-  const paths = (await pickImages(folder, o.limitImages, 'first', 1)).map((f) => join(folder, f));
+async function imagePaths(o: Options, folder: string): Promise<string[]> {
+  return (await pickImages(folder, o.limitImages, 'first', 1)).map((f) => join(folder, f));
+}
+
+async function measureLimit(o: Options, folder: string, models: ModelTimings): Promise<DatasetLimit> {
+  const paths = await imagePaths(o, folder);
   const engine = await loadEngine(loadConfig().recognition);
   try {
+    const reference = await measureReference(models, paths);
     const inProcess = await measureInProcess(engine, paths);
     const processes = await measureProcesses(o.workers, paths);
-    return { inProcess, processes };
+    return { inProcess, processes, reference, engineOverReference: inProcess.singleImageMs / reference.totalMs };
   } finally {
     await engine.close();
   }
@@ -134,6 +149,60 @@ interface PipelineResult {
   readonly idle: WorkloadResult;
   readonly workload: WorkloadResult;
   readonly timeline: readonly TimelineSample[];
+  /** CPU ms per request of the workload, by process kind (all workers together). */
+  readonly cpuPerRequestMs: CpuPerRequest;
+  /** Each worker's resident memory before the workload (warmed up) and after it, in MiB. */
+  readonly workerMemoryMiB: { readonly afterWarmUp: number[]; readonly afterWorkload: number[] };
+}
+
+interface CpuPerRequest {
+  readonly worker: number;
+  readonly webTier: number;
+  readonly emulator: number;
+  readonly autoscaler: number;
+  readonly loadGenerator: number;
+}
+
+/** The stack's processes by kind; workers from the local fleet's registry, as the autoscaler finds them. */
+function stackProcesses(ready: StackReadyMessage) {
+  return {
+    worker: new FleetRegistry(ready.fleetDir).entries().map((e) => e.pid),
+    webTier: [ready.pids.webTier],
+    emulator: [ready.pids.emulator],
+    autoscaler: ready.pids.autoscaler === undefined ? [] : [ready.pids.autoscaler],
+  };
+}
+
+/** Starts counting CPU; the returned function gives the CPU ms each kind used since, per request. */
+function cpuMeter(ready: StackReadyMessage): (requests: number) => CpuPerRequest {
+  const processes = stackProcesses(ready);
+  const read = () => {
+    const sum = (pids: number[]) => pids.reduce((ms, pid) => ms + (processCpuMs(pid) ?? 0), 0);
+    const own = process.cpuUsage();
+    return {
+      worker: sum(processes.worker),
+      webTier: sum(processes.webTier),
+      emulator: sum(processes.emulator),
+      autoscaler: sum(processes.autoscaler),
+      loadGenerator: (own.user + own.system) / 1000,
+    };
+  };
+  const before = read();
+  return (requests) => {
+    const after = read();
+    const per = (kind: keyof CpuPerRequest) => round((after[kind] - before[kind]) / requests, 2);
+    return {
+      worker: per('worker'),
+      webTier: per('webTier'),
+      emulator: per('emulator'),
+      autoscaler: per('autoscaler'),
+      loadGenerator: per('loadGenerator'),
+    };
+  };
+}
+
+function workerMemory(ready: StackReadyMessage): number[] {
+  return stackProcesses(ready).worker.map((pid) => round(processRssMiB(pid) ?? Number.NaN));
 }
 
 async function measurePipeline(o: Options): Promise<PipelineResult> {
@@ -175,14 +244,25 @@ async function measurePipeline(o: Options): Promise<PipelineResult> {
       while ((await fleetSize(ready.webUrl)) > 0 && Date.now() < by) await new Promise((r) => setTimeout(r, 500));
     }
     log(`pipeline: ${o.requests} requests, ${o.concurrency} at once, a fresh connection each`);
+    const afterWarmUp = workerMemory(ready);
     recorder.start();
+    const meter = cpuMeter(ready);
     const workload = await run(o.requests, o.concurrency, () => recorder.completedOne());
+    const cpuPerRequestMs = meter(workload.totalRequests);
+    const afterWorkload = workerMemory(ready);
     // Keep recording until the fleet is back at its minimum (scale-in), or 30 s.
     const settleBy = Date.now() + 30_000;
     do await new Promise((r) => setTimeout(r, 1000));
     while (Date.now() < settleBy && (await fleetSize(ready.webUrl)) > (o.scaleFromZero ? 0 : o.workers));
     const timeline = await recorder.stop();
-    return { workers: o.workers, idle, workload, timeline };
+    return {
+      workers: o.workers,
+      idle,
+      workload,
+      timeline,
+      cpuPerRequestMs,
+      workerMemoryMiB: { afterWarmUp, afterWorkload },
+    };
   } finally {
     await stopStack(child);
   }
@@ -196,18 +276,21 @@ async function main(): Promise<void> {
     throw new Error(`the course images are not at ${resolve(COURSE)}; the benchmark needs ../shared/datasets`);
   }
   const machine = machineInfo();
-  log(`limit: course images (${o.limitImages}, in process, then ${o.workers} processes)`);
-  const course = await measureLimit(o, `${COURSE}/images`);
+  log('reference: every model at every graph level, one thread, denormals flushed');
+  const modelDir = loadConfig().recognition.modelDir;
+  const models = await measureModels(modelDir, (await imagePaths(o, `${COURSE}/images`))[0]!, o.modelRuns);
+  log(`limit: course images (${o.limitImages}: reference, in process, then ${o.workers} processes)`);
+  const course = await measureLimit(o, `${COURSE}/images`, models);
   let lfw: DatasetLimit | undefined;
   if (existsSync(`${LFW}/images`)) {
-    log(`limit: LFW images (${o.limitImages}, in process, then ${o.workers} processes)`);
-    lfw = await measureLimit(o, `${LFW}/images`);
+    log(`limit: LFW images (${o.limitImages}: reference, in process, then ${o.workers} processes)`);
+    lfw = await measureLimit(o, `${LFW}/images`, models);
   } else {
     log(`limit: skipping LFW, ${resolve(LFW)} is absent`);
   }
   const pipeline = await measurePipeline(o);
 
-  const result = summarize(o, machine, course, lfw, pipeline);
+  const result = summarize(o, machine, models, course, lfw, pipeline);
 
   await mkdir(o.out, { recursive: true });
   const stamp = result.date.replace(/[:.]/g, '-');
@@ -231,9 +314,11 @@ async function main(): Promise<void> {
 }
 
 function machineInfo() {
+  const cpu = cpuInfo();
   return {
     cores: availableParallelism(),
-    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    cpuModel: cpu.model,
+    cpuFlags: cpu.flags,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     memoryGiB: round(totalmem() / 2 ** 30),
@@ -244,18 +329,24 @@ function machineInfo() {
 function summarize(
   o: Options,
   machine: ReturnType<typeof machineInfo>,
+  models: ModelTimings,
   course: DatasetLimit,
   lfw: DatasetLimit | undefined,
   pipeline: PipelineResult,
 ) {
+  const cpu = pipeline.cpuPerRequestMs;
+  const cpuTotal = cpu.worker + cpu.webTier + cpu.emulator + cpu.autoscaler + cpu.loadGenerator;
   return {
     date: new Date().toISOString(),
     machine,
     limit: {
       imagesPerSecond: round(course.inProcess.imagesPerSecond),
       singleImageMs: round(course.inProcess.singleImageMs, 2),
+      /** Decode + one run of each bare model, on the course images. */
+      referenceMs: round(course.reference.totalMs, 2),
       workers: o.workers,
       workersImagesPerSecond: round(course.processes.imagesPerSecond),
+      models,
       course,
       lfw,
     },
@@ -263,6 +354,7 @@ function summarize(
       workers: pipeline.workers,
       requests: pipeline.workload.totalRequests,
       concurrency: o.concurrency,
+      seconds: round(pipeline.workload.totalRequests / pipeline.workload.requestsPerSecond, 2),
       requestsPerSecond: round(pipeline.workload.requestsPerSecond),
       latencyMs: pipeline.workload.latencyMs,
       correct: pipeline.workload.correct,
@@ -271,10 +363,21 @@ function summarize(
       idleLatencyMs: pipeline.idle.latencyMs.p50,
       idle: pipeline.idle.latencyMs,
       idleStagesMs: pipeline.idle.stagesMs,
+      cpuPerRequestMs: cpu,
+      workerMemoryMiB: pipeline.workerMemoryMiB,
     },
     ratios: {
       throughput: round(pipeline.workload.requestsPerSecond / course.processes.imagesPerSecond, 3),
       latencyOverheadMs: round(pipeline.idle.latencyMs.p50 - course.inProcess.singleImageMs),
+      engineOverReference: round(course.engineOverReference, 3),
+      engineOverReferenceLfw: lfw ? round(lfw.engineOverReference, 3) : undefined,
+      /** A worker's CPU per request ÷ the engine's single-image time: the price of its queue and S3 work. */
+      workerCpuOverEngine: round(cpu.worker / course.inProcess.singleImageMs, 3),
+      /**
+       * The throughput ratio this machine allows at best: every process shares the same cores, so requests/s
+       * cannot pass cores ÷ (CPU of all processes per request), here compared with the limit.
+       */
+      throughputCeiling: round((machine.cores * 1000) / cpuTotal / course.processes.imagesPerSecond, 3),
     },
   };
 }
@@ -285,22 +388,48 @@ function report(r: ReturnType<typeof summarize>, base: string): string {
     `  ${name.padEnd(7)} in process ${round(d.inProcess.imagesPerSecond)} images/s ` +
     `(single image ${round(d.inProcess.singleImageMs, 2)} ms, no face in ${d.inProcess.noFace}/${d.inProcess.images}); ` +
     `${d.processes.processes} processes ${round(d.processes.imagesPerSecond)} images/s`;
+  const reference = (name: string, d: DatasetLimit) =>
+    `  ${name.padEnd(7)} decode ${round(d.reference.decodeMs, 2)} + detector ${round(d.reference.modelsMs.detector, 2)} ` +
+    `+ landmarks ${round(d.reference.modelsMs.landmarks, 2)} + embedder ${round(d.reference.modelsMs.embedder, 2)} ` +
+    `= ${round(d.reference.totalMs, 2)} ms; engine ${round(d.inProcess.singleImageMs, 2)} ms = ` +
+    `${round(d.engineOverReference, 2)}x the reference`;
   const p = r.pipeline;
+  const c = p.cpuPerRequestMs;
   return [
-    `machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}`,
+    `machine: ${m.cores} cores, ${m.cpuModel} (${m.cpuFlags.join(' ') || 'flags unknown'}), ${m.memoryGiB} GiB, ` +
+      `Node ${m.node}, ${m.platform}`,
+    "models, median ms per run at each graph level (one thread, denormals flushed; * = the engine's):",
+    ...Object.entries(r.limit.models).map(
+      ([name, { chosen, ms }]) =>
+        `  ${name.padEnd(9)} ` +
+        Object.entries(ms)
+          .map(([level, v]) => `${level}${level === chosen ? '*' : ''} ${round(v, 2)}`)
+          .join(', '),
+    ),
+    'reference (decode + one run of each bare model) and the engine against it:',
+    reference('course', r.limit.course),
+    ...(r.limit.lfw ? [reference('LFW', r.limit.lfw)] : []),
     'limit (recogniser alone, images from memory):',
     line('course', r.limit.course),
     ...(r.limit.lfw ? [line('LFW', r.limit.lfw)] : []),
     `pipeline (npm start's stack, ${p.workers} workers):`,
-    `  ${p.requests} requests at concurrency ${p.concurrency}: ${p.requestsPerSecond} requests/s; ` +
+    `  ${p.requests} requests at concurrency ${p.concurrency} in ${p.seconds} s: ${p.requestsPerSecond} requests/s; ` +
       `correct ${p.correct}, wrong ${p.wrong}, failed ${p.failed}; ` +
       `latency p50 ${p.latencyMs.p50} ms, p90 ${p.latencyMs.p90} ms, p99 ${p.latencyMs.p99} ms, max ${p.latencyMs.max} ms`,
     `  idle, one at a time: p50 ${p.idle.p50} ms, p90 ${p.idle.p90} ms, max ${p.idle.max} ms`,
     `  idle, mean ms per stage: ${Object.entries(p.idleStagesMs ?? {})
       .map(([stage, ms]) => `${stage.replace(/Ms$/, '')} ${ms}`)
       .join(', ')}`,
+    `  CPU ms per request: workers ${c.worker}, web tier ${c.webTier}, emulator ${c.emulator}, ` +
+      `autoscaler ${c.autoscaler}, load generator ${c.loadGenerator}`,
+    `  worker memory (MiB): ${p.workerMemoryMiB.afterWarmUp.join(', ')} warmed up; ` +
+      `${p.workerMemoryMiB.afterWorkload.join(', ')} after the workload`,
     'ratios:',
-    `  throughput: pipeline ÷ ${r.limit.workers}-process limit = ${r.ratios.throughput}`,
+    `  engine ÷ reference: ${r.ratios.engineOverReference} (course)` +
+      (r.ratios.engineOverReferenceLfw === undefined ? '' : `, ${r.ratios.engineOverReferenceLfw} (LFW)`),
+    `  worker CPU per request ÷ engine single image: ${r.ratios.workerCpuOverEngine}`,
+    `  throughput: pipeline ÷ ${r.limit.workers}-process limit = ${r.ratios.throughput} ` +
+      `(at most ${r.ratios.throughputCeiling} here, where every process shares the ${m.cores} cores)`,
     `  latency overhead: idle request − single image = ${r.ratios.latencyOverheadMs} ms (S3 + SQS + HTTP)`,
     `timeline: ${base}-timeline.csv, ${base}-timeline.svg`,
   ].join('\n');

@@ -137,7 +137,7 @@ describe.skipIf(!hasCourseData)('npm run bench (tiny)', () => {
     const out = await mkdtemp(join(tmpdir(), 'bench-'));
     const r = await run('scripts/bench.ts', [
       ...['--requests', '6', '--concurrency', '3', '--idle-requests', '2', '--limit-images', '3'],
-      ...['--workers', '1', '--out', out, '--json'],
+      ...['--workers', '1', '--model-runs', '3', '--out', out, '--json'],
     ]);
     expect(r.stderr).not.toMatch(/bench: /);
     expect(r.code).toBe(0);
@@ -154,6 +154,29 @@ describe.skipIf(!hasCourseData)('npm run bench (tiny)', () => {
     }
     expect(typeof result.ratios.latencyOverheadMs).toBe('number');
     expect(result.pipeline).toMatchObject({ requests: 6, correct: 6, failed: 0 });
+    // The bare-model reference, and the engine and the worker against it.
+    expect(result.machine.cpuFlags).toEqual(expect.any(Array));
+    expect(result.limit.referenceMs).toBeGreaterThan(0);
+    expect(result.limit.referenceMs).toBeCloseTo(
+      result.limit.course.reference.decodeMs +
+        result.limit.course.reference.modelsMs.detector +
+        result.limit.course.reference.modelsMs.landmarks +
+        result.limit.course.reference.modelsMs.embedder,
+      1,
+    );
+    for (const model of ['detector', 'landmarks', 'embedder']) {
+      const { chosen, ms } = result.limit.models[model];
+      expect(Object.keys(ms)).toEqual(['disabled', 'basic', 'extended', 'all']);
+      expect(ms[chosen]).toBe(result.limit.course.reference.modelsMs[model]);
+    }
+    expect(result.ratios.engineOverReference).toBeGreaterThan(0);
+    // Every process kind did some work for the six requests, and each worker's memory was read twice.
+    const cpu = result.pipeline.cpuPerRequestMs;
+    expect(Object.keys(cpu).sort()).toEqual(['autoscaler', 'emulator', 'loadGenerator', 'webTier', 'worker']);
+    expect(cpu.worker + cpu.webTier + cpu.emulator).toBeGreaterThan(0);
+    expect(result.ratios.workerCpuOverEngine).toBeGreaterThanOrEqual(0);
+    expect(result.pipeline.workerMemoryMiB.afterWarmUp).toHaveLength(1);
+    expect(result.pipeline.workerMemoryMiB.afterWorkload[0]).toBeGreaterThan(50);
     const files = await readdir(out);
     const csv = files.find((f) => f.endsWith('-timeline.csv'))!;
     expect((await readFile(join(out, csv), 'utf8')).split('\n')[0]).toBe(
