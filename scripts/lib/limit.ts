@@ -7,6 +7,8 @@ import { fork } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { RecognitionEngine } from '../../src/app-tier/recognition/engine.js';
+import { decodeRgb } from '../../src/app-tier/recognition/image.js';
+import { referenceFrom, type BareModels, type Reference } from './reference.js';
 
 const CHILD = fileURLToPath(new URL('./limit-child.ts', import.meta.url));
 
@@ -18,21 +20,40 @@ export interface InProcessLimit {
   readonly meanMs: number;
   /** Images in which no face was found. */
   readonly noFace: number;
+  /** The bare-model reference, timed image by image beside the engine. */
+  readonly reference: Reference;
 }
 
-export async function measureInProcess(engine: RecognitionEngine, paths: readonly string[]): Promise<InProcessLimit> {
+/**
+ * The engine on each image, one at a time; after each image, the reference: the same image decoded and one
+ * run of each bare model. Interleaved, both see the same machine however its speed drifts.
+ */
+export async function measureInProcess(
+  engine: RecognitionEngine,
+  bare: BareModels,
+  paths: readonly string[],
+): Promise<InProcessLimit> {
   const images = await Promise.all(paths.map((p) => readFile(p)));
   await engine.analyze(images[0]!, 1); // warm-up: the first run allocates what later ones reuse
+  await bare.runOnce();
   const durations: number[] = [];
+  const decodes: number[] = [];
+  const runs: Awaited<ReturnType<BareModels['runOnce']>>[] = [];
   let noFace = 0;
-  const started = performance.now();
+  let engineMs = 0;
   for (const bytes of images) {
     const t = performance.now();
     const { faces } = await engine.analyze(bytes, 1);
-    durations.push(performance.now() - t);
+    const ms = performance.now() - t;
+    durations.push(ms);
+    engineMs += ms;
     if (faces.length === 0) noFace++;
+    const d = performance.now();
+    await decodeRgb(bytes, Number.MAX_SAFE_INTEGER);
+    decodes.push(performance.now() - d);
+    runs.push(await bare.runOnce());
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = engineMs / 1000;
   durations.sort((a, b) => a - b);
   return {
     images: images.length,
@@ -40,6 +61,7 @@ export async function measureInProcess(engine: RecognitionEngine, paths: readonl
     singleImageMs: durations[Math.floor(durations.length / 2)]!,
     meanMs: (seconds * 1000) / images.length,
     noFace,
+    reference: referenceFrom(decodes, runs),
   };
 }
 

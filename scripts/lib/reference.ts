@@ -4,7 +4,9 @@
  * ratio says how much the engine adds around its models, whatever the CPU.
  *
  * The models are opened exactly as the engine opens them (sessions.ts: one thread, denormals flushed, each
- * model's chosen graph level) and fed the very tensors the engine made for a real photo. Every graph level of every model is timed too, so a run shows whether the
+ * model's chosen graph level) and fed the very tensors the engine made for a real photo. The reference is
+ * timed image by image, interleaved with the engine (limit.ts), because this machine's speed drifts by 20 %
+ * within minutes: measured one after the other, the ratio would measure the drift. Every graph level of every model is timed too, so a run shows whether the
  * chosen level is still the fastest on this CPU.
  */
 import { readFileSync } from 'node:fs';
@@ -93,33 +95,78 @@ async function timeModel(
   }
 }
 
-/** Times every model at every graph level on the inputs the engine makes for `sampleImage` (a real photo). */
-export async function measureModels(modelDir: string, sampleImage: string, runs = 100): Promise<ModelTimings> {
-  const inputs = await realInputs(modelDir, sampleImage);
+/** Every model at every graph level, timed in a loop on `inputs` (what the engine feeds for a real photo). */
+export async function measureModels(
+  modelDir: string,
+  inputs: Readonly<Record<ModelName, ort.Tensor>>,
+  runs = 100,
+): Promise<ModelTimings> {
   const timings = {} as Record<ModelName, { chosen: GraphOptimizationLevel; ms: Record<string, number> }>;
   for (const name of MODELS) {
-    const input = inputs[name];
     const ms: Record<string, number> = {};
-    for (const level of GRAPH_OPTIMIZATION_LEVELS) ms[level] = await timeModel(modelDir, name, level, input, runs);
+    for (const level of GRAPH_OPTIMIZATION_LEVELS) {
+      ms[level] = await timeModel(modelDir, name, level, inputs[name], runs);
+    }
     timings[name] = { chosen: GRAPH_OPTIMIZATION[name], ms };
   }
   return timings;
 }
 
-/** The reference for images like `paths`: their median decode plus one run of each model at its chosen level. */
-export async function measureReference(models: ModelTimings, paths: readonly string[]): Promise<Reference> {
+/** The three models at their chosen levels, each with the input the engine made for a real photo. */
+export class BareModels {
+  private constructor(
+    readonly inputs: Readonly<Record<ModelName, ort.Tensor>>,
+    private readonly sessions: Readonly<Record<ModelName, ort.InferenceSession>>,
+  ) {}
+
+  static async open(modelDir: string, photo: string): Promise<BareModels> {
+    const inputs = await realInputs(modelDir, photo);
+    const [detector, landmarks, embedder] = await Promise.all(MODELS.map((name) => openModel(modelDir, name)));
+    return new BareModels(inputs, { detector: detector!, landmarks: landmarks!, embedder: embedder! });
+  }
+
+  /** Runs each model once; milliseconds of each run. */
+  async runOnce(): Promise<Record<ModelName, number>> {
+    const ms = {} as Record<ModelName, number>;
+    for (const name of MODELS) {
+      const session = this.sessions[name];
+      const t = performance.now();
+      await session.run({ [session.inputNames[0]!]: this.inputs[name] });
+      ms[name] = performance.now() - t;
+    }
+    return ms;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(MODELS.map((name) => this.sessions[name].release()));
+  }
+}
+
+/**
+ * The same reference timed in tight loops instead: each decode after a decode, each model run after a run of
+ * the same model, so caches stay warm for it. The floor no engine that runs three models in turn can reach;
+ * printed beside the interleaved reference so the two can be compared.
+ */
+export async function loopReference(models: ModelTimings, paths: readonly string[]): Promise<Reference> {
   const images = await Promise.all(paths.map((p) => readFile(p)));
-  const maxPixels = Number.MAX_SAFE_INTEGER;
-  for (const bytes of images.slice(0, 10)) await decodeRgb(bytes, maxPixels);
+  for (const bytes of images.slice(0, 10)) await decodeRgb(bytes, Number.MAX_SAFE_INTEGER);
   const decodes: number[] = [];
   for (const bytes of images) {
     const t = performance.now();
-    await decodeRgb(bytes, maxPixels);
+    await decodeRgb(bytes, Number.MAX_SAFE_INTEGER);
     decodes.push(performance.now() - t);
   }
-  const modelsMs = {} as Record<ModelName, number>;
-  for (const name of MODELS) modelsMs[name] = models[name].ms[models[name].chosen]!;
+  const chosen = (name: ModelName) => models[name].ms[models[name].chosen]!;
+  return referenceFrom(decodes, [
+    { detector: chosen('detector'), landmarks: chosen('landmarks'), embedder: chosen('embedder') },
+  ]);
+}
+
+/** Medians of the decodes and model runs timed beside the engine: the reference for one image. */
+export function referenceFrom(decodes: number[], runs: Record<ModelName, number>[]): Reference {
   const decodeMs = median(decodes);
+  const modelsMs = {} as Record<ModelName, number>;
+  for (const name of MODELS) modelsMs[name] = median(runs.map((r) => r[name]));
   return { decodeMs, modelsMs, totalMs: decodeMs + modelsMs.detector + modelsMs.landmarks + modelsMs.embedder };
 }
 

@@ -167,7 +167,8 @@ describe.skipIf(!hasCourseData)('npm run bench (tiny)', () => {
     for (const model of ['detector', 'landmarks', 'embedder']) {
       const { chosen, ms } = result.limit.models[model];
       expect(Object.keys(ms)).toEqual(['disabled', 'basic', 'extended', 'all']);
-      expect(ms[chosen]).toBe(result.limit.course.reference.modelsMs[model]);
+      expect(ms[chosen]).toBeGreaterThan(0);
+      expect(result.limit.course.reference.modelsMs[model]).toBeGreaterThan(0);
     }
     expect(result.ratios.engineOverReference).toBeGreaterThan(0);
     // Every process kind did some work for the six requests, and each worker's memory was read twice.
