@@ -207,7 +207,7 @@ export class FaceDetector {
   private async detectRegion(image: RawImage, region: Region, padFraction: number): Promise<Detection[]> {
     const lb = letterbox(region.width, region.height, padFraction);
     this.chw.fill(0);
-    this.resampler.resample(image, region, {
+    await this.resampler.resampleRegion(image, region, {
       data: this.chw,
       width: DETECTOR_INPUT_WIDTH,
       height: DETECTOR_INPUT_HEIGHT,

@@ -50,7 +50,7 @@ export class LandmarkModel {
     const crop = landmarkCrop(box, image);
     // A greyscale crop of the box, as the model's reference code made it (a bilinear resize, then OpenCV's
     // BT.601 grey), scaled to pixel / 256 as it was trained.
-    this.resampler.resample(image, crop, {
+    await this.resampler.resampleRegion(image, crop, {
       data: this.data,
       width: LANDMARK_INPUT_SIZE,
       height: LANDMARK_INPUT_SIZE,

@@ -2,17 +2,23 @@
  * Resampling a rectangle of an RGB image straight into a model's input tensor, in JavaScript.
  *
  * Why not sharp: every libvips pipeline has a fixed cost. On the 64x64 course images a resize plus an extend
- * for the detector cost 3.7 ms, a crop-resize-greyscale for the landmarks 2.6 ms, against 0.1–0.3 ms for
+ * for the detector cost 3.7 ms, a crop-resize-greyscale for the landmarks 2.6 ms, against 0.4 and 0.2 ms for
  * these loops (measured on the project's 2-core AMD EPYC; `npm run bench` shows the engine against its bare
- * models). The input tensors are small (at most 320x240), so the loops stay short whatever the photo.
+ * models). Large regions are the other way round: libvips' vectorised shrink took 5.8 ms to bring a 1600x1200
+ * photo to the detector's size where these loops took 21 ms, and 3.6 ms against 7.5 for a 640x480 tile. So
+ * regions of more than NATIVE_RESIZE_MIN_PIXELS are first resized by sharp, and the loops only normalise.
  *
  * The filter is a triangle (bilinear) whose support widens with the reduction, as Pillow's and libvips'
  * reducing filters do: enlarging is plain bilinear interpolation with pixel centres at half-integers (OpenCV's
  * INTER_LINEAR, which the models' reference code used), reducing averages every source pixel a destination
  * pixel covers instead of skipping most of them (no aliasing when a 1600 px photo becomes 320 px).
  */
+import sharp from 'sharp';
 import type { RawImage } from './alignment.js';
 import type { Region } from './detector.js';
+
+/** Source regions larger than this (about 500x500) are resized by sharp first; see above. */
+export const NATIVE_RESIZE_MIN_PIXELS = 250_000;
 
 /** For one axis: which source pixels each destination pixel reads, and with what weights. */
 export interface Taps {
@@ -79,6 +85,22 @@ export interface PlanesTarget {
  */
 export class Resampler {
   private rows = new Float32Array(0);
+
+  /**
+   * Like `resample`, for a region of any size: one larger than NATIVE_RESIZE_MIN_PIXELS is brought to the
+   * rectangle's size by sharp (its 'linear' kernel, also widened when reducing), then normalised into place.
+   */
+  async resampleRegion(image: RawImage, region: Region, target: PlanesTarget): Promise<void> {
+    if (region.width * region.height <= NATIVE_RESIZE_MIN_PIXELS) {
+      this.resample(image, region, target);
+      return;
+    }
+    const { width, height } = target.rect;
+    let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+    if (region.width !== image.width || region.height !== image.height) pipeline = pipeline.extract(region);
+    const data = await pipeline.resize(width, height, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+    this.resample({ data, width, height, channels: 3 }, { left: 0, top: 0, width, height }, target);
+  }
 
   /** Resamples `region` of an interleaved RGB `image` into `target.rect` of the planar tensor `target.data`. */
   resample(image: RawImage, region: Region, target: PlanesTarget): void {
