@@ -54,6 +54,22 @@ const envSchema = z
     MAX_IMAGE_PIXELS: int(1, SHARP_MAX_INPUT_PIXELS, 40_000_000),
     /** How long an HTTP request waits for its result before answering 504, in seconds; default 300. */
     RESULT_TIMEOUT_SECONDS: int(1, 3600, 300),
+    /** How long a client may take to send a request's headers before it is answered 408, in seconds; default 20. */
+    HEADERS_TIMEOUT_SECONDS: int(1, 600, 20),
+    /**
+     * How long a client may take to send a whole request, headers and body, before it is answered 408, in
+     * seconds; default 120: a 10 MiB image over a 1 Mbit/s link takes 84 s. The wait for the result afterwards
+     * is not counted (RESULT_TIMEOUT_SECONDS bounds it).
+     */
+    UPLOAD_TIMEOUT_SECONDS: int(1, 3600, 120),
+    /** Open connections the web tier keeps; one more is answered 503 with Retry-After and closed; default 1024. */
+    MAX_CONNECTIONS: int(1, 65_535, 1024),
+    /**
+     * Requests whose body is being received at once; one more is answered 503 with Retry-After before its body
+     * is read; default 128 (the course workload sends 100 at once). With MAX_UPLOAD_BYTES this bounds the memory
+     * that uploads in progress can hold.
+     */
+    MAX_CONCURRENT_UPLOADS: int(1, 10_000, 128),
     /** Long-poll loops on the response queue, each with its own SQS client; default 2. */
     RESPONSE_POLLERS: int(1, 16, 2),
     /** Visibility timeout given to the request queue, in seconds (SQS: 0 to 43200); default 30. */
@@ -160,6 +176,13 @@ const envSchema = z
     if (e.MIN_WORKERS > max) {
       ctx.addIssue({ code: 'custom', path: ['MIN_WORKERS'], message: `must be at most MAX_WORKERS (${max})` });
     }
+    if (e.HEADERS_TIMEOUT_SECONDS > e.UPLOAD_TIMEOUT_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HEADERS_TIMEOUT_SECONDS'],
+        message: `must be at most UPLOAD_TIMEOUT_SECONDS (${e.UPLOAD_TIMEOUT_SECONDS}): the headers are part of the upload`,
+      });
+    }
   });
 
 const SECRET_VARIABLES = new Set(['API_KEY']);
@@ -214,6 +237,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       port: e.PORT,
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       resultTimeoutSeconds: e.RESULT_TIMEOUT_SECONDS,
+      headersTimeoutSeconds: e.HEADERS_TIMEOUT_SECONDS,
+      uploadTimeoutSeconds: e.UPLOAD_TIMEOUT_SECONDS,
+      maxConnections: e.MAX_CONNECTIONS,
+      maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
       responsePollers: e.RESPONSE_POLLERS,
     },
     queue: { visibilityTimeoutSeconds: e.VISIBILITY_TIMEOUT_SECONDS, maxReceiveCount: e.MAX_RECEIVE_COUNT },

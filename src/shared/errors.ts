@@ -140,6 +140,28 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     message: () => 'The image could not be stored or queued right now; please try again shortly.',
   },
+  UPLOAD_TIMEOUT: {
+    status: 408,
+    retryable: true,
+    message: (p) =>
+      `The request did not arrive within ${p['seconds']} seconds, so it was dropped; send it again (on a slow link, a smaller image).`,
+  },
+  TOO_MANY_CONNECTIONS: {
+    status: 503,
+    retryable: true,
+    message: (p) => `The server has ${p['limit']} connections open, its limit; try again in a second.`,
+  },
+  TOO_MANY_UPLOADS: {
+    status: 503,
+    retryable: true,
+    message: (p) =>
+      `${p['limit']} uploads are already arriving, the most the server takes at once; try again in a second.`,
+  },
+  BAD_HTTP: {
+    status: 400,
+    retryable: false,
+    message: () => 'The request is not valid HTTP/1.1.',
+  },
   SHUTTING_DOWN: {
     status: 503,
     retryable: true,

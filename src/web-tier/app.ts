@@ -11,6 +11,7 @@ import type { QueueUrls } from '../shared/resources.js';
 import type { GalleryRepository } from '../shared/gallery-repository.js';
 import { healthRoutes } from './health-routes.js';
 import { peopleRoutes } from './people-routes.js';
+import { uploadSlots, type ClientLimits } from './client-limits.js';
 import { errorHandler } from './http-errors.js';
 import { recognizeRoute } from './recognize-route.js';
 import { RequestSender } from './request-sender.js';
@@ -39,6 +40,8 @@ export interface WebTierDeps {
   /** The enrollment API's key; undefined turns its changes off. */
   readonly apiKey: string | undefined;
   readonly readRequiresKey: boolean;
+  /** Deadlines and caps on what clients send (client-limits.ts). */
+  readonly clientLimits: ClientLimits;
 }
 
 export function buildApp(deps: WebTierDeps): Express {
@@ -75,7 +78,9 @@ export function buildApp(deps: WebTierDeps): Express {
   };
   const whileAccepting: RequestHandler = (_req, _res, next) =>
     next(deps.isAccepting() ? undefined : new AppError('SHUTTING_DOWN'));
-  app.post('/people/:name/faces', whileAccepting);
+  // Uploads arriving at once are capped, before any body is read.
+  const slots = uploadSlots(deps.clientLimits);
+  app.post('/people/:name/faces', whileAccepting, slots);
   app.use(
     peopleRoutes({
       ...submitting,
@@ -85,7 +90,7 @@ export function buildApp(deps: WebTierDeps): Express {
       maxUploadBytes: deps.maxUploadBytes,
     }),
   );
-  app.post('/', whileAccepting, upload, recognizeRoute(submitting));
+  app.post('/', whileAccepting, slots, upload, recognizeRoute(submitting));
   app.all('/', (req, _res, next) =>
     next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: '/', allow: 'POST' })),
   );

@@ -53,8 +53,15 @@ export function errorHandler(
   limits: { maxUploadBytes: number; resultTimeoutSeconds: number },
 ): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const error = toAppError(err, limits);
     const requestId = res.locals['requestId'] as string | undefined;
+    // A client that left (or was cut off at its upload deadline) mid-request: the parser's complaint is about
+    // its leaving, nobody is there to answer, and it is not our fault.
+    if (!(err instanceof AppError) && (req.readableAborted || req.socket.destroyed)) {
+      logger.info({ requestId, reason: (err as Error).message }, 'the client left before its request arrived');
+      res.destroy();
+      return;
+    }
+    const error = toAppError(err, limits);
     if (error.code === 'INTERNAL') logger.error({ err, requestId }, 'request failed unexpectedly');
     else if (error.status >= 500) logger.warn({ requestId, code: error.code, reason: error.message }, 'request failed');
     else logger.info({ requestId, code: error.code, reason: error.message }, 'request rejected');

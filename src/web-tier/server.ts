@@ -3,7 +3,7 @@
  * (refuse new uploads, let those in flight get their answers within the grace period, then close).
  */
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import type { Config } from '../shared/config.js';
@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
 import type { QueueUrls } from '../shared/resources.js';
 import { buildApp } from './app.js';
+import { answerClientErrors, capConnections, connectionsCheckingIntervalMs } from './client-limits.js';
 import { ResponseRouter } from './response-router.js';
 
 export interface RunningWebTier {
@@ -23,11 +24,10 @@ export interface RunningWebTier {
 }
 
 /**
- * Node's default server timeouts cut off slow requests: `requestTimeout` (300 s) would drop a request waiting
- * minutes for a cold-booting fleet. We disable it and the idle socket timeout; `headersTimeout` still bounds
- * clients that never finish their headers, and the result deadline bounds every wait.
+ * Node's `headersTimeout` and `requestTimeout` bound how long a client takes to *send* its request (they stop
+ * counting once it has arrived, so a request waiting minutes for a cold-booting fleet is not cut: the result
+ * deadline bounds that). The idle socket timeout stays off for the same reason.
  */
-const HEADERS_TIMEOUT_MS = 60_000;
 /** Longer than the 60 s idle timeout of AWS load balancers, so they, not we, close idle keep-alives. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
@@ -49,6 +49,7 @@ export async function startWebTier(
   router.start();
 
   let accepting = true;
+  const limits = clientLimits(config);
   const app = buildApp({
     s3,
     sqs,
@@ -65,12 +66,21 @@ export async function startWebTier(
     gallery: new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256),
     apiKey: config.enrollment.apiKey,
     readRequiresKey: config.enrollment.readRequiresKey,
+    clientLimits: limits,
   });
-  const server = app.listen(config.web.port, config.web.host);
-  server.requestTimeout = 0;
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutSeconds * 1000,
+      requestTimeout: limits.uploadTimeoutSeconds * 1000,
+      connectionsCheckingInterval: connectionsCheckingIntervalMs(limits),
+    },
+    app,
+  );
   server.timeout = 0;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  answerClientErrors(server, limits, logger);
+  capConnections(server, limits, logger);
+  server.listen(config.web.port, config.web.host);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
   const { port } = server.address() as AddressInfo;
   const host = config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host;
@@ -101,4 +111,9 @@ export async function startWebTier(
       logger.info('web tier stopped');
     },
   };
+}
+
+function clientLimits(config: Config) {
+  const { headersTimeoutSeconds, uploadTimeoutSeconds, maxConnections, maxConcurrentUploads } = config.web;
+  return { headersTimeoutSeconds, uploadTimeoutSeconds, maxConnections, maxConcurrentUploads };
 }

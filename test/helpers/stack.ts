@@ -28,6 +28,10 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     GALLERY_REFRESH_SECONDS: '1',
     SHUTDOWN_GRACE_SECONDS: '10',
     RESULT_TIMEOUT_SECONDS: '120',
+    HEADERS_TIMEOUT_SECONDS: '',
+    UPLOAD_TIMEOUT_SECONDS: '',
+    MAX_CONNECTIONS: '',
+    MAX_CONCURRENT_UPLOADS: '',
     VISIBILITY_TIMEOUT_SECONDS: '30',
     // Empty means unset: the enrollment API is off unless a test file gives a key.
     API_KEY: '',

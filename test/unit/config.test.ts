@@ -32,6 +32,11 @@ describe('loadConfig', () => {
     [{ FACEFLEET_STACK: 'gcp' }, /FACEFLEET_STACK/],
     [{ MIN_WORKERS: '5', MAX_WORKERS: '4' }, /MIN_WORKERS \(got "5"\): must be at most MAX_WORKERS \(4\)/],
     [{ MESSAGES_PER_WORKER: '0' }, /MESSAGES_PER_WORKER \(got "0"\): must be at least 1/],
+    [
+      { HEADERS_TIMEOUT_SECONDS: '30', UPLOAD_TIMEOUT_SECONDS: '10' },
+      /HEADERS_TIMEOUT_SECONDS \(got "30"\): must be at most UPLOAD_TIMEOUT_SECONDS \(10\): the headers are part of the upload/,
+    ],
+    [{ MAX_CONCURRENT_UPLOADS: '0' }, /MAX_CONCURRENT_UPLOADS \(got "0"\): must be at least 1/],
     [{ FLEET_DRIVER: 'k8s' }, /FLEET_DRIVER/],
     [{ WARM_POOL: 'yes' }, /WARM_POOL \(got "yes"\): must be true or false/],
     [{ APP_TIER_AMI_ID: 'ubuntu' }, /APP_TIER_AMI_ID .*must be an AMI id/],

@@ -44,6 +44,10 @@ export function webEnvironment(config: Config, launchTemplateId: string | undefi
     PORT: String(WEB_PORT),
     MAX_UPLOAD_BYTES: String(config.web.maxUploadBytes),
     RESULT_TIMEOUT_SECONDS: String(config.web.resultTimeoutSeconds),
+    HEADERS_TIMEOUT_SECONDS: String(config.web.headersTimeoutSeconds),
+    UPLOAD_TIMEOUT_SECONDS: String(config.web.uploadTimeoutSeconds),
+    MAX_CONNECTIONS: String(config.web.maxConnections),
+    MAX_CONCURRENT_UPLOADS: String(config.web.maxConcurrentUploads),
     PEOPLE_READ_REQUIRES_KEY: String(config.enrollment.readRequiresKey),
   };
 }

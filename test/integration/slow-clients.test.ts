@@ -1,0 +1,136 @@
+/**
+ * What clients send is bounded (issue "Hardening the front door", item 1): a request whose headers or body do
+ * not arrive in time is answered 408, uploads past the cap and connections past the cap are answered 503 with
+ * Retry-After, nothing of a refused upload reaches S3, and good requests keep being answered meanwhile. The
+ * real stack with short deadlines, so that each case takes seconds.
+ */
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../src/shared/aws.js';
+import type { LocalStack } from '../../src/local/stack.js';
+import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { upload } from '../helpers/http.js';
+import { enroll, startTestStack, until } from '../helpers/stack.js';
+
+const UPLOAD_TIMEOUT_SECONDS = 2;
+const MAX_CONCURRENT_UPLOADS = 4;
+const MAX_CONNECTIONS = 30;
+
+/** Opens a raw connection, writes `text` and keeps the connection open; `response` resolves when it closes. */
+function rawClient(port: number, text: string): { socket: Socket; response: Promise<string>; opened: Promise<void> } {
+  const socket = connect(port, '127.0.0.1');
+  const opened = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.once('connect', () => socket.write(text));
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk.toString('utf8')));
+  socket.on('error', () => undefined);
+  const response = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
+  return { socket, response, opened };
+}
+
+/** A multipart upload whose headers promise a megabyte and whose body stops after a few bytes. */
+function stalledUpload(): string {
+  return (
+    'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
+    'Content-Length: 1000000\r\n\r\n--b\r\nContent-Disposition: form-data; name="inputFile"; filename="slow.jpg"\r\n\r\n'
+  );
+}
+
+describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
+  let stack: LocalStack;
+  let url: string;
+  let s3: ReturnType<typeof createS3Client>;
+  const good = readFileSync(`${COURSE_IMAGES}test_000.jpg`);
+  const inBucketCount = async () =>
+    (await s3.send(new ListObjectsV2Command({ Bucket: stack.config.resources.inBucket }))).KeyCount ?? 0;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      MIN_WORKERS: '1',
+      MAX_WORKERS: '1',
+      HEADERS_TIMEOUT_SECONDS: '1',
+      UPLOAD_TIMEOUT_SECONDS: String(UPLOAD_TIMEOUT_SECONDS),
+      MAX_CONCURRENT_UPLOADS: String(MAX_CONCURRENT_UPLOADS),
+      MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+    });
+    url = `${stack.web.url}/`;
+    s3 = createS3Client(stack.config);
+    await stack.fleet.whenRunning(1);
+    await enroll(stack, ['--images', COURSE_IMAGES, '--labels', COURSE_LABELS]);
+    await until(async () => (await upload(url, good, 'test_000.jpg')).body === 'test_000:Paul', 30_000, 'the gallery');
+  });
+
+  afterAll(async () => {
+    s3?.destroy();
+    await stack?.stop();
+  });
+
+  it('answers a body that stops arriving 408 at the upload deadline, stores nothing, and serves others meanwhile', async () => {
+    const before = await inBucketCount();
+    const started = Date.now();
+    const stalled = rawClient(stack.web.port, stalledUpload());
+    const meanwhile = await upload(url, good, 'test_000.jpg');
+    expect(meanwhile).toMatchObject({ status: 200, body: 'test_000:Paul' });
+    const response = await stalled.response;
+    expect(response).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(response).toContain(`The request did not arrive within ${UPLOAD_TIMEOUT_SECONDS} seconds`);
+    expect(Date.now() - started).toBeLessThan((UPLOAD_TIMEOUT_SECONDS + 4) * 1000);
+    // The good request's image is stored; the stalled one's is not.
+    expect(await inBucketCount()).toBe(before + 1);
+  });
+
+  it('answers headers that never finish 408', async () => {
+    const stalled = rawClient(stack.web.port, 'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multip');
+    const response = await stalled.response;
+    expect(response).toMatch(/^HTTP\/1\.1 408 /);
+    expect(response).toContain('did not arrive within');
+  });
+
+  it('refuses uploads past the cap with 503 and Retry-After, and takes them again once the slots free', async () => {
+    const stalled = Array.from({ length: MAX_CONCURRENT_UPLOADS }, () => rawClient(stack.web.port, stalledUpload()));
+    await Promise.all(stalled.map((s) => s.opened));
+    // Give the web tier a moment to route them (each takes its slot once its headers are read).
+    await new Promise((r) => setTimeout(r, 300));
+    const form = new FormData();
+    form.append('inputFile', new Blob([good]), 'test_000.jpg');
+    const refused = await fetch(url, { method: 'POST', body: form });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.text()).toBe(
+      `${MAX_CONCURRENT_UPLOADS} uploads are already arriving, the most the server takes at once; try again in a second.`,
+    );
+    for (const response of await Promise.all(stalled.map((s) => s.response))) expect(response).toMatch(/ 408 /);
+    expect(await upload(url, good, 'test_000.jpg')).toMatchObject({ status: 200, body: 'test_000:Paul' });
+  });
+
+  it('refuses connections past the cap with 503 and Retry-After', async () => {
+    const idle = Array.from({ length: MAX_CONNECTIONS }, () => rawClient(stack.web.port, ''));
+    await Promise.all(idle.map((c) => c.opened));
+    const extra = rawClient(stack.web.port, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const response = await extra.response;
+    expect(response).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    expect(response).toContain('Retry-After: 1\r\n');
+    expect(response).toContain(`The server has ${MAX_CONNECTIONS} connections open, its limit`);
+    for (const c of idle) c.socket.destroy();
+    await Promise.all(idle.map((c) => c.response));
+    expect(await upload(url, good, 'test_000.jpg')).toMatchObject({ status: 200, body: 'test_000:Paul' });
+  });
+
+  it('does not cut a request that waits longer than the upload deadline for its result', async () => {
+    const [worker] = await stack.fleet.list();
+    expect(worker).toBeDefined();
+    // The worker is frozen for longer than the upload deadline: the request has arrived, and waits.
+    stack.fleet.kill(worker!.id, 'SIGSTOP');
+    const started = Date.now();
+    const pending = upload(url, good, 'test_000.jpg');
+    try {
+      await new Promise((r) => setTimeout(r, (UPLOAD_TIMEOUT_SECONDS + 1.5) * 1000));
+    } finally {
+      stack.fleet.kill(worker!.id, 'SIGCONT');
+    }
+    expect(await pending).toMatchObject({ status: 200, body: 'test_000:Paul' });
+    expect(Date.now() - started).toBeGreaterThan(UPLOAD_TIMEOUT_SECONDS * 1000);
+  });
+});
