@@ -70,6 +70,12 @@ const envSchema = z
      * that uploads in progress can hold.
      */
     MAX_CONCURRENT_UPLOADS: int(1, 10_000, 128),
+    /**
+     * Bytes that uploads arriving at once may hold in memory, each counted at its declared Content-Length (or
+     * MAX_UPLOAD_BYTES when it declares none); one more is answered 503 with Retry-After before its body is
+     * read; default 256 MiB.
+     */
+    MAX_UPLOAD_MEMORY_BYTES: int(1024 * 1024, 16 * 1024 * 1024 * 1024, 256 * 1024 * 1024),
     /** Long-poll loops on the response queue, each with its own SQS client; default 2. */
     RESPONSE_POLLERS: int(1, 16, 2),
     /** Visibility timeout given to the request queue, in seconds (SQS: 0 to 43200); default 30. */
@@ -176,6 +182,13 @@ const envSchema = z
     if (e.MIN_WORKERS > max) {
       ctx.addIssue({ code: 'custom', path: ['MIN_WORKERS'], message: `must be at most MAX_WORKERS (${max})` });
     }
+    if (e.MAX_UPLOAD_MEMORY_BYTES < e.MAX_UPLOAD_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MAX_UPLOAD_MEMORY_BYTES'],
+        message: `must be at least MAX_UPLOAD_BYTES (${e.MAX_UPLOAD_BYTES}), or no upload of the largest size is ever taken`,
+      });
+    }
     if (e.HEADERS_TIMEOUT_SECONDS > e.UPLOAD_TIMEOUT_SECONDS) {
       ctx.addIssue({
         code: 'custom',
@@ -241,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       uploadTimeoutSeconds: e.UPLOAD_TIMEOUT_SECONDS,
       maxConnections: e.MAX_CONNECTIONS,
       maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
+      maxUploadMemoryBytes: e.MAX_UPLOAD_MEMORY_BYTES,
       responsePollers: e.RESPONSE_POLLERS,
     },
     queue: { visibilityTimeoutSeconds: e.VISIBILITY_TIMEOUT_SECONDS, maxReceiveCount: e.MAX_RECEIVE_COUNT },

@@ -157,6 +157,12 @@ export const ERROR_CATALOGUE = {
     message: (p) =>
       `${p['limit']} uploads are already arriving, the most the server takes at once; try again in a second.`,
   },
+  UPLOAD_MEMORY_FULL: {
+    status: 503,
+    retryable: true,
+    message: (p) =>
+      `The uploads already arriving hold ${p['limitMiB']} MiB, the most the server buffers at once; try again in a second.`,
+  },
   BAD_HTTP: {
     status: 400,
     retryable: false,

@@ -20,6 +20,10 @@ export interface ClientLimits {
   readonly uploadTimeoutSeconds: number;
   readonly maxConnections: number;
   readonly maxConcurrentUploads: number;
+  /** Bytes that uploads arriving at once may hold, each counted at its declared length. */
+  readonly maxUploadMemoryBytes: number;
+  /** What an upload that declares no length is counted at. */
+  readonly maxUploadBytes: number;
 }
 
 /** Node checks its deadlines on an interval; a quarter of the shortest deadline keeps the answer prompt. */
@@ -78,23 +82,38 @@ export function capConnections(server: Server, limits: ClientLimits, logger: Log
 
 /**
  * Express middleware for routes that take uploads: at most `maxConcurrentUploads` request bodies are being
- * received at once; one more is refused with 503 and Retry-After before its body is read. A slot is freed when
- * the body has arrived or the request is gone.
+ * received at once, holding at most `maxUploadMemoryBytes` (each counted at its declared Content-Length, capped
+ * at MAX_UPLOAD_BYTES, beyond which multer refuses it anyway); one more is refused with 503 and Retry-After
+ * before its body is read. Its slot and bytes are freed when the body has arrived or the request is gone.
  */
 export function uploadSlots(limits: ClientLimits): RequestHandler & { readonly inUse: () => number } {
   let inUse = 0;
+  let bytes = 0;
   const handler: RequestHandler = (req, res, next) => {
-    if (inUse >= limits.maxConcurrentUploads) {
+    const declared = Number(req.headers['content-length']);
+    const size =
+      Number.isSafeInteger(declared) && declared >= 0
+        ? Math.min(declared, limits.maxUploadBytes)
+        : limits.maxUploadBytes;
+    const refusal =
+      inUse >= limits.maxConcurrentUploads
+        ? new AppError('TOO_MANY_UPLOADS', { limit: limits.maxConcurrentUploads })
+        : bytes + size > limits.maxUploadMemoryBytes
+          ? new AppError('UPLOAD_MEMORY_FULL', { limitMiB: Math.round(limits.maxUploadMemoryBytes / 2 ** 20) })
+          : undefined;
+    if (refusal) {
       res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-      next(new AppError('TOO_MANY_UPLOADS', { limit: limits.maxConcurrentUploads }));
+      next(refusal);
       return;
     }
     inUse++;
+    bytes += size;
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       inUse--;
+      bytes -= size;
     };
     req.once('end', release);
     req.once('close', release);

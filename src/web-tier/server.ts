@@ -115,5 +115,13 @@ export async function startWebTier(
 
 function clientLimits(config: Config) {
   const { headersTimeoutSeconds, uploadTimeoutSeconds, maxConnections, maxConcurrentUploads } = config.web;
-  return { headersTimeoutSeconds, uploadTimeoutSeconds, maxConnections, maxConcurrentUploads };
+  const { maxUploadMemoryBytes, maxUploadBytes } = config.web;
+  return {
+    headersTimeoutSeconds,
+    uploadTimeoutSeconds,
+    maxConnections,
+    maxConcurrentUploads,
+    maxUploadMemoryBytes,
+    maxUploadBytes,
+  };
 }

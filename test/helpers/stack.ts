@@ -32,6 +32,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     UPLOAD_TIMEOUT_SECONDS: '',
     MAX_CONNECTIONS: '',
     MAX_CONCURRENT_UPLOADS: '',
+    MAX_UPLOAD_MEMORY_BYTES: '',
     VISIBILITY_TIMEOUT_SECONDS: '30',
     // Empty means unset: the enrollment API is off unless a test file gives a key.
     API_KEY: '',

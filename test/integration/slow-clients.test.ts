@@ -17,6 +17,8 @@ import { enroll, startTestStack, until } from '../helpers/stack.js';
 const UPLOAD_TIMEOUT_SECONDS = 2;
 const MAX_CONCURRENT_UPLOADS = 4;
 const MAX_CONNECTIONS = 30;
+const MAX_UPLOAD_BYTES = 2 * 2 ** 20;
+const MAX_UPLOAD_MEMORY_BYTES = 3 * 2 ** 20;
 
 /** Opens a raw connection, writes `text` and keeps the connection open; `response` resolves when it closes. */
 function rawClient(port: number, text: string): { socket: Socket; response: Promise<string>; opened: Promise<void> } {
@@ -30,11 +32,12 @@ function rawClient(port: number, text: string): { socket: Socket; response: Prom
   return { socket, response, opened };
 }
 
-/** A multipart upload whose headers promise a megabyte and whose body stops after a few bytes. */
-function stalledUpload(): string {
+/** A multipart upload whose headers promise `declaredBytes` and whose body stops after a few bytes. */
+function stalledUpload(declaredBytes = 100_000): string {
   return (
     'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
-    'Content-Length: 1000000\r\n\r\n--b\r\nContent-Disposition: form-data; name="inputFile"; filename="slow.jpg"\r\n\r\n'
+    `Content-Length: ${declaredBytes}\r\n\r\n` +
+    '--b\r\nContent-Disposition: form-data; name="inputFile"; filename="slow.jpg"\r\n\r\n'
   );
 }
 
@@ -54,6 +57,8 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
       UPLOAD_TIMEOUT_SECONDS: String(UPLOAD_TIMEOUT_SECONDS),
       MAX_CONCURRENT_UPLOADS: String(MAX_CONCURRENT_UPLOADS),
       MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+      MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
+      MAX_UPLOAD_MEMORY_BYTES: String(MAX_UPLOAD_MEMORY_BYTES),
     });
     url = `${stack.web.url}/`;
     s3 = createS3Client(stack.config);
@@ -103,6 +108,20 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
     );
     for (const response of await Promise.all(stalled.map((s) => s.response))) expect(response).toMatch(/ 408 /);
     expect(await upload(url, good, 'test_000.jpg')).toMatchObject({ status: 200, body: 'test_000:Paul' });
+  });
+
+  it('refuses an upload that would take buffered uploads past MAX_UPLOAD_MEMORY_BYTES, and takes small ones', async () => {
+    const big = rawClient(stack.web.port, stalledUpload(MAX_UPLOAD_BYTES));
+    await big.opened;
+    await new Promise((r) => setTimeout(r, 300));
+    const second = rawClient(stack.web.port, stalledUpload(MAX_UPLOAD_BYTES));
+    const refused = await second.response;
+    expect(refused).toMatch(/^HTTP\/1\.1 503 /);
+    expect(refused).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(refused).toContain('The uploads already arriving hold 3 MiB, the most the server buffers at once');
+    // 2 MiB held, 1 MiB left: a course image still fits.
+    expect(await upload(url, good, 'test_000.jpg')).toMatchObject({ status: 200, body: 'test_000:Paul' });
+    expect(await big.response).toMatch(/ 408 /);
   });
 
   it('refuses connections past the cap with 503 and Retry-After', async () => {

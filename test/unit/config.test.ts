@@ -37,6 +37,10 @@ describe('loadConfig', () => {
       /HEADERS_TIMEOUT_SECONDS \(got "30"\): must be at most UPLOAD_TIMEOUT_SECONDS \(10\): the headers are part of the upload/,
     ],
     [{ MAX_CONCURRENT_UPLOADS: '0' }, /MAX_CONCURRENT_UPLOADS \(got "0"\): must be at least 1/],
+    [
+      { MAX_UPLOAD_MEMORY_BYTES: '2000000', MAX_UPLOAD_BYTES: '3000000' },
+      /MAX_UPLOAD_MEMORY_BYTES \(got "2000000"\): must be at least MAX_UPLOAD_BYTES \(3000000\)/,
+    ],
     [{ FLEET_DRIVER: 'k8s' }, /FLEET_DRIVER/],
     [{ WARM_POOL: 'yes' }, /WARM_POOL \(got "yes"\): must be true or false/],
     [{ APP_TIER_AMI_ID: 'ubuntu' }, /APP_TIER_AMI_ID .*must be an AMI id/],

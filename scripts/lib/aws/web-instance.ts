@@ -48,6 +48,7 @@ export function webEnvironment(config: Config, launchTemplateId: string | undefi
     UPLOAD_TIMEOUT_SECONDS: String(config.web.uploadTimeoutSeconds),
     MAX_CONNECTIONS: String(config.web.maxConnections),
     MAX_CONCURRENT_UPLOADS: String(config.web.maxConcurrentUploads),
+    MAX_UPLOAD_MEMORY_BYTES: String(config.web.maxUploadMemoryBytes),
     PEOPLE_READ_REQUIRES_KEY: String(config.enrollment.readRequiresKey),
   };
 }
