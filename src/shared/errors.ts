@@ -26,6 +26,12 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     message: (p) => `Unexpected file field "${p['field']}": send exactly one image in a field named "inputFile".`,
   },
+  TOO_MANY_FILES: {
+    status: 400,
+    retryable: false,
+    message: (p) =>
+      `This request carries more than ${p['limit']} file(s); send exactly one image in a field named "inputFile".`,
+  },
   MALFORMED_UPLOAD: {
     status: 400,
     retryable: false,
@@ -162,6 +168,11 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     message: (p) =>
       `The uploads already arriving hold ${p['limitMiB']} MiB, the most the server buffers at once; try again in a second.`,
+  },
+  BAD_PATH: {
+    status: 400,
+    retryable: false,
+    message: (p) => `The path "${p['path']}" is not valid percent-encoding (a "%" must be followed by two hex digits).`,
   },
   BAD_HTTP: {
     status: 400,

@@ -12,23 +12,30 @@ export function wantsJson(req: Request): boolean {
   return req.accepts(['text/plain', 'application/json']) === 'application/json';
 }
 
-export function toAppError(err: unknown, limits: { maxUploadBytes: number; resultTimeoutSeconds: number }): AppError {
+export function toAppError(
+  err: unknown,
+  limits: { maxUploadBytes: number; resultTimeoutSeconds: number },
+  path = '',
+): AppError {
   if (err instanceof AppError) return err;
+  // Express's router cannot decode a parameter such as "/people/%ZZ": the client's mistake.
+  if (err instanceof URIError) return new AppError('BAD_PATH', { path: path.slice(0, 200) }, err);
   if (err instanceof ResultTimeoutError)
     return new AppError('RESULT_TIMEOUT', { seconds: limits.resultTimeoutSeconds }, err);
   if (err instanceof multer.MulterError) {
     switch (err.code) {
       case 'LIMIT_FILE_SIZE':
         return new AppError('FILE_TOO_LARGE', { limitBytes: limits.maxUploadBytes }, err);
-      case 'LIMIT_UNEXPECTED_FILE':
       case 'LIMIT_FILE_COUNT':
+        return new AppError('TOO_MANY_FILES', { limit: 1 }, err);
+      case 'LIMIT_UNEXPECTED_FILE':
         return new AppError('UNEXPECTED_FIELD', { field: err.field ?? 'unknown' }, err);
       default:
         return new AppError('MALFORMED_UPLOAD', {}, err);
     }
   }
-  // busboy reports a cut-off or garbled multipart body as a plain Error.
-  if (err instanceof Error && /multipart|Unexpected end of form|boundary/i.test(err.message)) {
+  // busboy reports a cut-off or garbled multipart body (a NUL byte in a part's header, say) as a plain Error.
+  if (err instanceof Error && /multipart|Unexpected end of form|boundary|Malformed part header/i.test(err.message)) {
     return new AppError('MALFORMED_UPLOAD', {}, err);
   }
   return new AppError('INTERNAL', {}, err);
@@ -61,7 +68,7 @@ export function errorHandler(
       res.destroy();
       return;
     }
-    const error = toAppError(err, limits);
+    const error = toAppError(err, limits, req.path);
     if (error.code === 'INTERNAL') logger.error({ err, requestId }, 'request failed unexpectedly');
     else if (error.status >= 500) logger.warn({ requestId, code: error.code, reason: error.message }, 'request failed');
     else logger.info({ requestId, code: error.code, reason: error.message }, 'request rejected');

@@ -152,4 +152,45 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
     expect(await pending).toMatchObject({ status: 200, body: 'test_000:Paul' });
     expect(Date.now() - started).toBeGreaterThan(UPLOAD_TIMEOUT_SECONDS * 1000);
   });
+
+  describe('client mistakes are 400s with a sentence, and store nothing', () => {
+    /** Sends a raw multipart request whose parts are given as bytes; resolves with status line and body. */
+    async function rawMultipart(parts: Buffer): Promise<{ status: string; body: string }> {
+      const head =
+        'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
+        `Connection: close\r\nContent-Length: ${parts.length}\r\n\r\n`;
+      const client = rawClient(stack.web.port, '');
+      await client.opened;
+      client.socket.write(Buffer.concat([Buffer.from(head), parts]));
+      const response = await client.response;
+      return { status: response.split('\r\n')[0]!, body: response.split('\r\n\r\n').slice(1).join('\r\n\r\n') };
+    }
+    const part = (fileName: string) =>
+      Buffer.concat([
+        Buffer.from(`--b\r\nContent-Disposition: form-data; name="inputFile"; filename="${fileName}"\r\n\r\n`),
+        good,
+        Buffer.from('\r\n'),
+      ]);
+
+    it('a path that is not valid percent-encoding', async () => {
+      const res = await fetch(`${stack.web.url}/people/%ZZ`);
+      expect(res.status).toBe(400);
+      expect(await res.text()).toBe(
+        'The path "/people/%ZZ" is not valid percent-encoding (a "%" must be followed by two hex digits).',
+      );
+    });
+
+    it('a NUL byte in a file name, and two files in one request', async () => {
+      const before = await inBucketCount();
+      const nul = await rawMultipart(Buffer.concat([part('a\u0000b.jpg'), Buffer.from('--b--\r\n')]));
+      expect(nul.status).toBe('HTTP/1.1 400 Bad Request');
+      expect(nul.body).toBe('The multipart/form-data body could not be read: it is malformed or was cut off.');
+      const two = await rawMultipart(Buffer.concat([part('a.jpg'), part('b.jpg'), Buffer.from('--b--\r\n')]));
+      expect(two.status).toBe('HTTP/1.1 400 Bad Request');
+      expect(two.body).toBe(
+        'This request carries more than 1 file(s); send exactly one image in a field named "inputFile".',
+      );
+      expect(await inBucketCount()).toBe(before);
+    });
+  });
 });
