@@ -18,8 +18,11 @@ import {
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import {
+  decodeFileNameMetadata,
   decodeRequest,
   encodeResponse,
+  FILE_NAME_METADATA,
+  fileStem,
   MESSAGE_VERSION,
   type RequestMessage,
   type ResponseMessage,
@@ -123,24 +126,29 @@ export class Worker {
     await this.finish(done);
   }
 
-  private async download(request: RequestMessage): Promise<{ bytes: Uint8Array; ms: number }> {
+  /** The image, and its whole file name from its metadata (the key holds only what fits the message). */
+  private async download(request: RequestMessage): Promise<Download> {
     const started = performance.now();
     const object = await this.o.s3.send(new GetObjectCommand({ Bucket: this.o.inBucket, Key: request.key }));
     const bytes = await object.Body!.transformToByteArray();
-    return { bytes, ms: performance.now() - started };
+    const fileName =
+      decodeFileNameMetadata(object.Metadata?.[FILE_NAME_METADATA]) ?? request.key.slice(request.key.indexOf('/') + 1);
+    return { bytes, fileName, ms: performance.now() - started };
   }
 
   /** The response to send, or `undefined` to leave the message for another attempt. */
   private async recognize(
     m: Message,
     request: RequestMessage,
-    image: Promise<{ bytes: Uint8Array; ms: number }>,
+    image: Promise<Download>,
   ): Promise<ResponseMessage | undefined> {
     const log = this.o.logger.child({ requestId: request.requestId, messageId: m.MessageId });
-    const base = { v: MESSAGE_VERSION, requestId: request.requestId, stem: request.stem, workerId: this.o.workerId };
+    const base = { v: MESSAGE_VERSION, requestId: request.requestId, stem: '', workerId: this.o.workerId };
     const timings: Record<string, number> = { queueMs: Math.max(0, Date.now() - request.sentAt) };
     try {
-      const { bytes, ms } = await image;
+      const { bytes, fileName, ms } = await image;
+      // The course's out-bucket layout: key = the upload's file stem.
+      base.stem = fileStem(fileName);
       timings['downloadMs'] = ms;
       const result = request.task === 'enroll' ? await this.embed(bytes) : await this.match(request, bytes);
       Object.assign(timings, result.timings);
@@ -149,7 +157,7 @@ export class Worker {
         await this.o.s3.send(
           new PutObjectCommand({
             Bucket: this.o.outBucket,
-            Key: request.stem,
+            Key: base.stem,
             Body: result.label,
             ContentType: 'text/plain; charset=utf-8',
             Metadata: { 'request-id': request.requestId, 'input-key': encodeURIComponent(request.key) },
@@ -297,6 +305,12 @@ function describeFace(face: Face) {
 /** Four decimals: finer than any threshold anyone sets, and answers stay readable. */
 function roundSimilarity(similarity: number): number {
   return Math.round(similarity * 10_000) / 10_000;
+}
+
+interface Download {
+  readonly bytes: Uint8Array;
+  readonly fileName: string;
+  readonly ms: number;
 }
 
 /** A message that is done with: its response to send, or none for a malformed message that is only deleted. */

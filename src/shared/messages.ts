@@ -1,25 +1,30 @@
 /**
  * The messages between the tiers, versioned and schema-checked on both ends. A request message carries only
- * ids and the S3 key: the course's request queue has MaximumMessageSize = 1024 bytes.
+ * ids and the S3 key: the course's request queue has MaximumMessageSize = 1024 bytes. The upload's file name
+ * travels whole with the image, as object metadata (FILE_NAME_METADATA); the key holds as much of it as fits a
+ * fixed byte budget, so the message stays under the limit whatever the name.
  */
 import { z } from 'zod';
 import { ERROR_CATALOGUE, type ErrorCode } from './errors.js';
 
-export const MESSAGE_VERSION = 2 as const;
+/** 3: the stem left the request message for the image's metadata (any file name now fits). */
+export const MESSAGE_VERSION = 3 as const;
 /** The course's request queue sets MaximumMessageSize to 1024 bytes; every request message must fit. */
 export const MAX_REQUEST_MESSAGE_BYTES = 1024;
-/** File names are trimmed to this many characters so that the request message stays under its limit. */
+/** File names are cut to this many characters: the answer echoes at most this much of the stem. */
 export const MAX_FILE_NAME_CHARS = 200;
+/** Bytes of the file name that the in-bucket key holds, as the request message encodes it. */
+export const KEY_NAME_MAX_BYTES = 400;
+/** The in-bucket image's user metadata that holds the whole file name (base64url of its UTF-8). */
+export const FILE_NAME_METADATA = 'file-name';
 
 const errorCodes = Object.keys(ERROR_CATALOGUE) as [ErrorCode, ...ErrorCode[]];
 
 export const requestMessageSchema = z.object({
   v: z.literal(MESSAGE_VERSION),
   requestId: z.uuid(),
-  /** Key of the uploaded image in the in-bucket. */
-  key: z.string().min(1).max(400),
-  /** The upload's file name without its extension: the answer's prefix and the out-bucket key. */
-  stem: z.string().min(1).max(MAX_FILE_NAME_CHARS),
+  /** Key of the uploaded image in the in-bucket: `<requestId>/<file name, cut to KEY_NAME_MAX_BYTES>`. */
+  key: z.string().min(1).max(600),
   /** When the web tier accepted the upload, epoch milliseconds. */
   sentAt: z.number().int().nonnegative(),
   /** `recognize` matches faces against the gallery; `enroll` only embeds them, for the enrollment API. */
@@ -81,8 +86,20 @@ export const responseMessageSchema = z.discriminatedUnion('status', [
 ]);
 export type ResponseMessage = z.infer<typeof responseMessageSchema>;
 
+/**
+ * JSON as SQS and the emulator both take it. SQS accepts U+10000–U+10FFFF (emoji) but not U+FFFE, U+FFFF or
+ * lone surrogates, and the emulator refuses everything above U+FFFF: those are written as JSON \u escapes
+ * (plain ASCII), which JSON.parse turns back into the same characters. Lone surrogates are escaped by
+ * JSON.stringify itself.
+ */
+export function sqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u{10000}-\u{10FFFF}\uFFFE\uFFFF]/gu, (c) =>
+    [...Array(c.length).keys()].map((i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
+  );
+}
+
 export function encodeRequest(message: z.input<typeof requestMessageSchema>): string {
-  const body = JSON.stringify(requestMessageSchema.parse(message));
+  const body = sqsSafeJson(requestMessageSchema.parse(message));
   if (Buffer.byteLength(body) > MAX_REQUEST_MESSAGE_BYTES) {
     throw new RangeError(`request message is ${Buffer.byteLength(body)} bytes, over ${MAX_REQUEST_MESSAGE_BYTES}`);
   }
@@ -90,7 +107,7 @@ export function encodeRequest(message: z.input<typeof requestMessageSchema>): st
 }
 
 export function encodeResponse(message: ResponseMessage): string {
-  return JSON.stringify(responseMessageSchema.parse(message));
+  return sqsSafeJson(responseMessageSchema.parse(message));
 }
 
 /** Parses a message body; `undefined` when it is not JSON or does not match the schema. */
@@ -121,6 +138,34 @@ export function safeFileName(original: string | undefined): string {
   // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
   return [...(clean || 'upload')].slice(0, MAX_FILE_NAME_CHARS).join('');
+}
+
+/**
+ * The in-bucket key of an upload: unique per request, with as much of the file name as KEY_NAME_MAX_BYTES
+ * holds once encoded for the queue (an emoji takes 12 bytes there, a CJK character 3), cut between characters.
+ */
+export function inBucketKey(prefix: string, fileName: string): string {
+  let cut = '';
+  let bytes = 0;
+  for (const ch of fileName) {
+    const size = Buffer.byteLength(sqsSafeJson(ch)) - 2;
+    if (bytes + size > KEY_NAME_MAX_BYTES) break;
+    cut += ch;
+    bytes += size;
+  }
+  return `${prefix}/${cut || 'upload'}`;
+}
+
+/** The whole file name as the in-bucket object's metadata carries it: S3 metadata values are ASCII. */
+export function encodeFileNameMetadata(fileName: string): string {
+  return Buffer.from(fileName, 'utf8').toString('base64url');
+}
+
+/** The file name from the object's metadata; undefined when it is absent or not what we wrote. */
+export function decodeFileNameMetadata(value: string | undefined): string | undefined {
+  if (!value || !/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
+  const name = Buffer.from(value, 'base64url').toString('utf8');
+  return name.length > 0 && !name.includes('\uFFFD') ? name : undefined;
 }
 
 /** The file name without its last extension ("test_00.jpg" → "test_00"); the whole name if that is empty. */

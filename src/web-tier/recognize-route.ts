@@ -6,15 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
 import { roundMs } from '../shared/timing.js';
-import { fileStem, safeFileName } from '../shared/messages.js';
+import { fileStem, inBucketKey, safeFileName } from '../shared/messages.js';
 import { wantsJson } from './http-errors.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
 
 export interface RecognizeDeps extends SubmitDeps {
-  readonly logger: Logger;
   readonly maxImagePixels: number;
 }
 
@@ -38,8 +36,8 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
     let queuedAt = validatedAt;
     const answer = await submit(deps, {
       requestId,
-      key: `${requestId}/${fileName}`,
-      stem,
+      key: inBucketKey(requestId, fileName),
+      fileName,
       bytes: file.buffer,
       contentType: `image/${image.format}`,
       task: 'recognize',

@@ -3,9 +3,17 @@
  * on the request queue, and wait for the worker's response. Recognition and enrollment both go this way, so
  * enrollment runs on the same workers and the same engine as recognition.
  */
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AppError } from '../shared/errors.js';
-import { encodeRequest, MESSAGE_VERSION, type RequestMessage, type ResponseMessage } from '../shared/messages.js';
+import type { Logger } from '../shared/logger.js';
+import {
+  encodeFileNameMetadata,
+  encodeRequest,
+  FILE_NAME_METADATA,
+  MESSAGE_VERSION,
+  type RequestMessage,
+  type ResponseMessage,
+} from '../shared/messages.js';
 import type { RequestSender } from './request-sender.js';
 import type { ResponseRouter } from './response-router.js';
 
@@ -16,12 +24,14 @@ export interface SubmitDeps {
   readonly router: ResponseRouter;
   readonly inBucket: string;
   readonly resultTimeoutSeconds: number;
+  readonly logger: Logger;
 }
 
 export interface Submission {
   readonly requestId: string;
   readonly key: string;
-  readonly stem: string;
+  /** The upload's file name, kept whole in the image's metadata (the worker's out-bucket key comes from it). */
+  readonly fileName: string;
   readonly bytes: Uint8Array;
   readonly contentType: string;
   readonly task: RequestMessage['task'];
@@ -42,25 +52,40 @@ export async function submit(deps: SubmitDeps, s: Submission): Promise<ResponseM
         Key: s.key,
         Body: s.bytes,
         ContentType: s.contentType,
-        Metadata: { 'request-id': s.requestId },
+        Metadata: { 'request-id': s.requestId, [FILE_NAME_METADATA]: encodeFileNameMetadata(s.fileName) },
       }),
     );
-    const storedAt = performance.now();
+  } catch (err) {
+    deps.router.cancel(s.requestId);
+    deps.logger.warn({ err, requestId: s.requestId }, 'could not store the upload');
+    throw new AppError('STORAGE_UNAVAILABLE', {}, err);
+  }
+  const storedAt = performance.now();
+  try {
     await deps.requests.send(
       encodeRequest({
         v: MESSAGE_VERSION,
         requestId: s.requestId,
         key: s.key,
-        stem: s.stem,
         sentAt: Date.now(),
         task: s.task,
         faces: s.faces,
       }),
     );
-    s.onQueued?.({ storedAt, queuedAt: performance.now() });
   } catch (err) {
+    // Stored but not queued: nothing will ever read the image, so it goes, and the client is told to retry.
     deps.router.cancel(s.requestId);
+    deps.logger.warn({ err, requestId: s.requestId, key: s.key }, 'could not queue the upload; deleting its image');
+    await deps.s3
+      .send(new DeleteObjectCommand({ Bucket: deps.inBucket, Key: s.key }))
+      .catch((deleteErr: unknown) =>
+        deps.logger.error(
+          { err: deleteErr, key: s.key },
+          'could not delete the image of an upload that was not queued',
+        ),
+      );
     throw new AppError('STORAGE_UNAVAILABLE', {}, err);
   }
+  s.onQueued?.({ storedAt, queuedAt: performance.now() });
   return result;
 }

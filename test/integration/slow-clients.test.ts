@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/shared/aws.js';
 import type { LocalStack } from '../../src/local/stack.js';
@@ -152,6 +152,16 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
     expect(await pending).toMatchObject({ status: 200, body: 'test_000:Paul' });
     expect(Date.now() - started).toBeGreaterThan(UPLOAD_TIMEOUT_SECONDS * 1000);
   });
+
+  it.each([['😀test'], ['漢'.repeat(150)], ['a "quoted" name']])(
+    'answers a file named %s with its whole stem, and stores the label under it',
+    async (stem) => {
+      const answer = await upload(url, good, `${stem}.jpg`);
+      expect(answer).toMatchObject({ status: 200, body: `${stem}:Paul` });
+      const label = await s3.send(new GetObjectCommand({ Bucket: stack.config.resources.outBucket, Key: stem }));
+      expect(await label.Body!.transformToString()).toBe('Paul');
+    },
+  );
 
   describe('client mistakes are 400s with a sentence, and store nothing', () => {
     /** Sends a raw multipart request whose parts are given as bytes; resolves with status line and body. */

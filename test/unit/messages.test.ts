@@ -1,50 +1,81 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  decodeFileNameMetadata,
   decodeRequest,
   decodeResponse,
+  encodeFileNameMetadata,
   encodeRequest,
   encodeResponse,
   fileStem,
+  inBucketKey,
+  KEY_NAME_MAX_BYTES,
   MAX_FILE_NAME_CHARS,
   MAX_REQUEST_MESSAGE_BYTES,
   safeFileName,
+  sqsSafeJson,
 } from '../../src/shared/messages.js';
 
 describe('request messages', () => {
   it('round-trip, recognizing the subject unless told otherwise', () => {
-    const m = { v: 2 as const, requestId: randomUUID(), key: 'k/test_00.jpg', stem: 'test_00', sentAt: 1 };
+    const m = { v: 3 as const, requestId: randomUUID(), key: 'k/test_00.jpg', sentAt: 1 };
     expect(decodeRequest(encodeRequest(m))).toEqual({ ...m, task: 'recognize', faces: 'subject' });
     const enroll = { ...m, task: 'enroll' as const, faces: 'all' as const };
     expect(decodeRequest(encodeRequest(enroll))).toEqual(enroll);
   });
 
-  it('stay under the course queue limit even with the longest file name', () => {
-    const name = safeFileName('é'.repeat(500) + '.jpg');
-    const requestId = randomUUID();
-    const body = encodeRequest({
-      v: 2,
-      task: 'enroll',
-      faces: 'subject',
-      requestId,
-      key: `${requestId}/${name}`,
-      stem: fileStem(name),
-      sentAt: Date.now(),
-    });
-    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_REQUEST_MESSAGE_BYTES);
+  it.each([['é'.repeat(500)], ['漢'.repeat(150)], ['😀'.repeat(200)], ['"\\'.repeat(150)], ['a'.repeat(500)]])(
+    'stay under the course queue limit whatever the file name (%s…)',
+    (raw) => {
+      const name = safeFileName(`${raw}.jpg`);
+      const requestId = randomUUID();
+      const key = inBucketKey(requestId, name);
+      const body = encodeRequest({ v: 3, task: 'enroll', faces: 'subject', requestId, key, sentAt: Date.now() });
+      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_REQUEST_MESSAGE_BYTES);
+      // Nothing above U+FFFF reaches the queue (the emulator refuses it), and the key comes back whole.
+      expect([...body].every((c) => c.codePointAt(0)! <= 0xfffd)).toBe(true);
+      expect(decodeRequest(body)?.key).toBe(key);
+      // The key keeps a prefix of the name, cut between characters.
+      expect(name.startsWith(key.slice(requestId.length + 1))).toBe(true);
+      expect(Buffer.byteLength(sqsSafeJson(key.slice(requestId.length + 1))) - 2).toBeLessThanOrEqual(
+        KEY_NAME_MAX_BYTES,
+      );
+    },
+  );
+
+  it('keep short names whole in the key', () => {
+    expect(inBucketKey('r', 'test_000.jpg')).toBe('r/test_000.jpg');
+    expect(inBucketKey('r', '😀test.jpg')).toBe('r/😀test.jpg');
   });
 
   it.each([
     ['not json'],
     ['{}'],
-    [JSON.stringify({ v: 1, requestId: randomUUID(), key: 'k', stem: 's', sentAt: 1 })],
-    [JSON.stringify({ v: 2, requestId: randomUUID(), key: 'k', stem: 's', sentAt: 1, task: 'delete' })],
+    [JSON.stringify({ v: 2, requestId: randomUUID(), key: 'k', stem: 's', sentAt: 1 })],
+    [JSON.stringify({ v: 3, requestId: randomUUID(), key: 'k', sentAt: 1, task: 'delete' })],
     [undefined],
   ])('refuses %s', (body) => expect(decodeRequest(body)).toBeUndefined());
 });
 
+describe('file names in metadata', () => {
+  it.each([['test_000.jpg'], ['😀test.jpg'], ['漢'.repeat(200)], ['a b "c".jpg']])('round-trip %s', (name) => {
+    const value = encodeFileNameMetadata(name);
+    expect(value).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeFileNameMetadata(value)).toBe(name);
+  });
+
+  it('are at most 1,068 ASCII characters for the longest name, under S3 metadata limit of 2 KB', () => {
+    expect(encodeFileNameMetadata('😀'.repeat(MAX_FILE_NAME_CHARS)).length).toBeLessThanOrEqual(1068);
+  });
+
+  it.each([[undefined], [''], ['not base64!'], [Buffer.from([0xff, 0xfe]).toString('base64url')]])(
+    'give nothing for %j',
+    (value) => expect(decodeFileNameMetadata(value)).toBeUndefined(),
+  );
+});
+
 describe('response messages', () => {
-  const base = { v: 2 as const, requestId: randomUUID(), stem: 'test_00', workerId: 'w1', timings: { detectMs: 3 } };
+  const base = { v: 3 as const, requestId: randomUUID(), stem: 'test_00', workerId: 'w1', timings: { detectMs: 3 } };
   it('carry every face with its candidates, or a catalogue error code', () => {
     const face = {
       box: [1, 2, 30, 40] as [number, number, number, number],
