@@ -15,6 +15,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { isNotFound } from '../shared/aws.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import {
@@ -129,7 +130,13 @@ export class Worker {
   /** The image, and its whole file name from its metadata (the key holds only what fits the message). */
   private async download(request: RequestMessage): Promise<Download> {
     const started = performance.now();
-    const object = await this.o.s3.send(new GetObjectCommand({ Bucket: this.o.inBucket, Key: request.key }));
+    // S3 reads its writes, so a missing image will not appear later: it was deleted (its enrollment's client
+    // left) or expired. Answered at once, not retried for minutes.
+    const object = await this.o.s3
+      .send(new GetObjectCommand({ Bucket: this.o.inBucket, Key: request.key }))
+      .catch((err: unknown) => {
+        throw isNotFound(err) ? new AppError('IMAGE_GONE', {}, err) : err;
+      });
     const bytes = await object.Body!.transformToByteArray();
     const fileName =
       decodeFileNameMetadata(object.Metadata?.[FILE_NAME_METADATA]) ?? request.key.slice(request.key.indexOf('/') + 1);

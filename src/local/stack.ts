@@ -54,7 +54,7 @@ export async function startLocalStack(
       EMULATOR_PORT: String(emulator.port),
       FLEET_OWNER_PID: String(process.pid),
     };
-    const config = loadConfig(childEnvironment(overrides));
+    const config = loadConfig(childEnvironment(overrides, { keepSecrets: true }));
     const s3 = createS3Client(config);
     const sqs = createSqsClient(config);
     const queues = await ensureResources(config, s3, sqs);

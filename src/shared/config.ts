@@ -308,9 +308,15 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * The environment for a child process of ours (a local worker): this process's own environment, which its
- * config came from, with `overrides` on top.
+ * The environment for a child process of ours (a local worker, the autoscaler, the emulator): this process's
+ * own environment, which its config came from, with `overrides` on top, and without secrets (API_KEY): only
+ * the web tier uses the key, so no other process holds it (`keepSecrets` for the web tier's own config).
  */
-export function childEnvironment(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, ...overrides };
+export function childEnvironment(
+  overrides: Record<string, string>,
+  { keepSecrets = false }: { keepSecrets?: boolean } = {},
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...overrides };
+  if (!keepSecrets) for (const name of SECRET_VARIABLES) delete env[name];
+  return env;
 }

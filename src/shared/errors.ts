@@ -131,6 +131,11 @@ export const ERROR_CATALOGUE = {
     message: () =>
       'The stored gallery was made with another embedder model: re-enroll everyone (npm run enroll) first.',
   },
+  IMAGE_GONE: {
+    status: 410,
+    retryable: false,
+    message: () => 'The uploaded image is no longer stored (its client left, or it expired); send it again.',
+  },
   RECOGNITION_FAILED: {
     status: 502,
     retryable: false,

@@ -15,6 +15,14 @@ export class ResultTimeoutError extends Error {
   }
 }
 
+/** The request's waiter was dropped (its client left, or it failed before it was queued). */
+export class RequestCancelledError extends Error {
+  constructor(readonly requestId: string) {
+    super(`request ${requestId} was cancelled before its result arrived`);
+    this.name = 'RequestCancelledError';
+  }
+}
+
 interface Waiter {
   resolve(result: ResponseMessage): void;
   reject(err: Error): void;
@@ -59,12 +67,16 @@ export class ResponseRouter {
     });
   }
 
-  /** Drops a waiter whose request failed before it was queued. */
+  /**
+   * Drops a waiter whose request failed before it was queued, or whose client left: its promise rejects with
+   * `RequestCancelledError`, so that whoever awaits it can clean up (an enrollment deletes its photos).
+   */
   cancel(requestId: string): void {
     const waiter = this.waiters.get(requestId);
     if (!waiter) return;
     clearTimeout(waiter.timer);
     this.waiters.delete(requestId);
+    waiter.reject(new RequestCancelledError(requestId));
   }
 
   start(): void {

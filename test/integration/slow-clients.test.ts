@@ -19,6 +19,7 @@ const MAX_CONCURRENT_UPLOADS = 4;
 const MAX_CONNECTIONS = 30;
 const MAX_UPLOAD_BYTES = 2 * 2 ** 20;
 const MAX_UPLOAD_MEMORY_BYTES = 3 * 2 ** 20;
+const API_KEY = 'slow-clients-test-key-0123';
 
 /** Opens a raw connection, writes `text` and keeps the connection open; `response` resolves when it closes. */
 function rawClient(port: number, text: string): { socket: Socket; response: Promise<string>; opened: Promise<void> } {
@@ -59,6 +60,7 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
       MAX_CONNECTIONS: String(MAX_CONNECTIONS),
       MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
       MAX_UPLOAD_MEMORY_BYTES: String(MAX_UPLOAD_MEMORY_BYTES),
+      API_KEY,
     });
     url = `${stack.web.url}/`;
     s3 = createS3Client(stack.config);
@@ -162,6 +164,35 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
       expect(await label.Body!.transformToString()).toBe('Paul');
     },
   );
+
+  it('deletes the photos of an enrollment whose client leaves before it is answered, and enrolls nothing', async () => {
+    const enrollmentPhotos = async () =>
+      (await s3.send(new ListObjectsV2Command({ Bucket: stack.config.resources.inBucket, Prefix: 'enrollment/' })))
+        .KeyCount ?? 0;
+    const [worker] = await stack.fleet.list();
+    // The worker is frozen, so the photos are stored and queued but not yet answered when the client leaves.
+    stack.fleet.kill(worker!.id, 'SIGSTOP');
+    try {
+      const form = new FormData();
+      form.append('images', new Blob([readFileSync(`${COURSE_IMAGES}test_001.jpg`)]), 'one.jpg');
+      form.append('images', new Blob([readFileSync(`${COURSE_IMAGES}test_002.jpg`)]), 'two.jpg');
+      const leaving = new AbortController();
+      const request = fetch(`${stack.web.url}/people/Gone/faces`, {
+        method: 'POST',
+        body: form,
+        headers: { 'X-API-Key': API_KEY },
+        signal: leaving.signal,
+      }).catch((err: unknown) => err);
+      await until(async () => (await enrollmentPhotos()) === 2, 10_000, 'the two photos to be stored');
+      leaving.abort();
+      expect(await request).toBeInstanceOf(Error);
+      await until(async () => (await enrollmentPhotos()) === 0, 10_000, 'the photos to be deleted');
+    } finally {
+      stack.fleet.kill(worker!.id, 'SIGCONT');
+    }
+    const people = await fetch(`${stack.web.url}/people`, { headers: { 'X-API-Key': API_KEY } });
+    expect(((await people.json()) as { people: { name: string }[] }).people.map((p) => p.name)).not.toContain('Gone');
+  });
 
   describe('client mistakes are 400s with a sentence, and store nothing', () => {
     /** Sends a raw multipart request whose parts are given as bytes; resolves with status line and body. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/shared/config.js';
+import { childEnvironment, ConfigError, loadConfig } from '../../src/shared/config.js';
 
 describe('loadConfig', () => {
   it('defaults to the local stack on port 8000 with the emulator at 127.0.0.1:4566', () => {
@@ -90,5 +90,18 @@ describe('loadConfig', () => {
 
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '' }).web.port).toBe(8000);
+  });
+
+  it('keeps API_KEY out of the environment of child processes, unless asked to', () => {
+    const before = process.env['API_KEY'];
+    process.env['API_KEY'] = 'a-key-of-sixteen-or-more';
+    try {
+      expect(childEnvironment({ PORT: '1' })).not.toHaveProperty('API_KEY');
+      expect(childEnvironment({ PORT: '1' })['PORT']).toBe('1');
+      expect(childEnvironment({}, { keepSecrets: true })['API_KEY']).toBe('a-key-of-sixteen-or-more');
+    } finally {
+      if (before === undefined) delete process.env['API_KEY'];
+      else process.env['API_KEY'] = before;
+    }
   });
 });
