@@ -81,6 +81,19 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     message: (p) => `"${p['name']}" is reserved: it is the answer for faces that match nobody.`,
   },
+  CONFUSABLE_NAME: {
+    status: 400,
+    retryable: false,
+    message: (p) =>
+      `"${p['name']}" reads as "${p['existing']}", who is already enrolled: add faces under "${p['existing']}", ` +
+      `or choose a clearly different name.`,
+  },
+  PHOTO_ENROLLED_ELSEWHERE: {
+    status: 409,
+    retryable: false,
+    message: (p) =>
+      `The photo "${p['file']}" is already enrolled for "${p['person']}" (face ${p['id']}); remove it there first.`,
+  },
   PERSON_NOT_FOUND: { status: 404, retryable: false, message: (p) => `Nobody named "${p['name']}" is enrolled.` },
   FACE_NOT_FOUND: {
     status: 404,

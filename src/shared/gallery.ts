@@ -4,6 +4,7 @@
  * API and `npm run enroll` make to it. Every edit returns a new document with the next version number.
  */
 import { createHash } from 'node:crypto';
+import { rectifyConfusion } from 'unicode-confusables';
 import { z } from 'zod';
 import { AppError } from './errors.js';
 
@@ -46,6 +47,8 @@ export interface NewFace {
   readonly id: string;
   readonly embedding: Float32Array;
   readonly sourceKey?: string;
+  /** The photo's file name, for messages. */
+  readonly file?: string;
 }
 
 export function emptyGallery(embedderSha256: string): StoredGallery {
@@ -59,14 +62,30 @@ export function emptyGallery(embedderSha256: string): StoredGallery {
   };
 }
 
-/** Throws INVALID_NAME unless `name` is a name we enroll under (see NAME_PATTERN). */
-export function validatePersonName(name: string): string {
+/**
+ * Throws INVALID_NAME unless `name` is a name we enroll under (see NAME_PATTERN), and RESERVED_NAME if it reads
+ * as "Unknown" (see nameKey). Returns it in NFC, the form names are stored and compared in.
+ */
+export function validatePersonName(raw: string): string {
+  const name = raw.normalize('NFC');
   const chars = [...name].length;
   if (chars === 0 || chars > MAX_NAME_CHARS || !NAME_PATTERN.test(name)) {
     throw new AppError('INVALID_NAME', { name: printable(name), max: MAX_NAME_CHARS });
   }
-  if (name.toLowerCase() === UNKNOWN_LABEL.toLowerCase()) throw new AppError('RESERVED_NAME', { name });
-  return name.normalize('NFC');
+  if (nameKey(name) === nameKey(UNKNOWN_LABEL)) throw new AppError('RESERVED_NAME', { name });
+  return name;
+}
+
+/**
+ * What a name looks like, for telling names that a reader could mistake for each other: compatibility forms
+ * folded (full-width "Ｕｎｋｎｏｗｎ" is "Unknown"), the separators a name may hold dropped ("Unknown." and
+ * "Un-known" are "Unknown"), each character replaced by its UTS #39 confusables prototype (Cyrillic "а" is
+ * Latin "a", "rn" and "m" look alike), and case ignored. Two names with the same key are one person to a
+ * reader.
+ */
+export function nameKey(name: string): string {
+  const folded = name.normalize('NFKC').replace(/[\s.'_-]/gu, '');
+  return rectifyConfusion(rectifyConfusion(folded).toLowerCase()).normalize('NFD');
 }
 
 /** The id of a face enrolled from these image bytes: the same photo always gets the same id. */
@@ -83,7 +102,11 @@ export function requireOneFace(file: string, facesFound: number): void {
   if (facesFound > 1) throw new AppError('ENROLL_MANY_FACES', { file, faces: facesFound });
 }
 
-/** Adds faces to a person (created if new); faces already enrolled for that person are skipped. */
+/**
+ * Adds faces to a person (created if new); faces already enrolled for that person are skipped. Refused with
+ * CONFUSABLE_NAME for a new name that reads as an enrolled one, and PHOTO_ENROLLED_ELSEWHERE for a photo that
+ * is already someone else's.
+ */
 export function addFaces(
   gallery: StoredGallery,
   name: string,
@@ -91,6 +114,13 @@ export function addFaces(
   now: Date = new Date(),
 ): { gallery: StoredGallery; added: string[] } {
   const existing = gallery.people.find((p) => p.name === name);
+  const lookalike = existing ? undefined : gallery.people.find((p) => nameKey(p.name) === nameKey(name));
+  if (lookalike) throw new AppError('CONFUSABLE_NAME', { name, existing: lookalike.name });
+  for (const face of faces) {
+    const owner = gallery.people.find((p) => p.name !== name && p.faces.some((f) => f.id === face.id));
+    if (owner)
+      throw new AppError('PHOTO_ENROLLED_ELSEWHERE', { file: face.file ?? face.id, person: owner.name, id: face.id });
+  }
   const known = new Set(existing?.faces.map((f) => f.id));
   const fresh: StoredFace[] = [];
   for (const face of faces) {

@@ -138,7 +138,15 @@ export function peopleRoutes(deps: PeopleDeps): Router {
         await deleteSources(deps, keys);
         throw err;
       }
-      const { gallery, added } = await deps.gallery.update((current) => addFaces(current, name, faces));
+      let update: ReturnType<typeof addFaces>;
+      try {
+        update = await deps.gallery.update((current) => addFaces(current, name, faces));
+      } catch (err) {
+        // Refused (a look-alike name, a photo that is someone else's) or not written: keep no photo.
+        await deleteSources(deps, keys);
+        throw err;
+      }
+      const { gallery, added } = update;
       // The first upload of each newly added photo is kept; repeats (already enrolled, or sent twice in this
       // request) are not, and their copies go.
       const kept = new Set(faces.filter((f, i) => added.includes(f.id) && faces.findIndex((g) => g.id === f.id) === i));

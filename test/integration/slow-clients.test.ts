@@ -194,6 +194,35 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
     expect(((await people.json()) as { people: { name: string }[] }).people.map((p) => p.name)).not.toContain('Gone');
   });
 
+  it('refuses a look-alike of an enrolled name (400) and a photo enrolled for someone else (409), keeping no photo', async () => {
+    const enroll = async (name: string, file: string) => {
+      const form = new FormData();
+      form.append('images', new Blob([readFileSync(`${COURSE_IMAGES}${file}`)]), file);
+      const res = await fetch(`${stack.web.url}/people/${encodeURIComponent(name)}/faces`, {
+        method: 'POST',
+        body: form,
+        headers: { 'X-API-Key': API_KEY },
+      });
+      return { status: res.status, body: await res.text() };
+    };
+    const photos = async () =>
+      (await s3.send(new ListObjectsV2Command({ Bucket: stack.config.resources.inBucket, Prefix: 'enrollment/' })))
+        .KeyCount ?? 0;
+    const before = await photos();
+    // "Pаul" with a Cyrillic а, while the course gallery has Paul.
+    expect(await enroll('P\u0430ul', 'test_003.jpg')).toEqual({
+      status: 400,
+      body: '"P\u0430ul" reads as "Paul", who is already enrolled: add faces under "Paul", or choose a clearly different name.',
+    });
+    // test_000.jpg is Paul's enrolled photo.
+    const taken = await enroll('Someone Else', 'test_000.jpg');
+    expect(taken.status).toBe(409);
+    expect(taken.body).toMatch(
+      /^The photo "test_000.jpg" is already enrolled for "Paul" \(face [0-9a-f]{16}\); remove it there first\.$/,
+    );
+    expect(await photos()).toBe(before);
+  });
+
   describe('client mistakes are 400s with a sentence, and store nothing', () => {
     /** Sends a raw multipart request whose parts are given as bytes; resolves with status line and body. */
     async function rawMultipart(parts: Buffer): Promise<{ status: string; body: string }> {

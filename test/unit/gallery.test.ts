@@ -69,6 +69,47 @@ describe('the gallery document', () => {
     expect(replaced.people.map((p) => p.name)).toEqual(['Ana']);
   });
 
+  it.each([
+    ['Pаul', 'Paul'], // Cyrillic а
+    ['paul', 'Paul'],
+    ['Emi1y', 'Emily'], // a digit one for the l
+    ['Ｐａｕｌ', 'Paul'], // full width
+    ['Pa-ul', 'Paul'],
+  ])('refuses %j, which reads as the enrolled %j', (name, existing) => {
+    const err = (() => {
+      try {
+        addFaces(both, name, [face(9)]);
+      } catch (e) {
+        return e as AppError;
+      }
+    })();
+    expect(err?.code).toBe('CONFUSABLE_NAME');
+    expect(err?.message).toBe(
+      `"${name}" reads as "${existing}", who is already enrolled: add faces under "${existing}", or choose a clearly different name.`,
+    );
+  });
+
+  it('still takes clearly different names, and more faces under the same name', () => {
+    expect(addFaces(both, 'Paula', [face(9)]).added).toEqual([face(9).id]);
+    expect(addFaces(both, 'Pablo', [face(9)]).added).toEqual([face(9).id]);
+    expect(addFaces(both, 'Paul', [face(9)]).added).toEqual([face(9).id]);
+  });
+
+  it('refuses a photo already enrolled for someone else, naming them', () => {
+    const err = (() => {
+      try {
+        addFaces(both, 'Ana', [{ ...face(3), file: 'emily.jpg' }]);
+      } catch (e) {
+        return e as AppError;
+      }
+    })();
+    expect(err?.code).toBe('PHOTO_ENROLLED_ELSEWHERE');
+    expect(err?.status).toBe(409);
+    expect(err?.message).toBe(
+      `The photo "emily.jpg" is already enrolled for "Emily" (face ${face(3).id}); remove it there first.`,
+    );
+  });
+
   it('gives the same photo the same face id', () => {
     expect(faceIdOf(Buffer.from('photo'))).toBe(faceIdOf(Buffer.from('photo')));
     expect(faceIdOf(Buffer.from('photo'))).toMatch(/^[0-9a-f]{16}$/);
@@ -80,6 +121,9 @@ describe('validatePersonName', () => {
     'accepts %j',
     (name) => expect(validatePersonName(name)).toBe(name),
   );
+  it('stores names in NFC: a decomposed "José" is the composed one', () => {
+    expect(validatePersonName('Jose\u0301')).toBe('José');
+  });
   it.each([
     ['', 'INVALID_NAME'],
     ['x'.repeat(65), 'INVALID_NAME'],
@@ -90,6 +134,11 @@ describe('validatePersonName', () => {
     ['<script>', 'INVALID_NAME'],
     ['Unknown', 'RESERVED_NAME'],
     ['unknown', 'RESERVED_NAME'],
+    ['Unknоwn', 'RESERVED_NAME'], // Cyrillic о
+    ['Ｕｎｋｎｏｗｎ', 'RESERVED_NAME'], // full width
+    ['Unknown.', 'RESERVED_NAME'],
+    ['Un known', 'RESERVED_NAME'],
+    ['UNKN0WN', 'RESERVED_NAME'], // a zero for the O
   ])('refuses %j with %s', (name, code) => expect(codeOf(() => validatePersonName(name))).toBe(code));
 });
 
