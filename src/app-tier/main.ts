@@ -70,20 +70,25 @@ await runMain('app-tier worker', async (config) => {
   // A worker of the local fleet says it is ready in the fleet's registry, and stops once the stack that
   // started it is gone, whatever happened to the autoscaler in between.
   const { ownerPid } = config.fleet;
+  const registry = ownerPid === undefined ? undefined : new FleetRegistry(config.fleet.dir);
   const localFleet =
-    ownerPid === undefined
+    ownerPid === undefined || !registry
       ? undefined
       : {
-          registry: new FleetRegistry(config.fleet.dir),
+          registry,
           ownerWatch: setInterval(() => {
             if (!isAlive(ownerPid)) process.kill(process.pid, 'SIGTERM');
           }, 1000).unref(),
+          // The liveness signal: a frozen worker, or one whose event loop is stuck, stops giving it.
+          heartbeat: setInterval(() => registry.heartbeat(workerId), 1000).unref(),
         };
+  localFleet?.registry.heartbeat(workerId);
   localFleet?.registry.markReady(workerId);
   return {
     logger,
     async stop() {
       clearInterval(localFleet?.ownerWatch);
+      clearInterval(localFleet?.heartbeat);
       await worker.stop();
       galleries.stop();
       await engine.close();

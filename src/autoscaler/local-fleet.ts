@@ -5,7 +5,8 @@
  * instead (FLEET_OWNER_PID) and stops when that one is gone, so nothing outlives `npm start`.
  *
  * A worker that exits without being asked is noticed at the next listing, logged and dropped; the autoscaler
- * then launches another while work remains.
+ * then launches another while work remains. So is one that is alive but hung: a ready worker touches its
+ * liveness file every second, and one silent for longer than `livenessTimeoutMs` is killed first.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,11 @@ export interface LocalFleetOptions {
   readonly env?: Record<string, string>;
   /** How long a stopping worker may take before it is killed, in milliseconds. */
   readonly stopGraceMs: number;
+  /**
+   * A running worker whose liveness signal is older than this, in milliseconds, is hung (frozen, or its event
+   * loop blocked): it is killed and dropped, so that another takes its place. Undefined: not checked.
+   */
+  readonly livenessTimeoutMs?: number;
 }
 
 export class LocalFleet implements Fleet {
@@ -42,6 +48,17 @@ export class LocalFleet implements Fleet {
         if (!entry.stopping) {
           this.o.logger.error({ workerId: entry.id, pid: entry.pid }, 'worker exited unexpectedly');
         }
+        this.registry.remove(entry.id);
+        continue;
+      }
+      const silentMs = entry.aliveAt === undefined ? 0 : Date.now() - entry.aliveAt;
+      const timeout = this.o.livenessTimeoutMs;
+      if (entry.ready && !entry.stopping && timeout !== undefined && silentMs > timeout) {
+        this.o.logger.error(
+          { workerId: entry.id, pid: entry.pid, silentMs: Math.round(silentMs) },
+          'worker gave no liveness signal in time; killing it so that another takes its place',
+        );
+        signal(entry.pid, 'SIGKILL');
         this.registry.remove(entry.id);
         continue;
       }

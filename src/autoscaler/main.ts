@@ -24,6 +24,7 @@ await runMain('autoscaler', async (config) => {
           logger,
           ownerPid: config.fleet.ownerPid ?? process.pid,
           stopGraceMs: config.shutdownGraceSeconds * 1000,
+          livenessTimeoutMs: config.fleet.livenessSeconds * 1000,
         })
       : createEc2Fleet(config, logger);
   const controller = new AutoscalerController({

@@ -132,6 +132,11 @@ const envSchema = z
     FLEET_DRIVER: z.enum(['local', 'ec2']).optional(),
     /** Where the local fleet keeps one file per worker, so a restarted autoscaler finds its workers again. */
     FLEET_DIR: z.string().min(1).optional(),
+    /**
+     * Local fleet: a running worker that has given no liveness signal (every second) for this long, in
+     * seconds, is killed and replaced: frozen, or its event loop blocked; default 15.
+     */
+    WORKER_LIVENESS_SECONDS: int(2, 3600, 15),
     /** Set by the local fleet on its workers: the process whose end makes them stop (npm start's). */
     FLEET_OWNER_PID: optionalInt(1, 2 ** 31 - 1),
     /** Interface and port of the autoscaler's status endpoint (GET /status); default 127.0.0.1:8001. */
@@ -282,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** Local driver: one file per worker, per resource prefix, so two stacks never share workers. */
       dir: e.FLEET_DIR ?? join(tmpdir(), `facefleet-fleet-${e.RESOURCE_PREFIX}`),
       ownerPid: e.FLEET_OWNER_PID,
+      livenessSeconds: e.WORKER_LIVENESS_SECONDS,
       ec2: {
         launchTemplate: e.APP_TIER_LAUNCH_TEMPLATE,
         amiId: e.APP_TIER_AMI_ID,

@@ -6,8 +6,9 @@
  *   <dir>/<id>.json      {id, number, pid}: written at launch
  *   <dir>/<id>.ready     the worker takes messages
  *   <dir>/<id>.stopping  asked to stop: it finishes what it holds and exits
+ *   <dir>/<id>.alive     touched every second by a ready worker: its liveness signal (the file's mtime)
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RegistryEntry {
@@ -16,6 +17,8 @@ export interface RegistryEntry {
   readonly pid: number;
   readonly ready: boolean;
   readonly stopping: boolean;
+  /** When the worker last gave its liveness signal, epoch ms; undefined before its first. */
+  readonly aliveAt: number | undefined;
 }
 
 export class FleetRegistry {
@@ -38,7 +41,14 @@ export class FleetRegistry {
       const id = name.slice(0, -'.json'.length);
       try {
         const { number, pid } = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as RegistryEntry;
-        entries.push({ id, number, pid, ready: names.has(`${id}.ready`), stopping: names.has(`${id}.stopping`) });
+        entries.push({
+          id,
+          number,
+          pid,
+          ready: names.has(`${id}.ready`),
+          stopping: names.has(`${id}.stopping`),
+          aliveAt: names.has(`${id}.alive`) ? aliveAt(join(this.dir, `${id}.alive`)) : undefined,
+        });
       } catch {
         // Removed between the listing and the read: the worker is gone.
       }
@@ -50,12 +60,32 @@ export class FleetRegistry {
     writeFileSync(join(this.dir, `${id}.ready`), '');
   }
 
+  /** The worker's liveness signal: called by a ready worker every second, from its event loop. */
+  heartbeat(id: string): void {
+    const path = join(this.dir, `${id}.alive`);
+    const now = new Date();
+    try {
+      utimesSync(path, now, now);
+    } catch {
+      writeFileSync(path, '');
+    }
+  }
+
   markStopping(id: string): void {
     writeFileSync(join(this.dir, `${id}.stopping`), '');
   }
 
   remove(id: string): void {
-    for (const suffix of ['.json', '.ready', '.stopping']) rmSync(join(this.dir, `${id}${suffix}`), { force: true });
+    for (const suffix of ['.json', '.ready', '.stopping', '.alive'])
+      rmSync(join(this.dir, `${id}${suffix}`), { force: true });
+  }
+}
+
+function aliveAt(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
   }
 }
 

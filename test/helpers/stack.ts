@@ -33,6 +33,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     MAX_CONNECTIONS: '',
     MAX_CONCURRENT_UPLOADS: '',
     MAX_UPLOAD_MEMORY_BYTES: '',
+    WORKER_LIVENESS_SECONDS: '',
     VISIBILITY_TIMEOUT_SECONDS: '30',
     // Empty means unset: the enrollment API is off unless a test file gives a key.
     API_KEY: '',

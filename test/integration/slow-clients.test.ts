@@ -12,6 +12,7 @@ import { createS3Client } from '../../src/shared/aws.js';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
 import { upload } from '../helpers/http.js';
+import { isAlive } from '../../src/shared/fleet-registry.js';
 import { enroll, startTestStack, until } from '../helpers/stack.js';
 
 const UPLOAD_TIMEOUT_SECONDS = 2;
@@ -61,6 +62,8 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
       MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
       MAX_UPLOAD_MEMORY_BYTES: String(MAX_UPLOAD_MEMORY_BYTES),
       API_KEY,
+      // Longer than the 3.5 s freeze of the test that waits for a frozen worker, shorter than test timeouts.
+      WORKER_LIVENESS_SECONDS: '6',
     });
     url = `${stack.web.url}/`;
     s3 = createS3Client(stack.config);
@@ -262,5 +265,16 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
       );
       expect(await inBucketCount()).toBe(before);
     });
+  });
+
+  it('replaces a worker that stops giving its liveness signal, and answers again', async () => {
+    const [frozen] = await stack.fleet.list();
+    const frozenPid = stack.fleet.pid(frozen!.id)!;
+    stack.fleet.kill(frozen!.id, 'SIGSTOP');
+    await until(() => !isAlive(frozenPid), 30_000, 'the autoscaler to kill the frozen worker');
+    await stack.fleet.whenRunning(1);
+    const [replacement] = await stack.fleet.list();
+    expect(stack.fleet.pid(replacement!.id)).not.toBe(frozenPid);
+    expect(await upload(url, good, 'test_000.jpg')).toMatchObject({ status: 200, body: 'test_000:Paul' });
   });
 });
