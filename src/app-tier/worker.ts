@@ -139,7 +139,8 @@ export class Worker {
       });
     const bytes = await object.Body!.transformToByteArray();
     const fileName =
-      decodeFileNameMetadata(object.Metadata?.[FILE_NAME_METADATA]) ?? request.key.slice(request.key.indexOf('/') + 1);
+      decodeFileNameMetadata(object.Metadata?.[FILE_NAME_METADATA]) ??
+      request.key.slice(request.key.lastIndexOf('/') + 1);
     return { bytes, fileName, ms: performance.now() - started };
   }
 

@@ -6,11 +6,12 @@
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import { childEnvironment, loadConfig, type Config } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
-import { ensureResources, type QueueUrls } from '../shared/resources.js';
+import { ensureResources, retentionRules, type QueueUrls } from '../shared/resources.js';
 import { LocalFleet } from '../autoscaler/local-fleet.js';
 import { startWebTier, type RunningWebTier } from '../web-tier/server.js';
 import { AutoscalerProcess } from './autoscaler-process.js';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.js';
+import { RetentionSweeper } from './retention-sweeper.js';
 
 export interface LocalStack {
   readonly config: Config;
@@ -58,8 +59,25 @@ export async function startLocalStack(
     const s3 = createS3Client(config);
     const sqs = createSqsClient(config);
     const queues = await ensureResources(config, s3, sqs);
-    s3.destroy();
     sqs.destroy();
+    const retentionDays = config.retention.days;
+    if (retentionDays === undefined) {
+      s3.destroy();
+    } else {
+      const sweeper = new RetentionSweeper({
+        s3,
+        rules: retentionRules(config.resources),
+        maxAgeMs: retentionDays * 86_400_000,
+        logger,
+      });
+      sweeper.start();
+      started.push({
+        stop: async () => {
+          await sweeper.stop();
+          s3.destroy();
+        },
+      });
+    }
     logger.info({ endpoint: emulator.endpoint, resources: config.resources }, 'emulator ready');
 
     const fleet = new LocalFleet({

@@ -52,6 +52,16 @@ const envSchema = z
     MAX_UPLOAD_BYTES: int(1, 100 * 1024 * 1024, 10 * 1024 * 1024),
     /** Largest declared image size (width × height) accepted before decoding; default 40 megapixels. */
     MAX_IMAGE_PIXELS: int(1, SHARP_MAX_INPUT_PIXELS, 40_000_000),
+    /**
+     * How long uploaded images (the in-bucket's `uploads/`) and labels (the out-bucket) are kept, in days;
+     * default 7; 0 keeps them forever. Enrollment photos and the gallery are never expired. On AWS provisioning
+     * sets it as S3 lifecycle rules (whole days, rounded up); `npm start` sweeps the emulator with the same rule.
+     */
+    RETENTION_DAYS: z.coerce
+      .number({ error: 'must be a number of days (0 keeps everything)' })
+      .min(0, 'must be at least 0')
+      .max(3650, 'must be at most 3650')
+      .default(7),
     /** How long an HTTP request waits for its result before answering 504, in seconds; default 300. */
     RESULT_TIMEOUT_SECONDS: int(1, 3600, 300),
     /** How long a client may take to send a request's headers before it is answered 408, in seconds; default 20. */
@@ -261,6 +271,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
       maxUploadMemoryBytes: e.MAX_UPLOAD_MEMORY_BYTES,
       responsePollers: e.RESPONSE_POLLERS,
+    },
+    retention: {
+      /** Undefined: kept forever. */
+      days: e.RETENTION_DAYS === 0 ? undefined : e.RETENTION_DAYS,
     },
     queue: { visibilityTimeoutSeconds: e.VISIBILITY_TIMEOUT_SECONDS, maxReceiveCount: e.MAX_RECEIVE_COUNT },
     worker: {

@@ -15,6 +15,11 @@ export const MAX_REQUEST_MESSAGE_BYTES = 1024;
 export const MAX_FILE_NAME_CHARS = 200;
 /** Bytes of the file name that the in-bucket key holds, as the request message encodes it. */
 export const KEY_NAME_MAX_BYTES = 400;
+/**
+ * Where recognition uploads live in the in-bucket: `uploads/<requestId>/<name>`. A prefix of their own, so
+ * that the retention rule expires them and never the enrollment photos under `enrollment/`.
+ */
+export const UPLOADS_PREFIX = 'uploads/';
 /** The in-bucket image's user metadata that holds the whole file name (base64url of its UTF-8). */
 export const FILE_NAME_METADATA = 'file-name';
 
@@ -23,7 +28,7 @@ const errorCodes = Object.keys(ERROR_CATALOGUE) as [ErrorCode, ...ErrorCode[]];
 export const requestMessageSchema = z.object({
   v: z.literal(MESSAGE_VERSION),
   requestId: z.uuid(),
-  /** Key of the uploaded image in the in-bucket: `<requestId>/<file name, cut to KEY_NAME_MAX_BYTES>`. */
+  /** Key of the uploaded image in the in-bucket: `uploads/<requestId>/<file name, cut to KEY_NAME_MAX_BYTES>`. */
   key: z.string().min(1).max(600),
   /** When the web tier accepted the upload, epoch milliseconds. */
   sentAt: z.number().int().nonnegative(),

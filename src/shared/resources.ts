@@ -6,12 +6,27 @@ import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { isNotFound } from './aws.js';
 import type { Config } from './config.js';
-import { MAX_REQUEST_MESSAGE_BYTES } from './messages.js';
+import { MAX_REQUEST_MESSAGE_BYTES, UPLOADS_PREFIX } from './messages.js';
 
 export interface QueueUrls {
   readonly request: string;
   readonly response: string;
   readonly deadLetter: string;
+}
+
+/** The S3 lifecycle rule provisioning owns on each bucket that has one. */
+export const RETENTION_RULE_ID = 'facefleet-retention';
+
+/**
+ * What expires after RETENTION_DAYS, for provisioning (S3 lifecycle rules) and `npm start` (a sweeper) alike:
+ * recognition uploads in the in-bucket and every label in the out-bucket. Enrollment photos (`enrollment/`)
+ * and the gallery bucket are never expired: they belong to enrolled faces.
+ */
+export function retentionRules(names: { inBucket: string; outBucket: string }) {
+  return [
+    { bucket: names.inBucket, prefix: UPLOADS_PREFIX },
+    { bucket: names.outBucket, prefix: '' },
+  ] as const;
 }
 
 /** SQS keeps messages at most 14 days; results nobody waits for any more are worthless after a day. */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
 import { roundMs } from '../shared/timing.js';
-import { fileStem, inBucketKey, safeFileName } from '../shared/messages.js';
+import { fileStem, inBucketKey, safeFileName, UPLOADS_PREFIX } from '../shared/messages.js';
 import { wantsJson } from './http-errors.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
@@ -36,7 +36,7 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
     let queuedAt = validatedAt;
     const answer = await submit(deps, {
       requestId,
-      key: inBucketKey(requestId, fileName),
+      key: inBucketKey(`${UPLOADS_PREFIX}${requestId}`, fileName),
       fileName,
       bytes: file.buffer,
       contentType: `image/${image.format}`,

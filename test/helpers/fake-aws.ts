@@ -265,6 +265,14 @@ export function recordCalls(client: S3Client | SQSClient, log: string[]): void {
       if (!stored) throw awsError('NoSuchPublicAccessBlockConfiguration', 404);
       return { PublicAccessBlockConfiguration: stored.PublicAccessBlockConfiguration };
     },
+    PutBucketLifecycleConfigurationCommand: (input) => settings.set(`lifecycle:${input.Bucket}`, input) && {},
+    GetBucketLifecycleConfigurationCommand: (input) => {
+      const stored = settings.get(`lifecycle:${input.Bucket}`) as
+        { LifecycleConfiguration: { Rules: unknown } } | undefined;
+      if (!stored) throw awsError('NoSuchLifecycleConfiguration', 404);
+      return { Rules: stored.LifecycleConfiguration.Rules };
+    },
+    DeleteBucketLifecycleCommand: (input) => settings.delete(`lifecycle:${input.Bucket}`) && {},
     PutBucketEncryptionCommand: (input) => settings.set(`sse:${input.Bucket}`, input) && {},
     GetBucketEncryptionCommand: (input) => {
       const stored = settings.get(`sse:${input.Bucket}`) as { ServerSideEncryptionConfiguration: unknown } | undefined;

@@ -34,6 +34,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     MAX_CONCURRENT_UPLOADS: '',
     MAX_UPLOAD_MEMORY_BYTES: '',
     WORKER_LIVENESS_SECONDS: '',
+    RETENTION_DAYS: '',
     VISIBILITY_TIMEOUT_SECONDS: '30',
     // Empty means unset: the enrollment API is off unless a test file gives a key.
     API_KEY: '',

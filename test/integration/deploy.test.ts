@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetBucketLifecycleConfigurationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -99,6 +99,17 @@ describe('the AWS deployment commands', () => {
       }
       expect(fake.log.filter((c) => c === 'PutPublicAccessBlock')).toHaveLength(3);
       expect(fake.log.filter((c) => c === 'PutBucketEncryption')).toHaveLength(3);
+      // Retention (RETENTION_DAYS, 7 by default): uploads and labels expire, enrollment photos and the gallery never.
+      const lifecycle = async (Bucket: string) =>
+        (await clients.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket })).catch(() => ({ Rules: [] })))
+          .Rules;
+      expect(await lifecycle(names.inBucket)).toEqual([
+        { ID: 'facefleet-retention', Status: 'Enabled', Filter: { Prefix: 'uploads/' }, Expiration: { Days: 7 } },
+      ]);
+      expect(await lifecycle(names.outBucket)).toEqual([
+        { ID: 'facefleet-retention', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 7 } },
+      ]);
+      expect(await lifecycle(names.galleryBucket)).toEqual([]);
       const { Attributes = {} } = await clients.sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: result.queueUrls.request, AttributeNames: ['All'] }),
       );

@@ -38,6 +38,10 @@ describe('loadConfig', () => {
     ],
     [{ MAX_CONCURRENT_UPLOADS: '0' }, /MAX_CONCURRENT_UPLOADS \(got "0"\): must be at least 1/],
     [
+      { RETENTION_DAYS: 'forever' },
+      /RETENTION_DAYS \(got "forever"\): must be a number of days \(0 keeps everything\)/,
+    ],
+    [
       { MAX_UPLOAD_MEMORY_BYTES: '2000000', MAX_UPLOAD_BYTES: '3000000' },
       /MAX_UPLOAD_MEMORY_BYTES \(got "2000000"\): must be at least MAX_UPLOAD_BYTES \(3000000\)/,
     ],
@@ -90,6 +94,12 @@ describe('loadConfig', () => {
 
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '' }).web.port).toBe(8000);
+  });
+
+  it('keeps uploads and labels for RETENTION_DAYS, 7 by default, and for ever with 0', () => {
+    expect(loadConfig({}).retention.days).toBe(7);
+    expect(loadConfig({ RETENTION_DAYS: '0.5' }).retention.days).toBe(0.5);
+    expect(loadConfig({ RETENTION_DAYS: '0' }).retention.days).toBeUndefined();
   });
 
   it('keeps API_KEY out of the environment of child processes, unless asked to', () => {

@@ -44,7 +44,12 @@ export function webPolicy(w: Where) {
     Version: '2012-10-17',
     Statement: [
       { Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucketArn(n.inBucket)}/*` },
-      { Effect: 'Allow', Action: 's3:DeleteObject', Resource: `${bucketArn(n.inBucket)}/enrollment/*` },
+      {
+        Effect: 'Allow',
+        Action: 's3:DeleteObject',
+        // Enrollment photos go with their face; an upload that could not be queued goes at once.
+        Resource: [`${bucketArn(n.inBucket)}/enrollment/*`, `${bucketArn(n.inBucket)}/uploads/*`],
+      },
       {
         Effect: 'Allow',
         Action: ['s3:GetObject', 's3:PutObject'],

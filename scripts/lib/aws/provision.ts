@@ -38,12 +38,17 @@ import {
 } from '@aws-sdk/client-ec2';
 import {
   CreateBucketCommand,
+  DeleteBucketLifecycleCommand,
   GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutPublicAccessBlockCommand,
   type GetBucketEncryptionCommandOutput,
+  type GetBucketLifecycleConfigurationCommandOutput,
+  type LifecycleRule,
   type GetPublicAccessBlockCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -59,7 +64,7 @@ import {
 import { renderWorkerUserData } from '../../../src/autoscaler/user-data.js';
 import { isNotFound } from '../../../src/shared/aws.js';
 import type { Config } from '../../../src/shared/config.js';
-import { queueAttributes } from '../../../src/shared/resources.js';
+import { queueAttributes, RETENTION_RULE_ID, retentionRules } from '../../../src/shared/resources.js';
 import { deploymentNames, EC2_TRUST_POLICY, webPolicy, workerPolicy, type DeploymentNames } from './policies.js';
 import { DeployError, orMissing, type Session } from './session.js';
 
@@ -103,7 +108,10 @@ export interface Provisioned {
 
 export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const names = deploymentNames(o.config.resources.prefix);
-  for (const bucket of [names.inBucket, names.outBucket, names.galleryBucket]) await ensureBucket(o, bucket);
+  const expiring = new Map(retentionRules(names).map((r) => [r.bucket as string, r.prefix as string]));
+  for (const bucket of [names.inBucket, names.outBucket, names.galleryBucket]) {
+    await ensureBucket(o, bucket, expiring.get(bucket));
+  }
   const queueUrls = await ensureQueues(o, names);
   const account = await ensureRoles(o, names);
   const vpcId = o.vpcId ?? (await defaultVpc(o));
@@ -124,7 +132,12 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   return { names, account, queueUrls, vpcId, webSecurityGroupId, workerSecurityGroupId, launchTemplateId };
 }
 
-async function ensureBucket({ clients: { s3 }, session, config }: ProvisionOptions, Bucket: string) {
+/** `expiringPrefix`: what RETENTION_DAYS expires in this bucket (see retentionRules); undefined: nothing. */
+async function ensureBucket(
+  { clients: { s3 }, session, config }: ProvisionOptions,
+  Bucket: string,
+  expiringPrefix: string | undefined,
+) {
   const step = `bucket ${Bucket}`;
   let exists = true;
   try {
@@ -198,8 +211,72 @@ async function ensureBucket({ clients: { s3 }, session, config }: ProvisionOptio
     );
     changes.push('default encryption on');
   }
-  if (!exists) session.report(step, 'created', 'public access blocked, encrypted (SSE-S3)');
+  const retention = await ensureRetention(s3, session, step, Bucket, exists, {
+    prefix: expiringPrefix,
+    // S3 lifecycle rules count whole days.
+    days: config.retention.days === undefined ? undefined : Math.max(1, Math.ceil(config.retention.days)),
+  });
+  if (retention) changes.push(retention);
+  if (!exists)
+    session.report(
+      step,
+      'created',
+      ['public access blocked, encrypted (SSE-S3)', retention].filter(Boolean).join(', '),
+    );
   else session.report(step, changes.length ? 'updated' : 'unchanged', changes.join(', ') || undefined);
+}
+
+/**
+ * Our lifecycle rule (RETENTION_RULE_ID) on a bucket: objects under `prefix` expire after `days`; no rule when
+ * either is undefined. Rules of anyone else on the bucket are kept. Returns what changed, if anything.
+ */
+async function ensureRetention(
+  s3: S3Client,
+  session: Session,
+  step: string,
+  Bucket: string,
+  exists: boolean,
+  want: { prefix: string | undefined; days: number | undefined },
+): Promise<string | undefined> {
+  const current = exists
+    ? await session
+        .read<GetBucketLifecycleConfigurationCommandOutput>(
+          step,
+          s3,
+          new GetBucketLifecycleConfigurationCommand({ Bucket }),
+        )
+        .catch(orMissing)
+    : undefined;
+  const rules = current?.Rules ?? [];
+  const ours = rules.find((r) => r.ID === RETENTION_RULE_ID);
+  const others = rules.filter((r) => r.ID !== RETENTION_RULE_ID);
+  const desired: LifecycleRule | undefined =
+    want.prefix === undefined || want.days === undefined
+      ? undefined
+      : { ID: RETENTION_RULE_ID, Status: 'Enabled', Filter: { Prefix: want.prefix }, Expiration: { Days: want.days } };
+  const same =
+    desired && ours
+      ? ours.Status === 'Enabled' && (ours.Filter?.Prefix ?? '') === want.prefix && ours.Expiration?.Days === want.days
+      : !desired && !ours;
+  if (same) return undefined;
+  if (desired) {
+    await session.change(
+      step,
+      s3,
+      new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [...others, desired] } }),
+      undefined,
+    );
+    return `${want.prefix ? `${want.prefix}* ` : 'objects '}expire after ${want.days} day(s)`;
+  }
+  await session.change(
+    step,
+    s3,
+    others.length > 0
+      ? new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: others } })
+      : new DeleteBucketLifecycleCommand({ Bucket }),
+    undefined,
+  );
+  return 'retention rule removed';
 }
 
 async function ensureQueues(o: ProvisionOptions, names: DeploymentNames) {

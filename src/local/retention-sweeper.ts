@@ -1,0 +1,72 @@
+/**
+ * `npm start`'s stand-in for the S3 lifecycle rules provisioning sets on AWS: the emulator has no lifecycle,
+ * so this deletes what the same rules (retentionRules) would expire: objects older than RETENTION_DAYS.
+ */
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Logger } from '../shared/logger.js';
+
+/** S3 deletes at most 1000 keys per DeleteObjects call. */
+const S3_MAX_DELETE_KEYS = 1000;
+/** At most hourly, and four times per retention period, so that nothing outlives its period by much. */
+const MAX_INTERVAL_MS = 3_600_000;
+
+export interface RetentionSweeperOptions {
+  readonly s3: S3Client;
+  readonly rules: readonly { readonly bucket: string; readonly prefix: string }[];
+  readonly maxAgeMs: number;
+  readonly logger: Logger;
+}
+
+export class RetentionSweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly o: RetentionSweeperOptions) {}
+
+  get intervalMs(): number {
+    return Math.max(1000, Math.min(MAX_INTERVAL_MS, this.o.maxAgeMs / 4));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.sweep()
+        .then(() => undefined)
+        .catch((err: unknown) => this.o.logger.warn({ err }, 'retention sweep failed; trying again later'))
+        .finally(() => (this.running = undefined));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Deletes what has expired under every rule; returns how many objects went. */
+  async sweep(now = Date.now()): Promise<number> {
+    let deleted = 0;
+    for (const { bucket, prefix } of this.o.rules) {
+      let token: string | undefined;
+      do {
+        const page = await this.o.s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+        );
+        const expired = (page.Contents ?? [])
+          .filter((o) => o.Key && o.LastModified && now - o.LastModified.getTime() > this.o.maxAgeMs)
+          .map((o) => ({ Key: o.Key! }));
+        for (let i = 0; i < expired.length; i += S3_MAX_DELETE_KEYS) {
+          await this.o.s3.send(
+            new DeleteObjectsCommand({
+              Bucket: bucket,
+              Delete: { Objects: expired.slice(i, i + S3_MAX_DELETE_KEYS), Quiet: true },
+            }),
+          );
+        }
+        deleted += expired.length;
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    }
+    if (deleted > 0) this.o.logger.info({ deleted, maxAgeMs: this.o.maxAgeMs }, 'expired objects deleted');
+    return deleted;
+  }
+}
