@@ -33,6 +33,7 @@ import { roundAllMs } from '../shared/timing.js';
 import type { GalleryStore } from './gallery-store.js';
 import type { Face, RecognitionEngine } from './recognition/engine.js';
 import { identify } from './recognition/gallery.js';
+import { decodesCleanly } from './recognition/image.js';
 
 export interface WorkerOptions {
   readonly workerId: string;
@@ -215,7 +216,7 @@ export class Worker {
     const gallery = this.o.galleries.current();
     if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
     const analysis = await this.o.engine.analyze(bytes, request.faces === 'all' ? this.o.maxFaces : 1);
-    if (analysis.faces.length === 0) throw new AppError('NO_FACE');
+    if (analysis.faces.length === 0) throw await noFaceOrDamaged(bytes);
     const matchStarted = performance.now();
     const faces = analysis.faces.map((face) => {
       const { label, similarity, candidates } = identify(gallery.search(face.embedding, 3), this.o.matchThreshold);
@@ -244,6 +245,7 @@ export class Worker {
    */
   private async embed(bytes: Uint8Array) {
     const analysis = await this.o.engine.analyze(bytes, 2);
+    if (analysis.facesFound === 0 && !(await decodesCleanly(bytes))) throw new AppError('INVALID_IMAGE');
     return {
       image: { width: analysis.width, height: analysis.height },
       facesFound: analysis.facesFound,
@@ -298,6 +300,11 @@ export class Worker {
       logger.error({ err }, 'could not delete answered requests; they may be answered twice');
     }
   }
+}
+
+/** No face in a picture that decodes cleanly is NO_FACE; in one with codec warnings, a damaged image. */
+async function noFaceOrDamaged(bytes: Uint8Array): Promise<AppError> {
+  return (await decodesCleanly(bytes)) ? new AppError('NO_FACE') : new AppError('INVALID_IMAGE');
 }
 
 /** A face's box (rounded to 0.1 px) and detection score, as responses carry them. */

@@ -226,6 +226,16 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
     expect(await photos()).toBe(before);
   });
 
+  it('answers a JPEG whose header is sound and whose body is garbage 400 INVALID_IMAGE, not 422 no face', async () => {
+    const damaged = Buffer.from(good);
+    const scan = damaged.indexOf(Buffer.from([0xff, 0xda]));
+    for (let i = scan + 40; i < damaged.length - 2; i++) damaged[i] = (i * 7919) & 0xff;
+    expect(await upload(url, damaged, 'damaged.jpg')).toMatchObject({
+      status: 400,
+      body: 'The image "damaged.jpg" is damaged or truncated and cannot be decoded.',
+    });
+  });
+
   describe('client mistakes are 400s with a sentence, and store nothing', () => {
     /** Sends a raw multipart request whose parts are given as bytes; resolves with status line and body. */
     async function rawMultipart(parts: Buffer): Promise<{ status: string; body: string }> {

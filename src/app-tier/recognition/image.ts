@@ -61,3 +61,17 @@ async function headerSize(bytes: Uint8Array): Promise<{ width: number; height: n
     return { width, height, orientation };
   }
 }
+
+/**
+ * Whether the image decodes without a single codec warning. Decoding tolerates warnings (some cameras write
+ * extraneous bytes that libjpeg warns about), so a JPEG whose header is sound and whose body is garbage decodes
+ * to noise without an error; asked only when no face was found, this tells "damaged" (400) from "no face" (422).
+ */
+export async function decodesCleanly(bytes: Uint8Array): Promise<boolean> {
+  try {
+    await sharp(bytes, { failOn: 'warning', limitInputPixels: false, ignoreIcc: true }).raw().toBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
