@@ -69,7 +69,11 @@ async function headerSize(bytes: Uint8Array): Promise<{ width: number; height: n
  */
 export async function decodesCleanly(bytes: Uint8Array): Promise<boolean> {
   try {
-    await sharp(bytes, { failOn: 'warning', limitInputPixels: false, ignoreIcc: true }).raw().toBuffer();
+    // Shrunk while decoding (JPEG shrink-on-load still reads every coefficient, and so still warns).
+    await sharp(bytes, { failOn: 'warning', ignoreIcc: true })
+      .resize({ width: 256, height: 256, fit: 'inside', withoutEnlargement: true })
+      .raw()
+      .toBuffer();
     return true;
   } catch {
     return false;
