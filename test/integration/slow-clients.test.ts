@@ -23,21 +23,35 @@ const MAX_UPLOAD_MEMORY_BYTES = 3 * 2 ** 20;
 const API_KEY = 'slow-clients-test-key-0123';
 
 /** Opens a raw connection, writes `text` and keeps the connection open; `response` resolves when it closes. */
-function rawClient(port: number, text: string): { socket: Socket; response: Promise<string>; opened: Promise<void> } {
+function rawClient(
+  port: number,
+  text: string,
+): { socket: Socket; response: Promise<string>; opened: Promise<void>; firstBytes: Promise<void> } {
   const socket = connect(port, '127.0.0.1');
   const opened = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   socket.once('connect', () => socket.write(text));
   let received = '';
   socket.on('data', (chunk) => (received += chunk.toString('utf8')));
   socket.on('error', () => undefined);
-  const response = new Promise<string>((resolve) => socket.once('close', () => resolve(received)));
-  return { socket, response, opened };
+  const firstBytes = new Promise<void>((resolve) => {
+    socket.once('data', () => resolve());
+    socket.once('close', () => resolve());
+  });
+  // The final response: an interim "100 Continue" before it is not the answer.
+  const response = new Promise<string>((resolve) =>
+    socket.once('close', () => resolve(received.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, ''))),
+  );
+  return { socket, response, opened, firstBytes };
 }
 
-/** A multipart upload whose headers promise `declaredBytes` and whose body stops after a few bytes. */
+/**
+ * A multipart upload whose headers promise `declaredBytes` and whose body stops after a few bytes. It asks for
+ * `100 Continue`, which Node writes as it hands the request to Express: once a client has read it, the upload
+ * holds its slot.
+ */
 function stalledUpload(declaredBytes = 100_000): string {
   return (
-    'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\n' +
+    'POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nExpect: 100-continue\r\n' +
     `Content-Length: ${declaredBytes}\r\n\r\n` +
     '--b\r\nContent-Disposition: form-data; name="inputFile"; filename="slow.jpg"\r\n\r\n'
   );
@@ -100,9 +114,8 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
 
   it('refuses uploads past the cap with 503 and Retry-After, and takes them again once the slots free', async () => {
     const stalled = Array.from({ length: MAX_CONCURRENT_UPLOADS }, () => rawClient(stack.web.port, stalledUpload()));
-    await Promise.all(stalled.map((s) => s.opened));
-    // Give the web tier a moment to route them (each takes its slot once its headers are read).
-    await new Promise((r) => setTimeout(r, 300));
+    // Each holds its slot once the web tier has answered 100 Continue.
+    await Promise.all(stalled.map((s) => s.firstBytes));
     const form = new FormData();
     form.append('inputFile', new Blob([good]), 'test_000.jpg');
     const refused = await fetch(url, { method: 'POST', body: form });
@@ -117,8 +130,7 @@ describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
 
   it('refuses an upload that would take buffered uploads past MAX_UPLOAD_MEMORY_BYTES, and takes small ones', async () => {
     const big = rawClient(stack.web.port, stalledUpload(MAX_UPLOAD_BYTES));
-    await big.opened;
-    await new Promise((r) => setTimeout(r, 300));
+    await big.firstBytes;
     const second = rawClient(stack.web.port, stalledUpload(MAX_UPLOAD_BYTES));
     const refused = await second.response;
     expect(refused).toMatch(/^HTTP\/1\.1 503 /);
