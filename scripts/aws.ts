@@ -1,5 +1,5 @@
 /**
- * The AWS deployment, scripted (README, "Deploy on AWS"). Credentials come from the default chain (profile,
+ * The AWS deployment, scripted (docs/deployment.md). Credentials come from the default chain (profile,
  * SSO, instance role); nothing here reads or writes an access key.
  *
  *   npm run aws:provision -- --allow-cidr 203.0.113.7/32 [--ami ami-…]   buckets, queues, IAM, groups, template
@@ -91,7 +91,7 @@ program
     }
     summary(session);
     if (!result.launchTemplateId) {
-      console.log('next: bake the app-tier AMI (README, "Deploy on AWS"), then run this again with --ami ami-…');
+      console.log('next: bake the app-tier AMI (docs/deployment.md), then run this again with --ami ami-…');
     } else console.log('next: npm run aws:web');
   });
 

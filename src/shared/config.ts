@@ -16,7 +16,7 @@ export const SQS_MAX_BATCH = 10;
 export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 /** The course's cap on app-tier instances (its accounts allow 20 EC2 instances, one of them the web tier). */
 export const COURSE_MAX_WORKERS = 19;
-/** The default "Unknown" threshold, measured by `npm run bench:accuracy` (see the README). */
+/** The default "Unknown" threshold, measured by `npm run bench:accuracy` (see docs/accuracy.md). */
 export const DEFAULT_MATCH_THRESHOLD = 0.45;
 /** sharp's own default ceiling on decoded pixels (0x3FFF × 0x3FFF). */
 export const SHARP_MAX_INPUT_PIXELS = 268_402_689;
@@ -103,7 +103,7 @@ const envSchema = z
     /**
      * Cosine similarity below which a face is answered `Unknown`, −1 to 1, or `off` to always answer the
      * nearest enrolled person (the course's behaviour). The default gives a 0.1 % false-accept rate per
-     * comparison on the LFW pairs; see the README's accuracy section for how it was measured.
+     * comparison on the LFW pairs; see docs/accuracy.md for how it was measured.
      */
     MATCH_THRESHOLD: z
       .union([

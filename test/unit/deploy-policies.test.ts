@@ -1,4 +1,4 @@
-/** The deployment's IAM policies name only our resources; the README shows them exactly; the web units hold no secrets. */
+/** The deployment's IAM policies name only our resources; docs/deployment.md shows them exactly; the web units hold no secrets. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FLEET_TAG } from '../../src/autoscaler/ec2-fleet.js';
@@ -55,9 +55,9 @@ describe('IAM policies', () => {
     expect(EC2_TRUST_POLICY.Statement[0]!.Principal).toEqual({ Service: 'ec2.amazonaws.com' });
   });
 
-  it('are shown in full in the README, exactly as provisioning puts them', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('### IAM policies'));
+  it('are shown in full in docs/deployment.md, exactly as provisioning puts them', () => {
+    const doc = readFileSync(new URL('../../docs/deployment.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('### IAM policies'));
     const blocks = [...section.matchAll(/```json\n([\s\S]*?)```/g)].slice(0, 2).map((m) => JSON.parse(m[1]!));
     const placeholders = { prefix: 'PREFIX', region: 'REGION', account: 'ACCOUNT' };
     expect(blocks).toEqual([webPolicy(placeholders), workerPolicy(placeholders)]);

@@ -1,6 +1,6 @@
 /**
  * The deployment's names and its least-privilege IAM policies, as pure functions of the prefix, region and
- * account: only our buckets and queues, and EC2 changes only on instances that carry our fleet tag. The README
+ * account: only our buckets and queues, and EC2 changes only on instances that carry our fleet tag. docs/deployment.md
  * shows these documents in full (for PREFIX, REGION, ACCOUNT); a test keeps the two identical.
  */
 import { FLEET_TAG } from '../../../src/autoscaler/ec2-fleet.js';

@@ -123,7 +123,7 @@ export function explain(err: unknown, step: string, action: string): DeployError
   if (/AccessDenied|UnauthorizedOperation|AuthorizationError|Forbidden/i.test(name)) {
     return new DeployError(
       `${step}: AWS denied ${action} (${name}). The credentials in use need that permission; give it to them ` +
-        `(README, "Deploy on AWS") and run the command again: it is safe to re-run.`,
+        `(docs/deployment.md) and run the command again: it is safe to re-run.`,
       step,
       { cause: err },
     );
