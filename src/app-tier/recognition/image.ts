@@ -9,7 +9,8 @@
  * cost 6.6 ms per image on the course's 64x64 JPEGs (each carries a small sRGB profile) against 1.2 ms for the
  * whole decode without it, on the project's AMD EPYC; and it changes nothing that recognition sees: on 200 LFW
  * images re-encoded in Display P3, the embeddings with and without the conversion had a median cosine
- * similarity of 0.9986 (5th percentile 0.994), against match thresholds of 0.3 to 0.5. CMYK is still converted to sRGB.
+ * similarity of 0.9986 (5th percentile 0.994), against match thresholds of 0.3 to 0.5. CMYK is still converted
+ * to sRGB.
  */
 import { imageSize } from 'image-size';
 import sharp from 'sharp';
