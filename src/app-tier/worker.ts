@@ -216,7 +216,10 @@ export class Worker {
     const gallery = this.o.galleries.current();
     if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
     const analysis = await this.o.engine.analyze(bytes, request.faces === 'all' ? this.o.maxFaces : 1);
-    if (analysis.faces.length === 0) throw await noFaceOrDamaged(bytes);
+    if (analysis.faces.length === 0) {
+      await refuseIfDamaged(bytes);
+      throw new AppError('NO_FACE');
+    }
     const matchStarted = performance.now();
     const faces = analysis.faces.map((face) => {
       const { label, similarity, candidates } = identify(gallery.search(face.embedding, 3), this.o.matchThreshold);
@@ -245,7 +248,7 @@ export class Worker {
    */
   private async embed(bytes: Uint8Array) {
     const analysis = await this.o.engine.analyze(bytes, 2);
-    if (analysis.facesFound === 0 && !(await decodesCleanly(bytes))) throw new AppError('INVALID_IMAGE');
+    if (analysis.facesFound === 0) await refuseIfDamaged(bytes);
     return {
       image: { width: analysis.width, height: analysis.height },
       facesFound: analysis.facesFound,
@@ -302,9 +305,9 @@ export class Worker {
   }
 }
 
-/** No face in a picture that decodes cleanly is NO_FACE; in one with codec warnings, a damaged image. */
-async function noFaceOrDamaged(bytes: Uint8Array): Promise<AppError> {
-  return (await decodesCleanly(bytes)) ? new AppError('NO_FACE') : new AppError('INVALID_IMAGE');
+/** Asked when no face was found: a picture that decodes only with codec warnings is damaged, not faceless. */
+async function refuseIfDamaged(bytes: Uint8Array): Promise<void> {
+  if (!(await decodesCleanly(bytes))) throw new AppError('INVALID_IMAGE');
 }
 
 /** A face's box (rounded to 0.1 px) and detection score, as responses carry them. */

@@ -60,24 +60,19 @@ export async function startLocalStack(
     const sqs = createSqsClient(config);
     const queues = await ensureResources(config, s3, sqs);
     sqs.destroy();
-    const retentionDays = config.retention.days;
-    if (retentionDays === undefined) {
-      s3.destroy();
-    } else {
-      const sweeper = new RetentionSweeper({
-        s3,
-        rules: retentionRules(config.resources),
-        maxAgeMs: retentionDays * 86_400_000,
-        logger,
-      });
-      sweeper.start();
-      started.push({
-        stop: async () => {
-          await sweeper.stop();
-          s3.destroy();
-        },
-      });
-    }
+    // The emulator has no lifecycle rules: this process applies the retention that S3 applies on AWS.
+    const days = config.retention.days;
+    const sweeper =
+      days === undefined
+        ? undefined
+        : new RetentionSweeper({ s3, rules: retentionRules(config.resources), maxAgeMs: days * 86_400_000, logger });
+    sweeper?.start();
+    started.push({
+      stop: async () => {
+        await sweeper?.stop();
+        s3.destroy();
+      },
+    });
     logger.info({ endpoint: emulator.endpoint, resources: config.resources }, 'emulator ready');
 
     const fleet = new LocalFleet({

@@ -66,7 +66,7 @@ export function answerClientErrors(server: Server, limits: ClientLimits, logger:
 }
 
 /** Counts open connections and answers 503 with Retry-After to the ones past `maxConnections`. */
-export function capConnections(server: Server, limits: ClientLimits, logger: Logger): () => number {
+export function capConnections(server: Server, limits: ClientLimits, logger: Logger): void {
   let open = 0;
   server.on('connection', (socket: Socket) => {
     open++;
@@ -77,7 +77,6 @@ export function capConnections(server: Server, limits: ClientLimits, logger: Log
     socket.end(rawResponse(error, { 'Retry-After': String(RETRY_AFTER_SECONDS) }));
     socket.destroySoon();
   });
-  return () => open;
 }
 
 /**
@@ -86,10 +85,10 @@ export function capConnections(server: Server, limits: ClientLimits, logger: Log
  * at MAX_UPLOAD_BYTES, beyond which multer refuses it anyway); one more is refused with 503 and Retry-After
  * before its body is read. Its slot and bytes are freed when the body has arrived or the request is gone.
  */
-export function uploadSlots(limits: ClientLimits): RequestHandler & { readonly inUse: () => number } {
+export function uploadSlots(limits: ClientLimits): RequestHandler {
   let inUse = 0;
   let bytes = 0;
-  const handler: RequestHandler = (req, res, next) => {
+  return (req, res, next) => {
     const declared = Number(req.headers['content-length']);
     const size =
       Number.isSafeInteger(declared) && declared >= 0
@@ -119,5 +118,4 @@ export function uploadSlots(limits: ClientLimits): RequestHandler & { readonly i
     req.once('close', release);
     next();
   };
-  return Object.assign(handler, { inUse: () => inUse });
 }

@@ -49,7 +49,8 @@ export async function startWebTier(
   router.start();
 
   let accepting = true;
-  const limits = clientLimits(config);
+  // config.web holds the deadlines and caps on what clients send (client-limits.ts).
+  const limits = config.web;
   const app = buildApp({
     s3,
     sqs,
@@ -110,18 +111,5 @@ export async function startWebTier(
       for (const client of [s3, sqs, ...pollerClients]) client.destroy();
       logger.info('web tier stopped');
     },
-  };
-}
-
-function clientLimits(config: Config) {
-  const { headersTimeoutSeconds, uploadTimeoutSeconds, maxConnections, maxConcurrentUploads } = config.web;
-  const { maxUploadMemoryBytes, maxUploadBytes } = config.web;
-  return {
-    headersTimeoutSeconds,
-    uploadTimeoutSeconds,
-    maxConnections,
-    maxConcurrentUploads,
-    maxUploadMemoryBytes,
-    maxUploadBytes,
   };
 }

@@ -2,11 +2,11 @@
  * The onnxruntime session settings of each model, in one place: the engine and the benchmark's bare-model
  * reference open their sessions with exactly these.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { AppError } from '../../shared/errors.js';
 import { MODEL_FILES, type ModelName } from '../../shared/models.js';
-import { existsSync } from 'node:fs';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 export const GRAPH_OPTIMIZATION_LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
