@@ -4,19 +4,21 @@
 #
 #   sudo bash deploy/bake.sh
 #
-# It installs Node.js 20 (the official build, its checksum verified), copies the project to /opt/facefleet,
-# installs its dependencies and the models (npm ci fetches them and checks their sha256), installs the systemd
-# units of the worker, the web tier and the autoscaler (enabled later by the user data), and clears what must
-# not be in an image (configuration, cloud-init's record of this boot). Then make the AMI from your machine:
+# It installs Node.js at the major version in .nvmrc (the official build, its checksum verified), copies the
+# project to /opt/facefleet (without local state: node_modules, .facefleet/, models), installs its dependencies
+# and the models (npm ci fetches them and checks their sha256), installs the systemd units of the worker, the
+# web tier and the autoscaler (enabled later by the user data), and clears what must not be in an image
+# (configuration, cloud-init's record of this boot). Then make the AMI from your machine:
 #
 #   npm run aws:image -- --instance i-…
 #
 # Safe to run again: each step checks what is there first.
 set -euo pipefail
 
-NODE_MAJOR=20
 APP_DIR=/opt/facefleet
 SOURCE_DIR=$(cd "$(dirname "$0")/.." && pwd)
+# The project's runtime, one place for it: the same major version npm ci brings for development and CI.
+NODE_MAJOR=$(tr -dc '0-9' < "${SOURCE_DIR}/.nvmrc")
 
 if [[ $EUID -ne 0 ]]; then
   echo "bake.sh: run it as root (sudo bash deploy/bake.sh)" >&2
@@ -57,7 +59,7 @@ node --version
 echo "== user and project in ${APP_DIR}"
 id facefleet >/dev/null 2>&1 || useradd --system --home-dir "$APP_DIR" --shell /usr/sbin/nologin facefleet
 install -d -o facefleet -g facefleet "$APP_DIR"
-tar -C "$SOURCE_DIR" --exclude=node_modules --exclude=.git --exclude='models/*.onnx' --exclude='facefleet.*.env' \
+tar -C "$SOURCE_DIR" --exclude=node_modules --exclude=.git --exclude=.facefleet --exclude='models/*.onnx' --exclude='facefleet.*.env' \
   --exclude=bench-results -cf - . | tar -C "$APP_DIR" -xf -
 chown -R facefleet:facefleet "$APP_DIR"
 

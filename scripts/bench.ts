@@ -140,7 +140,6 @@ async function startStack(
     GALLERY_REFRESH_SECONDS: '1',
     // npm start's own log level (one line per request at info), written to nowhere: the cost stays measured.
     LOG_FORMAT: 'json',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
   const child = fork('src/local/main.ts', [], {
     execArgv: ['--import', 'tsx'],

@@ -83,7 +83,6 @@ export async function measureProcesses(processes: number, paths: readonly string
   const children = Array.from({ length: processes }, () =>
     fork(CHILD, [], {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
     }),

@@ -78,8 +78,6 @@ export class LocalFleet implements Fleet {
           WORKER_ID: id,
           FLEET_DIR: this.o.dir,
           FLEET_OWNER_PID: String(this.o.ownerPid),
-          // The parent has already shown the SDK's Node-version notice; one copy per worker only buries the logs.
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         }),
         stdio: ['ignore', 'inherit', 'inherit'],
         // Its own process group: Ctrl-C in a terminal reaches only `npm start`, which stops workers in order,

@@ -20,7 +20,7 @@ export function forkPart<M extends { type: string }>(
 ): ForkedPart<M> {
   const child = fork(main, [], {
     execArgv: ['--import', 'tsx'],
-    env: childEnvironment({ ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }),
+    env: childEnvironment(env),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
   });

@@ -1,9 +1,10 @@
 /**
- * The shape every entry point shares: parse the config (a bad one ends the process with its message), start,
- * and on SIGINT/SIGTERM stop gracefully once; a second signal exits at once.
+ * The shape every entry point shares: check the Node.js version and parse the config (either ends the process
+ * with a sentence), start, and on SIGINT/SIGTERM stop gracefully once; a second signal exits at once.
  */
 import { loadConfig, ConfigError, type Config } from './config.js';
 import type { Logger } from './logger.js';
+import { unsupportedNode } from './runtime.js';
 
 /** What the autoscaler tells the process that started it (npm start) once it runs. */
 export interface AutoscalerReadyMessage {
@@ -36,6 +37,11 @@ export interface Started {
 }
 
 export async function runMain(name: string, start: (config: Config) => Promise<Started>): Promise<void> {
+  const oldNode = unsupportedNode();
+  if (oldNode) {
+    process.stderr.write(`${name}: ${oldNode}\n`);
+    process.exit(2);
+  }
   let config: Config;
   try {
     config = loadConfig();

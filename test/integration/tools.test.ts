@@ -25,7 +25,6 @@ function run(script: string, args: string[]): Promise<Run> {
     execFile(
       process.execPath,
       ['--import', 'tsx', script, ...args],
-      { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );
   });
