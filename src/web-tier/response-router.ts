@@ -1,7 +1,8 @@
 /**
  * Matches results to waiting HTTP requests. One `Map<requestId, waiter>`; a few long-poll loops on the
  * response queue, each with its own SQS client, resolve waiters and delete what they received in batches.
- * A result whose waiter has gone (deadline passed, client left) is still deleted: its label stays in S3.
+ * A result whose waiter has gone (deadline passed, client left, or an earlier web tier stopped before it
+ * arrived) is still deleted, and logged once: its label stays in S3.
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SQS_MAX_BATCH, SQS_MAX_WAIT_SECONDS } from '../shared/config.js';
@@ -42,6 +43,8 @@ export interface ResponseRouterOptions {
 
 export class ResponseRouter {
   private readonly waiters = new Map<string, Waiter>();
+  /** Request ids of recent results that found no waiter, so that a second delivery is not logged again. */
+  private readonly unclaimed = new RecentIds(10_000);
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private running = false;
@@ -139,13 +142,37 @@ export class ResponseRouter {
     }
     const waiter = this.waiters.get(result.requestId);
     if (!waiter) {
-      // Late (after its deadline) or a duplicate delivery: the answer is already final, the label is in S3.
-      this.options.logger.info({ requestId: result.requestId, messageId }, 'result arrived with no one waiting');
+      // Its HTTP request is gone: its deadline passed, its client left, or the web tier that took it stopped
+      // (a restart after a crash). The answer is final and the label is in the out-bucket; the message is
+      // consumed all the same, so that nothing waits in the queue forever. Logged once per request.
+      const first = this.unclaimed.add(result.requestId);
+      const outcome = result.status === 'ok' ? { task: result.task, label: result.label } : { code: result.code };
+      this.options.logger[first ? 'info' : 'debug'](
+        { requestId: result.requestId, stem: result.stem, ...outcome, messageId },
+        first
+          ? 'a result arrived for a request that no one waits for any more; consumed (the label stays in S3)'
+          : 'the same unclaimed result again (delivered twice); consumed',
+      );
       return;
     }
     clearTimeout(waiter.timer);
     this.waiters.delete(result.requestId);
     waiter.resolve(result);
+  }
+}
+
+/** A set of the last `capacity` ids added. */
+class RecentIds {
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** Adds `id`; false when it was already there. */
+  add(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value!);
+    return true;
   }
 }
 
