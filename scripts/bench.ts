@@ -12,11 +12,11 @@
  *    engine's single-image time is a ratio; and the CPU each process kind spends per request in the pipeline.
  * 5. A timeline of the workload (queue depth, workers, completions/s) as CSV and SVG in --out.
  */
-import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism, totalmem } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
@@ -37,6 +37,7 @@ import {
 } from './lib/reference.js';
 import { TimelineRecorder, timelineCsv, timelineSvg, type TimelineSample } from './lib/timeline.js';
 import { positiveInt } from './lib/options.js';
+import { forkStack, stopStack } from './lib/stack-process.js';
 import { loadLabels, pickImages, runWorkload, type WorkloadResult } from './lib/workload.js';
 
 const COURSE = '../shared/datasets/cse546-face-images-1000';
@@ -124,15 +125,15 @@ async function measureLimit(o: Options, folder: string, bare: BareModels, models
   }
 }
 
-/** `npm start`'s stack in a child process, on free ports with its own resource names. */
-async function startStack(
-  o: Options,
-): Promise<{ child: ChildProcess; ready: StackReadyMessage; env: NodeJS.ProcessEnv }> {
+/** `npm start`'s stack in a child process, on free ports with its own resource names and data directory. */
+async function startStack(o: Options) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'facefleet-bench-'));
   const env = childEnvironment({
     PORT: '0',
     HOST: '127.0.0.1',
     EMULATOR_PORT: '0',
     RESOURCE_PREFIX: `bench-${randomBytes(3).toString('hex')}`,
+    DATA_DIR: dataDir,
     // A fixed fleet: the ratio compares the pipeline with the limit of the same number of workers.
     MIN_WORKERS: o.scaleFromZero ? '0' : String(o.workers),
     MAX_WORKERS: String(o.workers),
@@ -141,25 +142,9 @@ async function startStack(
     // npm start's own log level (one line per request at info), written to nowhere: the cost stays measured.
     LOG_FORMAT: 'json',
   });
-  const child = fork('src/local/main.ts', [], {
-    execArgv: ['--import', 'tsx'],
-    env,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const ready = await new Promise<StackReadyMessage>((resolve, reject) => {
-    child.on('message', (m: StackReadyMessage) => {
-      if (m.type === 'facefleet:stack-ready') resolve(m);
-    });
-    child.once('exit', (code) => reject(new Error(`the stack exited with code ${code} before it was ready`)));
-  });
-  return { child, ready, env: { ...env, AWS_ENDPOINT_URL: ready.endpoint } };
-}
-
-async function stopStack(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  const { child, ready: started } = forkStack(env);
+  const ready = await started;
+  return { child, ready, dataDir, env: { ...env, AWS_ENDPOINT_URL: ready.endpoint } };
 }
 
 interface PipelineResult {
@@ -224,7 +209,7 @@ function workerMemory(ready: StackReadyMessage): number[] {
 }
 
 async function measurePipeline(o: Options): Promise<PipelineResult> {
-  const { child, ready, env } = await startStack(o);
+  const { child, ready, env, dataDir } = await startStack(o);
   try {
     await promisify(execFile)(
       process.execPath,
@@ -282,7 +267,8 @@ async function measurePipeline(o: Options): Promise<PipelineResult> {
       workerMemoryMiB: { afterWarmUp, afterWorkload },
     };
   } finally {
-    await stopStack(child);
+    await stopStack(child, 'SIGTERM');
+    await rm(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -4,8 +4,9 @@
  * capacity, a dead emulator) is logged and retried with exponential back-off; it never ends the loop.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../shared/logger.js';
+import { queueDepth, type QueueDepth } from '../shared/resources.js';
 import type { Fleet } from './fleet.js';
 import { decide, type Action, type Decision, type PolicyOptions } from './policy.js';
 
@@ -100,17 +101,8 @@ export class AutoscalerController {
     }
   }
 
-  private async observeQueue(): Promise<{ visible: number; inFlight: number }> {
-    const { Attributes = {} } = await this.o.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: this.o.requestQueueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return {
-      visible: Number(Attributes['ApproximateNumberOfMessages'] ?? 0),
-      inFlight: Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0),
-    };
+  private observeQueue(): Promise<QueueDepth> {
+    return queueDepth(this.o.sqs, this.o.requestQueueUrl);
   }
 
   private async act(action: Action): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * `npm start`'s S3+SQS emulator in a process of its own, so that its CPU and memory are its own and not the
- * web tier's (each tier's cost is then measurable, as on AWS where the services are not on our machines).
- * Tells the process that started it where it listens.
+ * web tier's (each tier's cost is then measurable, as on AWS where the services are not on our machines). It
+ * keeps its state in the data directory (DATA_DIR), and tells the process that started it where it listens.
  */
 import { startEmulator } from '../shared/emulator.js';
 import { createLogger } from '../shared/logger.js';
@@ -9,7 +9,13 @@ import { runMain, type EmulatorReadyMessage } from '../shared/process.js';
 
 await runMain('emulator', async (config) => {
   const logger = createLogger(config, { tier: 'emulator' });
-  const emulator = await startEmulator({ port: config.emulator.port, region: config.aws.region });
+  const emulator = await startEmulator({
+    port: config.emulator.port,
+    region: config.aws.region,
+    dataDir: config.dataDir,
+    onDamaged: (damaged) =>
+      logger.warn(damaged, 'an object left half-written by a crash was set aside; it is not served'),
+  });
   const ready: EmulatorReadyMessage = {
     type: 'facefleet:emulator-ready',
     endpoint: emulator.endpoint,

@@ -1,27 +1,49 @@
-/** `npm start`: the whole system on this machine, no AWS account needed. Ctrl-C stops every part. */
+/**
+ * `npm start`: the whole system on this machine, no AWS account needed. Ctrl-C stops every part; what it was
+ * given stays in the data directory for the next start. `npm start -- --fresh` starts empty.
+ */
+import { Command } from 'commander';
 import { createLogger } from '../shared/logger.js';
 import { runMain, type StackReadyMessage } from '../shared/process.js';
-import { startLocalStack } from './stack.js';
+import { startLocalStack, type LocalStack } from './stack.js';
+
+const options = new Command()
+  .name('npm start --')
+  .description('Run the whole system on this machine: emulator, queues, autoscaler, workers and web tier.')
+  .option(
+    '--fresh',
+    'start empty: delete what the data directory (DATA_DIR, default .facefleet/) keeps: every object, ' +
+      'the gallery among them, every queue and its messages, the fleet registry',
+    false,
+  )
+  .showHelpAfterError()
+  .parse()
+  .opts<{ fresh: boolean }>();
 
 await runMain('facefleet', async (config) => {
   const logger = createLogger(config, { tier: 'local' });
-  const stack = await startLocalStack(config, logger, (code, signal) => {
-    logger.error(
-      { code, signal },
-      'the S3+SQS emulator died, and every stored object and queued message with it; stopping',
-    );
-    void stack.stop().finally(() => process.exit(1));
+  const stack: LocalStack = await startLocalStack(config, logger, {
+    fresh: options.fresh,
+    onEmulatorLost: (err) => {
+      logger.error({ err }, 'the S3+SQS emulator died and could not be started again; stopping (its state is kept)');
+      void stack.stop().finally(() => process.exit(1));
+    },
   });
   const { minWorkers, maxWorkers } = stack.config.autoscaler.policy;
+  const { people, galleryVersion } = stack.found;
+  const url = stack.web.url;
   logger.info(
-    { url: stack.web.url, status: `${stack.web.url}/status`, minWorkers, maxWorkers },
-    `ready: curl -X POST -F "inputFile=@test_00.jpg" ${stack.web.url}/  (enroll a gallery first: npm run enroll); ` +
-      `workers start with the first requests`,
+    { url, status: `${url}/status`, dataDir: stack.config.dataDir, people, galleryVersion, minWorkers, maxWorkers },
+    people === 0
+      ? `ready on ${url}, and the gallery is empty: enroll people first, one folder of photos per person, with ` +
+          `npm run enroll -- --images <folder> (docs/api.md has the enrollment API); workers start with the first requests`
+      : `ready: curl -X POST -F "inputFile=@photo.jpg" ${url}/  (${people} people enrolled); ` +
+          'workers start with the first requests',
   );
-  // A parent process that started us (the benchmark) learns the ports we were given.
+  // A parent process that started us (the benchmark, the durability tests) learns the ports we were given.
   const ready: StackReadyMessage = {
     type: 'facefleet:stack-ready',
-    webUrl: stack.web.url,
+    webUrl: url,
     endpoint: stack.emulator.endpoint,
     pids: { webTier: process.pid, emulator: stack.emulator.pid, autoscaler: stack.autoscaler.pid },
     fleetDir: stack.config.fleet.dir,

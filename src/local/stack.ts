@@ -2,15 +2,23 @@
  * The whole system on one machine: the embedded S3+SQS emulator, the buckets and queues, the autoscaler (a
  * child process, restarted if it dies) with the local fleet of worker processes, and the web tier, all with
  * the same code that runs on AWS.
+ *
+ * Everything it is given is kept in the data directory (DATA_DIR): after a stop, or a kill -9 of every
+ * process, the next start has the same gallery, objects and queued messages, and answers what was queued.
  */
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import { childEnvironment, loadConfig, type Config } from '../shared/config.js';
+import { dataDirLayout } from '../shared/data-dir.js';
+import { GalleryRepository } from '../shared/gallery-repository.js';
 import type { Logger } from '../shared/logger.js';
-import { ensureResources, retentionRules, type QueueUrls } from '../shared/resources.js';
+import { MODEL_FILES } from '../shared/models.js';
+import { ensureResources, queueDepth, retentionRules, type QueueDepth, type QueueUrls } from '../shared/resources.js';
 import { LocalFleet } from '../autoscaler/local-fleet.js';
 import { startWebTier, type RunningWebTier } from '../web-tier/server.js';
 import { AutoscalerProcess } from './autoscaler-process.js';
-import { startEmulatorProcess, type EmulatorProcess } from './emulator-process.js';
+import { emptyDataDir, holdDataDir } from './data-dir.js';
+import { EmulatorProcess } from './emulator-process.js';
 import { RetentionSweeper } from './retention-sweeper.js';
 
 export interface LocalStack {
@@ -21,36 +29,73 @@ export interface LocalStack {
   readonly fleet: LocalFleet;
   readonly autoscaler: AutoscalerProcess;
   readonly web: RunningWebTier;
+  /** What the stack found when it started: people enrolled, requests waiting. */
+  readonly found: Found;
   stop(): Promise<void>;
 }
 
-/**
- * Starts every part. `onEmulatorExit` is told if the emulator process dies under the running stack (its
- * state goes with it, so the caller should stop).
- */
+export interface Found {
+  /** People in the stored gallery; 0 when there is none, or it cannot be used (the reason is logged). */
+  readonly people: number;
+  readonly galleryVersion: number;
+  /** Request messages waiting (visible) and held by a worker that may be gone (in flight) at start. */
+  readonly requests: QueueDepth;
+  /** Results waiting for a web tier (an earlier one's, if it stopped before they arrived). */
+  readonly results: number;
+}
+
+export interface LocalStackOptions {
+  /** Empty the data directory first (`npm start -- --fresh`). */
+  readonly fresh?: boolean;
+  /** Told if the emulator dies and cannot be started again; the caller should stop. */
+  readonly onEmulatorLost?: (err: Error) => void;
+}
+
+/** Starts every part. */
 export async function startLocalStack(
   base: Config,
   logger: Logger,
-  onEmulatorExit: (code: number | null, signal: NodeJS.Signals | null) => void = (code, signal) =>
-    logger.error({ code, signal }, 'the S3+SQS emulator died; requests will fail until the stack is restarted'),
+  options: LocalStackOptions = {},
 ): Promise<LocalStack> {
   if (base.stack !== 'local') {
     throw new Error('npm start runs the local stack; with FACEFLEET_STACK=aws start each tier with its own main.');
   }
   if (base.fleet.driver !== 'local') throw new Error('npm start runs workers locally; unset FLEET_DRIVER.');
-  const emulator = await startEmulatorProcess({
-    port: base.emulator.port,
-    stopGraceMs: base.shutdownGraceSeconds * 1000,
-    onExit: onEmulatorExit,
-  });
-  const started: { stop(): Promise<void> }[] = [emulator];
+  const layout = dataDirLayout(base.dataDir);
+  const hold = holdDataDir(layout);
+  const started: { stop(): Promise<void> }[] = [{ stop: async () => hold.release() }];
   const stopAll = async () => {
     for (const part of started.reverse()) await part.stop();
   };
   try {
-    // Re-derive the config so that every part, and every child process, uses the emulator's actual port.
+    if (hold.crashed) {
+      logger.warn(
+        { dataDir: layout.root, previous: hold.crashed },
+        'the stack that used this data directory before did not stop (killed?); recovering what it kept',
+      );
+    }
+    const stopGraceMs = base.shutdownGraceSeconds * 1000;
     // Workers belong to this process: they stop when it is gone, whatever happens to the autoscaler.
+    const fleet = new LocalFleet({ dir: base.fleet.dir, logger, ownerPid: process.pid, stopGraceMs });
+    // Workers left by an earlier stack of this directory that died outright: stop them before we start.
+    await fleet.close();
+    if (options.fresh) {
+      logger.info({ dataDir: layout.root, deleted: emptyDataDir(layout) }, '--fresh: the data directory was emptied');
+    }
+    const env = { DATA_DIR: layout.root, FLEET_DIR: base.fleet.dir };
+    const emulator = await EmulatorProcess.start({
+      port: base.emulator.port,
+      env,
+      stopGraceMs,
+      logger,
+      onGiveUp:
+        options.onEmulatorLost ??
+        ((err) => logger.error({ err }, 'the S3+SQS emulator could not be started again; requests will fail')),
+    });
+    started.push(emulator);
+    // Re-derive the config so that every part, and every child process, uses the emulator's actual port.
     const overrides = {
+      ...env,
       AWS_ENDPOINT_URL: emulator.endpoint,
       EMULATOR_PORT: String(emulator.port),
       FLEET_OWNER_PID: String(process.pid),
@@ -59,6 +104,7 @@ export async function startLocalStack(
     const s3 = createS3Client(config);
     const sqs = createSqsClient(config);
     const queues = await ensureResources(config, s3, sqs);
+    const found = await look(config, s3, sqs, queues, logger);
     sqs.destroy();
     // The emulator has no lifecycle rules: this process applies the retention that S3 applies on AWS.
     const days = config.retention.days;
@@ -73,29 +119,49 @@ export async function startLocalStack(
         s3.destroy();
       },
     });
-    logger.info({ endpoint: emulator.endpoint, resources: config.resources }, 'emulator ready');
+    logger.info({ endpoint: emulator.endpoint, dataDir: layout.root, resources: config.resources }, 'emulator ready');
+    if (found.requests.visible + found.requests.inFlight + found.results > 0) {
+      logger.info(
+        { ...found.requests, results: found.results },
+        'requests kept from the last run are answered as workers start (those a worker held come back after ' +
+          `the visibility timeout, ${config.queue.visibilityTimeoutSeconds} s); their labels go to ` +
+          `${config.resources.outBucket}, and results whose HTTP request is gone are logged and consumed`,
+      );
+    }
 
-    const fleet = new LocalFleet({
-      dir: config.fleet.dir,
-      logger,
-      ownerPid: process.pid,
-      stopGraceMs: config.shutdownGraceSeconds * 1000,
-    });
-    // Workers left by an earlier stack of this name that died outright: stop them before we start.
-    await fleet.close();
     started.push({ stop: () => fleet.close() });
-    const autoscaler = new AutoscalerProcess({
-      env: overrides,
-      logger,
-      stopGraceMs: config.shutdownGraceSeconds * 1000,
-    });
+    const autoscaler = new AutoscalerProcess({ env: overrides, logger, stopGraceMs });
     started.push(autoscaler);
     await autoscaler.start();
     const web = await startWebTier(config, logger, queues, { statusUrl: () => autoscaler.statusUrl });
     started.push(web);
-    return { config, emulator, queues, fleet, autoscaler, web, stop: stopAll };
+    return { config, emulator, queues, fleet, autoscaler, web, found, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+async function look(
+  config: Config,
+  s3: ReturnType<typeof createS3Client>,
+  sqs: SQSClient,
+  queues: QueueUrls,
+  logger: Logger,
+): Promise<Found> {
+  const gallery = new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
+  const [stored, requests, results] = await Promise.all([
+    gallery.read().catch((err: unknown) => {
+      logger.warn({ err }, 'the stored gallery cannot be used; enroll again (npm run enroll replaces it)');
+      return undefined;
+    }),
+    queueDepth(sqs, queues.request),
+    queueDepth(sqs, queues.response),
+  ]);
+  return {
+    people: stored?.gallery.people.length ?? 0,
+    galleryVersion: stored?.gallery.version ?? 0,
+    requests,
+    results: results.visible + results.inFlight,
+  };
 }

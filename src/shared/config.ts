@@ -2,10 +2,11 @@
  * The one place that reads the environment. `loadConfig` parses it once, at boot, into a frozen, typed
  * config; a bad value stops the process with a message naming the variable and the rule it breaks.
  */
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { dataDirLayout } from './data-dir.js';
 import { resourceNames } from './resources-names.js';
 
 /** SQS allows long polls of at most 20 s (ReceiveMessage WaitTimeSeconds). */
@@ -20,6 +21,8 @@ export const COURSE_MAX_WORKERS = 19;
 export const DEFAULT_MATCH_THRESHOLD = 0.45;
 /** sharp's own default ceiling on decoded pixels (0x3FFF × 0x3FFF). */
 export const SHARP_MAX_INPUT_PIXELS = 268_402_689;
+/** `npm start`'s state, unless DATA_DIR says otherwise: `.facefleet/` in the project (git-ignored). */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.facefleet/', import.meta.url));
 
 const optionalInt = (min: number, max: number) =>
   z.coerce
@@ -140,6 +143,12 @@ const envSchema = z
     SCALE_IN_IDLE_SECONDS: int(0, 3600, 3),
     /** `local`: workers are child processes; `ec2`: app-tier instances. Default: local locally, ec2 on AWS. */
     FLEET_DRIVER: z.enum(['local', 'ec2']).optional(),
+    /**
+     * Where `npm start` keeps its state, so that a restart (or a crash) loses nothing: the emulator's queues and
+     * their messages (SQLite), every bucket's objects as plain files, and the local fleet's registry; default
+     * `.facefleet/` in the project. `npm start -- --fresh` empties it. Two stacks need two directories.
+     */
+    DATA_DIR: z.string().min(1).optional(),
     /** Where the local fleet keeps one file per worker, so a restarted autoscaler finds its workers again. */
     FLEET_DIR: z.string().min(1).optional(),
     /**
@@ -242,6 +251,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const local = e.FACEFLEET_STACK === 'local';
   const endpoint = e.AWS_ENDPOINT_URL ?? (local ? `http://127.0.0.1:${e.EMULATOR_PORT}` : undefined);
+  const dataDir = resolve(e.DATA_DIR ?? DEFAULT_DATA_DIR);
   return deepFreeze({
     stack: e.FACEFLEET_STACK,
     aws: {
@@ -251,6 +261,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       useEmulatorCredentials: local,
     },
     emulator: { port: e.EMULATOR_PORT },
+    /** `npm start`'s state (see data-dir.ts for what is where). */
+    dataDir,
     resources: resourceNames(e.RESOURCE_PREFIX),
     /** The recognition engine's options, shared by workers, enrollment and the web tier's upload check. */
     recognition: { modelDir: e.MODEL_DIR, maxImagePixels: e.MAX_IMAGE_PIXELS },
@@ -298,8 +310,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     fleet: {
       driver: e.FLEET_DRIVER ?? (local ? 'local' : 'ec2'),
-      /** Local driver: one file per worker, per resource prefix, so two stacks never share workers. */
-      dir: e.FLEET_DIR ?? join(tmpdir(), `facefleet-fleet-${e.RESOURCE_PREFIX}`),
+      /** Local driver: one file per worker, in the stack's data directory, so two stacks never share workers. */
+      dir: resolve(e.FLEET_DIR ?? dataDirLayout(dataDir).fleet),
       ownerPid: e.FLEET_OWNER_PID,
       livenessSeconds: e.WORKER_LIVENESS_SECONDS,
       ec2: {

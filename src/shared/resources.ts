@@ -1,9 +1,17 @@
 /**
- * Creates the buckets and queues the service needs, idempotently: creating what exists changes nothing.
+ * Creates the buckets and queues the service needs, idempotently: creating what exists changes nothing but a
+ * queue's attributes, which take this run's settings.
  * The request queue has the course's MaximumMessageSize of 1024 bytes and a dead-letter queue.
  */
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type QueueAttributeName,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { isNotFound } from './aws.js';
 import type { Config } from './config.js';
 import { MAX_REQUEST_MESSAGE_BYTES, UPLOADS_PREFIX } from './messages.js';
@@ -68,6 +76,31 @@ export async function ensureResources(config: Config, s3: S3Client, sqs: SQSClie
   return { request, response, deadLetter };
 }
 
+/** Messages in a queue: waiting to be received (visible), and received but not yet deleted (in flight). */
+export interface QueueDepth {
+  readonly visible: number;
+  readonly inFlight: number;
+}
+
+export const QUEUE_DEPTH_ATTRIBUTES: QueueAttributeName[] = [
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+];
+
+export function depthOf(attributes: Record<string, string> = {}): QueueDepth {
+  return {
+    visible: Number(attributes['ApproximateNumberOfMessages'] ?? 0),
+    inFlight: Number(attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0),
+  };
+}
+
+export async function queueDepth(sqs: SQSClient, QueueUrl: string): Promise<QueueDepth> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: QUEUE_DEPTH_ATTRIBUTES }),
+  );
+  return depthOf(Attributes);
+}
+
 /** Looks up the queue URLs of resources created elsewhere (by `npm start` or the provisioning script). */
 export async function resolveQueueUrls(config: Config, sqs: SQSClient): Promise<QueueUrls> {
   const url = async (QueueName: string) => {
@@ -100,8 +133,21 @@ async function ensureBucket(s3: S3Client, Bucket: string, region: string): Promi
   );
 }
 
+/**
+ * Creates the queue, or, when it exists with other attributes (kept from a run with other settings), gives it
+ * this run's: the configuration is what holds.
+ */
 async function createQueue(sqs: SQSClient, QueueName: string, Attributes: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName, Attributes }));
-  if (!QueueUrl) throw new Error(`CreateQueue ${QueueName} returned no URL`);
+  try {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName, Attributes }));
+    if (!QueueUrl) throw new Error(`CreateQueue ${QueueName} returned no URL`);
+    return QueueUrl;
+  } catch (err) {
+    // QueueNameExists on SQS; the emulator answers with the older, qualified code.
+    if (!/(^|\.)Queue(NameExists|AlreadyExists)$/.test((err as Error).name)) throw err;
+  }
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName }));
+  if (!QueueUrl) throw new Error(`queue ${QueueName} has no URL`);
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes }));
   return QueueUrl;
 }

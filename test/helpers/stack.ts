@@ -4,14 +4,23 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../src/shared/config.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startLocalStack, type LocalStack } from '../../src/local/stack.js';
 
-export async function startTestStack(env: Record<string, string> = {}): Promise<LocalStack> {
-  const settings = {
+export { queueDepth } from '../../src/shared/resources.js';
+
+/**
+ * The settings of a test stack, `env` on top. Every setting a test file may change is listed, so that one
+ * file's settings never leak into the next.
+ */
+export function testSettings(env: Record<string, string> = {}): Record<string, string> {
+  return {
+    FLEET_DIR: '',
     EMULATOR_PORT: '0',
     PORT: '0',
     HOST: '127.0.0.1',
@@ -45,9 +54,15 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     LOG_FORMAT: 'json',
     ...env,
   };
-  // The stack and its child workers read their configuration from the environment, as in production. Every
-  // setting a test file may change is listed above, so that one file's settings never leak into the next.
-  Object.assign(process.env, settings);
+}
+
+export async function startTestStack(env: Record<string, string> = {}): Promise<LocalStack> {
+  // Each stack keeps its state in a directory of its own, removed when the test file's process ends (tests
+  // look into it after a stop).
+  const dataDir = mkdtempSync(join(tmpdir(), 'facefleet-test-'));
+  process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  // The stack and its child workers read their configuration from the environment, as in production.
+  Object.assign(process.env, testSettings({ DATA_DIR: dataDir, ...env }));
   const config = loadConfig();
   return startLocalStack(config, createLogger(config, { tier: 'test' }));
 }
@@ -58,19 +73,6 @@ export async function enroll(stack: LocalStack, args: string[]): Promise<string>
     env: { ...process.env, AWS_ENDPOINT_URL: stack.emulator.endpoint },
   });
   return stdout;
-}
-
-export async function queueDepth(sqs: SQSClient, QueueUrl: string): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(Attributes['ApproximateNumberOfMessages'] ?? 0),
-    inFlight: Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0),
-  };
 }
 
 export async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {

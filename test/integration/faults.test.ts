@@ -1,6 +1,7 @@
 /**
  * Nothing is lost: a request whose result never comes is answered 504 (and its late result still cleared from
- * the queue), and messages held by a worker that dies are answered by another one.
+ * the queue), messages held by a worker that dies are answered by another one, and an emulator that dies is
+ * started again with its state.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +108,30 @@ describe.skipIf(!hasCourseData)('a worker killed while it holds messages', () =>
     expect(await stack.fleet.list()).toEqual([]);
     // Gone, or a zombie: exited, waiting for the reaper of a parent (the autoscaler) that exited first.
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  });
+});
+
+describe.skipIf(!hasCourseData)('an emulator killed under a running stack', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ MIN_WORKERS: '1', MAX_WORKERS: '1' });
+    await enroll(stack, ['--images', COURSE_IMAGES, '--labels', COURSE_LABELS]);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('is started again on its port with what it kept, and the stack answers as before', async () => {
+    const url = `${stack.web.url}/`;
+    expect((await upload(url, image('test_000'), 'test_000.jpg')).body).toBe('test_000:Paul');
+    const before = stack.emulator.pid;
+    stack.emulator.kill('SIGKILL');
+    await until(() => stack.emulator.pid !== before, 15_000, 'the emulator to be started again');
+    // The gallery, the queues and the worker's polls survive: the next request is answered.
+    await until(
+      async () => (await upload(url, image('test_001'), 'test_001.jpg')).body === 'test_001:Emily',
+      30_000,
+      'an answer from the restarted emulator',
+    );
   });
 });

@@ -4,6 +4,7 @@
  */
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type GetQueueUrlCommandOutput } from '@aws-sdk/client-sqs';
+import { depthOf, QUEUE_DEPTH_ATTRIBUTES } from '../../../src/shared/resources.js';
 import { deploymentNames } from './policies.js';
 import type { AwsClients } from './provision.js';
 import { orMissing, type Session } from './session.js';
@@ -34,19 +35,15 @@ export async function deploymentStatus(o: {
       queues.push({ name });
       continue;
     }
-    const { Attributes = {} } = await o.session.read<{ Attributes?: Record<string, string> }>(
+    const { Attributes } = await o.session.read<{ Attributes?: Record<string, string> }>(
       `queue ${name}`,
       sqs,
       new GetQueueAttributesCommand({
         QueueUrl: found.QueueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        AttributeNames: QUEUE_DEPTH_ATTRIBUTES,
       }),
     );
-    queues.push({
-      name,
-      visible: Number(Attributes['ApproximateNumberOfMessages'] ?? 0),
-      inFlight: Number(Attributes['ApproximateNumberOfMessagesNotVisible'] ?? 0),
-    });
+    queues.push({ name, ...depthOf(Attributes) });
   }
   const instances = (await deploymentInstances({ ...o })).map((i) => ({
     id: i.InstanceId ?? '?',

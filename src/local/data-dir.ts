@@ -1,0 +1,109 @@
+/**
+ * `npm start`'s hold on its data directory (shared/data-dir.ts): one stack at a time, since two emulators
+ * writing one SQLite file and one set of object files would corrupt both; and `--fresh`, which empties it.
+ *
+ * The hold is `stack.pid`, created exclusively. A file left by a stack that was killed (its process is gone) is
+ * taken over, and the caller is told, so that it can say what it recovers.
+ */
+import { mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { DataDirLayout } from '../shared/data-dir.js';
+import { countObjects } from '../shared/emulator-files.js';
+
+interface LockRecord {
+  readonly pid: number;
+  readonly startedAt: string;
+}
+
+export interface DataDirHold {
+  /** The stack that held the directory before and did not stop cleanly (killed, or its machine stopped). */
+  readonly crashed: LockRecord | undefined;
+  release(): void;
+}
+
+export function holdDataDir(layout: DataDirLayout, pid = process.pid): DataDirHold {
+  mkdirSync(layout.root, { recursive: true });
+  const record: LockRecord = { pid, startedAt: new Date().toISOString() };
+  let crashed: LockRecord | undefined;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(layout.lock, JSON.stringify(record), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    const holder = readLock(layout.lock);
+    if (holder && holder.pid !== pid && isAlive(holder.pid)) {
+      throw new Error(
+        `${layout.root} is in use by another facefleet stack (pid ${holder.pid}, started ${holder.startedAt}): ` +
+          'stop it first, or give this one its own DATA_DIR, EMULATOR_PORT, PORT and AUTOSCALER_PORT. If no ' +
+          `facefleet runs as pid ${holder.pid}, delete ${layout.lock}.`,
+      );
+    }
+    crashed = holder;
+    unlinkSync(layout.lock);
+  }
+  return {
+    crashed,
+    release() {
+      if (readLock(layout.lock)?.pid === pid) unlinkSync(layout.lock);
+    },
+  };
+}
+
+function readLock(path: string): LockRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockRecord;
+  } catch {
+    // Absent, or torn by a crash while it was written: nobody holds the directory through it.
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What the data directory holds, in words: objects per bucket and the size of the queues' database. */
+export function describeDataDir(layout: DataDirLayout): string {
+  const buckets = [...countObjects(layout.s3)].filter(([, n]) => n > 0);
+  const objects = buckets.reduce((sum, [, n]) => sum + n, 0);
+  const parts = [
+    objects === 0
+      ? 'no objects'
+      : `${objects} objects (${buckets.map(([bucket, n]) => `${n} in ${bucket}`).join(', ')})`,
+    `every queue and its messages (${formatBytes(sizeOf(`${layout.sqs}/fauxqs.db`))} of SQLite)`,
+    'the local fleet registry',
+  ];
+  return parts.join(', ');
+}
+
+/** Empties the data directory for `--fresh`; returns what it deleted, in words. Hold the directory first. */
+export function emptyDataDir(layout: DataDirLayout): string {
+  const what = describeDataDir(layout);
+  for (const dir of [layout.sqs, layout.s3, layout.fleet, layout.damaged])
+    rmSync(dir, { recursive: true, force: true });
+  return what;
+}
+
+function sizeOf(path: string): number {
+  let total = 0;
+  for (const suffix of ['', '-wal', '-shm']) {
+    try {
+      total += statSync(path + suffix).size;
+    } catch {
+      // absent
+    }
+  }
+  return total;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,31 @@
+/**
+ * What `npm start` keeps in its data directory (DATA_DIR, default `.facefleet/`):
+ *
+ *   sqs/fauxqs.db        the emulator's queues and their messages, ready and in flight (SQLite, written through)
+ *   s3/buckets/<bucket>/objects/<key>.data       each object's bytes, as a plain file
+ *   s3/buckets/<bucket>/objects/<key>.meta.json  its metadata
+ *   fleet/               one file per local worker, so a restarted autoscaler finds its workers again
+ *   damaged/             objects that a crash left half-written, set aside at the next start
+ *   stack.pid            the process of the stack that uses the directory (one at a time)
+ */
+import { join } from 'node:path';
+
+export interface DataDirLayout {
+  readonly root: string;
+  readonly sqs: string;
+  readonly s3: string;
+  readonly fleet: string;
+  readonly damaged: string;
+  readonly lock: string;
+}
+
+export function dataDirLayout(root: string): DataDirLayout {
+  return {
+    root,
+    sqs: join(root, 'sqs'),
+    s3: join(root, 's3'),
+    fleet: join(root, 'fleet'),
+    damaged: join(root, 'damaged'),
+    lock: join(root, 'stack.pid'),
+  };
+}

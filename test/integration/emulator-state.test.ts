@@ -1,0 +1,144 @@
+/**
+ * The emulator's state on disk: objects as plain files (long names included), messages in SQLite, torn objects
+ * set aside after a crash, and queues that take a new run's settings. Each test starts the real emulator on a
+ * data directory, stops it, and starts another on the same directory.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
+import { loadConfig } from '../../src/shared/config.js';
+import { dataDirLayout } from '../../src/shared/data-dir.js';
+import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { fileKey, setAsideDamagedObjects, type DamagedObject } from '../../src/shared/emulator-files.js';
+import { ensureResources } from '../../src/shared/resources.js';
+
+let dir: string;
+let emulator: Emulator | undefined;
+
+afterEach(async () => {
+  await emulator?.stop();
+  emulator = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(env: Record<string, string> = {}, onDamaged?: (d: DamagedObject) => void) {
+  await emulator?.stop();
+  emulator = await startEmulator({ port: 0, region: 'us-east-1', dataDir: dir, onDamaged });
+  const config = loadConfig({ RESOURCE_PREFIX: 'state-test', AWS_ENDPOINT_URL: emulator.endpoint, ...env });
+  return { config, s3: createS3Client(config), sqs: createSqsClient(config) };
+}
+
+const text = async (body: { transformToString(): Promise<string> } | undefined) => body!.transformToString();
+
+describe('the emulator on a data directory', () => {
+  it('keeps objects as plain files, long names included, and queued messages, across a restart', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'emulator-state-'));
+    let { config, s3, sqs } = await start();
+    let queues = await ensureResources(config, s3, sqs);
+    const bucket = config.resources.inBucket;
+    const cjk = `uploads/0c7e/${'顔'.repeat(150)}.jpg`; // 450 bytes: too long for one file name
+    const emoji = `${'😀'.repeat(100)}`;
+    for (const [Key, Body] of [
+      ['uploads/0c7e/test_000.jpg', 'plain'],
+      [cjk, 'long'],
+      [emoji, 'emoji'],
+    ]) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body }));
+    }
+    await sqs.send(new SendMessageCommand({ QueueUrl: queues.request, MessageBody: 'kept' }));
+    s3.destroy();
+    sqs.destroy();
+
+    // The plain file is there to read, under the key's own path.
+    const objects = join(dataDirLayout(dir).s3, 'buckets', bucket, 'objects');
+    expect(readFileSync(join(objects, 'uploads/0c7e/test_000.jpg.data'), 'utf8')).toBe('plain');
+
+    ({ config, s3, sqs } = await start());
+    queues = await ensureResources(config, s3, sqs);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(listed.Contents?.map((c) => c.Key).sort()).toEqual(['uploads/0c7e/test_000.jpg', cjk, emoji].sort());
+    expect(await text((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: cjk }))).Body)).toBe('long');
+    expect(await text((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: emoji }))).Body)).toBe('emoji');
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.request }));
+    expect(Messages.map((m) => m.Body)).toEqual(['kept']);
+    s3.destroy();
+    sqs.destroy();
+  });
+
+  it('sets aside an object that a crash left half-written, and serves the rest', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'emulator-state-'));
+    const first = await start();
+    let { s3, sqs } = first;
+    await ensureResources(first.config, s3, sqs);
+    const bucket = first.config.resources.galleryBucket;
+    for (const Key of ['whole.json', 'torn.json', 'unreadable.json']) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key, Body: JSON.stringify({ key: Key, pad: 'x'.repeat(100) }) }),
+      );
+    }
+    s3.destroy();
+    sqs.destroy();
+    await emulator!.stop();
+    emulator = undefined;
+    // As a kill -9 leaves them: bytes cut short, metadata cut to nothing, bytes whose metadata was never written.
+    const objects = join(dataDirLayout(dir).s3, 'buckets', bucket, 'objects');
+    truncateSync(join(objects, 'torn.json.data'), 10);
+    writeFileSync(join(objects, 'unreadable.json.meta.json'), '');
+    writeFileSync(join(objects, 'orphan.json.data'), 'no metadata');
+
+    const damaged: DamagedObject[] = [];
+    ({ s3, sqs } = await start({}, (d) => damaged.push(d)));
+    const whole = Buffer.byteLength(JSON.stringify({ key: 'torn.json', pad: 'x'.repeat(100) }));
+    expect(damaged.map((d) => [d.path, d.problem]).sort()).toEqual([
+      ['orphan.json', 'no metadata'],
+      ['torn.json', `10 bytes where the metadata records ${whole}`],
+      ['unreadable.json', 'unreadable metadata'],
+    ]);
+    for (const d of damaged) expect(existsSync(`${d.movedTo}.data`) || existsSync(`${d.movedTo}.meta.json`)).toBe(true);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(listed.Contents?.map((c) => c.Key)).toEqual(['whole.json']);
+    // Nothing is left to set aside the next time.
+    expect(setAsideDamagedObjects(dataDirLayout(dir).s3, dataDirLayout(dir).damaged)).toEqual([]);
+    s3.destroy();
+    sqs.destroy();
+  });
+
+  it("gives a kept queue this run's settings", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'emulator-state-'));
+    let { config, s3, sqs } = await start({ VISIBILITY_TIMEOUT_SECONDS: '30', MAX_RECEIVE_COUNT: '3' });
+    await ensureResources(config, s3, sqs);
+    s3.destroy();
+    sqs.destroy();
+    ({ config, s3, sqs } = await start({ VISIBILITY_TIMEOUT_SECONDS: '45', MAX_RECEIVE_COUNT: '5' }));
+    const queues = await ensureResources(config, s3, sqs);
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queues.request, AttributeNames: ['All'] }),
+    );
+    expect(Attributes['VisibilityTimeout']).toBe('45');
+    expect(JSON.parse(Attributes['RedrivePolicy']!)).toMatchObject({ maxReceiveCount: 5 });
+    s3.destroy();
+    sqs.destroy();
+  });
+});
+
+describe('file names of stored objects', () => {
+  it('are the key itself while each segment fits in a file name', () => {
+    for (const key of ['gallery.json', 'uploads/0c7e/test_000.jpg', `uploads/x/${'a'.repeat(240)}`]) {
+      expect(fileKey(key)).toBe(key);
+    }
+  });
+
+  it('are shortened, with a hash of the whole segment, when a segment does not fit', () => {
+    const long = `uploads/x/${'顔'.repeat(150)}.jpg`;
+    const stored = fileKey(long);
+    expect(stored).toMatch(/^uploads\/x\/顔+~[0-9a-f]{16}$/);
+    expect(Buffer.byteLength(stored.split('/').pop()!)).toBeLessThanOrEqual(240);
+    expect(fileKey(`uploads/x/${'顔'.repeat(151)}.jpg`)).not.toBe(stored);
+    // Percent-encoded characters count at their encoded length: 100 ':' take 300 bytes.
+    expect(fileKey(':'.repeat(100))).toMatch(/~[0-9a-f]{16}$/);
+  });
+});
