@@ -13,8 +13,12 @@ await runMain('emulator', async (config) => {
     port: config.emulator.port,
     region: config.aws.region,
     dataDir: config.dataDir,
-    onDamaged: (damaged) =>
-      logger.warn(damaged, 'an object left half-written by a crash was set aside; it is not served'),
+    onRecovered: ({ finished, dropped, damaged }) => {
+      if (finished.length + dropped.length > 0) {
+        logger.info({ finished, dropped }, 'object writes a crash interrupted were finished or dropped');
+      }
+      for (const d of damaged) logger.warn(d, 'an object a crash left torn was set aside; it is not served');
+    },
   });
   const ready: EmulatorReadyMessage = {
     type: 'facefleet:emulator-ready',

@@ -3,7 +3,8 @@
  * accepts any credentials, so it must never be reachable from the network.
  *
  * Given a state directory it keeps everything there (data-dir.ts): queues and their messages in SQLite, written
- * through on every change, and objects as plain files, so a restart, or a kill -9, loses nothing. fauxqs's own
+ * through on every change, and objects as plain files, each write whole (emulator-files.ts), so a restart, or a
+ * kill -9, loses nothing. fauxqs's own
  * `startFauxqs` does the same but listens on every interface; so its stores and persistence classes are wired
  * here the way it wires them, around `buildApp`, which takes stores and leaves the listening to us. They are not
  * in the package's exports map, so they are loaded by file URL next to its entry point: fauxqs is pinned to an
@@ -11,12 +12,7 @@
  */
 import { buildApp } from 'fauxqs';
 import { dataDirLayout } from './data-dir.js';
-import {
-  setAsideDamagedObjects,
-  withShortFileNames,
-  type DamagedObject,
-  type FileStoreClass,
-} from './emulator-files.js';
+import { recoverObjectFiles, withWholeObjectFiles, type FileStoreClass, type Recovery } from './emulator-files.js';
 
 export interface Emulator {
   /** Base URL for the SDK clients' `endpoint`, e.g. http://127.0.0.1:4566. */
@@ -30,12 +26,12 @@ export interface EmulatorOptions {
   readonly region: string;
   /** The data directory to keep state in; without it everything lives in memory and ends with the process. */
   readonly dataDir?: string;
-  /** Told about each object that a crash left half-written, set aside under `damaged/` before loading. */
-  readonly onDamaged?: (damaged: DamagedObject) => void;
+  /** Told what was recovered from a crash before loading (writes finished or dropped, torn objects set aside). */
+  readonly onRecovered?: (recovery: Recovery) => void;
 }
 
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
-  const state = options.dataDir === undefined ? undefined : await openState(options.dataDir, options.onDamaged);
+  const state = options.dataDir === undefined ? undefined : await openState(options.dataDir, options.onRecovered);
   const app = buildApp({ logger: false, host: 'localhost', defaultRegion: options.region, stores: state?.stores });
   const closeAll = async () => {
     await app.close();
@@ -77,7 +73,7 @@ async function internal<T>(path: string): Promise<T> {
   return (await import(new URL(path, import.meta.resolve('fauxqs')).href)) as T;
 }
 
-async function openState(dataDir: string, onDamaged: EmulatorOptions['onDamaged']) {
+async function openState(dataDir: string, onRecovered: EmulatorOptions['onRecovered']) {
   const layout = dataDirLayout(dataDir);
   const [{ SqsStore }, { SnsStore }, { S3Store }, { PersistenceManager }, { FileS3Persistence }] = await Promise.all([
     internal<{ SqsStore: new () => SqsStore }>('./sqs/sqsStore.js'),
@@ -86,12 +82,13 @@ async function openState(dataDir: string, onDamaged: EmulatorOptions['onDamaged'
     internal<{ PersistenceManager: new (dir: string) => SqliteState }>('./persistence.js'),
     internal<{ FileS3Persistence: FileStoreClass }>('./s3/fileS3Persistence.js'),
   ]);
-  for (const damaged of setAsideDamagedObjects(layout.s3, layout.damaged)) onDamaged?.(damaged);
+  const recovery = recoverObjectFiles(layout.s3, layout.damaged);
+  if (recovery.finished.length + recovery.dropped.length + recovery.damaged.length > 0) onRecovered?.(recovery);
   const sqsStore = new SqsStore();
   const snsStore = new SnsStore();
   const s3Store = new S3Store();
   const sqlite = new PersistenceManager(layout.sqs);
-  const files = new (withShortFileNames(FileS3Persistence))(layout.s3);
+  const files = new (withWholeObjectFiles(FileS3Persistence))(layout.s3);
   // Load first, then attach: loading through an attached store would write every row back.
   sqlite.loadSqsAndSns(sqsStore, snsStore);
   files.loadS3(s3Store);
