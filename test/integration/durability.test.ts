@@ -4,7 +4,7 @@
  * emulator, the autoscaler and the workers), and started again on the same directory.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -139,19 +139,20 @@ class Stack {
     return stopStack(this.child, 'SIGINT');
   }
 
-  /** kill -9 of every process of the stack at once: npm start, the emulator, the autoscaler, the workers. */
-  async killAll(): Promise<number> {
+  /** Its processes: npm start (with the web tier), the emulator, the autoscaler, the workers. */
+  pids(): number[] {
     const { pids, fleetDir } = this.ready;
-    const all = [
-      pids.webTier,
-      pids.emulator,
-      pids.autoscaler,
-      ...new FleetRegistry(fleetDir).entries().map((e) => e.pid),
-    ];
+    const workers = new FleetRegistry(fleetDir).entries().map((e) => e.pid);
+    return [pids.webTier, pids.emulator, ...(pids.autoscaler === undefined ? [] : [pids.autoscaler]), ...workers];
+  }
+
+  /** kill -9 of every process of the stack at once. */
+  async killAll(): Promise<number> {
+    const all = this.pids();
     const exited = new Promise((r) => this.child.once('exit', r));
     for (const pid of all) {
       try {
-        if (pid !== undefined) process.kill(pid, 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
@@ -174,6 +175,11 @@ describe.skipIf(!hasCourseData)('a local stack keeps what it was given', () => {
     expect(await stack.line('ready:')).toMatchObject({ people: 8, galleryVersion: 1 });
     expect(await stack.label('test_000')).toBe('Paul');
     expect((await upload(stack.url, image('test_001'), 'test_001.jpg')).body).toBe('test_001:Emily');
+    // Every process of the stack runs the Node.js that runs the tests: the project's, from node_modules/.bin.
+    if (existsSync('/proc/self/exe')) {
+      const node = realpathSync(process.execPath);
+      for (const pid of stack.pids()) expect(readlinkSync(`/proc/${pid}/exe`), `pid ${pid}`).toBe(node);
+    }
     const killed = await stack.killAll();
     expect(killed).toBeGreaterThanOrEqual(4); // npm start, emulator, autoscaler, one worker at least
 
@@ -231,8 +237,10 @@ describe.skipIf(!hasCourseData)('a local stack keeps what it was given', () => {
     expect(new Set(ids).size).toBe(ids.length); // each logged once
     expect(unclaimed.length).toBeGreaterThanOrEqual(visible);
     expect(unclaimed.length).toBeLessThanOrEqual(visible + inFlight + results);
+    const seen = [...new Set(cut.map((o) => o.error))].join(', ');
     console.log(
-      `durability: ${stems.length} requests, ${stems.length - cut.length} answered before the kill -9; at restart ` +
+      `durability: ${stems.length} requests, ${stems.length - cut.length} answered before the kill -9 (the others' ` +
+        `clients saw: ${seen}); at restart ` +
         `${visible} queued + ${inFlight} held by the killed worker + ${results} results waiting; after it ` +
         `${stems.length} of ${stems.length} labels in the out-bucket, ${unclaimed.length} unclaimed results logged ` +
         'once and consumed, every queue empty',
