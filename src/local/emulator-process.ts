@@ -2,7 +2,7 @@
  * The emulator as `npm start` runs it: src/local/emulator-main.ts in a child process. Its state is on disk, so
  * if it dies it is started again on the same port (the clients keep their endpoint) with everything it held;
  * requests fail meanwhile and are retried by the SDK or answered with an error. If it cannot be started again,
- * `onGiveUp` is told and the stack should stop.
+ * or keeps dying (a crash loop), `onGiveUp` is told and the stack should stop.
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,8 @@ import { forkPart, stopChild } from './child-part.js';
 const EMULATOR_MAIN = fileURLToPath(new URL('./emulator-main.ts', import.meta.url));
 /** Pause before starting a dead emulator again, so that a crash loop does not spin. */
 const RESTART_DELAY_MS = 200;
+/** More deaths than this within a minute is a crash loop: the stack gives up instead of restarting forever. */
+const MAX_RESTARTS_PER_MINUTE = 5;
 
 export interface EmulatorProcessOptions {
   readonly port: number;
@@ -28,6 +30,7 @@ export class EmulatorProcess implements Emulator {
   private child!: ChildProcess;
   private stopping = false;
   private restarts = 0;
+  private readonly deaths: number[] = [];
 
   private constructor(
     private readonly o: EmulatorProcessOptions,
@@ -61,6 +64,15 @@ export class EmulatorProcess implements Emulator {
     this.child = child;
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
+      const now = Date.now();
+      this.deaths.push(now);
+      while (this.deaths[0]! < now - 60_000) this.deaths.shift();
+      if (this.deaths.length > MAX_RESTARTS_PER_MINUTE) {
+        this.o.onGiveUp(
+          new Error(`the emulator died ${this.deaths.length} times within a minute (last: ${signal ?? code})`),
+        );
+        return;
+      }
       this.restarts++;
       this.o.logger.error(
         { code, signal, restarts: this.restarts },
