@@ -147,10 +147,16 @@ export class ResponseRouter {
       // consumed all the same, so that nothing waits in the queue forever. Logged once per request.
       const first = this.unclaimed.add(result.requestId);
       const outcome = result.status === 'ok' ? { task: result.task, label: result.label } : { code: result.code };
+      const fate =
+        result.status === 'error'
+          ? 'an error, so there is no label'
+          : result.task === 'enroll'
+            ? 'an enrollment: nothing was enrolled'
+            : 'its label is in the out-bucket';
       this.options.logger[first ? 'info' : 'debug'](
         { requestId: result.requestId, stem: result.stem, ...outcome, messageId },
         first
-          ? 'a result arrived for a request that no one waits for any more; consumed (the label stays in S3)'
+          ? `a result arrived for a request that no one waits for any more; consumed (${fate})`
           : 'the same unclaimed result again (delivered twice); consumed',
       );
       return;
