@@ -20,6 +20,8 @@ export const KEY_NAME_MAX_BYTES = 400;
  * that the retention rule expires them and never the enrollment photos under `enrollment/`.
  */
 export const UPLOADS_PREFIX = 'uploads/';
+/** Where enrollment photos are kept in the in-bucket, each under its request's id. */
+export const ENROLLMENT_PREFIX = 'enrollment/';
 /** The in-bucket image's user metadata that holds the whole file name (base64url of its UTF-8). */
 export const FILE_NAME_METADATA = 'file-name';
 

@@ -26,7 +26,7 @@ import {
 } from '../shared/gallery.js';
 import type { GalleryRepository } from '../shared/gallery-repository.js';
 import type { Logger } from '../shared/logger.js';
-import { inBucketKey, safeFileName } from '../shared/messages.js';
+import { ENROLLMENT_PREFIX, inBucketKey, safeFileName } from '../shared/messages.js';
 import { requireApiKey } from './api-key.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
@@ -100,7 +100,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
         const image = checkImage(file.buffer, fileName, deps.maxImagePixels);
         return { file, fileName, image, requestId: i === 0 ? requestId : randomUUID() };
       });
-      const keys = uploads.map((u) => inBucketKey(`enrollment/${u.requestId}`, u.fileName));
+      const keys = uploads.map((u) => inBucketKey(`${ENROLLMENT_PREFIX}${u.requestId}`, u.fileName));
       res.on('close', () => {
         if (!res.writableFinished) for (const u of uploads) deps.router.cancel(u.requestId);
       });

@@ -14,6 +14,7 @@ import type { QueueUrls } from '../shared/resources.js';
 import { buildApp } from './app.js';
 import { answerClientErrors, capConnections, connectionsCheckingIntervalMs } from './client-limits.js';
 import { ResponseRouter } from './response-router.js';
+import { sweepUnenrolledPhotos } from './unenrolled-photos.js';
 
 export interface RunningWebTier {
   readonly url: string;
@@ -48,6 +49,7 @@ export async function startWebTier(
   const router = new ResponseRouter({ queueUrl: queues.response, clients: pollerClients, logger });
   router.start();
 
+  const gallery = new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
   let accepting = true;
   // config.web holds the deadlines and caps on what clients send (client-limits.ts).
   const limits = config.web;
@@ -64,7 +66,7 @@ export async function startWebTier(
     resultTimeoutSeconds: config.web.resultTimeoutSeconds,
     isAccepting: () => accepting,
     autoscalerStatusUrl: options.statusUrl ?? (() => config.autoscaler.statusUrl),
-    gallery: new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256),
+    gallery,
     apiKey: config.enrollment.apiKey,
     readRequiresKey: config.enrollment.readRequiresKey,
     clientLimits: limits,
@@ -86,6 +88,14 @@ export async function startWebTier(
   const { port } = server.address() as AddressInfo;
   const host = config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host;
   logger.info({ port, queues }, 'web tier listening');
+  const photos = sweepUnenrolledPhotos({
+    s3,
+    inBucket: config.resources.inBucket,
+    gallery,
+    // No enrollment takes longer than its upload and the wait for its results.
+    minAgeMs: (limits.uploadTimeoutSeconds + config.web.resultTimeoutSeconds) * 1000,
+    logger,
+  });
   if (!config.enrollment.apiKey) {
     logger.info(
       'the enrollment API (/people) is off: set API_KEY (16+ characters) to turn it on, or use npm run enroll',
@@ -99,6 +109,7 @@ export async function startWebTier(
     router,
     async stop() {
       accepting = false;
+      const photosStopped = photos.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = Date.now() + config.shutdownGraceSeconds * 1000;
@@ -108,6 +119,7 @@ export async function startWebTier(
       await router.stop();
       server.closeAllConnections();
       await closed;
+      await photosStopped;
       for (const client of [s3, sqs, ...pollerClients]) client.destroy();
       logger.info('web tier stopped');
     },

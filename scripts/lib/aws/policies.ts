@@ -47,7 +47,8 @@ export function webPolicy(w: Where) {
       {
         Effect: 'Allow',
         Action: 's3:DeleteObject',
-        // Enrollment photos go with their face; an upload that could not be queued goes at once.
+        // Enrollment photos go with their face, or when no gallery entry uses them (an enrollment interrupted by a
+        // crash); an upload that could not be queued goes at once.
         Resource: [`${bucketArn(n.inBucket)}/enrollment/*`, `${bucketArn(n.inBucket)}/uploads/*`],
       },
       {

@@ -1,0 +1,76 @@
+/**
+ * Enrollment photos that no gallery entry uses. An enrollment stores its photos under `enrollment/` before the
+ * workers embed them and the gallery changes, and deletes them if it fails; a web tier that dies in between (a
+ * crash, a kill -9, a machine that stops) leaves them behind: photos of people who were never enrolled, which
+ * retention never expires. So a starting web tier deletes those older than any enrollment in progress could be
+ * (a second web tier may be enrolling), and looks again once the younger ones have aged past that.
+ */
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { GalleryRepository } from '../shared/gallery-repository.js';
+import type { Logger } from '../shared/logger.js';
+import { ENROLLMENT_PREFIX } from '../shared/messages.js';
+
+/** S3 deletes at most 1000 keys per DeleteObjects call. */
+const S3_MAX_DELETE_KEYS = 1000;
+
+export interface UnenrolledPhotosOptions {
+  readonly s3: S3Client;
+  readonly inBucket: string;
+  readonly gallery: GalleryRepository;
+  /** Photos younger than this may belong to an enrollment in progress, and are left for the second look. */
+  readonly minAgeMs: number;
+  readonly logger: Logger;
+}
+
+/** Deletes the unused enrollment photos older than `minAgeMs`; returns the keys it deleted. */
+export async function deleteUnenrolledPhotos(o: UnenrolledPhotosOptions, now = Date.now()): Promise<string[]> {
+  const { gallery } = await o.gallery.read();
+  const used = new Set(gallery.people.flatMap((p) => p.faces.map((f) => f.sourceKey)));
+  const unused: string[] = [];
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await o.s3.send(
+      new ListObjectsV2Command({ Bucket: o.inBucket, Prefix: ENROLLMENT_PREFIX, ContinuationToken }),
+    );
+    for (const { Key, LastModified } of page.Contents ?? []) {
+      if (!Key || used.has(Key)) continue;
+      if (LastModified && now - LastModified.getTime() < o.minAgeMs) continue;
+      unused.push(Key);
+    }
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  for (let i = 0; i < unused.length; i += S3_MAX_DELETE_KEYS) {
+    const Objects = unused.slice(i, i + S3_MAX_DELETE_KEYS).map((Key) => ({ Key }));
+    await o.s3.send(new DeleteObjectsCommand({ Bucket: o.inBucket, Delete: { Objects, Quiet: true } }));
+  }
+  if (unused.length > 0) {
+    o.logger.info(
+      { deleted: unused.length, keys: unused.slice(0, 20) },
+      'deleted enrollment photos that no gallery entry uses (left by enrollments that a stop or crash interrupted)',
+    );
+  }
+  return unused;
+}
+
+/**
+ * Runs `deleteUnenrolledPhotos` now and once more when photos that were too young have aged past `minAgeMs`.
+ * Failures are logged, never thrown: the web tier answers requests whether or not this succeeds. `stop` waits
+ * for a look in progress, so that the S3 client can be closed after it.
+ */
+export function sweepUnenrolledPhotos(o: UnenrolledPhotosOptions): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const run = () => {
+    running = deleteUnenrolledPhotos(o).catch((err: unknown) =>
+      o.logger.warn({ err }, 'could not look for unused enrollment photos; they are looked for at the next start'),
+    );
+  };
+  run();
+  const again = setTimeout(run, o.minAgeMs);
+  again.unref();
+  return {
+    async stop() {
+      clearTimeout(again);
+      await running;
+    },
+  };
+}
