@@ -56,11 +56,18 @@ export function testSettings(env: Record<string, string> = {}): Record<string, s
   };
 }
 
+const dataDirs: string[] = [];
+
+/** Removes the data directories of the stacks this test file started (test/helpers/setup.ts calls it). */
+export function removeTestDataDirs(): void {
+  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export async function startTestStack(env: Record<string, string> = {}): Promise<LocalStack> {
-  // Each stack keeps its state in a directory of its own, removed when the test file's process ends (tests
-  // look into it after a stop).
+  // Each stack keeps its state in a directory of its own, removed after the test file (tests look into it after
+  // a stop).
   const dataDir = mkdtempSync(join(tmpdir(), 'facefleet-test-'));
-  process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  dataDirs.push(dataDir);
   // The stack and its child workers read their configuration from the environment, as in production.
   Object.assign(process.env, testSettings({ DATA_DIR: dataDir, ...env }));
   const config = loadConfig();

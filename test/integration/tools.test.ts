@@ -3,7 +3,7 @@
  * real local stack. The benchmark runs tiny here, only to prove it works; its figures are not checked.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,10 @@ function run(script: string, args: string[]): Promise<Run> {
   });
 }
 
-const otherCsv = join(mkdtempSync(join(tmpdir(), 'csv-')), 'people.csv');
+// Every file the tests write goes under one directory, removed at the end.
+const scratch = mkdtempSync(join(tmpdir(), 'facefleet-tools-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const otherCsv = join(mkdtempSync(join(scratch, 'csv-')), 'people.csv');
 writeFileSync(otherCsv, 'file,name\ntest_000.jpg,Paul\n');
 
 /** A port with nothing listening on it. */
@@ -82,7 +85,7 @@ describe.skipIf(!hasCourseData)('npm run workload', () => {
   });
 
   it('exits 1 and says what was wrong when answers do not match the labels', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'labels-'));
+    const dir = await mkdtemp(join(scratch, 'labels-'));
     const wrongLabels = join(dir, 'labels.csv');
     const csv = await readFile(COURSE_LABELS, 'utf8');
     await writeFile(wrongLabels, csv.replace('test_000,', 'test_000,Nobody_').replace(/\r/g, ''));
@@ -119,7 +122,7 @@ describe.skipIf(!hasCourseData)('npm run workload', () => {
   });
 
   it('ends with one line for an empty folder and for an unreachable URL', async () => {
-    const empty = await mkdtemp(join(tmpdir(), 'empty-'));
+    const empty = await mkdtemp(join(scratch, 'empty-'));
     const r1 = await run('scripts/workload.ts', ['--images', empty]);
     expect([r1.code, r1.stderr.trim()]).toEqual([2, `workload: ${empty} holds no .jpg, .jpeg, .png or .webp files`]);
     const port = await closedPort();
@@ -131,7 +134,7 @@ describe.skipIf(!hasCourseData)('npm run workload', () => {
 
 describe.skipIf(!hasCourseData)('npm run bench (tiny)', () => {
   it('measures the limit and the pipeline and writes the JSON, the CSV and the chart', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'bench-'));
+    const out = await mkdtemp(join(scratch, 'bench-'));
     const r = await run('scripts/bench.ts', [
       ...['--requests', '6', '--concurrency', '3', '--idle-requests', '2', '--limit-images', '3'],
       ...['--workers', '1', '--model-runs', '3', '--out', out, '--json'],
@@ -193,7 +196,7 @@ describe.skipIf(!hasLfw)('npm run embed', () => {
   const image = (name: string) => `${LFW_DIR}/images/${name}.jpg`;
 
   it('prints one JSON line per image, every face with its box, score and 512 numbers', async () => {
-    const list = join(await mkdtemp(join(tmpdir(), 'embed-')), 'list.txt');
+    const list = join(await mkdtemp(join(scratch, 'embed-')), 'list.txt');
     await writeFile(list, `${image('Hans_Blix_0003')}\n\n${image('Tiger_Woods_0001')}\n`);
     const result = await run('scripts/embed.ts', [image('Tiger_Woods_0003'), '--list', list]);
     expect(result.code, result.stderr).toBe(0);
@@ -227,7 +230,7 @@ describe.skipIf(!hasLfw)('npm run embed', () => {
   });
 
   it('prints "faces": [] for a picture without a face and an error line for a file it cannot read', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'embed-'));
+    const dir = await mkdtemp(join(scratch, 'embed-'));
     const blank = join(dir, 'blank.png');
     await sharp({ create: { width: 120, height: 90, channels: 3, background: '#888' } })
       .png()
