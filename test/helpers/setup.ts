@@ -1,5 +1,5 @@
 /** Run before each test file (vitest setupFiles): removes the data directories its test stacks made. */
 import { afterAll } from 'vitest';
-import { removeTestDataDirs } from './stack.js';
+import { removeDataDirs } from './data-dirs.js';
 
-afterAll(removeTestDataDirs);
+afterAll(removeDataDirs);

@@ -4,13 +4,11 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/shared/config.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startLocalStack, type LocalStack } from '../../src/local/stack.js';
+import { newDataDir } from './data-dirs.js';
 
 export { queueDepth } from '../../src/shared/resources.js';
 
@@ -56,18 +54,10 @@ export function testSettings(env: Record<string, string> = {}): Record<string, s
   };
 }
 
-const dataDirs: string[] = [];
-
-/** Removes the data directories of the stacks this test file started (test/helpers/setup.ts calls it). */
-export function removeTestDataDirs(): void {
-  for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-
 export async function startTestStack(env: Record<string, string> = {}): Promise<LocalStack> {
   // Each stack keeps its state in a directory of its own, removed after the test file (tests look into it after
   // a stop).
-  const dataDir = mkdtempSync(join(tmpdir(), 'facefleet-test-'));
-  dataDirs.push(dataDir);
+  const dataDir = newDataDir();
   // The stack and its child workers read their configuration from the environment, as in production.
   Object.assign(process.env, testSettings({ DATA_DIR: dataDir, ...env }));
   const config = loadConfig();

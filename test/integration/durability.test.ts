@@ -4,13 +4,11 @@
  * emulator, the autoscaler and the workers), and started again on the same directory.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { forkStack, stopStack } from '../../scripts/lib/stack-process.js';
 import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
@@ -18,18 +16,9 @@ import { FleetRegistry } from '../../src/shared/fleet-registry.js';
 import type { StackReadyMessage } from '../../src/shared/process.js';
 import { queueDepth, resolveQueueUrls } from '../../src/shared/resources.js';
 import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { newDataDir } from '../helpers/data-dirs.js';
 import { upload } from '../helpers/http.js';
 import { testSettings, until } from '../helpers/stack.js';
-
-const dirs: string[] = [];
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'facefleet-durable-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
 
 const labels = new Map(
   hasCourseData
@@ -164,7 +153,7 @@ class Stack {
 
 describe.skipIf(!hasCourseData)('a local stack keeps what it was given', () => {
   it('keeps the gallery and every stored object across a clean stop and a kill -9 of every process', async () => {
-    const dir = dataDir();
+    const dir = newDataDir();
     let stack = await Stack.start(dir);
     expect((await stack.line('ready on')).msg).toContain('the gallery is empty: enroll people first');
     expect(await stack.enroll()).toMatch(/Enrolled 10 faces of 8 people/);
@@ -192,7 +181,7 @@ describe.skipIf(!hasCourseData)('a local stack keeps what it was given', () => {
   });
 
   it('answers, after a restart, every request queued or in flight when the whole stack was killed', async () => {
-    const dir = dataDir();
+    const dir = newDataDir();
     // In-flight messages come back after the visibility timeout: short here, so the test is quick.
     const settings = { VISIBILITY_TIMEOUT_SECONDS: '12', WORKER_BATCH_SIZE: '5' };
     let stack = await Stack.start(dir, settings);
@@ -249,7 +238,7 @@ describe.skipIf(!hasCourseData)('a local stack keeps what it was given', () => {
   });
 
   it('starts empty with --fresh, and says what it deleted', async () => {
-    const dir = dataDir();
+    const dir = newDataDir();
     let stack = await Stack.start(dir);
     await stack.enroll();
     expect((await upload(stack.url, image('test_003'), 'test_003.jpg')).body).toBe('test_003:German');
@@ -268,7 +257,7 @@ describe.skipIf(!hasCourseData)('a local stack keeps what it was given', () => {
   });
 
   it('keeps two stacks with their own data directories and ports apart, and refuses a second on one directory', async () => {
-    const [dirA, dirB] = [dataDir(), dataDir()];
+    const [dirA, dirB] = [newDataDir(), newDataDir()];
     const [a, b] = await Promise.all([Stack.start(dirA), Stack.start(dirB)]);
     try {
       await a.enroll();
