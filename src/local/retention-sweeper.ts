@@ -2,11 +2,9 @@
  * `npm start`'s stand-in for the S3 lifecycle rules provisioning sets on AWS: the emulator has no lifecycle,
  * so this deletes what the same rules (retentionRules) would expire: objects older than RETENTION_DAYS.
  */
-import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../shared/logger.js';
-
-/** S3 deletes at most 1000 keys per DeleteObjects call. */
-const S3_MAX_DELETE_KEYS = 1000;
+import { deleteKeys, listObjects } from '../shared/s3-objects.js';
 /** At most hourly, and four times per retention period, so that nothing outlives its period by much. */
 const MAX_INTERVAL_MS = 3_600_000;
 
@@ -46,25 +44,13 @@ export class RetentionSweeper {
   async sweep(now = Date.now()): Promise<number> {
     let deleted = 0;
     for (const { bucket, prefix } of this.o.rules) {
-      let token: string | undefined;
-      do {
-        const page = await this.o.s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }),
-        );
-        const expired = (page.Contents ?? [])
+      for await (const page of listObjects(this.o.s3, bucket, prefix)) {
+        const expired = page
           .filter((o) => o.Key && o.LastModified && now - o.LastModified.getTime() > this.o.maxAgeMs)
-          .map((o) => ({ Key: o.Key! }));
-        for (let i = 0; i < expired.length; i += S3_MAX_DELETE_KEYS) {
-          await this.o.s3.send(
-            new DeleteObjectsCommand({
-              Bucket: bucket,
-              Delete: { Objects: expired.slice(i, i + S3_MAX_DELETE_KEYS), Quiet: true },
-            }),
-          );
-        }
+          .map((o) => o.Key!);
+        await deleteKeys(this.o.s3, bucket, expired);
         deleted += expired.length;
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      }
     }
     if (deleted > 0) this.o.logger.info({ deleted, maxAgeMs: this.o.maxAgeMs }, 'expired objects deleted');
     return deleted;

@@ -8,7 +8,6 @@
  * workers load the new version within GALLERY_REFRESH_SECONDS. A request enrolls all its images or none.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { Router, type Request, type RequestHandler } from 'express';
 import multer from 'multer';
 import { AppError } from '../shared/errors.js';
@@ -27,6 +26,7 @@ import {
 import type { GalleryRepository } from '../shared/gallery-repository.js';
 import type { Logger } from '../shared/logger.js';
 import { ENROLLMENT_PREFIX, inBucketKey, safeFileName } from '../shared/messages.js';
+import { deleteKeys } from '../shared/s3-objects.js';
 import { requireApiKey } from './api-key.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
@@ -215,12 +215,7 @@ function sourceKeys(faces: readonly StoredFace[]): string[] {
 async function deleteSources(deps: PeopleDeps, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
   try {
-    await deps.s3.send(
-      new DeleteObjectsCommand({
-        Bucket: deps.inBucket,
-        Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
-      }),
-    );
+    await deleteKeys(deps.s3, deps.inBucket, keys);
   } catch (err) {
     deps.logger.warn({ err, keys }, 'could not delete enrollment photos from the in-bucket');
   }

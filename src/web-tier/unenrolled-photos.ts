@@ -5,13 +5,11 @@
  * retention never expires. So a starting web tier deletes those older than any enrollment in progress could be
  * (a second web tier may be enrolling), and looks again once the younger ones have aged past that.
  */
-import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { GalleryRepository } from '../shared/gallery-repository.js';
 import type { Logger } from '../shared/logger.js';
 import { ENROLLMENT_PREFIX } from '../shared/messages.js';
-
-/** S3 deletes at most 1000 keys per DeleteObjects call. */
-const S3_MAX_DELETE_KEYS = 1000;
+import { deleteKeys, listObjects } from '../shared/s3-objects.js';
 
 export interface UnenrolledPhotosOptions {
   readonly s3: S3Client;
@@ -27,22 +25,14 @@ export async function deleteUnenrolledPhotos(o: UnenrolledPhotosOptions, now = D
   const { gallery } = await o.gallery.read();
   const used = new Set(gallery.people.flatMap((p) => p.faces.map((f) => f.sourceKey)));
   const unused: string[] = [];
-  let ContinuationToken: string | undefined;
-  do {
-    const page = await o.s3.send(
-      new ListObjectsV2Command({ Bucket: o.inBucket, Prefix: ENROLLMENT_PREFIX, ContinuationToken }),
-    );
-    for (const { Key, LastModified } of page.Contents ?? []) {
+  for await (const page of listObjects(o.s3, o.inBucket, ENROLLMENT_PREFIX)) {
+    for (const { Key, LastModified } of page) {
       if (!Key || used.has(Key)) continue;
       if (LastModified && now - LastModified.getTime() < o.minAgeMs) continue;
       unused.push(Key);
     }
-    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (ContinuationToken);
-  for (let i = 0; i < unused.length; i += S3_MAX_DELETE_KEYS) {
-    const Objects = unused.slice(i, i + S3_MAX_DELETE_KEYS).map((Key) => ({ Key }));
-    await o.s3.send(new DeleteObjectsCommand({ Bucket: o.inBucket, Delete: { Objects, Quiet: true } }));
   }
+  await deleteKeys(o.s3, o.inBucket, unused);
   if (unused.length > 0) {
     o.logger.info(
       { deleted: unused.length, keys: unused.slice(0, 20) },
