@@ -1,10 +1,17 @@
 /**
  * How `npm start` runs a part of the system in a child process: fork its `main` with the stack's environment,
  * in its own process group (Ctrl-C reaches npm start, which stops the parts in order), wait for the message it
- * sends once it runs, and stop it with SIGTERM, then SIGKILL after a grace period.
+ * sends once it runs, and stop it with SIGTERM, then SIGKILL after a grace period. `SupervisedPart` also starts
+ * it again when it dies, as systemd does on AWS.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { childEnvironment } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+
+/** Pause before starting a dead part again, so that a crash loop does not spin. */
+const RESTART_DELAY_MS = 300;
+/** More deaths than this within a minute is a crash loop: the part is given up instead of restarted forever. */
+const MAX_DEATHS_PER_MINUTE = 5;
 
 export interface ForkedPart<M> {
   readonly child: ChildProcess;
@@ -40,4 +47,71 @@ export async function stopChild(child: ChildProcess, graceMs: number): Promise<v
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+export interface SupervisedPartOptions<M extends { type: string }> {
+  readonly main: string;
+  /** For messages: "autoscaler", "S3+SQS emulator". */
+  readonly name: string;
+  readonly readyType: M['type'];
+  /** The environment of each start, on top of this process's (read again at every restart). */
+  readonly env: () => Record<string, string>;
+  readonly logger: Logger;
+  readonly stopGraceMs: number;
+  /** Told each time it runs: at the first start and after every restart. */
+  readonly onReady: (message: M) => void;
+  /** Told when it keeps dying (more than 5 times a minute); it is not started again. */
+  readonly onGiveUp: (err: Error) => void;
+}
+
+/** A part that is started again when it dies; a crash loop is given up. */
+export class SupervisedPart<M extends { type: string }> {
+  private child: ChildProcess | undefined;
+  private ran = false;
+  private stopping = false;
+  private restarts = 0;
+  private readonly deaths: number[] = [];
+
+  constructor(private readonly o: SupervisedPartOptions<M>) {}
+
+  /** Starts it; resolves once it runs, or rejects if it exits first (a first start is not retried). */
+  async start(): Promise<void> {
+    const { child, ready } = forkPart<M>(this.o.main, this.o.env(), this.o.readyType, this.o.name);
+    this.child = child;
+    child.once('exit', (code, signal) => this.died(child, code, signal));
+    const message = await ready;
+    this.ran = true;
+    this.o.onReady(message);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Sends a signal to the current process; tests use SIGKILL to crash it and SIGSTOP to freeze it. */
+  kill(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.child) await stopChild(this.child, this.o.stopGraceMs);
+  }
+
+  private died(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stopping || !this.ran || this.child !== child) return;
+    const now = Date.now();
+    this.deaths.push(now);
+    while (this.deaths[0]! < now - 60_000) this.deaths.shift();
+    if (this.deaths.length > MAX_DEATHS_PER_MINUTE) {
+      this.o.onGiveUp(new Error(`the ${this.o.name} died ${this.deaths.length} times within a minute`));
+      return;
+    }
+    this.restarts++;
+    this.o.logger.error({ code, signal, restarts: this.restarts }, `the ${this.o.name} died; starting it again`);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.start().catch((err: unknown) => this.o.logger.error({ err }, `the ${this.o.name} did not start again`));
+    }, RESTART_DELAY_MS).unref();
+  }
 }

@@ -25,7 +25,7 @@ await runMain('facefleet', async (config) => {
   const stack: LocalStack = await startLocalStack(config, logger, {
     fresh: options.fresh,
     onEmulatorLost: (err) => {
-      logger.error({ err }, 'the S3+SQS emulator died and could not be started again; stopping (its state is kept)');
+      logger.error({ err }, 'the S3+SQS emulator keeps dying; stopping (its state is kept)');
       void stack.stop().finally(() => process.exit(1));
     },
   });

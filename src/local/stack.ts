@@ -47,7 +47,7 @@ export interface Found {
 export interface LocalStackOptions {
   /** Empty the data directory first (`npm start -- --fresh`). */
   readonly fresh?: boolean;
-  /** Told if the emulator dies and cannot be started again; the caller should stop. */
+  /** Told if the emulator keeps dying and is given up; the caller should stop. */
   readonly onEmulatorLost?: (err: Error) => void;
 }
 
@@ -90,7 +90,8 @@ export async function startLocalStack(
       logger,
       onGiveUp:
         options.onEmulatorLost ??
-        ((err) => logger.error({ err }, 'the S3+SQS emulator could not be started again; requests will fail')),
+        ((err) =>
+          logger.error({ err }, 'the S3+SQS emulator keeps dying and is not started again; requests will fail')),
     });
     started.push(emulator);
     // Re-derive the config so that every part, and every child process, uses the emulator's actual port.
