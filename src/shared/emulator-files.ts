@@ -87,9 +87,7 @@ export function withWholeObjectFiles(Base: FileStoreClass): FileStoreClass {
       super.upsertObject(bucket, { ...obj, key: stored + STAGED });
       const base = join(objectsDir(this.s3Dir(), bucket), encodedPath(stored));
       const staged = base + STAGED;
-      // The metadata names the real key, under which the object loads back.
-      const meta = JSON.parse(readFileSync(staged + META, 'utf8')) as { key: string };
-      writeFileSync(staged + META, JSON.stringify({ ...meta, key: obj.key }));
+      setMetaKey(staged + META, obj.key);
       renameSync(staged + DATA, base + DATA);
       renameSync(staged + META, base + META);
     }
@@ -102,15 +100,18 @@ export function withWholeObjectFiles(Base: FileStoreClass): FileStoreClass {
     override renameObject(bucket: string, sourceKey: string, destKey: string): void {
       const stored = fileKey(destKey);
       super.renameObject(bucket, fileKey(sourceKey), stored);
-      if (stored === destKey) return;
-      const path = join(objectsDir(this.s3Dir(), bucket), encodedPath(stored)) + META;
-      const meta = JSON.parse(readFileSync(path, 'utf8')) as { key: string };
-      writeFileSync(path, JSON.stringify({ ...meta, key: destKey }));
+      if (stored !== destKey) setMetaKey(join(objectsDir(this.s3Dir(), bucket), encodedPath(stored)) + META, destKey);
     }
     private s3Dir(): string {
       return (this as unknown as { baseDir: string }).baseDir;
     }
   };
+}
+
+/** Makes an object's metadata name its real key, under which it loads back (not the key its files are named by). */
+function setMetaKey(metaPath: string, key: string): void {
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { key: string };
+  writeFileSync(metaPath, JSON.stringify({ ...meta, key }));
 }
 
 export interface DamagedObject {
@@ -157,8 +158,9 @@ export function recoverObjectFiles(s3Dir: string, damagedDir: string): Recovery 
         recovery.finished.push(name);
       }
     }
-    for (const file of walk(root)) {
-      if (!existsSync(file)) continue; // moved already, with the other half of its object
+    // The same listing: staged files are gone by now, and so is anything moved with the other half of its object.
+    for (const file of files) {
+      if (!existsSync(file)) continue;
       const suffix = file.endsWith(META) ? META : file.endsWith(DATA) ? DATA : undefined;
       if (!suffix) continue;
       const base = file.slice(0, -suffix.length);
