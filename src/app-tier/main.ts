@@ -14,7 +14,10 @@ import { GalleryRepository } from '../shared/gallery-repository.js';
 import { GalleryStore } from './gallery-store.js';
 import { startHealthServer } from './health-server.js';
 import { loadEngine } from './recognition/engine.js';
-import { Worker } from './worker.js';
+import { QueueConsumer } from './queue-consumer.js';
+import { RequestHandler } from './request-handler.js';
+import { enrollTask } from './tasks/enroll.js';
+import { recognizeTask } from './tasks/recognize.js';
 
 await runMain('app-tier worker', async (config) => {
   const workerId = config.worker.id ?? `${hostname()}-${process.pid}`;
@@ -44,23 +47,32 @@ await runMain('app-tier worker', async (config) => {
   // A worker whose first gallery read failed still starts (it keeps trying, and answers errors meanwhile),
   // but is not ready until S3 has answered.
   waitingFor = () => (galleries.ready ? undefined : 'the gallery could not be read from S3 yet; retrying.');
-  const worker = new Worker({
+  const handler = new RequestHandler({
     workerId,
-    pollSqs,
-    sqs,
     s3,
-    engine,
-    galleries,
-    logger,
-    requestQueueUrl: queues.request,
-    responseQueueUrl: queues.response,
     inBucket: config.resources.inBucket,
     outBucket: config.resources.outBucket,
+    tasks: {
+      recognize: recognizeTask({
+        engine,
+        galleries,
+        matchThreshold: config.matching.threshold,
+        maxFaces: config.matching.maxFaces,
+      }),
+      enroll: enrollTask(engine),
+    },
+    logger,
+  });
+  const worker = new QueueConsumer({
+    queueUrl: queues.request,
+    replyQueueUrl: queues.response,
+    pollSqs,
+    sqs,
+    handler,
+    logger,
     batchSize: config.worker.batchSize,
     waitTimeSeconds: config.worker.waitTimeSeconds,
     maxReceiveCount: config.queue.maxReceiveCount,
-    matchThreshold: config.matching.threshold,
-    maxFaces: config.matching.maxFaces,
   });
   worker.start();
   logger.info(

@@ -3,9 +3,9 @@
  * and the fleet, decides, acts, and logs the decision as one line. A failing read or action (throttling, no
  * capacity, a dead emulator) is logged and retried with exponential back-off; it never ends the loop.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../shared/logger.js';
+import { doublingBackoff, PollLoop } from '../shared/poll-loop.js';
 import { queueDepth, type QueueDepth } from '../shared/resources.js';
 import type { Fleet } from './fleet.js';
 import { decide, type Action, type Decision, type PolicyOptions } from './policy.js';
@@ -38,31 +38,38 @@ export interface AutoscalerStatus {
 }
 
 export class AutoscalerController {
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private readonly abort = new AbortController();
+  private readonly loop: PollLoop;
   private emptySince: number | undefined;
   private last: AutoscalerStatus | undefined;
   private lastLogged = '';
 
-  constructor(private readonly o: ControllerOptions) {}
+  constructor(private readonly o: ControllerOptions) {
+    this.loop = new PollLoop({
+      round: async () => {
+        await this.tick();
+      },
+      intervalMs: o.pollIntervalMs,
+      backoffMs: doublingBackoff(o.pollIntervalMs, o.maxBackoffMs ?? 30_000),
+      onError: (err, failures) => {
+        this.last = this.last && { ...this.last, error: (err as Error).message };
+        o.logger.error({ err, failures }, 'autoscaler round failed; backing off');
+      },
+      // A round that launches or stops workers is let finish, so that what it did is recorded.
+      abortRoundOnStop: false,
+    });
+  }
 
   status(): AutoscalerStatus | undefined {
     return this.last;
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Ends the loop after the current decision; the fleet is left as it is (a restart adopts it). */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    this.abort.abort();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One round: observe, decide, act. */
@@ -79,26 +86,6 @@ export class AutoscalerController {
     this.record(queue, decision);
     await this.act(decision.action);
     return decision;
-  }
-
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      try {
-        await this.tick();
-        failures = 0;
-      } catch (err) {
-        failures++;
-        this.last = this.last && { ...this.last, error: (err as Error).message };
-        this.o.logger.error({ err, failures }, 'autoscaler round failed; backing off');
-      }
-      const backoff = Math.min(this.o.maxBackoffMs ?? 30_000, this.o.pollIntervalMs * 2 ** failures);
-      try {
-        await sleep(failures === 0 ? this.o.pollIntervalMs : backoff, undefined, { signal: this.abort.signal });
-      } catch {
-        // Stopped.
-      }
-    }
   }
 
   private observeQueue(): Promise<QueueDepth> {

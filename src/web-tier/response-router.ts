@@ -8,6 +8,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from
 import { SQS_MAX_BATCH, SQS_MAX_WAIT_SECONDS } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { decodeResponse, type ResponseMessage } from '../shared/messages.js';
+import { PollLoop } from '../shared/poll-loop.js';
 
 export class ResultTimeoutError extends Error {
   constructor(readonly requestId: string) {
@@ -45,11 +46,19 @@ export class ResponseRouter {
   private readonly waiters = new Map<string, Waiter>();
   /** Request ids of recent results that found no waiter, so that a second delivery is not logged again. */
   private readonly unclaimed = new RecentIds(10_000);
-  private readonly abort = new AbortController();
-  private loops: Promise<void>[] = [];
-  private running = false;
+  private readonly loops: PollLoop[];
 
-  constructor(private readonly options: ResponseRouterOptions) {}
+  constructor(private readonly options: ResponseRouterOptions) {
+    this.loops = options.clients.map(
+      (client, loop) =>
+        new PollLoop({
+          round: (signal) => this.receive(client, loop, signal),
+          backoffMs: () => options.errorBackoffMs ?? 1000,
+          onError: (err) => options.logger.error({ err, loop }, 'receiving from the response queue failed; retrying'),
+          abortRoundOnStop: true,
+        }),
+    );
+  }
 
   get pending(): number {
     return this.waiters.size;
@@ -83,9 +92,7 @@ export class ResponseRouter {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loops = this.options.clients.map((client, i) => this.poll(client, i));
+    for (const loop of this.loops) loop.start();
   }
 
   /**
@@ -93,10 +100,7 @@ export class ResponseRouter {
    * poll may still take a message, which returns to the queue after its visibility timeout.
    */
   async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    this.abort.abort();
-    await Promise.allSettled(this.loops);
+    await Promise.all(this.loops.map((loop) => loop.stop()));
     for (const [id, waiter] of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(new Error(`response router stopped before ${id} was answered`));
@@ -104,34 +108,25 @@ export class ResponseRouter {
     this.waiters.clear();
   }
 
-  private async poll(client: SQSClient, loop: number): Promise<void> {
+  /** One long poll: route what it brings, then delete it in one call. */
+  private async receive(client: SQSClient, loop: number, signal: AbortSignal): Promise<void> {
     const { queueUrl, logger } = this.options;
-    while (this.running) {
-      try {
-        const { Messages = [] } = await client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: SQS_MAX_BATCH,
-            WaitTimeSeconds: this.options.waitTimeSeconds ?? SQS_MAX_WAIT_SECONDS,
-          }),
-          { abortSignal: this.abort.signal },
-        );
-        if (Messages.length === 0) continue;
-        for (const m of Messages) this.route(m.Body, m.MessageId);
-        const entries = Messages.filter((m) => m.ReceiptHandle).map((m, i) => ({
-          Id: String(i),
-          ReceiptHandle: m.ReceiptHandle!,
-        }));
-        const { Failed = [] } = await client.send(
-          new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
-        );
-        for (const f of Failed) logger.warn({ loop, failed: f }, 'could not delete a response message');
-      } catch (err) {
-        if (!this.running) return;
-        logger.error({ err, loop }, 'receiving from the response queue failed; retrying');
-        await sleep(this.options.errorBackoffMs ?? 1000);
-      }
-    }
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: SQS_MAX_BATCH,
+        WaitTimeSeconds: this.options.waitTimeSeconds ?? SQS_MAX_WAIT_SECONDS,
+      }),
+      { abortSignal: signal },
+    );
+    if (Messages.length === 0) return;
+    for (const m of Messages) this.route(m.Body, m.MessageId);
+    const entries = Messages.filter((m) => m.ReceiptHandle).map((m, i) => ({
+      Id: String(i),
+      ReceiptHandle: m.ReceiptHandle!,
+    }));
+    const { Failed = [] } = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+    for (const f of Failed) logger.warn({ loop, failed: f }, 'could not delete a response message');
   }
 
   private route(body: string | undefined, messageId: string | undefined): void {
@@ -180,8 +175,4 @@ class RecentIds {
     if (this.ids.size > this.capacity) this.ids.delete(this.ids.values().next().value!);
     return true;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

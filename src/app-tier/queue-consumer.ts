@@ -1,0 +1,179 @@
+/**
+ * A generic SQS request/reply consumer: long-poll a queue, hand each message to a handler, send the replies
+ * to a reply queue and only then delete the requests, both in batches. It knows nothing of what a message
+ * means (faces, galleries): the handler does. Whether a failed message is retried is `decideRetry`'s call.
+ *
+ * The handler sees a whole batch first (`accept`), so that it can start what overlaps (downloads), then each
+ * message in turn (`handle`): work itself runs one message at a time.
+ */
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Logger } from '../shared/logger.js';
+import { PollLoop } from '../shared/poll-loop.js';
+import { decideRetry, type RetryDecision } from './retry-decision.js';
+
+/** What a consumer needs from whoever gives messages their meaning. */
+export interface MessageHandler<Job> {
+  /**
+   * Reads a message and may start work that overlaps with the batch's others (a download). `undefined`: the
+   * message is malformed; it is deleted without a reply (no reply could reach anyone).
+   */
+  accept(message: Message): Job | undefined;
+  /** Does the job; resolves with the reply's body. A throw is a failure, retried or not by `decideRetry`. */
+  handle(job: Job): Promise<string>;
+  /** The reply's body for a failure that is not retried: refused at once, or the last attempt given up. */
+  replyToFailure(job: Job, decision: Exclude<RetryDecision, { kind: 'retry' }>): string;
+  /** What the consumer's log lines about this job carry besides the message id (a request id). */
+  logContext(job: Job): Record<string, unknown>;
+}
+
+export interface QueueConsumerOptions<Job> {
+  readonly queueUrl: string;
+  readonly replyQueueUrl: string;
+  /** Client for the long poll only, so that it never holds a socket the replies need. */
+  readonly pollSqs: SQSClient;
+  readonly sqs: SQSClient;
+  readonly handler: MessageHandler<Job>;
+  readonly logger: Logger;
+  /** Messages per receive (SQS: 1 to 10). */
+  readonly batchSize: number;
+  /** Long-poll wait of each receive, in seconds (SQS: 0 to 20). */
+  readonly waitTimeSeconds: number;
+  /** The queue's redrive maxReceiveCount: the receive on which a failure is answered, not retried. */
+  readonly maxReceiveCount: number;
+  /** Pause after a failed receive, in milliseconds; default 1000. */
+  readonly receiveBackoffMs?: number;
+}
+
+/** A message that is done with: its reply to send, or none for a malformed message that is only deleted. */
+interface Done {
+  readonly message: Message;
+  readonly reply?: string;
+}
+
+export class QueueConsumer<Job> {
+  private readonly loop: PollLoop;
+
+  constructor(private readonly o: QueueConsumerOptions<Job>) {
+    this.loop = new PollLoop({
+      round: () => this.receiveAndHandle(),
+      backoffMs: () => o.receiveBackoffMs ?? 1000,
+      onError: (err) => o.logger.error({ err }, 'receiving from the request queue failed; retrying in 1 s'),
+      abortRoundOnStop: false,
+    });
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /**
+   * Stops taking messages once the open long poll ends (at most `waitTimeSeconds`), and finishes whatever it
+   * and earlier polls brought. The poll is not aborted (see PollLoopOptions.abortRoundOnStop).
+   */
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async receiveAndHandle(): Promise<void> {
+    const { Messages: messages = [] } = await this.o.pollSqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.o.queueUrl,
+        MaxNumberOfMessages: this.o.batchSize,
+        WaitTimeSeconds: this.o.waitTimeSeconds,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+    );
+    if (messages.length > 0) await this.handleBatch(messages);
+  }
+
+  private async handleBatch(messages: readonly Message[]): Promise<void> {
+    const jobs = messages.map((message) => ({ message, job: this.o.handler.accept(message) }));
+    const done: Done[] = [];
+    for (const { message, job } of jobs) {
+      if (job === undefined) {
+        this.o.logger.error(
+          { messageId: message.MessageId, body: message.Body?.slice(0, 200) },
+          'deleting a malformed request message',
+        );
+        done.push({ message });
+        continue;
+      }
+      const reply = await this.handleOne(message, job);
+      if (reply !== undefined) done.push({ message, reply });
+    }
+    await this.finish(done);
+  }
+
+  /** The reply to send, or `undefined` to leave the message for another attempt. */
+  private async handleOne(message: Message, job: Job): Promise<string | undefined> {
+    try {
+      return await this.o.handler.handle(job);
+    } catch (err) {
+      const receives = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
+      const decision = decideRetry(err, receives, this.o.maxReceiveCount);
+      const log = this.o.logger.child({ ...this.o.handler.logContext(job), messageId: message.MessageId });
+      switch (decision.kind) {
+        case 'refuse':
+          log.info({ code: decision.error.code }, 'answering with a permanent error');
+          return this.o.handler.replyToFailure(job, decision);
+        case 'give-up':
+          log.error({ err, receives }, 'failed on its last allowed attempt; answering with an error');
+          return this.o.handler.replyToFailure(job, decision);
+        case 'retry':
+          log.warn({ err, receives }, 'failed; the message will be retried after its visibility timeout');
+          return undefined;
+      }
+    }
+  }
+
+  /**
+   * Sends the batch's replies in one call, then deletes in one call the requests whose reply went out (and
+   * the malformed ones). Two calls per batch instead of two per message: on a loaded machine every HTTP
+   * exchange with SQS costs CPU that the work needs. A message whose reply failed is not deleted, so it is
+   * handled again after its visibility timeout.
+   */
+  private async finish(done: readonly Done[]): Promise<void> {
+    if (done.length === 0) return;
+    const { logger } = this.o;
+    const answered = done.filter((d) => d.reply !== undefined);
+    const sendFailed = new Set<string>();
+    if (answered.length > 0) {
+      try {
+        const { Failed = [] } = await this.o.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: this.o.replyQueueUrl,
+            Entries: answered.map((d, i) => ({ Id: String(i), MessageBody: d.reply! })),
+          }),
+        );
+        for (const f of Failed) {
+          const { message } = answered[Number(f.Id)]!;
+          sendFailed.add(message.MessageId!);
+          logger.error({ messageId: message.MessageId, code: f.Code, reason: f.Message }, 'could not send a result');
+        }
+      } catch (err) {
+        logger.error({ err, messages: answered.length }, 'could not send results; the requests will be retried');
+        for (const d of answered) sendFailed.add(d.message.MessageId!);
+      }
+    }
+    const toDelete = done.filter((d) => !sendFailed.has(d.message.MessageId!));
+    if (toDelete.length === 0) return;
+    try {
+      const { Failed = [] } = await this.o.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.o.queueUrl,
+          Entries: toDelete.map((d, i) => ({ Id: String(i), ReceiptHandle: d.message.ReceiptHandle! })),
+        }),
+      );
+      for (const f of Failed)
+        logger.warn({ failed: f }, 'could not delete an answered request; it may be answered twice');
+    } catch (err) {
+      logger.error({ err }, 'could not delete answered requests; they may be answered twice');
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The `recognize` task: every face (or only the subject) matched against the gallery; the subject's label is
+ * the answer. Refused without a gallery or a face.
+ */
+import { AppError } from '../../shared/errors.js';
+import type { GalleryStore } from '../gallery-store.js';
+import type { RecognitionEngine } from '../recognition/engine.js';
+import { identify } from '../recognition/gallery.js';
+import { describeFace, refuseIfDamaged, type TaskHandler } from './task.js';
+
+export interface RecognizeTaskOptions {
+  readonly engine: RecognitionEngine;
+  readonly galleries: GalleryStore;
+  /** Similarity below which a face is "Unknown"; undefined: always the nearest person. */
+  readonly matchThreshold: number | undefined;
+  /** Most faces embedded for an answer that lists every face. */
+  readonly maxFaces: number;
+}
+
+export function recognizeTask(o: RecognizeTaskOptions): TaskHandler {
+  return async (request, bytes) => {
+    // With no gallery yet, look again before refusing: one may have been enrolled since the last refresh.
+    if (!o.galleries.current()) await o.galleries.refresh();
+    const gallery = o.galleries.current();
+    if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
+    const analysis = await o.engine.analyze(bytes, request.faces === 'all' ? o.maxFaces : 1);
+    if (analysis.faces.length === 0) {
+      await refuseIfDamaged(bytes);
+      throw new AppError('NO_FACE');
+    }
+    const matchStarted = performance.now();
+    const faces = analysis.faces.map((face) => {
+      const { label, similarity, candidates } = identify(gallery.search(face.embedding, 3), o.matchThreshold);
+      return {
+        ...describeFace(face),
+        label,
+        similarity: roundSimilarity(similarity),
+        candidates: candidates.map((c) => ({ name: c.name, similarity: roundSimilarity(c.similarity) })),
+      };
+    });
+    const subject = faces[0]!;
+    return {
+      image: { width: analysis.width, height: analysis.height },
+      facesFound: analysis.facesFound,
+      faces,
+      label: subject.label,
+      similarity: subject.similarity,
+      galleryVersion: gallery.version,
+      timings: { ...analysis.timings, matchMs: performance.now() - matchStarted },
+    };
+  };
+}
+
+/** Four decimals: finer than any threshold anyone sets, and answers stay readable. */
+function roundSimilarity(similarity: number): number {
+  return Math.round(similarity * 10_000) / 10_000;
+}
