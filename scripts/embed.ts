@@ -9,11 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { loadEngine } from '../src/app-tier/recognition/engine.js';
 import { loadConfig } from '../src/shared/config.js';
+import { FORMAT_NAMES } from '../src/shared/image-formats.js';
 
 const program = new Command()
   .name('npm run embed --')
   .description('Print the faces and embeddings of images as JSON lines, with the engine the workers run.')
-  .argument('[files...]', 'images (JPEG, PNG or WebP)')
+  .argument('[files...]', `images (${FORMAT_NAMES})`)
   .option('--list <file>', 'a file with one image path per line ("-" for standard input)')
   .showHelpAfterError();
 

@@ -26,7 +26,7 @@ import { GalleryRepository } from '../src/shared/gallery-repository.js';
 import { loadConfig } from '../src/shared/config.js';
 import { fileStem } from '../src/shared/messages.js';
 import { MODEL_FILES } from '../src/shared/models.js';
-import { IMAGE_EXTENSIONS } from './lib/workload.js';
+import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../src/shared/image-formats.js';
 
 interface LabelledImage {
   readonly path: string;
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const opts = program.parse().opts<{ images: string; labels?: string; merge: boolean }>();
   const config = loadConfig();
   const images = opts.labels ? await fromCsv(opts.images, opts.labels) : await fromFolders(opts.images);
-  if (images.length === 0) fail(`no labelled .jpg, .jpeg, .png or .webp images found in ${opts.images}`);
+  if (images.length === 0) fail(`no labelled ${EXTENSION_NAMES} images found in ${opts.images}`);
   for (const name of new Set(images.map((i) => i.label))) {
     try {
       validatePersonName(name);

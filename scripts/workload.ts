@@ -7,6 +7,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
+import { EXTENSION_NAMES } from '../src/shared/image-formats.js';
 import { httpUrl, positiveInt, positiveNumber, wholeNumber } from './lib/options.js';
 import {
   assertReachable,
@@ -21,7 +22,7 @@ import {
 const program = new Command()
   .name('npm run workload --')
   .description('Send images to the face-recognition web tier and check the answers.')
-  .requiredOption('--images <dir>', 'folder of .jpg/.jpeg/.png/.webp images')
+  .requiredOption('--images <dir>', `folder of ${EXTENSION_NAMES} images`)
   .option('--url <url>', 'web tier URL', httpUrl, new URL('http://127.0.0.1:8000/'))
   .option('--labels <csv>', 'expected labels, a CSV with columns Image (file stem) and Results')
   .option('-n, --requests <n>', 'requests to send (default: every image in the folder)', positiveInt)

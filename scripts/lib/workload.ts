@@ -11,11 +11,10 @@ import { extname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../../src/shared/image-formats.js';
 
 /** A mistake in what the user asked for: printed as one line, never with a stack trace. */
 export class UsageError extends Error {}
-
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 
 export type PickOrder = 'first' | 'random';
 
@@ -39,7 +38,7 @@ export async function pickImages(
     throw new UsageError(`cannot read the image folder ${folder}: ${(err as Error).message}`);
   }
   const files = entries.filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())).sort();
-  if (files.length === 0) throw new UsageError(`${folder} holds no .jpg, .jpeg, .png or .webp files`);
+  if (files.length === 0) throw new UsageError(`${folder} holds no ${EXTENSION_NAMES} files`);
   const wanted = count ?? files.length;
   const rng = xoroshiro128plus(seed);
   const picked: string[] = [];

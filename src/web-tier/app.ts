@@ -4,7 +4,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import express, { type Express, type RequestHandler } from 'express';
-import multer from 'multer';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { QueueUrls } from '../shared/resources.js';
@@ -12,7 +11,8 @@ import type { GalleryRepository } from '../shared/gallery-repository.js';
 import { healthRoutes } from './health-routes.js';
 import { peopleRoutes } from './people-routes.js';
 import { uploadSlots, type ClientLimits } from './client-limits.js';
-import { errorHandler } from './http-errors.js';
+import { errorHandler, methodNotAllowed } from './http-errors.js';
+import { parseUpload } from './uploads.js';
 import { recognizeRoute } from './recognize-route.js';
 import { RequestSender } from './request-sender.js';
 import { statusRoute } from './status-route.js';
@@ -49,12 +49,11 @@ export function buildApp(deps: WebTierDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    // Clients (curl, Python requests, browsers) send file names as raw UTF-8; multer would read them as latin1.
-    defParamCharset: 'utf8',
-    limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 20, parts: 30, fieldSize: 64 * 1024 },
-  }).single(UPLOAD_FIELD);
+  const upload = parseUpload({
+    maxUploadBytes: deps.maxUploadBytes,
+    files: { field: UPLOAD_FIELD },
+    tooManyFiles: () => new AppError('TOO_MANY_FILES', { limit: 1 }),
+  });
 
   app.use(
     healthRoutes({
@@ -91,9 +90,7 @@ export function buildApp(deps: WebTierDeps): Express {
     }),
   );
   app.post('/', whileAccepting, slots, upload, recognizeRoute(submitting));
-  app.all('/', (req, _res, next) =>
-    next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: '/', allow: 'POST' })),
-  );
+  app.all('/', methodNotAllowed('POST'));
   app.use((req, _res, next) => next(new AppError('NOT_FOUND', { path: req.path })));
   app.use(errorHandler(deps.logger, deps));
   return app;

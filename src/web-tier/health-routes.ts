@@ -5,7 +5,7 @@
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Router } from 'express';
-import { AppError } from '../shared/errors.js';
+import { methodNotAllowed } from './http-errors.js';
 
 export interface ReadinessDeps {
   readonly s3: S3Client;
@@ -51,8 +51,6 @@ export function healthRoutes(deps: ReadinessDeps): Router {
       res.type('text/plain').send('ready');
     }
   });
-  router.all(['/healthz', '/readyz'], (req, _res, next) =>
-    next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: req.path, allow: 'GET' })),
-  );
+  router.all(['/healthz', '/readyz'], methodNotAllowed('GET'));
   return router;
 }

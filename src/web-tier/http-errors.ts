@@ -2,8 +2,7 @@
  * The one place that turns errors into HTTP responses: the catalogue's status and sentence, as plain text
  * for the course client and as JSON for clients that ask for it. Unknown errors become 500 and are logged.
  */
-import type { ErrorRequestHandler, Request, Response } from 'express';
-import multer from 'multer';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ResultTimeoutError } from './response-router.js';
@@ -14,7 +13,7 @@ export function wantsJson(req: Request): boolean {
 
 export function toAppError(
   err: unknown,
-  limits: { maxUploadBytes: number; resultTimeoutSeconds: number },
+  limits: { resultTimeoutSeconds: number },
   path = '',
 ): AppError {
   if (err instanceof AppError) return err;
@@ -22,23 +21,12 @@ export function toAppError(
   if (err instanceof URIError) return new AppError('BAD_PATH', { path: path.slice(0, 200) }, err);
   if (err instanceof ResultTimeoutError)
     return new AppError('RESULT_TIMEOUT', { seconds: limits.resultTimeoutSeconds }, err);
-  if (err instanceof multer.MulterError) {
-    switch (err.code) {
-      case 'LIMIT_FILE_SIZE':
-        return new AppError('FILE_TOO_LARGE', { limitBytes: limits.maxUploadBytes }, err);
-      case 'LIMIT_FILE_COUNT':
-        return new AppError('TOO_MANY_FILES', { limit: 1 }, err);
-      case 'LIMIT_UNEXPECTED_FILE':
-        return new AppError('UNEXPECTED_FIELD', { field: err.field ?? 'unknown' }, err);
-      default:
-        return new AppError('MALFORMED_UPLOAD', {}, err);
-    }
-  }
-  // busboy reports a cut-off or garbled multipart body (a NUL byte in a part's header, say) as a plain Error.
-  if (err instanceof Error && /multipart|Unexpected end of form|boundary|Malformed part header/i.test(err.message)) {
-    return new AppError('MALFORMED_UPLOAD', {}, err);
-  }
   return new AppError('INTERNAL', {}, err);
+}
+
+/** Answers every method but those a path allows with 405 and an Allow header. */
+export function methodNotAllowed(allow: string): RequestHandler {
+  return (req, _res, next) => next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: req.path, allow }));
 }
 
 export function sendError(req: Request, res: Response, error: AppError, requestId?: string): void {
@@ -57,7 +45,7 @@ export function sendError(req: Request, res: Response, error: AppError, requestI
 
 export function errorHandler(
   logger: Logger,
-  limits: { maxUploadBytes: number; resultTimeoutSeconds: number },
+  limits: { resultTimeoutSeconds: number },
 ): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = res.locals['requestId'] as string | undefined;

@@ -6,13 +6,11 @@
  * fails the worker's decode instead and is answered with the same INVALID_IMAGE error.
  */
 import { disableTypes, imageSize } from 'image-size';
-import { SUPPORTED_FORMATS } from '../app-tier/recognition/image.js';
 import { AppError } from '../shared/errors.js';
+import { IMAGE_FORMATS, type ImageFormat } from '../shared/image-formats.js';
 
-type Format = (typeof SUPPORTED_FORMATS)[number];
-
-/** image-size's names for the formats the service accepts. */
-const FORMAT_BY_TYPE: Record<string, Format> = { jpg: 'jpeg', png: 'png', webp: 'webp' };
+/** The accepted formats by image-size's names for them. */
+const FORMAT_BY_TYPE: ReadonlyMap<string, ImageFormat> = new Map(IMAGE_FORMATS.map((f) => [f.probedAs, f.format]));
 
 // Probing only the formats we accept makes detection cheaper and turns every other format into "not an image".
 disableTypes([
@@ -36,7 +34,7 @@ disableTypes([
 ] as const);
 
 export interface CheckedImage {
-  readonly format: Format;
+  readonly format: ImageFormat;
   readonly width: number;
   readonly height: number;
 }
@@ -49,7 +47,7 @@ export function checkImage(bytes: Uint8Array, fileName: string, maxPixels: numbe
   } catch (err) {
     throw new AppError('NOT_AN_IMAGE', { file: fileName }, err);
   }
-  const format = size.type ? FORMAT_BY_TYPE[size.type] : undefined;
+  const format = size.type ? FORMAT_BY_TYPE.get(size.type) : undefined;
   if (!format || !size.width || !size.height) throw new AppError('NOT_AN_IMAGE', { file: fileName });
   if (size.width * size.height > maxPixels) {
     throw new AppError('IMAGE_TOO_LARGE', { width: size.width, height: size.height, limitPixels: maxPixels });

@@ -9,7 +9,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
-import multer from 'multer';
 import { AppError } from '../shared/errors.js';
 import {
   addFaces,
@@ -28,7 +27,9 @@ import type { Logger } from '../shared/logger.js';
 import { ENROLLMENT_PREFIX, inBucketKey, safeFileName } from '../shared/messages.js';
 import { deleteKeys } from '../shared/s3-objects.js';
 import { requireApiKey } from './api-key.js';
+import { methodNotAllowed } from './http-errors.js';
 import { checkImage } from './image-check.js';
+import { parseUpload } from './uploads.js';
 import { submit, type SubmitDeps } from './submit.js';
 
 /** Images per enrollment request: enough for a handful of photos, few enough to answer within a minute. */
@@ -47,11 +48,11 @@ export function peopleRoutes(deps: PeopleDeps): Router {
   const router = Router();
   const auth = requireApiKey(deps.apiKey);
   const readAuth: RequestHandler = deps.readRequiresKey ? auth : (_req, _res, next) => next();
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    defParamCharset: 'utf8',
-    limits: { fileSize: deps.maxUploadBytes, files: MAX_ENROLL_IMAGES, fields: 20, parts: 40 },
-  }).any();
+  const upload = parseUpload({
+    maxUploadBytes: deps.maxUploadBytes,
+    files: { maxFiles: MAX_ENROLL_IMAGES },
+    tooManyFiles: () => new AppError('TOO_MANY_IMAGES', { max: MAX_ENROLL_IMAGES }),
+  });
 
   router.get('/people', readAuth, async (_req, res) => {
     const { gallery } = await deps.gallery.read();
@@ -82,13 +83,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
       personName(req);
       next();
     },
-    (req, res, next) =>
-      upload(req, res, (err: unknown) => {
-        if (err instanceof multer.MulterError && err.code === 'LIMIT_FILE_COUNT') {
-          return next(new AppError('TOO_MANY_IMAGES', { max: MAX_ENROLL_IMAGES }, err));
-        }
-        next(err);
-      }),
+    upload,
     async (req, res) => {
       const name = personName(req);
       const files = (req.files as Express.Multer.File[] | undefined) ?? [];
@@ -121,7 +116,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
         );
         faces = answers.map((answer, i) => {
           const { fileName, file } = uploads[i]!;
-          if (answer.status === 'error') throw new AppError(answer.code, { ...answer.params, file: fileName });
+          if (answer.status === 'error') throw AppError.fromReport(answer.code, { ...answer.params, file: fileName });
           requireOneFace(fileName, answer.facesFound);
           const face = answer.faces[0]!;
           return {
@@ -187,18 +182,10 @@ export function peopleRoutes(deps: PeopleDeps): Router {
     res.json({ name, removedFace: faceId, faces: left, galleryVersion: gallery.version });
   });
 
-  router.all('/people', (req, _res, next) =>
-    next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: '/people', allow: 'GET' })),
-  );
-  router.all('/people/:name', (req, _res, next) =>
-    next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: req.path, allow: 'GET, DELETE' })),
-  );
-  router.all('/people/:name/faces', (req, _res, next) =>
-    next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: req.path, allow: 'POST' })),
-  );
-  router.all('/people/:name/faces/:faceId', (req, _res, next) =>
-    next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: req.path, allow: 'DELETE' })),
-  );
+  router.all('/people', methodNotAllowed('GET'));
+  router.all('/people/:name', methodNotAllowed('GET, DELETE'));
+  router.all('/people/:name/faces', methodNotAllowed('POST'));
+  router.all('/people/:name/faces/:faceId', methodNotAllowed('DELETE'));
   return router;
 }
 

@@ -57,7 +57,7 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
       worker: answer.timings,
     };
     if (answer.status === 'error') {
-      throw new AppError(answer.code, { ...answer.params, file: fileName });
+      throw AppError.fromReport(answer.code, { ...answer.params, file: fileName });
     }
     deps.logger.info({ requestId, stem, label: answer.label, workerId: answer.workerId, timings }, 'answered');
     if (json) {

@@ -4,6 +4,7 @@
  */
 import { Router } from 'express';
 import { AppError } from '../shared/errors.js';
+import { methodNotAllowed } from './http-errors.js';
 
 /** The status must answer quickly even when the autoscaler hangs. */
 const STATUS_TIMEOUT_MS = 2000;
@@ -22,8 +23,6 @@ export function statusRoute(statusUrl: () => string | undefined): Router {
     if (!answer.ok) throw new AppError('AUTOSCALER_UNAVAILABLE', { reason: (await answer.text()).slice(0, 200) });
     res.json(await answer.json());
   });
-  router.all('/status', (req, _res, next) =>
-    next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: req.path, allow: 'GET' })),
-  );
+  router.all('/status', methodNotAllowed('GET'));
   return router;
 }

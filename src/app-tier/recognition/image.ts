@@ -16,9 +16,6 @@ import { imageSize } from 'image-size';
 import sharp from 'sharp';
 import type { RawImage } from './alignment.js';
 
-/** Formats the service accepts; everything else is refused as unsupported. */
-export const SUPPORTED_FORMATS = ['jpeg', 'png', 'webp'] as const;
-
 /**
  * Longest side of the working image, in pixels. With the detector's tiled pass (see detector.ts) a face of
  * about 24 working pixels is still found, i.e. 1.5 % of the longer side of any photo.
