@@ -11,11 +11,7 @@ export function wantsJson(req: Request): boolean {
   return req.accepts(['text/plain', 'application/json']) === 'application/json';
 }
 
-export function toAppError(
-  err: unknown,
-  limits: { resultTimeoutSeconds: number },
-  path = '',
-): AppError {
+export function toAppError(err: unknown, limits: { resultTimeoutSeconds: number }, path = ''): AppError {
   if (err instanceof AppError) return err;
   // Express's router cannot decode a parameter such as "/people/%ZZ": the client's mistake.
   if (err instanceof URIError) return new AppError('BAD_PATH', { path: path.slice(0, 200) }, err);
@@ -43,10 +39,7 @@ export function sendError(req: Request, res: Response, error: AppError, requestI
   }
 }
 
-export function errorHandler(
-  logger: Logger,
-  limits: { resultTimeoutSeconds: number },
-): ErrorRequestHandler {
+export function errorHandler(logger: Logger, limits: { resultTimeoutSeconds: number }): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = res.locals['requestId'] as string | undefined;
     // A client that left (or was cut off at its upload deadline) mid-request: the parser's complaint is about
