@@ -5,7 +5,7 @@
  * arrived) is still deleted, and logged once: its label stays in S3.
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { SQS_MAX_BATCH, SQS_MAX_WAIT_SECONDS } from '../shared/config.js';
+import { SQS_MAX_BATCH, SQS_MAX_WAIT_SECONDS } from '../shared/settings.js';
 import type { Logger } from '../shared/logger.js';
 import { decodeResponse, type ResponseMessage } from '../shared/messages.js';
 import { PollLoop } from '../shared/poll-loop.js';

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/shared/config.js';
+import { SETTING_NAMES } from '../../src/shared/settings.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startLocalStack, type LocalStack } from '../../src/local/stack.js';
 import { newDataDir } from './data-dirs.js';
@@ -13,12 +14,12 @@ import { newDataDir } from './data-dirs.js';
 export { queueDepth } from '../../src/shared/resources.js';
 
 /**
- * The settings of a test stack, `env` on top. Every setting a test file may change is listed, so that one
- * file's settings never leak into the next.
+ * The settings of a test stack, `env` on top. Every declared setting is reset (empty means unset), so that one
+ * test file's settings never leak into the next; those below differ from the defaults for tests.
  */
 export function testSettings(env: Record<string, string> = {}): Record<string, string> {
   return {
-    FLEET_DIR: '',
+    ...Object.fromEntries(SETTING_NAMES.map((name) => [name, ''])),
     EMULATOR_PORT: '0',
     PORT: '0',
     HOST: '127.0.0.1',
@@ -35,19 +36,7 @@ export function testSettings(env: Record<string, string> = {}): Record<string, s
     GALLERY_REFRESH_SECONDS: '1',
     SHUTDOWN_GRACE_SECONDS: '10',
     RESULT_TIMEOUT_SECONDS: '120',
-    HEADERS_TIMEOUT_SECONDS: '',
-    UPLOAD_TIMEOUT_SECONDS: '',
-    MAX_CONNECTIONS: '',
-    MAX_CONCURRENT_UPLOADS: '',
-    MAX_UPLOAD_MEMORY_BYTES: '',
-    WORKER_LIVENESS_SECONDS: '',
-    RETENTION_DAYS: '',
     VISIBILITY_TIMEOUT_SECONDS: '30',
-    // Empty means unset: the enrollment API is off unless a test file gives a key.
-    API_KEY: '',
-    MATCH_THRESHOLD: '',
-    PEOPLE_READ_REQUIRES_KEY: '',
-    WORKER_HEALTH_PORT: '',
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
     ...env,

@@ -15,7 +15,7 @@ import {
   type Instance,
   type RunInstancesCommandOutput,
 } from '@aws-sdk/client-ec2';
-import { environmentFile, workerEnvironment } from '../../../src/autoscaler/user-data.js';
+import { environmentFile, instanceEnvironment } from '../../../src/shared/instance-environment.js';
 import type { Config } from '../../../src/shared/config.js';
 import { deploymentNames, WEB_TAG } from './policies.js';
 import { DEPLOYMENT_TAG, WEB_PORT, type AwsClients, type Provisioned } from './provision.js';
@@ -28,28 +28,15 @@ export const WEB_UNITS = ['facefleet-web.service', 'facefleet-autoscaler.service
 /** The course's name for the web instance. */
 export const WEB_INSTANCE_NAME = 'web-instance';
 
-/** What the web tier and the autoscaler read on the web instance: the workers' settings plus their own. */
+/**
+ * What the web tier and the autoscaler read on the web instance: the settings declared for it (settings.ts),
+ * its port, and the launch template provisioning made for the workers.
+ */
 export function webEnvironment(config: Config, launchTemplateId: string | undefined): Record<string, string> {
-  const { policy } = config.autoscaler;
   return {
-    ...workerEnvironment(config),
+    ...instanceEnvironment(config, 'web'),
     ...(launchTemplateId ? { APP_TIER_LAUNCH_TEMPLATE: launchTemplateId } : {}),
-    ...(config.fleet.ec2.subnetId ? { APP_TIER_SUBNET_ID: config.fleet.ec2.subnetId } : {}),
-    MIN_WORKERS: String(policy.minWorkers),
-    MAX_WORKERS: String(policy.maxWorkers),
-    MESSAGES_PER_WORKER: String(policy.messagesPerWorker),
-    SCALE_IN_IDLE_SECONDS: String(policy.scaleInIdleMs / 1000),
-    AUTOSCALER_POLL_MS: String(config.autoscaler.pollIntervalMs),
-    WARM_POOL: String(config.fleet.ec2.warmPool),
     PORT: String(WEB_PORT),
-    MAX_UPLOAD_BYTES: String(config.web.maxUploadBytes),
-    RESULT_TIMEOUT_SECONDS: String(config.web.resultTimeoutSeconds),
-    HEADERS_TIMEOUT_SECONDS: String(config.web.headersTimeoutSeconds),
-    UPLOAD_TIMEOUT_SECONDS: String(config.web.uploadTimeoutSeconds),
-    MAX_CONNECTIONS: String(config.web.maxConnections),
-    MAX_CONCURRENT_UPLOADS: String(config.web.maxConcurrentUploads),
-    MAX_UPLOAD_MEMORY_BYTES: String(config.web.maxUploadMemoryBytes),
-    PEOPLE_READ_REQUIRES_KEY: String(config.enrollment.readRequiresKey),
   };
 }
 

@@ -1,0 +1,51 @@
+/**
+ * The configuration reference in docs/configuration.md, produced from the settings' declarations
+ * (src/shared/settings.ts): `npm run docs:config` writes it, and a test fails when the document is stale.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
+import { SETTING_NAMES, SETTINGS, type SettingSpec } from '../../src/shared/settings.js';
+
+export const CONFIGURATION_DOC = fileURLToPath(new URL('../../docs/configuration.md', import.meta.url));
+const START = '<!-- settings:start (generated from src/shared/settings.ts by npm run docs:config) -->';
+const END = '<!-- settings:end -->';
+/** web, worker, autoscaler, local, tools. */
+const ALL_READERS = 5;
+
+/** The reference table, one row per setting, in declaration order. */
+export function settingsTable(): string {
+  const rows = SETTING_NAMES.map((name) => {
+    const spec = SETTINGS[name] as SettingSpec;
+    return [
+      `\`${name}\``,
+      defaultOf(spec),
+      spec.unit ?? '',
+      spec.readBy.length === ALL_READERS ? 'all' : spec.readBy.join(', '),
+      spec.deploy ? spec.deploy.to.join(', ') : '—',
+      spec.description.replaceAll('|', '\\|'),
+    ];
+  });
+  const header = ['variable', 'default', 'unit', 'read by', 'on instances', 'meaning'];
+  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+function defaultOf(spec: SettingSpec): string {
+  if (spec.defaultText) return spec.defaultText;
+  const parsed = spec.schema.safeParse(undefined);
+  return parsed.success && parsed.data !== undefined ? `\`${String(parsed.data as string | number)}\`` : '—';
+}
+
+/** The document with its generated section replaced by the current table, formatted as Prettier would. */
+export async function renderConfigurationDoc(current: string): Promise<string> {
+  const start = current.indexOf(START);
+  const end = current.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`${CONFIGURATION_DOC} has lost its markers ${START} … ${END}`);
+  const text = `${current.slice(0, start + START.length)}\n\n${settingsTable()}\n\n${current.slice(end)}`;
+  const options = (await resolveConfig(CONFIGURATION_DOC)) ?? {};
+  return format(text, { ...options, filepath: CONFIGURATION_DOC });
+}
+
+export async function readConfigurationDoc(): Promise<string> {
+  return readFile(CONFIGURATION_DOC, 'utf8');
+}

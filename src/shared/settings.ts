@@ -1,0 +1,459 @@
+/**
+ * Where a setting is declared: every environment variable facefleet reads, once, with its type and range
+ * (a zod schema, default included), its unit, the processes that read it, what it does, and whether and how
+ * it is written into a deployed instance's environment. From this table come the environment schema
+ * (config.ts), the environments rendered for EC2 instances (deploy/environment.ts) and the reference table in
+ * docs/configuration.md (`npm run docs:config`; a test fails when the document is stale).
+ *
+ * The shape of the typed config (which section a value lands in) is config.ts's; `at` names that place, so
+ * that an instance's environment is rendered from the config the deploy command loaded.
+ */
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** SQS allows long polls of at most 20 s (ReceiveMessage WaitTimeSeconds). */
+export const SQS_MAX_WAIT_SECONDS = 20;
+/** SQS returns and accepts at most 10 messages per ReceiveMessage / batch call. */
+export const SQS_MAX_BATCH = 10;
+/** SQS visibility timeouts range from 0 s to 12 hours. */
+export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** The course's cap on app-tier instances (its accounts allow 20 EC2 instances, one of them the web tier). */
+export const COURSE_MAX_WORKERS = 19;
+/** The default "Unknown" threshold, measured by `npm run bench:accuracy` (see docs/accuracy.md). */
+export const DEFAULT_MATCH_THRESHOLD = 0.45;
+/** sharp's own default ceiling on decoded pixels (0x3FFF × 0x3FFF). */
+export const SHARP_MAX_INPUT_PIXELS = 268_402_689;
+/** `npm start`'s state, unless DATA_DIR says otherwise: `.facefleet/` in the project (git-ignored). */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.facefleet/', import.meta.url));
+/** The ONNX models, unless MODEL_DIR says otherwise: `models/` in the project (fetched by `npm ci`). */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+
+/** The processes that read settings. `local`: `npm start` itself (the emulator, the data directory). */
+export type Reader = 'web' | 'worker' | 'autoscaler' | 'local' | 'tools';
+/** The EC2 instances whose environment a setting is written into: app-tier workers, the web instance. */
+export type Instance = 'worker' | 'web';
+
+export interface SettingSpec<S extends z.ZodType = z.ZodType> {
+  /** Type, range and default; an `optional()` schema without default means "unset" has a meaning. */
+  readonly schema: S;
+  /** What the value is counted in, for the reference ("seconds", "bytes"). */
+  readonly unit?: string;
+  readonly readBy: readonly Reader[];
+  /** One or two sentences for people: what it does, and what its default is for. */
+  readonly description: string;
+  /** The default as the reference shows it, where it is not the schema's constant (it depends on others). */
+  readonly defaultText?: string;
+  /** A secret: never echoed in an error, never given to a process that does not need it. */
+  readonly secret?: boolean;
+  /** How the setting reaches deployed instances; absent: it does not (a local matter, or set per instance). */
+  readonly deploy?: {
+    readonly to: readonly Instance[];
+    /** Where the value is in the loaded config (a dotted path), rendered with `String()` or `render`. */
+    readonly at?: string;
+    /** The environment's text for the config's value; `undefined` leaves the variable out. */
+    readonly render?: (value: unknown) => string | undefined;
+    /** The same value on every instance, whatever the deploying machine's config says. */
+    readonly fixed?: string;
+  };
+}
+
+const optionalInt = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .optional();
+const int = (min: number, max: number, fallback: number) => optionalInt(min, max).default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true');
+const port = (fallback: number) => int(0, 65_535, fallback);
+const text = () => z.string().min(1);
+
+const ALL: readonly Reader[] = ['web', 'worker', 'autoscaler', 'local', 'tools'];
+const BOTH: readonly Instance[] = ['worker', 'web'];
+
+function setting<S extends z.ZodType>(spec: SettingSpec<S>): SettingSpec<S> {
+  return spec;
+}
+
+export const SETTINGS = {
+  FACEFLEET_STACK: setting({
+    schema: z.enum(['local', 'aws']).default('local'),
+    readBy: ALL,
+    description:
+      '`local`: the embedded emulator with placeholder credentials. `aws`: real AWS, default credential chain (instance profile, SSO, profile)',
+    deploy: { to: BOTH, fixed: 'aws' },
+  }),
+  AWS_REGION: setting({
+    schema: text().default('us-east-1'),
+    readBy: ALL,
+    description: 'AWS region of every client',
+    deploy: { to: BOTH, at: 'aws.region' },
+  }),
+  AWS_ENDPOINT_URL: setting({
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    readBy: ALL,
+    defaultText: 'the emulator locally, AWS on `aws`',
+    description: 'S3/SQS endpoint: the embedded emulator locally, AWS’s own endpoints on `aws`',
+  }),
+  EMULATOR_PORT: setting({
+    schema: port(4566),
+    readBy: ['local', 'web', 'worker', 'autoscaler', 'tools'],
+    description: 'port of the embedded S3+SQS emulator that `npm start` runs (fauxqs’s own default)',
+  }),
+  RESOURCE_PREFIX: setting({
+    schema: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/, 'must be 3-40 lowercase letters, digits or hyphens')
+      .default('facefleet'),
+    readBy: ALL,
+    description:
+      'prefix of every bucket and queue: `<prefix>-in-bucket`, `-out-bucket`, `-gallery-bucket`, `-req-queue`, `-resp-queue`, `-req-dlq` (S3 naming rules)',
+    deploy: { to: BOTH, at: 'resources.prefix' },
+  }),
+  HOST: setting({
+    schema: text().default('0.0.0.0'),
+    readBy: ['web'],
+    description: 'interface the web tier listens on',
+  }),
+  PORT: setting({
+    schema: port(8000),
+    readBy: ['web'],
+    description: 'port of the web tier (the course contract is 8000)',
+  }),
+  MAX_UPLOAD_BYTES: setting({
+    schema: int(1, 100 * 1024 * 1024, 10 * 1024 * 1024),
+    unit: 'bytes',
+    readBy: ['web'],
+    description: 'largest upload accepted (10 MiB; the emulator caps one object at about 11 MiB)',
+    deploy: { to: ['web'], at: 'web.maxUploadBytes' },
+  }),
+  MAX_IMAGE_PIXELS: setting({
+    schema: int(1, SHARP_MAX_INPUT_PIXELS, 40_000_000),
+    unit: 'pixels',
+    readBy: ['web', 'worker', 'tools'],
+    description: 'largest declared width × height accepted, checked before decoding (40 megapixels)',
+    deploy: { to: BOTH, at: 'recognition.maxImagePixels' },
+  }),
+  RETENTION_DAYS: setting({
+    schema: z.coerce
+      .number({ error: 'must be a number of days (0 keeps everything)' })
+      .min(0, 'must be at least 0')
+      .max(3650, 'must be at most 3650')
+      .default(7),
+    unit: 'days',
+    readBy: ['local', 'tools'],
+    description:
+      'how long uploads (`uploads/` in the in-bucket) and labels (the out-bucket) are kept; `0` keeps them. Enrollment photos and the gallery never expire. S3 lifecycle rules on AWS (whole days, rounded up, set by provisioning), an hourly sweep of the emulator under `npm start`',
+  }),
+  RESULT_TIMEOUT_SECONDS: setting({
+    schema: int(1, 3600, 300),
+    unit: 'seconds',
+    readBy: ['web'],
+    description: 'how long a request waits for its result before `504`',
+    deploy: { to: ['web'], at: 'web.resultTimeoutSeconds' },
+  }),
+  HEADERS_TIMEOUT_SECONDS: setting({
+    schema: int(1, 600, 20),
+    unit: 'seconds',
+    readBy: ['web'],
+    description:
+      'how long a client may take to send its request headers before `408` (at most `UPLOAD_TIMEOUT_SECONDS`)',
+    deploy: { to: ['web'], at: 'web.headersTimeoutSeconds' },
+  }),
+  UPLOAD_TIMEOUT_SECONDS: setting({
+    schema: int(1, 3600, 120),
+    unit: 'seconds',
+    readBy: ['web'],
+    description:
+      'how long a client may take to send a whole request, headers and body, before `408` (10 MiB at 1 Mbit/s takes 84 s); the wait for the result is not counted',
+    deploy: { to: ['web'], at: 'web.uploadTimeoutSeconds' },
+  }),
+  MAX_CONNECTIONS: setting({
+    schema: int(1, 65_535, 1024),
+    readBy: ['web'],
+    description: 'open connections the web tier keeps; one more is answered `503` with `Retry-After` and closed',
+    deploy: { to: ['web'], at: 'web.maxConnections' },
+  }),
+  MAX_CONCURRENT_UPLOADS: setting({
+    schema: int(1, 10_000, 128),
+    readBy: ['web'],
+    description:
+      'request bodies being received at once (the course workload sends 100); one more is answered `503` with `Retry-After` before its body is read',
+    deploy: { to: ['web'], at: 'web.maxConcurrentUploads' },
+  }),
+  MAX_UPLOAD_MEMORY_BYTES: setting({
+    schema: int(1024 * 1024, 16 * 1024 * 1024 * 1024, 256 * 1024 * 1024),
+    unit: 'bytes',
+    readBy: ['web'],
+    description:
+      'bytes those bodies may hold, each counted at its declared length (256 MiB: 25 uploads of 10 MiB, or thousands of course images); at least `MAX_UPLOAD_BYTES`',
+    deploy: { to: ['web'], at: 'web.maxUploadMemoryBytes' },
+  }),
+  RESPONSE_POLLERS: setting({
+    schema: int(1, 16, 2),
+    readBy: ['web'],
+    description: 'long-poll loops on the response queue, each with its own SQS client',
+    deploy: { to: ['web'], at: 'web.responsePollers' },
+  }),
+  VISIBILITY_TIMEOUT_SECONDS: setting({
+    schema: int(1, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, 30),
+    unit: 'seconds',
+    readBy: ['web', 'worker', 'local', 'tools'],
+    description: 'visibility timeout of the request queue (SQS: 0–43200)',
+    deploy: { to: BOTH, at: 'queue.visibilityTimeoutSeconds' },
+  }),
+  MAX_RECEIVE_COUNT: setting({
+    schema: int(1, 1000, 3),
+    readBy: ['web', 'worker', 'local', 'tools'],
+    description:
+      'receives of one request before it moves to the dead-letter queue (redrive maxReceiveCount); a worker answers with an error on the last',
+    deploy: { to: BOTH, at: 'queue.maxReceiveCount' },
+  }),
+  WORKER_BATCH_SIZE: setting({
+    schema: int(1, SQS_MAX_BATCH, SQS_MAX_BATCH),
+    unit: 'messages',
+    readBy: ['worker'],
+    description: 'messages a worker takes per receive (SQS: 1–10)',
+    deploy: { to: BOTH, at: 'worker.batchSize' },
+  }),
+  WORKER_WAIT_SECONDS: setting({
+    schema: int(0, SQS_MAX_WAIT_SECONDS, 5),
+    unit: 'seconds',
+    readBy: ['worker'],
+    // A stopping worker lets its open poll end and answers what it brings (an aborted poll can still take a
+    // message, which would then sit hidden for the visibility timeout).
+    description:
+      'long-poll wait of each receive (SQS: 0–20); a stopping worker lets its poll end first, so this bounds scale-in; an idle worker costs one receive per wait',
+    deploy: { to: BOTH, at: 'worker.waitTimeSeconds' },
+  }),
+  GALLERY_REFRESH_SECONDS: setting({
+    schema: int(1, 3600, 5),
+    unit: 'seconds',
+    readBy: ['worker', 'tools'],
+    description: 'how often a worker looks for a new gallery in S3',
+    deploy: { to: BOTH, at: 'worker.galleryRefreshSeconds' },
+  }),
+  MATCH_THRESHOLD: setting({
+    schema: z
+      .union([
+        z.literal('off'),
+        z.coerce
+          .number({ error: 'must be a number from -1 to 1, or off' })
+          .min(-1, 'must be at least -1')
+          .max(1, 'must be at most 1'),
+      ])
+      .default(DEFAULT_MATCH_THRESHOLD),
+    unit: 'cosine similarity',
+    readBy: ['worker', 'tools'],
+    description:
+      'similarity below which a face is `Unknown` (−1 to 1), or `off` for always the nearest person (the course’s behaviour); the default gives a 0.1 % false-accept rate per comparison on the LFW pairs (docs/accuracy.md)',
+    deploy: { to: BOTH, at: 'matching.threshold', render: (v) => (v === undefined ? 'off' : String(v)) },
+  }),
+  MAX_FACES: setting({
+    schema: int(1, 100, 20),
+    unit: 'faces',
+    readBy: ['worker'],
+    description:
+      'most faces of one image embedded and listed in a JSON answer (largest first); `facesFound` counts them all',
+    deploy: { to: BOTH, at: 'matching.maxFaces' },
+  }),
+  API_KEY: setting({
+    schema: z.string().min(16, 'must be at least 16 characters').optional(),
+    readBy: ['web'],
+    secret: true,
+    description:
+      'the enrollment API’s key (16+ characters), in an `X-API-Key` header or as `Authorization: Bearer <key>`; unset, the API refuses every change. Never commit it',
+  }),
+  PEOPLE_READ_REQUIRES_KEY: setting({
+    schema: bool(true),
+    readBy: ['web'],
+    description: 'whether `GET /people` needs the key too (the names of enrolled people are personal)',
+    deploy: { to: ['web'], at: 'enrollment.readRequiresKey' },
+  }),
+  AUTOSCALER_POLL_MS: setting({
+    schema: int(100, 60_000, 1000),
+    unit: 'milliseconds',
+    readBy: ['autoscaler'],
+    description: 'time between scaling decisions (each reads the queue and the fleet)',
+    deploy: { to: ['web'], at: 'autoscaler.pollIntervalMs' },
+  }),
+  MESSAGES_PER_WORKER: setting({
+    schema: int(1, 1000, 4),
+    unit: 'messages',
+    readBy: ['autoscaler'],
+    description: 'queued messages (visible + in flight) per worker the autoscaler aims for',
+    deploy: { to: ['web'], at: 'autoscaler.policy.messagesPerWorker' },
+  }),
+  MIN_WORKERS: setting({
+    schema: int(0, 1000, 0),
+    unit: 'workers',
+    readBy: ['autoscaler'],
+    description: 'fewest workers, even when idle (0: scale to zero); at most `MAX_WORKERS`',
+    deploy: { to: ['web'], at: 'autoscaler.policy.minWorkers' },
+  }),
+  MAX_WORKERS: setting({
+    schema: optionalInt(1, 1000),
+    unit: 'workers',
+    readBy: ['autoscaler'],
+    defaultText: 'cores locally, `19` on AWS',
+    description: 'most workers; every worker in any state counts against it (the course allows 19 app-tier instances)',
+    deploy: { to: ['web'], at: 'autoscaler.policy.maxWorkers' },
+  }),
+  SCALE_IN_IDLE_SECONDS: setting({
+    schema: int(0, 3600, 3),
+    unit: 'seconds',
+    readBy: ['autoscaler'],
+    description: 'how long the request queue must stay empty before idle workers are stopped',
+    deploy: { to: ['web'], at: 'autoscaler.policy.scaleInIdleMs', render: (ms) => String(Number(ms) / 1000) },
+  }),
+  FLEET_DRIVER: setting({
+    schema: z.enum(['local', 'ec2']).optional(),
+    readBy: ['autoscaler'],
+    defaultText: '`local` locally, `ec2` on AWS',
+    description: '`local`: workers are child processes; `ec2`: app-tier instances',
+  }),
+  DATA_DIR: setting({
+    schema: text().optional(),
+    readBy: ['local', 'autoscaler', 'worker'],
+    defaultText: '`.facefleet/`',
+    description:
+      '`npm start`’s state, so that a restart (or a crash) loses nothing: the emulator’s queues and messages (`sqs/fauxqs.db`, SQLite), every object as a plain file (`s3/buckets/<bucket>/objects/<key>.data`, its metadata beside it), the fleet registry (`fleet/`), objects a crash left torn (`damaged/`); one stack at a time per directory, `npm start -- --fresh` empties it',
+  }),
+  FLEET_DIR: setting({
+    schema: text().optional(),
+    readBy: ['local', 'autoscaler', 'worker'],
+    defaultText: '`DATA_DIR/fleet`',
+    description: 'the local fleet’s registry (one file per worker), so a restarted autoscaler adopts its workers',
+  }),
+  WORKER_LIVENESS_SECONDS: setting({
+    schema: int(2, 3600, 15),
+    unit: 'seconds',
+    readBy: ['autoscaler'],
+    description:
+      'local fleet: a running worker that gave no liveness signal (every second) for this long is killed and replaced (frozen, or its event loop stuck)',
+  }),
+  FLEET_OWNER_PID: setting({
+    schema: optionalInt(1, 2 ** 31 - 1),
+    readBy: ['worker', 'autoscaler'],
+    defaultText: 'set by the local fleet',
+    description: 'local fleet: the process whose end makes its workers stop (`npm start`’s); not for people to set',
+  }),
+  AUTOSCALER_HOST: setting({
+    schema: text().default('127.0.0.1'),
+    readBy: ['autoscaler'],
+    description: 'interface of the autoscaler’s status endpoint (`GET /status`)',
+  }),
+  AUTOSCALER_PORT: setting({
+    schema: port(8001),
+    readBy: ['autoscaler', 'web'],
+    description: 'port of the autoscaler’s status endpoint',
+  }),
+  AUTOSCALER_STATUS_URL: setting({
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    readBy: ['web'],
+    defaultText: '`http://127.0.0.1:<AUTOSCALER_PORT>/status`',
+    description: 'where the web tier reads the autoscaler’s status for its own `GET /status`',
+  }),
+  APP_TIER_LAUNCH_TEMPLATE: setting({
+    schema: text().optional(),
+    readBy: ['autoscaler'],
+    description:
+      'EC2 fleet: launch template id (`lt-…`) or name for app-tier instances; or give `APP_TIER_AMI_ID` and the settings below (provisioning writes it into the web instance’s environment)',
+  }),
+  APP_TIER_AMI_ID: setting({
+    schema: z
+      .string()
+      .regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id like ami-0123456789abcdef0')
+      .optional(),
+    readBy: ['autoscaler', 'tools'],
+    description: 'EC2 fleet: the app-tier AMI (`ami-…`), when no launch template is given or to override its AMI',
+  }),
+  APP_TIER_INSTANCE_TYPE: setting({
+    schema: text().optional(),
+    readBy: ['autoscaler', 'tools'],
+    defaultText: '`t3.micro` (or the template’s)',
+    description: 'EC2 fleet: instance type of app-tier instances',
+  }),
+  APP_TIER_SUBNET_ID: setting({
+    schema: text().optional(),
+    readBy: ['autoscaler', 'tools'],
+    description: 'EC2 fleet: the subnet of app-tier instances (and of the web instance)',
+    deploy: { to: ['web'], at: 'fleet.ec2.subnetId' },
+  }),
+  APP_TIER_SECURITY_GROUP_IDS: setting({
+    schema: text().optional(),
+    readBy: ['autoscaler'],
+    description: 'EC2 fleet: comma-separated security group ids of app-tier instances',
+  }),
+  APP_TIER_INSTANCE_PROFILE: setting({
+    schema: text().optional(),
+    readBy: ['autoscaler'],
+    description: 'EC2 fleet: the workers’ IAM instance profile (name or ARN)',
+  }),
+  WARM_POOL: setting({
+    schema: bool(false),
+    readBy: ['autoscaler', 'tools'],
+    description: 'EC2 fleet: start and stop a pool of stopped instances instead of launching and terminating',
+    deploy: { to: ['web'], at: 'fleet.ec2.warmPool' },
+  }),
+  SHUTDOWN_GRACE_SECONDS: setting({
+    schema: int(1, 3600, 30),
+    unit: 'seconds',
+    readBy: ['web', 'worker', 'autoscaler', 'local'],
+    description: 'how long a stopping process may take to finish the work it holds',
+    deploy: { to: BOTH, at: 'shutdownGraceSeconds' },
+  }),
+  MODEL_DIR: setting({
+    schema: text().default(DEFAULT_MODEL_DIR),
+    readBy: ['worker', 'tools'],
+    defaultText: '`models/`',
+    description: 'where the ONNX models are (`npm ci` fetches them there)',
+  }),
+  WORKER_HEALTH_PORT: setting({
+    schema: optionalInt(0, 65_535),
+    readBy: ['worker'],
+    defaultText: '`8002` on AWS, off locally',
+    description:
+      'a worker’s `GET /healthz` and `/readyz` (ready once its models are warm and the gallery is read); off locally, where many workers share a machine, unless set (0 picks a free port); the app-tier unit sets 8001 + n for worker n',
+  }),
+  WORKER_ID: setting({
+    schema: z.string().min(1).max(64).optional(),
+    readBy: ['worker'],
+    defaultText: '`<hostname>-<pid>`',
+    description: 'name of the worker in logs and results',
+  }),
+  LOG_LEVEL: setting({
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    readBy: ALL,
+    description: 'pino log level',
+    deploy: { to: BOTH, at: 'log.level' },
+  }),
+  LOG_FORMAT: setting({
+    schema: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    readBy: ALL,
+    description: '`auto` prints pretty logs to a terminal and JSON lines otherwise',
+    // Instances log to the journal, read by machines.
+    deploy: { to: BOTH, fixed: 'json' },
+  }),
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
+/** Variables whose values are never echoed, and never given to a process that does not read them. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(
+  SETTING_NAMES.filter((n) => (SETTINGS[n] as SettingSpec).secret),
+);
+
+/** The zod object that parses an environment: one field per setting, its type, range and default. */
+export function environmentSchema() {
+  return z.object(
+    Object.fromEntries(SETTING_NAMES.map((n) => [n, SETTINGS[n].schema])) as {
+      [N in SettingName]: (typeof SETTINGS)[N]['schema'];
+    },
+  );
+}
