@@ -4,29 +4,26 @@
  * GALLERY_REFRESH_SECONDS, without a restart. With no other flags it targets the running `npm start` stack.
  *
  * Labels come either from a CSV with columns `Image,Results` keyed by file stem (the course's format) or, when
- * no CSV is given, from one sub-folder per person. Byte-identical images are embedded once. The rules are the
- * enrollment API's (valid names, exactly one face per photo) and so is the gallery write (versioned, conditional).
+ * no CSV is given, from one sub-folder per person. Byte-identical images are embedded once. The rules and the
+ * gallery write are the enrollment API's (src/enrollment/): valid names, exactly one face per photo, a versioned,
+ * conditional write; only here a photo that breaks the one-face rule is left out instead of refusing them all.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
-import { loadEngine } from '../src/app-tier/recognition/engine.js';
+import { pino } from 'pino';
+import { loadEngine, type RecognitionEngine } from '../src/app-tier/recognition/engine.js';
+import type { Embedding } from '../src/enrollment/one-face-rule.js';
+import { distinctPhotos, peopleOf } from '../src/enrollment/plan.js';
+import { EnrollmentService } from '../src/enrollment/service.js';
 import { createS3Client } from '../src/shared/aws.js';
-import {
-  addFaces,
-  faceIdOf,
-  replacePeople,
-  requireOneFace,
-  validatePersonName,
-  type NewFace,
-  type StoredGallery,
-} from '../src/shared/gallery.js';
-import { GalleryRepository } from '../src/shared/gallery-repository.js';
 import { loadConfig } from '../src/shared/config.js';
+import { validatePersonName, type StoredGallery } from '../src/shared/gallery.js';
+import { GalleryRepository } from '../src/shared/gallery-repository.js';
+import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../src/shared/image-formats.js';
 import { fileStem } from '../src/shared/messages.js';
 import { MODEL_FILES } from '../src/shared/models.js';
-import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../src/shared/image-formats.js';
 
 interface LabelledImage {
   readonly path: string;
@@ -54,47 +51,29 @@ async function main(): Promise<void> {
     }
   }
 
-  const engine = await loadEngine(config.recognition);
-  const people = new Map<string, NewFace[]>();
-  const owner = new Map<string, string>();
-  let duplicates = 0;
-  const refused: string[] = [];
-  for (const { path, label } of images) {
-    const bytes = await readFile(path);
-    const id = faceIdOf(bytes);
-    const earlier = owner.get(id);
-    if (earlier !== undefined) {
-      if (earlier !== label) console.warn(`warning: ${path} is also enrolled as "${earlier}"; keeping both labels`);
-      else {
-        duplicates++;
-        continue;
-      }
-    }
-    owner.set(id, label);
-    const { faces, facesFound } = await engine.analyze(bytes, 1).catch(() => ({ faces: [], facesFound: -1 }));
-    try {
-      if (facesFound < 0) throw new Error(`${path} is not an image we can decode`);
-      // The API's rule: one face per enrollment photo.
-      requireOneFace(path, facesFound);
-    } catch (err) {
-      refused.push((err as Error).message);
-      continue;
-    }
-    people.set(label, [...(people.get(label) ?? []), { id, embedding: faces[0]!.embedding }]);
+  const photos = [];
+  for (const { path, label } of images) photos.push({ file: path, label, bytes: await readFile(path) });
+  const { distinct, duplicates, relabelled } = distinctPhotos(photos);
+  for (const { file, earlier } of relabelled) {
+    console.warn(`warning: ${file} is also enrolled as "${earlier}"; keeping both labels`);
   }
+  const engine = await loadEngine(config.recognition);
+  const embedded = [];
+  for (const photo of distinct) embedded.push({ ...photo, embedding: await embed(engine, photo.bytes) });
   await engine.close();
+  const { people, refused } = peopleOf(embedded);
 
   const s3 = createS3Client(config);
-  const repository = new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
+  const enrollment = new EnrollmentService({
+    gallery: new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256),
+    // The command stores no photos, so it never deletes any.
+    deletePhotos: async () => undefined,
+    // It deletes nothing, the only thing the service logs about; the command prints its own summary.
+    logger: pino({ level: 'silent' }),
+  });
   let gallery: StoredGallery;
   try {
-    ({ gallery } = opts.merge
-      ? await repository.update((current) => {
-          let next = { gallery: current };
-          for (const [name, faces] of people) next = addFaces(next.gallery, name, faces);
-          return next;
-        })
-      : await repository.update((current) => ({ gallery: replacePeople(current, people) }), { replace: true }));
+    gallery = await enrollment.store(people, { merge: opts.merge });
   } catch (err) {
     fail(
       `could not store the gallery in bucket ${config.resources.galleryBucket} at ${config.aws.endpoint ?? 'AWS'}: ` +
@@ -109,6 +88,16 @@ async function main(): Promise<void> {
       `gallery version ${gallery.version}. Workers load it within ${config.worker.galleryRefreshSeconds} s.`,
   );
   for (const reason of refused) console.warn(`not enrolled: ${reason}`);
+}
+
+/** The photo's most prominent face, as the workers would embed it for the enrollment API. */
+async function embed(engine: RecognitionEngine, bytes: Uint8Array): Promise<Embedding> {
+  try {
+    const { faces, facesFound } = await engine.analyze(bytes, 1);
+    return { kind: 'faces', facesFound, ...(faces[0] ? { face: { embedding: faces[0].embedding } } : {}) };
+  } catch {
+    return { kind: 'unreadable' };
+  }
 }
 
 async function fromCsv(dir: string, csvPath: string): Promise<LabelledImage[]> {

@@ -93,14 +93,8 @@ export function faceIdOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 
-/**
- * The enrollment rule, for the API and `npm run enroll` alike: an enrollment photo must show exactly one face,
- * or we could enroll a bystander under the person's name.
- */
-export function requireOneFace(file: string, facesFound: number): void {
-  if (facesFound === 0) throw new AppError('ENROLL_NO_FACE', { file });
-  if (facesFound > 1) throw new AppError('ENROLL_MANY_FACES', { file, faces: facesFound });
-}
+/** The one-face rule lives with enrollment; re-exported for the callers that knew it here. */
+export { requireOneFace } from '../enrollment/one-face-rule.js';
 
 /**
  * Adds faces to a person (created if new); faces already enrolled for that person are skipped. Refused with
