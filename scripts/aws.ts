@@ -14,25 +14,20 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import {
-  DescribeLaunchTemplateVersionsCommand,
-  DescribeSecurityGroupsCommand,
-  EC2Client,
-  type DescribeLaunchTemplateVersionsCommandOutput,
-  type DescribeSecurityGroupsCommandOutput,
-} from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { Command, InvalidArgumentError } from 'commander';
 import { createS3Client, createSqsClient } from '../src/shared/aws.js';
 import { ConfigError, loadConfig, type Config } from '../src/shared/config.js';
-import { createAppTierImage } from './lib/aws/image.js';
-import { deploymentNames } from './lib/aws/policies.js';
-import { provision, type AwsClients } from './lib/aws/provision.js';
-import { DeployError, orMissing, Session } from './lib/aws/session.js';
-import { deploymentStatus, formatStatus } from './lib/aws/status.js';
-import { teardown } from './lib/aws/teardown.js';
-import { ensureWarmPool } from './lib/aws/warm-pool.js';
-import { deploymentFile, ensureWebInstance, WEB_INSTANCE_NAME } from './lib/aws/web-instance.js';
+import { createAppTierImage } from '../src/deploy/image.js';
+import { WEB_INSTANCE_NAME } from '../src/deploy/names.js';
+import { provision } from '../src/deploy/provision.js';
+import { DeployError, Session, type AwsClients } from '../src/deploy/session.js';
+import { deploymentStatus, formatStatus } from '../src/deploy/status.js';
+import { teardown } from '../src/deploy/teardown.js';
+import { ensureWarmPool } from '../src/deploy/warm-pool.js';
+import { deploymentFile, deploymentFileName, launchTemplateOf } from '../src/deploy/web-environment.js';
+import { ensureWebInstance, webInstancePrerequisites } from '../src/deploy/web-instance.js';
 import { positiveInt } from './lib/options.js';
 
 interface Common {
@@ -89,7 +84,7 @@ program
       await writeFile(file, deploymentFile(config, result), { mode: 0o644 });
       console.log(`wrote ${file}`);
     }
-    summary(session);
+    console.log(session.summary());
     if (!result.launchTemplateId) {
       console.log('next: bake the app-tier AMI (docs/deployment.md), then run this again with --ami ami-…');
     } else console.log('next: npm run aws:web');
@@ -120,25 +115,22 @@ program
     const { config, clients, session } = setUp(program.opts<Common>());
     const file = opts.envFile ?? deploymentFileName(config);
     if (!existsSync(file)) fail(`${file} does not exist: run npm run aws:provision first (it writes it).`);
-    const names = deploymentNames(config.resources.prefix);
-    const ami = opts.ami ?? (await templateAmi(session, clients.ec2, names.launchTemplate));
-    const { SecurityGroups = [] } = await session.read<DescribeSecurityGroupsCommandOutput>(
-      'web security group',
-      clients.ec2,
-      new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [names.webSecurityGroup] }] }),
-    );
-    const group = SecurityGroups[0]?.GroupId;
-    if (!group) fail(`security group ${names.webSecurityGroup} does not exist: run npm run aws:provision first.`);
+    const { amiId, securityGroupId } = await webInstancePrerequisites({
+      prefix: config.resources.prefix,
+      clients,
+      session,
+      amiId: opts.ami,
+    });
     const instance = await ensureWebInstance({
       config,
       clients,
       session,
       deploymentFileText: await readFile(file, 'utf8'),
-      amiId: ami,
+      amiId,
       instanceType: opts.instanceType,
-      securityGroupId: group,
+      securityGroupId,
     });
-    summary(session);
+    console.log(session.summary());
     if (instance?.PublicIpAddress) {
       const url = `http://${instance.PublicIpAddress}:8000/`;
       console.log(`${WEB_INSTANCE_NAME}: ${url} (ready a minute or two after boot; GET ${url}readyz)`);
@@ -154,9 +146,7 @@ program
   .action(async (opts: { size: number; envFile?: string }) => {
     const { config, clients, session } = setUp(program.opts<Common>());
     const file = opts.envFile ?? deploymentFileName(config);
-    const template = existsSync(file)
-      ? /^APP_TIER_LAUNCH_TEMPLATE=(.+)$/m.exec(await readFile(file, 'utf8'))?.[1]
-      : undefined;
+    const template = existsSync(file) ? launchTemplateOf(await readFile(file, 'utf8')) : undefined;
     if (!template) fail(`${file} names no launch template: run npm run aws:provision with --ami first.`);
     await ensureWarmPool({
       prefix: config.resources.prefix,
@@ -165,7 +155,7 @@ program
       clients,
       session,
     });
-    summary(session);
+    console.log(session.summary());
     console.log('the autoscaler uses the pool with WARM_POOL=true in /etc/facefleet/web.env (then restart it)');
   });
 
@@ -188,7 +178,7 @@ program
     const prefix = config.resources.prefix;
     if (!opts.yes && !session.dryRun) await confirm(prefix, config.aws.region);
     await teardown({ prefix, clients, session });
-    summary(session);
+    console.log(session.summary());
   });
 
 function setUp(common: Common, options: { quiet?: boolean } = {}) {
@@ -222,23 +212,6 @@ function setUp(common: Common, options: { quiet?: boolean } = {}) {
   return { config, clients, session };
 }
 
-function deploymentFileName(config: Config): string {
-  return `facefleet.${config.resources.prefix}.env`;
-}
-
-async function templateAmi(session: Session, ec2: EC2Client, name: string): Promise<string> {
-  const found = await session
-    .read<DescribeLaunchTemplateVersionsCommandOutput>(
-      `launch template ${name}`,
-      ec2,
-      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: name, Versions: ['$Default'] }),
-    )
-    .catch(orMissing);
-  const ami = found?.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
-  if (!ami) fail(`launch template ${name} has no AMI: run npm run aws:provision with --ami, or pass --ami here.`);
-  return ami;
-}
-
 async function confirm(prefix: string, region: string): Promise<void> {
   if (!process.stdin.isTTY)
     fail('teardown deletes the deployment and its data: pass --yes to run it without a terminal.');
@@ -249,13 +222,6 @@ async function confirm(prefix: string, region: string): Promise<void> {
   );
   rl.close();
   if (answer.trim() !== prefix) fail('not confirmed; nothing was deleted.');
-}
-
-function summary(session: Session): void {
-  const counts = new Map<string, number>();
-  for (const r of session.reports) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
-  const changed = session.reports.some((r) => r.outcome !== 'unchanged' && r.outcome !== 'already gone');
-  console.log(`${[...counts].map(([o, n]) => `${n} ${o}`).join(', ')}${changed ? '' : ' — nothing to change'}`);
 }
 
 function fail(message: string): never {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# facefleet web-instance user data, rendered by `npm run aws:web` (scripts/lib/aws/web-instance.ts). The AMI is
+# facefleet web-instance user data, rendered by `npm run aws:web` (src/deploy/web-environment.ts). The AMI is
 # the baked app-tier image (Node, the project in /opt/facefleet, the units; see README, "Deploy on AWS"); this
 # writes the deployment's configuration, as `npm run aws:provision` wrote it, and starts the web tier and the
 # autoscaler. No credentials: the SDK takes them from the instance profile.

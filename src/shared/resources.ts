@@ -3,7 +3,13 @@
  * queue's attributes, which take this run's settings.
  * The request queue has the course's MaximumMessageSize of 1024 bytes and a dead-letter queue.
  */
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  type BucketLocationConstraint,
+  type CreateBucketCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -66,14 +72,71 @@ export async function ensureResources(config: Config, s3: S3Client, sqs: SQSClie
   for (const bucket of [names.inBucket, names.outBucket, names.galleryBucket]) {
     await ensureBucket(s3, bucket, config.aws.region);
   }
-  const deadLetter = await createQueue(sqs, names.deadLetterQueue, queueAttributes(config, '').deadLetter);
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetter, AttributeNames: ['QueueArn'] })))
-    .Attributes?.['QueueArn'];
-  if (!dlqArn) throw new Error(`queue ${names.deadLetterQueue} has no QueueArn`);
-  const attributes = queueAttributes(config, dlqArn);
-  const request = await createQueue(sqs, names.requestQueue, attributes.request);
-  const response = await createQueue(sqs, names.responseQueue, attributes.response);
+  return ensureQueueSet(config, {
+    ensure: (name, attributes) => createQueue(sqs, name, attributes),
+    arnOf: async (name, url) => {
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+      );
+      if (!Attributes?.['QueueArn']) throw new Error(`queue ${name} has no QueueArn`);
+      return Attributes['QueueArn'];
+    },
+  });
+}
+
+/**
+ * The three queues, in the order they need: the dead-letter queue first, since the request queue's redrive
+ * policy names its ARN. How a queue is made to exist with its attributes is the caller's: `npm start` creates
+ * or updates it at once, provisioning reads first and reports (or only prints, in a dry run).
+ */
+export async function ensureQueueSet(
+  config: Config,
+  steps: {
+    ensure(name: string, attributes: Record<string, string>): Promise<string>;
+    arnOf(name: string, url: string): Promise<string>;
+  },
+): Promise<QueueUrls> {
+  const names = config.resources;
+  const deadLetter = await steps.ensure(names.deadLetterQueue, queueAttributes(config, '').deadLetter);
+  const attributes = queueAttributes(config, await steps.arnOf(names.deadLetterQueue, deadLetter));
+  const request = await steps.ensure(names.requestQueue, attributes.request);
+  const response = await steps.ensure(names.responseQueue, attributes.response);
   return { request, response, deadLetter };
+}
+
+/**
+ * The attributes of `desired` that a queue's `current` ones do not match. A redrive policy comes back as JSON
+ * with its own spacing and number types, so it is compared parsed.
+ */
+export function differingAttributes(
+  current: Readonly<Record<string, string | undefined>>,
+  desired: Readonly<Record<string, string>>,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(desired).filter(([k, v]) => !sameAttribute(k, current[k], v)));
+}
+
+function sameAttribute(name: string, actual: string | undefined, desired: string): boolean {
+  if (actual === undefined) return false;
+  if (name !== 'RedrivePolicy') return actual === desired;
+  try {
+    const a = JSON.parse(actual) as Record<string, unknown>;
+    const d = JSON.parse(desired) as Record<string, unknown>;
+    return (
+      a['deadLetterTargetArn'] === d['deadLetterTargetArn'] && Number(a['maxReceiveCount']) === d['maxReceiveCount']
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** CreateBucket's input: us-east-1 is the one region that rejects an explicit LocationConstraint. */
+export function bucketCreation(Bucket: string, region: string): CreateBucketCommandInput {
+  return {
+    Bucket,
+    ...(region === 'us-east-1'
+      ? {}
+      : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+  };
 }
 
 /** Messages in a queue: waiting to be received (visible), and received but not yet deleted (in flight). */
@@ -124,13 +187,7 @@ async function ensureBucket(s3: S3Client, Bucket: string, region: string): Promi
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket,
-      // us-east-1 is the one region that rejects an explicit LocationConstraint.
-      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
-    }),
-  );
+  await s3.send(new CreateBucketCommand(bucketCreation(Bucket, region)));
 }
 
 /**
@@ -148,6 +205,12 @@ async function createQueue(sqs: SQSClient, QueueName: string, Attributes: Record
   }
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName }));
   if (!QueueUrl) throw new Error(`queue ${QueueName} has no URL`);
-  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes }));
+  const { Attributes: current = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }),
+  );
+  const differing = differingAttributes(current, Attributes);
+  if (Object.keys(differing).length > 0) {
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: differing }));
+  }
   return QueueUrl;
 }

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FLEET_TAG } from '../../src/autoscaler/ec2-fleet.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { EC2_TRUST_POLICY, webPolicy, workerPolicy } from '../../scripts/lib/aws/policies.js';
-import { renderWebUserData, WEB_UNITS } from '../../scripts/lib/aws/web-instance.js';
+import { EC2_TRUST_POLICY, webPolicy, workerPolicy } from '../../src/deploy/iam-policies.js';
+import { renderWebUserData, WEB_UNITS } from '../../src/deploy/web-environment.js';
 
 const where = { prefix: 'asu1234', region: 'us-west-2', account: '123456789012' };
 type Statement = { Action: string | string[]; Resource: string | string[]; Condition?: object };

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/shared/config.js';
 import { instanceEnvironment, valueAt } from '../../src/shared/instance-environment.js';
 import { SETTING_NAMES, SETTINGS, type SettingSpec } from '../../src/shared/settings.js';
 import { readConfigurationDoc, renderConfigurationDoc } from '../../scripts/lib/settings-doc.js';
-import { webEnvironment } from '../../scripts/lib/aws/web-instance.js';
+import { webEnvironment } from '../../src/deploy/web-environment.js';
 
 /** A deployment whose every deployed setting differs from its default, so that a lost one shows. */
 const deploying = loadConfig({

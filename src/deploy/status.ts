@@ -2,12 +2,11 @@
  * `npm run aws:status`: the deployment at a glance: each queue's depth (visible and in flight), every instance
  * by state with its name and address, and how many objects each bucket holds. Reads only.
  */
-import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, type GetQueueUrlCommandOutput } from '@aws-sdk/client-sqs';
-import { depthOf, QUEUE_DEPTH_ATTRIBUTES } from '../../../src/shared/resources.js';
-import { deploymentNames } from './policies.js';
-import type { AwsClients } from './provision.js';
-import { orMissing, type Session } from './session.js';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { depthOf, QUEUE_DEPTH_ATTRIBUTES } from '../shared/resources.js';
+import { deploymentNames } from './names.js';
+import { orMissing, type AwsClients, type Session } from './session.js';
 import { deploymentInstances } from './instances.js';
 
 /** Buckets are counted up to this many objects; more is shown as "10000+". */
@@ -29,13 +28,13 @@ export async function deploymentStatus(o: {
   const queues = [];
   for (const name of [names.requestQueue, names.responseQueue, names.deadLetterQueue]) {
     const found = await o.session
-      .read<GetQueueUrlCommandOutput>(`queue ${name}`, sqs, new GetQueueUrlCommand({ QueueName: name }))
+      .read(`queue ${name}`, sqs, new GetQueueUrlCommand({ QueueName: name }))
       .catch(orMissing);
     if (!found?.QueueUrl) {
       queues.push({ name });
       continue;
     }
-    const { Attributes } = await o.session.read<{ Attributes?: Record<string, string> }>(
+    const { Attributes } = await o.session.read(
       `queue ${name}`,
       sqs,
       new GetQueueAttributesCommand({
@@ -58,11 +57,7 @@ export async function deploymentStatus(o: {
     let exists = true;
     do {
       const page = await o.session
-        .read<ListObjectsV2CommandOutput>(
-          `bucket ${name}`,
-          s3,
-          new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }),
-        )
+        .read(`bucket ${name}`, s3, new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }))
         .catch(orMissing);
       if (!page) {
         exists = false;

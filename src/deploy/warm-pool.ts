@@ -7,9 +7,8 @@
  */
 import { waitUntilInstanceRunning } from '@aws-sdk/client-ec2';
 import pino from 'pino';
-import { Ec2Fleet, FLEET_TAG } from '../../../src/autoscaler/ec2-fleet.js';
-import type { AwsClients } from './provision.js';
-import { DeployError, type Session } from './session.js';
+import { Ec2Fleet, FLEET_TAG } from '../autoscaler/ec2-fleet.js';
+import { DeployError, type AwsClients, type Session } from './session.js';
 import { deploymentInstances } from './instances.js';
 
 export async function ensureWarmPool(o: {

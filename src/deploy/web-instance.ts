@@ -1,70 +1,60 @@
 /**
- * The deployment's configuration file and the web instance. Provisioning writes `facefleet.<prefix>.env`: the
- * variables src/shared/config.ts reads on the web instance (region, prefix, launch template, settings), with
- * the queue URLs and bucket names as comments for people. `npm run aws:web` launches the web instance with that
- * file in its user data, where the web tier and autoscaler units read it (systemd EnvironmentFile).
+ * `npm run aws:web`: the web instance (the course's `web-instance`), launched with the deployment file's
+ * variables in its user data (web-environment.ts), or found running, or started if stopped.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeSecurityGroupsCommand,
   RunInstancesCommand,
   StartInstancesCommand,
   waitUntilInstanceRunning,
-  type DescribeInstancesCommandOutput,
+  type _InstanceType,
   type Instance,
   type RunInstancesCommandOutput,
 } from '@aws-sdk/client-ec2';
-import { environmentFile, instanceEnvironment } from '../../../src/shared/instance-environment.js';
-import type { Config } from '../../../src/shared/config.js';
-import { deploymentNames, WEB_TAG } from './policies.js';
-import { DEPLOYMENT_TAG, WEB_PORT, type AwsClients, type Provisioned } from './provision.js';
-import { DeployError, type Session } from './session.js';
-
-const TEMPLATE = fileURLToPath(new URL('../../../deploy/web/user-data.sh', import.meta.url));
-export const WEB_UNITS = ['facefleet-web.service', 'facefleet-autoscaler.service'].map((unit) =>
-  fileURLToPath(new URL(`../../../deploy/web/${unit}`, import.meta.url)),
-);
-/** The course's name for the web instance. */
-export const WEB_INSTANCE_NAME = 'web-instance';
+import type { Config } from '../shared/config.js';
+import { DEPLOYMENT_TAG, deploymentNames, WEB_INSTANCE_NAME, WEB_TAG } from './names.js';
+import { DeployError, orMissing, type AwsClients, type Session } from './session.js';
+import { renderWebUserData } from './web-environment.js';
 
 /**
- * What the web tier and the autoscaler read on the web instance: the settings declared for it (settings.ts),
- * its port, and the launch template provisioning made for the workers.
+ * What the web instance is launched from, as provisioning left it: the AMI (given, or the app-tier launch
+ * template's: one image serves both tiers) and the web security group. A missing one is a DeployError that
+ * says which command makes it.
  */
-export function webEnvironment(config: Config, launchTemplateId: string | undefined): Record<string, string> {
-  return {
-    ...instanceEnvironment(config, 'web'),
-    ...(launchTemplateId ? { APP_TIER_LAUNCH_TEMPLATE: launchTemplateId } : {}),
-    PORT: String(WEB_PORT),
-  };
-}
-
-/** The file provisioning writes: the variables, and what was created, as comments. */
-export function deploymentFile(config: Config, p: Provisioned, now: Date = new Date()): string {
-  const n = p.names;
-  return [
-    `# facefleet deployment "${config.resources.prefix}" in ${config.aws.region}, written by npm run aws:provision`,
-    `# on ${now.toISOString()}. npm run aws:web puts these variables on the web instance (/etc/facefleet/web.env).`,
-    `# Buckets: ${n.inBucket}, ${n.outBucket}, ${n.galleryBucket}`,
-    `# Request queue: ${p.queueUrls.request}`,
-    `# Response queue: ${p.queueUrls.response}`,
-    `# Dead-letter queue: ${p.queueUrls.deadLetter}`,
-    `# Launch template: ${p.launchTemplateId ?? 'none yet (run provisioning again with --ami)'}`,
-    `# Security groups: web ${p.webSecurityGroupId}, workers ${p.workerSecurityGroupId} (VPC ${p.vpcId})`,
-    `# Instance profiles: ${n.webRole}, ${n.workerRole}`,
-    environmentFile(webEnvironment(config, p.launchTemplateId)),
-    '',
-  ].join('\n');
-}
-
-/** The web instance's user data, with the deployment file's variables (comments dropped). */
-export function renderWebUserData(deploymentFileText: string): string {
-  const variables = deploymentFileText
-    .split('\n')
-    .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
-    .join('\n');
-  return readFileSync(TEMPLATE, 'utf8').replace('{{WEB_ENV}}', variables);
+export async function webInstancePrerequisites(o: {
+  readonly prefix: string;
+  readonly clients: Pick<AwsClients, 'ec2'>;
+  readonly session: Session;
+  readonly amiId?: string;
+}): Promise<{ amiId: string; securityGroupId: string }> {
+  const names = deploymentNames(o.prefix);
+  const { ec2 } = o.clients;
+  let amiId = o.amiId;
+  if (!amiId) {
+    const step = `launch template ${names.launchTemplate}`;
+    const found = await o.session
+      .read(
+        step,
+        ec2,
+        new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: names.launchTemplate, Versions: ['$Default'] }),
+      )
+      .catch(orMissing);
+    amiId = found?.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
+    if (!amiId) {
+      throw new DeployError(`${step} has no AMI: run npm run aws:provision with --ami, or pass --ami here.`, step);
+    }
+  }
+  const step = `security group ${names.webSecurityGroup}`;
+  const { SecurityGroups = [] } = await o.session.read(
+    step,
+    ec2,
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [names.webSecurityGroup] }] }),
+  );
+  const securityGroupId = SecurityGroups[0]?.GroupId;
+  if (!securityGroupId) throw new DeployError(`${step} does not exist: run npm run aws:provision first.`, step);
+  return { amiId, securityGroupId };
 }
 
 export interface WebInstanceOptions {
@@ -85,7 +75,7 @@ export async function ensureWebInstance(o: WebInstanceOptions): Promise<Instance
   const { ec2 } = o.clients;
   const prefix = o.config.resources.prefix;
   const step = `web instance ${WEB_INSTANCE_NAME}`;
-  const { Reservations = [] } = await o.session.read<DescribeInstancesCommandOutput>(
+  const { Reservations = [] } = await o.session.read(
     step,
     ec2,
     new DescribeInstancesCommand({
@@ -108,7 +98,7 @@ export async function ensureWebInstance(o: WebInstanceOptions): Promise<Instance
   const names = deploymentNames(prefix);
   const run = new RunInstancesCommand({
     ImageId: o.amiId,
-    InstanceType: o.instanceType as never,
+    InstanceType: o.instanceType as _InstanceType,
     MinCount: 1,
     MaxCount: 1,
     IamInstanceProfile: { Name: names.webRole },
@@ -130,7 +120,7 @@ export async function ensureWebInstance(o: WebInstanceOptions): Promise<Instance
   let launched: Pick<RunInstancesCommandOutput, 'Instances'> | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      launched = await o.session.change<Pick<RunInstancesCommandOutput, 'Instances'>>(step, ec2, run, {
+      launched = await o.session.change(step, ec2, run, {
         Instances: [],
       });
       break;
@@ -151,7 +141,7 @@ export async function ensureWebInstance(o: WebInstanceOptions): Promise<Instance
       throw new DeployError(`${step}: ${instance.InstanceId} did not reach running`, step, { cause: err });
     },
   );
-  const { Reservations: after = [] } = await o.session.read<DescribeInstancesCommandOutput>(
+  const { Reservations: after = [] } = await o.session.read(
     step,
     ec2,
     new DescribeInstancesCommand({ InstanceIds: [instance.InstanceId] }),

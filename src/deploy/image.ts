@@ -2,9 +2,9 @@
  * `npm run aws:image -- --instance i-…`: turns a baked instance (deploy/bake.sh has run on it) into the
  * app-tier AMI, waits until the image is available, and prints its id for `npm run aws:provision -- --ami`.
  */
-import { CreateImageCommand, waitUntilImageAvailable, type CreateImageCommandOutput } from '@aws-sdk/client-ec2';
-import { DEPLOYMENT_TAG, type AwsClients } from './provision.js';
-import { DeployError, type Session } from './session.js';
+import { CreateImageCommand, waitUntilImageAvailable } from '@aws-sdk/client-ec2';
+import { DEPLOYMENT_TAG } from './names.js';
+import { DeployError, type AwsClients, type Session } from './session.js';
 
 export async function createAppTierImage(o: {
   prefix: string;
@@ -16,7 +16,7 @@ export async function createAppTierImage(o: {
 }): Promise<string> {
   const stamp = (o.now ?? new Date()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
   const step = `image from ${o.instanceId}`;
-  const { ImageId } = await o.session.change<Pick<CreateImageCommandOutput, 'ImageId'>>(
+  const { ImageId } = await o.session.change(
     step,
     o.clients.ec2,
     new CreateImageCommand({

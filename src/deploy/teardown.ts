@@ -10,7 +10,6 @@ import {
   DeleteRolePolicyCommand,
   GetInstanceProfileCommand,
   RemoveRoleFromInstanceProfileCommand,
-  type GetInstanceProfileCommandOutput,
 } from '@aws-sdk/client-iam';
 import {
   DeleteLaunchTemplateCommand,
@@ -18,7 +17,6 @@ import {
   DescribeSecurityGroupsCommand,
   TerminateInstancesCommand,
   waitUntilInstanceTerminated,
-  type DescribeSecurityGroupsCommandOutput,
 } from '@aws-sdk/client-ec2';
 import {
   DeleteBucketCommand,
@@ -27,11 +25,10 @@ import {
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import { DeleteQueueCommand, GetQueueUrlCommand, type GetQueueUrlCommandOutput } from '@aws-sdk/client-sqs';
+import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { deploymentInstances } from './instances.js';
-import { deploymentNames, type DeploymentNames } from './policies.js';
-import type { AwsClients } from './provision.js';
-import { alreadyGone, DeployError, orMissing, type Session } from './session.js';
+import { deploymentNames, type DeploymentNames } from './names.js';
+import { alreadyGone, DeployError, orMissing, type AwsClients, type Session } from './session.js';
 
 export interface TeardownOptions {
   readonly prefix: string;
@@ -88,7 +85,7 @@ async function deleteLaunchTemplate({ clients: { ec2 }, session }: TeardownOptio
 async function deleteInstanceProfile({ clients: { iam }, session }: TeardownOptions, name: string) {
   const step = `instance profile ${name}`;
   const found = await session
-    .read<GetInstanceProfileCommandOutput>(step, iam, new GetInstanceProfileCommand({ InstanceProfileName: name }))
+    .read(step, iam, new GetInstanceProfileCommand({ InstanceProfileName: name }))
     .catch(orMissing);
   if (!found?.InstanceProfile) {
     session.report(step, 'already gone');
@@ -119,7 +116,7 @@ async function deleteRole({ clients: { iam }, session }: TeardownOptions, RoleNa
 async function deleteSecurityGroup(o: TeardownOptions, GroupName: string) {
   const { ec2 } = o.clients;
   const step = `security group ${GroupName}`;
-  const { SecurityGroups = [] } = await o.session.read<DescribeSecurityGroupsCommandOutput>(
+  const { SecurityGroups = [] } = await o.session.read(
     step,
     ec2,
     new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [GroupName] }] }),
@@ -146,9 +143,7 @@ async function deleteSecurityGroup(o: TeardownOptions, GroupName: string) {
 
 async function deleteQueue({ clients: { sqs }, session }: TeardownOptions, QueueName: string) {
   const step = `queue ${QueueName}`;
-  const found = await session
-    .read<GetQueueUrlCommandOutput>(step, sqs, new GetQueueUrlCommand({ QueueName }))
-    .catch(orMissing);
+  const found = await session.read(step, sqs, new GetQueueUrlCommand({ QueueName })).catch(orMissing);
   if (!found?.QueueUrl) {
     session.report(step, 'already gone');
     return;

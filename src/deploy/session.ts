@@ -3,7 +3,11 @@
  * even in a dry run: they change nothing) from changes (printed instead of made in a dry run), records what
  * each step did, and turns a failure into one sentence naming the step and the permission or the cause.
  */
-import { isNotFound } from '../../../src/shared/aws.js';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { isNotFound } from '../shared/aws.js';
 
 /** What a step did, as printed: "created", "updated", "unchanged", "deleted", "already gone". */
 export type Outcome =
@@ -21,6 +25,26 @@ export interface AnyClient {
   readonly config: { readonly serviceId?: string };
 }
 export type AnyCommand = object & { readonly input: unknown };
+
+/**
+ * The SDK's own output type of a command (`GetQueueUrlCommandOutput` for a `GetQueueUrlCommand`), read from
+ * the handler its middleware resolves to, as the clients' own `send` overloads do.
+ */
+export type OutputOf<C> = C extends {
+  resolveMiddleware(stack: never, configuration: never, options: never): (args: never) => Promise<{ output: infer O }>;
+}
+  ? O
+  : never;
+/** What a change answers: in a dry run, placeholders (or nothing) in place of AWS's output. */
+export type DryRunOutput<C> = Partial<Omit<OutputOf<C>, '$metadata'>>;
+
+/** The clients of a deployment command. */
+export interface AwsClients {
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly iam: IAMClient;
+  readonly ec2: EC2Client;
+}
 
 /** IAM action names that are not the service prefix plus the API operation's name. */
 const ACTIONS: Record<string, string> = {
@@ -60,20 +84,25 @@ export class Session {
   ) {}
 
   /** A call that changes nothing: made even in a dry run. */
-  read<T>(step: string, client: AnyClient, command: AnyCommand): Promise<T> {
-    return this.send<T>(step, client, command);
+  read<C extends AnyCommand>(step: string, client: AnyClient, command: C): Promise<OutputOf<C>> {
+    return this.send(step, client, command);
   }
 
   /**
    * A call that changes something. In a dry run it is printed, not made, and `dryRunResult` stands in for its
-   * answer (placeholder ids that later steps print).
+   * answer (placeholder ids that later steps print; by default nothing).
    */
-  async change<T>(step: string, client: AnyClient, command: AnyCommand, dryRunResult: T): Promise<T> {
+  async change<C extends AnyCommand>(
+    step: string,
+    client: AnyClient,
+    command: C,
+    dryRunResult?: DryRunOutput<C>,
+  ): Promise<DryRunOutput<C>> {
     if (this.dryRun) {
       this.print(`  would call ${actionOf(client, command)} ${JSON.stringify(summarise(command.input))}`);
-      return dryRunResult;
+      return dryRunResult ?? ({} as DryRunOutput<C>);
     }
-    return this.send<T>(step, client, command);
+    return this.send(step, client, command);
   }
 
   /** Records and prints what a step did. */
@@ -89,9 +118,18 @@ export class Session {
     this.print(`${shown.padEnd(13)} ${step}${detail ? `: ${detail}` : ''}`);
   }
 
-  private async send<T>(step: string, client: AnyClient, command: AnyCommand): Promise<T> {
+  /** One line: how many steps ended how ("3 unchanged, 1 created"), or that nothing needed a change. */
+  summary(): string {
+    const counts = new Map<string, number>();
+    for (const r of this.reports) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+    const changed = this.reports.some((r) => r.outcome !== 'unchanged' && r.outcome !== 'already gone');
+    return `${[...counts].map(([o, n]) => `${n} ${o}`).join(', ')}${changed ? '' : ' — nothing to change'}`;
+  }
+
+  private async send<C extends AnyCommand>(step: string, client: AnyClient, command: C): Promise<OutputOf<C>> {
     try {
-      return (await client.send(command as never)) as T;
+      // The one place the command's output type is asserted: AnyClient erases each client's send overloads.
+      return (await client.send(command as never)) as OutputOf<C>;
     } catch (err) {
       throw explain(err, step, actionOf(client, command));
     }

@@ -1,9 +1,8 @@
 /** The instances of one deployment, for status, teardown and the warm pool. */
-import { DescribeInstancesCommand, type DescribeInstancesCommandOutput } from '@aws-sdk/client-ec2';
-import { FLEET_TAG } from '../../../src/autoscaler/ec2-fleet.js';
-import { WEB_TAG } from './policies.js';
-import type { AwsClients } from './provision.js';
-import type { Session } from './session.js';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { FLEET_TAG } from '../autoscaler/ec2-fleet.js';
+import { WEB_TAG } from './names.js';
+import type { AwsClients, Session } from './session.js';
 
 /** The web instance and every app-tier instance of this deployment that is not terminated yet. */
 export async function deploymentInstances({
@@ -17,7 +16,7 @@ export async function deploymentInstances({
 }) {
   const found = [];
   for (const tag of [FLEET_TAG, WEB_TAG]) {
-    const { Reservations = [] } = await session.read<DescribeInstancesCommandOutput>(
+    const { Reservations = [] } = await session.read(
       'instances',
       ec2,
       new DescribeInstancesCommand({

@@ -1,27 +1,12 @@
 /**
- * The deployment's names and its least-privilege IAM policies, as pure functions of the prefix, region and
- * account: only our buckets and queues, and EC2 changes only on instances that carry our fleet tag. docs/deployment.md
+ * Where the IAM policies are written: the deployment's least-privilege policies, as pure functions of the
+ * prefix, region and account: only our buckets and queues, and EC2 changes only on instances that carry our fleet tag. docs/deployment.md
  * shows these documents in full (for PREFIX, REGION, ACCOUNT); a test keeps the two identical.
  */
-import { FLEET_TAG } from '../../../src/autoscaler/ec2-fleet.js';
-import { resourceNames } from '../../../src/shared/resources-names.js';
+import { FLEET_TAG } from '../autoscaler/ec2-fleet.js';
+import { deploymentNames } from './names.js';
 
-/** Tag of the web instance (not the fleet tag: the autoscaler must never count or stop its own host). */
-export const WEB_TAG = 'facefleet:web';
-
-export function deploymentNames(prefix: string) {
-  return {
-    ...resourceNames(prefix),
-    webRole: `${prefix}-web`,
-    workerRole: `${prefix}-worker`,
-    webSecurityGroup: `${prefix}-web-sg`,
-    workerSecurityGroup: `${prefix}-worker-sg`,
-    launchTemplate: `${prefix}-app-tier`,
-  };
-}
-export type DeploymentNames = ReturnType<typeof deploymentNames>;
-
-interface Where {
+export interface Where {
   readonly prefix: string;
   readonly region: string;
   readonly account: string;

@@ -1,0 +1,157 @@
+/**
+ * The deployment's buckets: each exists, blocks public access, encrypts by default (SSE-S3), and carries our
+ * retention rule where RETENTION_DAYS expires something in it. Read first, changed only where it differs.
+ */
+import {
+  CreateBucketCommand,
+  DeleteBucketLifecycleCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutPublicAccessBlockCommand,
+  type LifecycleRule,
+  type PublicAccessBlockConfiguration,
+  type ServerSideEncryptionConfiguration,
+} from '@aws-sdk/client-s3';
+import { isNotFound } from '../shared/aws.js';
+import { bucketCreation, RETENTION_RULE_ID } from '../shared/resources.js';
+import type { ProvisionOptions } from './provision.js';
+import { DeployError, orMissing } from './session.js';
+
+const BLOCK_ALL_PUBLIC_ACCESS: Required<
+  Pick<
+    PublicAccessBlockConfiguration,
+    'BlockPublicAcls' | 'IgnorePublicAcls' | 'BlockPublicPolicy' | 'RestrictPublicBuckets'
+  >
+> = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+
+const DEFAULT_ENCRYPTION: ServerSideEncryptionConfiguration = {
+  Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+};
+
+/** Whether a bucket's public access block shuts every door. */
+export function blocksAllPublicAccess(c: PublicAccessBlockConfiguration | undefined): boolean {
+  return Boolean(c?.BlockPublicAcls && c.IgnorePublicAcls && c.BlockPublicPolicy && c.RestrictPublicBuckets);
+}
+
+/** Whether a bucket encrypts new objects by default with any rule at all (ours, or one its owner chose). */
+export function encryptsByDefault(c: ServerSideEncryptionConfiguration | undefined): boolean {
+  return (c?.Rules?.length ?? 0) > 0;
+}
+
+/** What our retention rule should be: objects under `prefix` expire after `days`; undefined: no rule. */
+export interface RetentionWant {
+  readonly prefix: string | undefined;
+  readonly days: number | undefined;
+}
+
+/** S3 lifecycle rules count whole days: RETENTION_DAYS rounded up, at least 1. */
+export function lifecycleDays(retentionDays: number | undefined): number | undefined {
+  return retentionDays === undefined ? undefined : Math.max(1, Math.ceil(retentionDays));
+}
+
+/**
+ * The lifecycle change that gives a bucket our retention rule (RETENTION_RULE_ID) and keeps everyone else's:
+ * `put` these rules, `delete` the configuration (no rule left), or nothing to do.
+ */
+export function retentionChange(
+  current: readonly LifecycleRule[],
+  want: RetentionWant,
+): { kind: 'none' } | { kind: 'put'; rules: LifecycleRule[]; summary: string } | { kind: 'delete' } {
+  const ours = current.find((r) => r.ID === RETENTION_RULE_ID);
+  const others = current.filter((r) => r.ID !== RETENTION_RULE_ID);
+  if (want.prefix === undefined || want.days === undefined) {
+    if (!ours) return { kind: 'none' };
+    return others.length > 0 ? { kind: 'put', rules: others, summary: 'retention rule removed' } : { kind: 'delete' };
+  }
+  const same =
+    ours?.Status === 'Enabled' && (ours.Filter?.Prefix ?? '') === want.prefix && ours.Expiration?.Days === want.days;
+  if (same) return { kind: 'none' };
+  const desired: LifecycleRule = {
+    ID: RETENTION_RULE_ID,
+    Status: 'Enabled',
+    Filter: { Prefix: want.prefix },
+    Expiration: { Days: want.days },
+  };
+  return {
+    kind: 'put',
+    rules: [...others, desired],
+    summary: `${want.prefix ? `${want.prefix}* ` : 'objects '}expire after ${want.days} day(s)`,
+  };
+}
+
+/** `expiringPrefix`: what RETENTION_DAYS expires in this bucket (see retentionRules); undefined: nothing. */
+export async function ensureBucket(
+  { clients: { s3 }, session, config }: ProvisionOptions,
+  Bucket: string,
+  expiringPrefix: string | undefined,
+): Promise<void> {
+  const step = `bucket ${Bucket}`;
+  let exists = true;
+  try {
+    await session.read(step, s3, new HeadBucketCommand({ Bucket }));
+  } catch (err) {
+    const cause = (err as DeployError).cause as { $metadata?: { httpStatusCode?: number } } | undefined;
+    if (cause?.$metadata?.httpStatusCode === 403) {
+      throw new DeployError(
+        `${step}: S3 answers 403 Forbidden. Bucket names are global: another AWS account may own this one ` +
+          `(choose another --prefix), or the credentials lack s3:ListBucket on it.`,
+        step,
+        { cause },
+      );
+    }
+    if (!isNotFound(cause)) throw err;
+    exists = false;
+  }
+  if (!exists) await session.change(step, s3, new CreateBucketCommand(bucketCreation(Bucket, config.aws.region)));
+  const changes: string[] = [];
+  const block = exists
+    ? await session.read(step, s3, new GetPublicAccessBlockCommand({ Bucket })).catch(orMissing)
+    : undefined;
+  if (!blocksAllPublicAccess(block?.PublicAccessBlockConfiguration)) {
+    await session.change(
+      step,
+      s3,
+      new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: BLOCK_ALL_PUBLIC_ACCESS }),
+    );
+    changes.push('public access blocked');
+  }
+  const encryption = exists
+    ? await session.read(step, s3, new GetBucketEncryptionCommand({ Bucket })).catch(orMissing)
+    : undefined;
+  if (!encryptsByDefault(encryption?.ServerSideEncryptionConfiguration)) {
+    await session.change(
+      step,
+      s3,
+      new PutBucketEncryptionCommand({ Bucket, ServerSideEncryptionConfiguration: DEFAULT_ENCRYPTION }),
+    );
+    changes.push('default encryption on');
+  }
+  const lifecycle = exists
+    ? await session.read(step, s3, new GetBucketLifecycleConfigurationCommand({ Bucket })).catch(orMissing)
+    : undefined;
+  const retention = retentionChange(lifecycle?.Rules ?? [], {
+    prefix: expiringPrefix,
+    days: lifecycleDays(config.retention.days),
+  });
+  if (retention.kind === 'put') {
+    await session.change(
+      step,
+      s3,
+      new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: retention.rules } }),
+    );
+    changes.push(retention.summary);
+  } else if (retention.kind === 'delete') {
+    await session.change(step, s3, new DeleteBucketLifecycleCommand({ Bucket }));
+    changes.push('retention rule removed');
+  }
+  if (!exists) {
+    const created = ['public access blocked, encrypted (SSE-S3)', retention.kind === 'put' ? retention.summary : ''];
+    session.report(step, 'created', created.filter(Boolean).join(', '));
+  } else {
+    session.report(step, changes.length ? 'updated' : 'unchanged', changes.join(', ') || undefined);
+  }
+}

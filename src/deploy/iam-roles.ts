@@ -1,0 +1,117 @@
+/**
+ * The deployment's IAM roles (web, worker), each trusted by EC2 only, with its inline least-privilege policy
+ * (iam-policies.ts) and an instance profile of the same name.
+ */
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { EC2_TRUST_POLICY, webPolicy, workerPolicy } from './iam-policies.js';
+import { DEPLOYMENT_TAG, PLACEHOLDER_ACCOUNT, type DeploymentNames } from './names.js';
+import type { ProvisionOptions } from './provision.js';
+import { orMissing } from './session.js';
+
+/** Policy documents come back URL-encoded from IAM; compare them parsed. */
+export function sameDocument(stored: string | undefined, desired: object): boolean {
+  if (!stored) return false;
+  try {
+    return JSON.stringify(JSON.parse(decodeURIComponent(stored))) === JSON.stringify(desired);
+  } catch {
+    return false;
+  }
+}
+
+/** The account id in an IAM ARN (`arn:aws:iam::123456789012:role/x`); the placeholder when there is none yet. */
+export function accountOf(arn: string | undefined): string {
+  return /^arn:aws[\w-]*:iam::(\d{12}):/.exec(arn ?? '')?.[1] ?? PLACEHOLDER_ACCOUNT;
+}
+
+/** Both roles with their policies and instance profiles; returns the account id (from a role's ARN). */
+export async function ensureRoles(o: ProvisionOptions, names: DeploymentNames): Promise<string> {
+  const web = await ensureRole(o, names.webRole);
+  const worker = await ensureRole(o, names.workerRole);
+  const account = accountOf(web ?? worker);
+  const where = { prefix: o.config.resources.prefix, region: o.config.aws.region, account };
+  await ensureRolePolicy(o, names.webRole, webPolicy(where));
+  await ensureRolePolicy(o, names.workerRole, workerPolicy(where));
+  await ensureInstanceProfile(o, names.webRole);
+  await ensureInstanceProfile(o, names.workerRole);
+  return account;
+}
+
+/** The role with the EC2 trust policy; returns its ARN (undefined in a dry run that would create it). */
+async function ensureRole({ clients: { iam }, session, config }: ProvisionOptions, RoleName: string) {
+  const step = `IAM role ${RoleName}`;
+  const trust = JSON.stringify(EC2_TRUST_POLICY);
+  const found = await session.read(step, iam, new GetRoleCommand({ RoleName })).catch(orMissing);
+  if (!found?.Role) {
+    const created = await session.change(
+      step,
+      iam,
+      new CreateRoleCommand({
+        RoleName,
+        AssumeRolePolicyDocument: trust,
+        Description: `facefleet ${config.resources.prefix}: ${RoleName.endsWith('-web') ? 'web tier and autoscaler' : 'app-tier workers'}`,
+        Tags: [{ Key: DEPLOYMENT_TAG, Value: config.resources.prefix }],
+      }),
+    );
+    session.report(step, 'created', 'trusted by EC2');
+    return created.Role?.Arn;
+  }
+  if (!sameDocument(found.Role.AssumeRolePolicyDocument, EC2_TRUST_POLICY)) {
+    await session.change(step, iam, new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: trust }));
+    session.report(step, 'updated', 'trust policy reset to EC2 only');
+  } else {
+    session.report(step, 'unchanged');
+  }
+  return found.Role.Arn;
+}
+
+async function ensureRolePolicy({ clients: { iam }, session }: ProvisionOptions, RoleName: string, policy: object) {
+  const step = `IAM policy ${RoleName}`;
+  const found = await session
+    .read(step, iam, new GetRolePolicyCommand({ RoleName, PolicyName: RoleName }))
+    .catch(orMissing);
+  if (found && sameDocument(found.PolicyDocument, policy)) {
+    session.report(step, 'unchanged');
+    return;
+  }
+  await session.change(
+    step,
+    iam,
+    new PutRolePolicyCommand({ RoleName, PolicyName: RoleName, PolicyDocument: JSON.stringify(policy) }),
+  );
+  session.report(
+    step,
+    found ? 'updated' : 'created',
+    'least privilege: these buckets, queues and fleet-tagged instances',
+  );
+}
+
+async function ensureInstanceProfile({ clients: { iam }, session, config }: ProvisionOptions, name: string) {
+  const step = `instance profile ${name}`;
+  const found = await session
+    .read(step, iam, new GetInstanceProfileCommand({ InstanceProfileName: name }))
+    .catch(orMissing);
+  if (!found?.InstanceProfile) {
+    await session.change(
+      step,
+      iam,
+      new CreateInstanceProfileCommand({
+        InstanceProfileName: name,
+        Tags: [{ Key: DEPLOYMENT_TAG, Value: config.resources.prefix }],
+      }),
+    );
+  }
+  const hasRole = found?.InstanceProfile?.Roles?.some((r) => r.RoleName === name) ?? false;
+  if (!hasRole) {
+    await session.change(step, iam, new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
+  }
+  session.report(step, !found?.InstanceProfile ? 'created' : hasRole ? 'unchanged' : 'updated', `role ${name}`);
+}

@@ -1,0 +1,28 @@
+/**
+ * The names and tags of a deployment, as pure functions of its prefix: the course's bucket and queue names,
+ * and the roles, security groups and launch template that provisioning adds around them.
+ */
+import { resourceNames } from '../shared/resources-names.js';
+
+/** Marks everything provisioning creates, so that a person browsing the console sees where it came from. */
+export const DEPLOYMENT_TAG = 'facefleet:deployment';
+/** Tag of the web instance (not the fleet tag: the autoscaler must never count or stop its own host). */
+export const WEB_TAG = 'facefleet:web';
+/** The port of the web tier, the course contract. */
+export const WEB_PORT = 8000;
+/** The course's name for the web instance. */
+export const WEB_INSTANCE_NAME = 'web-instance';
+/** Stand-in a dry run prints where AWS would have told the account id. */
+export const PLACEHOLDER_ACCOUNT = 'ACCOUNT';
+
+export function deploymentNames(prefix: string) {
+  return {
+    ...resourceNames(prefix),
+    webRole: `${prefix}-web`,
+    workerRole: `${prefix}-worker`,
+    webSecurityGroup: `${prefix}-web-sg`,
+    workerSecurityGroup: `${prefix}-worker-sg`,
+    launchTemplate: `${prefix}-app-tier`,
+  };
+}
+export type DeploymentNames = ReturnType<typeof deploymentNames>;

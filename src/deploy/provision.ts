@@ -1,0 +1,66 @@
+/**
+ * `npm run aws:provision`: everything the service needs in an AWS account, idempotently. Each step reads
+ * what exists first and changes only what differs, so a second run changes nothing and says so. One file per
+ * kind of resource, in the order they are made: buckets.ts (public access blocked, encrypted, retention),
+ * queues.ts (course limits, redrive), iam-roles.ts (least-privilege policies from iam-policies.ts, instance
+ * profiles), security-groups.ts, launch-template.ts.
+ */
+import type { Config } from '../shared/config.js';
+import { retentionRules } from '../shared/resources.js';
+import { ensureBucket } from './buckets.js';
+import { ensureRoles } from './iam-roles.js';
+import { ensureLaunchTemplate } from './launch-template.js';
+import { deploymentNames, WEB_PORT, type DeploymentNames } from './names.js';
+import { ensureQueues } from './queues.js';
+import { defaultVpc, ensureSecurityGroup } from './security-groups.js';
+import type { AwsClients, Session } from './session.js';
+
+export interface ProvisionOptions {
+  /** The deployment's configuration (FACEFLEET_STACK=aws, its region and prefix). */
+  readonly config: Config;
+  readonly clients: AwsClients;
+  readonly session: Session;
+  /** Who may reach the web tier's port 8000, as a CIDR (e.g. 203.0.113.7/32). */
+  readonly allowCidr: string;
+  /** The baked app-tier AMI; without it the launch template waits for a later run. */
+  readonly amiId?: string;
+  readonly instanceType: string;
+  /** Default: the region's default VPC. */
+  readonly vpcId?: string;
+}
+
+export interface Provisioned {
+  readonly names: DeploymentNames;
+  readonly account: string;
+  readonly queueUrls: { request: string; response: string; deadLetter: string };
+  readonly vpcId: string;
+  readonly webSecurityGroupId: string;
+  readonly workerSecurityGroupId: string;
+  readonly launchTemplateId: string | undefined;
+}
+
+export async function provision(o: ProvisionOptions): Promise<Provisioned> {
+  const names = deploymentNames(o.config.resources.prefix);
+  const expiring = new Map(retentionRules(names).map((r) => [r.bucket as string, r.prefix as string]));
+  for (const bucket of [names.inBucket, names.outBucket, names.galleryBucket]) {
+    await ensureBucket(o, bucket, expiring.get(bucket));
+  }
+  const queueUrls = await ensureQueues(o);
+  const account = await ensureRoles(o, names);
+  const vpcId = o.vpcId ?? (await defaultVpc(o));
+  const webSecurityGroupId = await ensureSecurityGroup(o, names.webSecurityGroup, vpcId, [
+    { IpProtocol: 'tcp', FromPort: WEB_PORT, ToPort: WEB_PORT, IpRanges: [{ CidrIp: o.allowCidr }] },
+  ]);
+  const workerSecurityGroupId = await ensureSecurityGroup(o, names.workerSecurityGroup, vpcId, []);
+  let launchTemplateId: string | undefined;
+  if (o.amiId) {
+    launchTemplateId = await ensureLaunchTemplate(o, names, o.amiId, workerSecurityGroupId);
+  } else {
+    o.session.report(
+      `launch template ${names.launchTemplate}`,
+      'unchanged',
+      'skipped: no --ami yet (bake the app-tier AMI, then run again with --ami ami-…)',
+    );
+  }
+  return { names, account, queueUrls, vpcId, webSecurityGroupId, workerSecurityGroupId, launchTemplateId };
+}

@@ -1,0 +1,79 @@
+/**
+ * The deployment's queues, in the order `ensureQueueSet` (shared with `npm start`) gives them: each created
+ * with the attributes `queueAttributes` declares, or updated where its attributes differ.
+ */
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
+import { differingAttributes, ensureQueueSet, type QueueUrls } from '../shared/resources.js';
+import { PLACEHOLDER_ACCOUNT } from './names.js';
+import type { ProvisionOptions } from './provision.js';
+import { DeployError, orMissing } from './session.js';
+
+export async function ensureQueues(o: ProvisionOptions): Promise<QueueUrls> {
+  const created = new Set<string>();
+  return ensureQueueSet(o.config, {
+    ensure: async (name, attributes) => {
+      const { url, isNew } = await ensureQueue(o, name, attributes);
+      if (isNew) created.add(name);
+      return url;
+    },
+    arnOf: async (name, url) => {
+      // A dry run that would create the queue has no ARN to read: print where it would be.
+      if (o.session.dryRun && created.has(name))
+        return `arn:aws:sqs:${o.config.aws.region}:${PLACEHOLDER_ACCOUNT}:${name}`;
+      const { Attributes } = await o.session.read(
+        `queue ${name}`,
+        o.clients.sqs,
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+      );
+      const arn = Attributes?.['QueueArn'];
+      if (!arn) throw new DeployError(`queue ${name}: it has no QueueArn`, 'queues');
+      return arn;
+    },
+  });
+}
+
+async function ensureQueue(
+  { clients: { sqs }, session }: ProvisionOptions,
+  QueueName: string,
+  desired: Record<string, string>,
+): Promise<{ url: string; isNew: boolean }> {
+  const step = `queue ${QueueName}`;
+  const found = await session.read(step, sqs, new GetQueueUrlCommand({ QueueName })).catch(orMissing);
+  if (!found?.QueueUrl) {
+    const created = await session.change(step, sqs, new CreateQueueCommand({ QueueName, Attributes: desired }), {
+      QueueUrl: `https://sqs.example/${PLACEHOLDER_ACCOUNT}/${QueueName}`,
+    });
+    if (!created.QueueUrl) throw new DeployError(`${step}: SQS returned no queue URL`, step);
+    session.report(step, 'created', describeAttributes(desired));
+    return { url: created.QueueUrl, isNew: true };
+  }
+  const { Attributes = {} } = await session.read(
+    step,
+    sqs,
+    new GetQueueAttributesCommand({ QueueUrl: found.QueueUrl, AttributeNames: ['All'] }),
+  );
+  const differing = differingAttributes(Attributes, desired);
+  if (Object.keys(differing).length > 0) {
+    await session.change(step, sqs, new SetQueueAttributesCommand({ QueueUrl: found.QueueUrl, Attributes: differing }));
+    session.report(step, 'updated', describeAttributes(differing));
+  } else {
+    session.report(step, 'unchanged');
+  }
+  return { url: found.QueueUrl, isNew: false };
+}
+
+/** Attributes as a report shows them; a redrive policy by its receive count. */
+export function describeAttributes(attributes: Record<string, string>): string {
+  return Object.entries(attributes)
+    .map(([k, v]) => {
+      if (k !== 'RedrivePolicy') return `${k} ${v}`;
+      const { maxReceiveCount } = JSON.parse(v) as { maxReceiveCount?: number };
+      return `${k} maxReceiveCount ${maxReceiveCount}`;
+    })
+    .join(', ');
+}

@@ -1,0 +1,107 @@
+/**
+ * The deployment's network: the VPC (the region's default unless given) and two security groups whose inbound
+ * rules are exactly what the tiers need: the web tier's port from the allowed CIDR, and nothing into the
+ * workers (they only call out, to S3 and SQS). Outbound stays open.
+ */
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
+  RevokeSecurityGroupIngressCommand,
+  type IpPermission,
+} from '@aws-sdk/client-ec2';
+import { DEPLOYMENT_TAG, WEB_PORT } from './names.js';
+import type { ProvisionOptions } from './provision.js';
+import { DeployError } from './session.js';
+
+/** One rule's identity: protocol, ports and source range (rules from other sources count as one "other"). */
+function ruleKey(p: IpPermission): string {
+  return (
+    (p.IpRanges ?? []).map((r) => `${p.IpProtocol}:${p.FromPort}:${p.ToPort}:${r.CidrIp}`).join('|') ||
+    `${p.IpProtocol}:${p.FromPort}:${p.ToPort}:other`
+  );
+}
+
+/** What turns a group's inbound rules (`have`) into exactly `wanted`: rules to revoke, and rules to add. */
+export function ingressChanges(
+  have: readonly IpPermission[],
+  wanted: readonly IpPermission[],
+): { revoke: IpPermission[]; authorize: IpPermission[] } {
+  const wantedKeys = new Set(wanted.map(ruleKey));
+  const haveKeys = new Set(have.map(ruleKey));
+  return {
+    revoke: have.filter((p) => !wantedKeys.has(ruleKey(p))),
+    authorize: wanted.filter((p) => !haveKeys.has(ruleKey(p))),
+  };
+}
+
+export async function defaultVpc({ clients: { ec2 }, session, config }: ProvisionOptions): Promise<string> {
+  const { Vpcs = [] } = await session.read(
+    'default VPC',
+    ec2,
+    new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }),
+  );
+  const id = Vpcs[0]?.VpcId;
+  if (!id) {
+    throw new DeployError(
+      `default VPC: ${config.aws.region} has none; pass --vpc-id (and APP_TIER_SUBNET_ID for the workers).`,
+      'default VPC',
+    );
+  }
+  return id;
+}
+
+/** A security group whose inbound rules are exactly `ingress` (none for the workers); returns its id. */
+export async function ensureSecurityGroup(
+  { clients: { ec2 }, session, config }: ProvisionOptions,
+  GroupName: string,
+  vpcId: string,
+  ingress: IpPermission[],
+): Promise<string> {
+  const step = `security group ${GroupName}`;
+  const { SecurityGroups = [] } = await session.read(
+    step,
+    ec2,
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'group-name', Values: [GroupName] },
+        { Name: 'vpc-id', Values: [vpcId] },
+      ],
+    }),
+  );
+  const existing = SecurityGroups[0];
+  const describe = ingress.length ? `in: tcp ${WEB_PORT} from ${ingress[0]!.IpRanges![0]!.CidrIp}` : 'nothing in';
+  let groupId = existing?.GroupId;
+  if (!existing) {
+    const created = await session.change(
+      step,
+      ec2,
+      new CreateSecurityGroupCommand({
+        GroupName,
+        VpcId: vpcId,
+        Description: `facefleet ${config.resources.prefix}: ${describe}`,
+        TagSpecifications: [
+          { ResourceType: 'security-group', Tags: [{ Key: DEPLOYMENT_TAG, Value: config.resources.prefix }] },
+        ],
+      }),
+      { GroupId: `sg-for-${GroupName}` },
+    );
+    groupId = created.GroupId;
+  }
+  if (!groupId) throw new DeployError(`${step}: EC2 returned no group id`, step);
+  const { revoke, authorize } = ingressChanges(existing?.IpPermissions ?? [], ingress);
+  if (revoke.length) {
+    await session.change(step, ec2, new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: revoke }));
+  }
+  if (authorize.length) {
+    await session.change(
+      step,
+      ec2,
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: authorize }),
+    );
+  }
+  const outcome = existing ? (revoke.length || authorize.length ? 'updated' : 'unchanged') : 'created';
+  session.report(step, outcome, `${groupId}, ${describe}`);
+  return groupId;
+}
