@@ -5,12 +5,13 @@
 import { AppError } from '../shared/errors.js';
 import type { GalleryRepository } from '../shared/gallery-repository.js';
 import type { Logger } from '../shared/logger.js';
+import { PollLoop } from '../shared/poll-loop.js';
 import { Gallery } from './recognition/gallery.js';
 
 export class GalleryStore {
   private gallery: Gallery | undefined;
   private etag: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private loop: PollLoop | undefined;
   private checked = false;
 
   constructor(
@@ -59,13 +60,23 @@ export class GalleryStore {
     }
   }
 
+  /** Reads the gallery, then looks for a new one every `intervalSeconds` until stopped. */
   async start(intervalSeconds: number): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), intervalSeconds * 1000);
-    this.timer.unref();
+    this.loop = new PollLoop({
+      // refresh() logs and keeps the current gallery on any failure: it never throws.
+      round: () => this.refresh(),
+      intervalMs: intervalSeconds * 1000,
+      pauseFirst: true,
+      backoffMs: () => intervalSeconds * 1000,
+      onError: (err) => this.logger.error({ err }, 'gallery refresh failed'),
+      abortRoundOnStop: false,
+    });
+    this.loop.start();
   }
 
-  stop(): void {
-    clearInterval(this.timer);
+  /** Stops looking, once a refresh in progress has finished. */
+  async stop(): Promise<void> {
+    await this.loop?.stop();
   }
 }

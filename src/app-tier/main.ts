@@ -102,7 +102,7 @@ await runMain('app-tier worker', async (config) => {
       clearInterval(localFleet?.ownerWatch);
       clearInterval(localFleet?.heartbeat);
       await worker.stop();
-      galleries.stop();
+      await galleries.stop();
       await engine.close();
       await health?.close();
       for (const c of [s3, sqs, pollSqs]) c.destroy();

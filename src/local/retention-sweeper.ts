@@ -4,6 +4,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../shared/logger.js';
+import { PollLoop } from '../shared/poll-loop.js';
 import { deleteKeys, listObjects } from '../shared/s3-objects.js';
 /** At most hourly, and four times per retention period, so that nothing outlives its period by much. */
 const MAX_INTERVAL_MS = 3_600_000;
@@ -16,28 +17,33 @@ export interface RetentionSweeperOptions {
 }
 
 export class RetentionSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: PollLoop;
 
-  constructor(private readonly o: RetentionSweeperOptions) {}
+  constructor(private readonly o: RetentionSweeperOptions) {
+    this.loop = new PollLoop({
+      round: async () => {
+        await this.sweep();
+      },
+      intervalMs: this.intervalMs,
+      // The web tier's own start-up work comes first; the first sweep is one interval later.
+      pauseFirst: true,
+      backoffMs: () => this.intervalMs,
+      onError: (err) => o.logger.warn({ err }, 'retention sweep failed; trying again later'),
+      abortRoundOnStop: false,
+    });
+  }
 
   get intervalMs(): number {
     return Math.max(1000, Math.min(MAX_INTERVAL_MS, this.o.maxAgeMs / 4));
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .then(() => undefined)
-        .catch((err: unknown) => this.o.logger.warn({ err }, 'retention sweep failed; trying again later'))
-        .finally(() => (this.running = undefined));
-    }, this.intervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  /** Stops sweeping, once a sweep in progress has finished. */
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Deletes what has expired under every rule; returns how many objects went. */

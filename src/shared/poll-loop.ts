@@ -1,6 +1,6 @@
 /**
  * The loop every long-running poller shares: the worker's receives on the request queue, the web tier's on
- * the response queue, the autoscaler's rounds. Run a round, pause, run the next; after a failure, log it and
+ * the response queue, the autoscaler's rounds, a worker's gallery refresh, `npm start`'s retention sweep. Run a round, pause, run the next; after a failure, log it and
  * wait longer; on stop, end after the round in progress (or abort it, where that is safe) and resolve once
  * the loop has ended. A failure never ends the loop; only `stop` does.
  */
@@ -14,6 +14,8 @@ export interface PollLoopOptions {
   readonly round: (signal: AbortSignal) => Promise<void>;
   /** Pause after a round that succeeded, in milliseconds; default 0 (a long poll paces itself). */
   readonly intervalMs?: number;
+  /** Pause once before the first round too (a periodic job whose first run happened at start, or need not). */
+  readonly pauseFirst?: boolean;
   /** Pause after the `failures`-th failed round in a row, in milliseconds. */
   readonly backoffMs: (failures: number) => number;
   /** Told of each failed round while the loop runs (a round that fails because the loop stopped is not). */
@@ -55,6 +57,7 @@ export class PollLoop {
   private async run(): Promise<void> {
     const roundSignal = this.o.abortRoundOnStop ? this.stopping.signal : new AbortController().signal;
     let failures = 0;
+    if (this.o.pauseFirst) await this.pause(this.o.intervalMs ?? 0);
     while (this.running) {
       try {
         await this.o.round(roundSignal);
@@ -65,9 +68,13 @@ export class PollLoop {
         this.o.onError(err, failures);
       }
       if (!this.running) break;
-      const pauseMs = failures === 0 ? (this.o.intervalMs ?? 0) : this.o.backoffMs(failures);
-      if (pauseMs > 0) await sleep(pauseMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      await this.pause(failures === 0 ? (this.o.intervalMs ?? 0) : this.o.backoffMs(failures));
     }
+  }
+
+  /** Waits, unless the loop is stopped first. */
+  private async pause(ms: number): Promise<void> {
+    if (ms > 0) await sleep(ms, undefined, { signal: this.stopping.signal }).catch(() => undefined);
   }
 }
 

@@ -82,6 +82,24 @@ describe('PollLoop', () => {
     await loop.stop();
     expect(Date.now() - started).toBeLessThan(5_000);
   });
+
+  it('waits one interval before the first round when told to', async () => {
+    let rounds = 0;
+    const loop = new PollLoop({
+      round: async () => {
+        rounds++;
+      },
+      intervalMs: 60_000,
+      pauseFirst: true,
+      backoffMs: () => 60_000,
+      onError: () => undefined,
+      abortRoundOnStop: false,
+    });
+    loop.start();
+    await new Promise((r) => setTimeout(r, 30));
+    await loop.stop();
+    expect(rounds).toBe(0);
+  });
 });
 
 describe('doublingBackoff', () => {
