@@ -4,6 +4,10 @@
  */
 import {
   CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   DeleteBucketLifecycleCommand,
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
@@ -19,7 +23,7 @@ import {
 import { isNotFound } from '../shared/aws.js';
 import { bucketCreation, RETENTION_RULE_ID } from '../shared/resources.js';
 import type { ProvisionOptions } from './provision.js';
-import { DeployError, orMissing } from './session.js';
+import { DeployError, orMissing, type Deployment } from './session.js';
 
 const BLOCK_ALL_PUBLIC_ACCESS: Required<
   Pick<
@@ -154,4 +158,39 @@ export async function ensureBucket(
   } else {
     session.report(step, changes.length ? 'updated' : 'unchanged', changes.join(', ') || undefined);
   }
+}
+
+/** Empties the bucket, then deletes it. */
+export async function deleteBucket({ clients: { s3 }, session }: Deployment, Bucket: string) {
+  const step = `bucket ${Bucket}`;
+  const exists = await session.read(step, s3, new HeadBucketCommand({ Bucket })).then(
+    () => true,
+    (err: unknown) => orMissing(err) ?? false,
+  );
+  if (!exists) {
+    session.report(step, 'already gone');
+    return;
+  }
+  let objects = 0;
+  let ContinuationToken: string | undefined;
+  do {
+    const page: ListObjectsV2CommandOutput = await session.read(
+      step,
+      s3,
+      new ListObjectsV2Command({ Bucket, ContinuationToken }),
+    );
+    const keys = (page.Contents ?? []).map((c) => ({ Key: c.Key! }));
+    if (keys.length) {
+      await session.change(
+        step,
+        s3,
+        new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys, Quiet: true } }),
+        undefined,
+      );
+      objects += keys.length;
+    }
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  await session.change(step, s3, new DeleteBucketCommand({ Bucket }));
+  session.report(step, 'deleted', `after emptying ${objects} objects`);
 }

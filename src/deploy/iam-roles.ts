@@ -6,6 +6,10 @@ import {
   AddRoleToInstanceProfileCommand,
   CreateInstanceProfileCommand,
   CreateRoleCommand,
+  DeleteInstanceProfileCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  RemoveRoleFromInstanceProfileCommand,
   GetInstanceProfileCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
@@ -15,7 +19,7 @@ import {
 import { EC2_TRUST_POLICY, webPolicy, workerPolicy } from './iam-policies.js';
 import { DEPLOYMENT_TAG, PLACEHOLDER_ACCOUNT, type DeploymentNames } from './names.js';
 import type { ProvisionOptions } from './provision.js';
-import { orMissing } from './session.js';
+import { alreadyGone, orMissing, type Deployment } from './session.js';
 
 /** Policy documents come back URL-encoded from IAM; compare them parsed. */
 export function sameDocument(stored: string | undefined, desired: object): boolean {
@@ -114,4 +118,35 @@ async function ensureInstanceProfile({ clients: { iam }, session, config }: Prov
     await session.change(step, iam, new AddRoleToInstanceProfileCommand({ InstanceProfileName: name, RoleName: name }));
   }
   session.report(step, !found?.InstanceProfile ? 'created' : hasRole ? 'unchanged' : 'updated', `role ${name}`);
+}
+
+/** Takes the roles out of the instance profile, then deletes it. */
+export async function deleteInstanceProfile({ clients: { iam }, session }: Deployment, name: string) {
+  const step = `instance profile ${name}`;
+  const found = await session
+    .read(step, iam, new GetInstanceProfileCommand({ InstanceProfileName: name }))
+    .catch(orMissing);
+  if (!found?.InstanceProfile) {
+    session.report(step, 'already gone');
+    return;
+  }
+  for (const role of found.InstanceProfile.Roles ?? []) {
+    await session.change(
+      step,
+      iam,
+      new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: role.RoleName }),
+      undefined,
+    );
+  }
+  await session.change(step, iam, new DeleteInstanceProfileCommand({ InstanceProfileName: name }));
+  session.report(step, 'deleted');
+}
+
+/** Deletes the role's inline policy, then the role. */
+export async function deleteRole({ clients: { iam }, session }: Deployment, RoleName: string) {
+  const step = `IAM role ${RoleName}`;
+  // A role with an inline policy cannot be deleted: the policy goes first.
+  await alreadyGone(() => session.change(step, iam, new DeleteRolePolicyCommand({ RoleName, PolicyName: RoleName })));
+  const gone = await alreadyGone(() => session.change(step, iam, new DeleteRoleCommand({ RoleName }), undefined));
+  session.report(step, gone ? 'already gone' : 'deleted');
 }

@@ -1,8 +1,8 @@
-/** The instances of one deployment, for status, teardown and the warm pool. */
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+/** The instances of one deployment (fleet and web), for status, teardown and the warm pool. */
+import { DescribeInstancesCommand, TerminateInstancesCommand, waitUntilInstanceTerminated } from '@aws-sdk/client-ec2';
 import { FLEET_TAG } from '../autoscaler/ec2-fleet.js';
 import { WEB_TAG } from './names.js';
-import type { AwsClients, Session } from './session.js';
+import { DeployError, type AwsClients, type Deployment, type Session } from './session.js';
 
 /** The web instance and every app-tier instance of this deployment that is not terminated yet. */
 export async function deploymentInstances({
@@ -29,4 +29,28 @@ export async function deploymentInstances({
     found.push(...Reservations.flatMap((r) => r.Instances ?? []));
   }
   return found;
+}
+
+/** Terminates every instance of the deployment (fleet and web), and waits until they are gone. */
+export async function terminateInstances(o: Deployment & { prefix: string }, waitSeconds = 600): Promise<void> {
+  const instances = await deploymentInstances(o);
+  const ids = instances.map((i) => i.InstanceId!).filter(Boolean);
+  if (ids.length === 0) {
+    o.session.report('instances', 'already gone');
+    return;
+  }
+  await o.session.change('instances', o.clients.ec2, new TerminateInstancesCommand({ InstanceIds: ids }));
+  if (!o.session.dryRun) {
+    await waitUntilInstanceTerminated(
+      { client: o.clients.ec2, maxWaitTime: waitSeconds, minDelay: 5, maxDelay: 15 },
+      { InstanceIds: ids },
+    ).catch((err: unknown) => {
+      throw new DeployError(
+        `instances: ${ids.join(', ')} did not terminate in time (${(err as Error).message}); run teardown again.`,
+        'instances',
+        { cause: err },
+      );
+    });
+  }
+  o.session.report('instances', 'deleted', ids.join(', '));
 }

@@ -6,6 +6,7 @@
 import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
+  DeleteLaunchTemplateCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
   ModifyLaunchTemplateCommand,
@@ -17,7 +18,7 @@ import { renderWorkerUserData } from '../autoscaler/user-data.js';
 import type { Config } from '../shared/config.js';
 import { DEPLOYMENT_TAG, type DeploymentNames } from './names.js';
 import type { ProvisionOptions } from './provision.js';
-import { DeployError, orMissing } from './session.js';
+import { alreadyGone, DeployError, orMissing, type Deployment } from './session.js';
 
 /** What the app tier's instances are launched with. */
 export function workerLaunchData(o: {
@@ -113,4 +114,12 @@ export async function ensureLaunchTemplate(
   );
   session.report(step, 'updated', `${id}: new default version (${amiId}, ${o.instanceType})`);
   return id;
+}
+
+export async function deleteLaunchTemplate({ clients: { ec2 }, session }: Deployment, names: DeploymentNames) {
+  const step = `launch template ${names.launchTemplate}`;
+  const gone = await alreadyGone(() =>
+    session.change(step, ec2, new DeleteLaunchTemplateCommand({ LaunchTemplateName: names.launchTemplate })),
+  );
+  session.report(step, gone ? 'already gone' : 'deleted');
 }

@@ -13,13 +13,11 @@ import { ensureLaunchTemplate } from './launch-template.js';
 import { deploymentNames, WEB_PORT, type DeploymentNames } from './names.js';
 import { ensureQueues } from './queues.js';
 import { defaultVpc, ensureSecurityGroup } from './security-groups.js';
-import type { AwsClients, Session } from './session.js';
+import type { Deployment } from './session.js';
 
-export interface ProvisionOptions {
+export interface ProvisionOptions extends Deployment {
   /** The deployment's configuration (FACEFLEET_STACK=aws, its region and prefix). */
   readonly config: Config;
-  readonly clients: AwsClients;
-  readonly session: Session;
   /** Who may reach the web tier's port 8000, as a CIDR (e.g. 203.0.113.7/32). */
   readonly allowCidr: string;
   /** The baked app-tier AMI; without it the launch template waits for a later run. */

@@ -4,6 +4,7 @@
  */
 import {
   CreateQueueCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   SetQueueAttributesCommand,
@@ -11,7 +12,7 @@ import {
 import { differingAttributes, ensureQueueSet, type QueueUrls } from '../shared/resources.js';
 import { PLACEHOLDER_ACCOUNT } from './names.js';
 import type { ProvisionOptions } from './provision.js';
-import { DeployError, orMissing } from './session.js';
+import { DeployError, orMissing, type Deployment } from './session.js';
 
 export async function ensureQueues(o: ProvisionOptions): Promise<QueueUrls> {
   const created = new Set<string>();
@@ -76,4 +77,15 @@ export function describeAttributes(attributes: Record<string, string>): string {
       return `${k} maxReceiveCount ${maxReceiveCount}`;
     })
     .join(', ');
+}
+
+export async function deleteQueue({ clients: { sqs }, session }: Deployment, QueueName: string) {
+  const step = `queue ${QueueName}`;
+  const found = await session.read(step, sqs, new GetQueueUrlCommand({ QueueName })).catch(orMissing);
+  if (!found?.QueueUrl) {
+    session.report(step, 'already gone');
+    return;
+  }
+  await session.change(step, sqs, new DeleteQueueCommand({ QueueUrl: found.QueueUrl }));
+  session.report(step, 'deleted');
 }

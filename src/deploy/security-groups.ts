@@ -6,6 +6,7 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  DeleteSecurityGroupCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcsCommand,
   RevokeSecurityGroupIngressCommand,
@@ -13,7 +14,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DEPLOYMENT_TAG, WEB_PORT } from './names.js';
 import type { ProvisionOptions } from './provision.js';
-import { DeployError } from './session.js';
+import { DeployError, type Deployment } from './session.js';
 
 /** One rule's identity: protocol, ports and source range (rules from other sources count as one "other"). */
 function ruleKey(p: IpPermission): string {
@@ -104,4 +105,33 @@ export async function ensureSecurityGroup(
   const outcome = existing ? (revoke.length || authorize.length ? 'updated' : 'unchanged') : 'created';
   session.report(step, outcome, `${groupId}, ${describe}`);
   return groupId;
+}
+
+/** Deletes the group, retrying while a terminated instance's network interface still holds it. */
+export async function deleteSecurityGroup(o: Deployment, GroupName: string, retryDelayMs = 5000) {
+  const { ec2 } = o.clients;
+  const step = `security group ${GroupName}`;
+  const { SecurityGroups = [] } = await o.session.read(
+    step,
+    ec2,
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [GroupName] }] }),
+  );
+  if (SecurityGroups.length === 0) {
+    o.session.report(step, 'already gone');
+    return;
+  }
+  for (const group of SecurityGroups) {
+    // A terminated instance's network interface lingers for a few seconds and keeps the group in use.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await o.session.change(step, ec2, new DeleteSecurityGroupCommand({ GroupId: group.GroupId }));
+        break;
+      } catch (err) {
+        const name = ((err as DeployError).cause as { name?: string })?.name;
+        if (name !== 'DependencyViolation' || attempt >= 12) throw err;
+        await new Promise((r) => setTimeout(r, retryDelayMs));
+      }
+    }
+  }
+  o.session.report(step, 'deleted', SecurityGroups.map((g) => g.GroupId).join(', '));
 }

@@ -46,6 +46,12 @@ export interface AwsClients {
   readonly ec2: EC2Client;
 }
 
+/** What each step of a deployment command works with: the clients, and the session that makes its calls. */
+export interface Deployment {
+  readonly clients: AwsClients;
+  readonly session: Session;
+}
+
 /** IAM action names that are not the service prefix plus the API operation's name. */
 const ACTIONS: Record<string, string> = {
   'S3:HeadBucket': 's3:ListBucket',
