@@ -63,7 +63,7 @@ export class QueueConsumer<Job> {
     this.loop = new PollLoop({
       round: () => this.receiveAndHandle(),
       backoffMs: () => o.receiveBackoffMs ?? 1000,
-      onError: (err) => o.logger.error({ err }, 'receiving from the request queue failed; retrying in 1 s'),
+      onError: (err) => o.logger.error({ err }, 'receiving from the queue failed; retrying'),
       abortRoundOnStop: false,
     });
   }
@@ -99,7 +99,7 @@ export class QueueConsumer<Job> {
       if (job === undefined) {
         this.o.logger.error(
           { messageId: message.MessageId, body: message.Body?.slice(0, 200) },
-          'deleting a malformed request message',
+          'deleting a malformed message without a reply',
         );
         done.push({ message });
         continue;

@@ -1,0 +1,121 @@
+/**
+ * The generic queue consumer against a real SQS (fauxqs) through the real SDK client, with a handler that knows
+ * nothing of faces: replies go out and requests are deleted, a hiccup is retried on a later receive, a
+ * permanent failure is answered at once, the last allowed attempt is answered as given up, a malformed message
+ * is deleted without a reply, and stop lets the open poll end.
+ */
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueueConsumer, type MessageHandler } from '../../src/app-tier/queue-consumer.js';
+import { createSqsClient } from '../../src/shared/aws.js';
+import { loadConfig } from '../../src/shared/config.js';
+import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { AppError } from '../../src/shared/errors.js';
+import { queueDepth } from '../../src/shared/resources.js';
+import { until } from '../helpers/stack.js';
+
+/** Bodies are "<kind>:<text>": ok, flaky (fails its first two receives), broken (always fails), refuse. */
+class EchoHandler implements MessageHandler<{ kind: string; text: string }> {
+  readonly handled = new Map<string, number>();
+
+  accept(message: Message) {
+    const [kind, text] = (message.Body ?? '').split(':');
+    return kind && text ? { kind, text } : undefined;
+  }
+
+  async handle(job: { kind: string; text: string }): Promise<string> {
+    const n = (this.handled.get(job.text) ?? 0) + 1;
+    this.handled.set(job.text, n);
+    if (job.kind === 'refuse') throw new AppError('NO_FACE', { file: job.text });
+    if (job.kind === 'broken' || (job.kind === 'flaky' && n < 3)) throw new Error(`hiccup ${n}`);
+    return `${job.text.toUpperCase()} after ${n}`;
+  }
+
+  replyToFailure(job: { text: string }, decision: Parameters<MessageHandler<unknown>['replyToFailure']>[1]): string {
+    return decision.kind === 'refuse'
+      ? `${job.text} refused: ${decision.error.code}`
+      : `${job.text} gave up after ${decision.attempts}`;
+  }
+
+  logContext(job: { text: string }) {
+    return { text: job.text };
+  }
+}
+
+describe('QueueConsumer', () => {
+  let emulator: Emulator;
+  let sqs: ReturnType<typeof createSqsClient>;
+  let pollSqs: ReturnType<typeof createSqsClient>;
+  let requests: string;
+  let replies: string;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, region: 'us-east-1' });
+    const config = loadConfig({ AWS_ENDPOINT_URL: emulator.endpoint });
+    sqs = createSqsClient(config);
+    pollSqs = createSqsClient(config);
+    // A failed message comes back after one second.
+    ({ QueueUrl: requests = '' } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'consumer-requests', Attributes: { VisibilityTimeout: '1' } }),
+    ));
+    ({ QueueUrl: replies = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'consumer-replies' })));
+  });
+
+  afterAll(async () => {
+    sqs.destroy();
+    pollSqs.destroy();
+    await emulator.stop();
+  });
+
+  it('answers, retries, refuses, gives up and drops as the retry decision says, and stops cleanly', async () => {
+    const handler = new EchoHandler();
+    const consumer = new QueueConsumer({
+      queueUrl: requests,
+      replyQueueUrl: replies,
+      pollSqs,
+      sqs,
+      handler,
+      logger: pino({ level: 'silent' }),
+      batchSize: 10,
+      waitTimeSeconds: 1,
+      maxReceiveCount: 3,
+    });
+    for (const body of ['ok:hello', 'flaky:wobbly', 'broken:crash', 'refuse:nobody', 'malformed']) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: requests, MessageBody: body }));
+    }
+    consumer.start();
+    const got: string[] = [];
+    await until(
+      async () => {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: replies, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        got.push(...Messages.map((m) => m.Body!));
+        return got.length >= 4;
+      },
+      30_000,
+      'four replies',
+    );
+    expect(got.sort()).toEqual(['HELLO after 1', 'WOBBLY after 3', 'crash gave up after 3', 'nobody refused: NO_FACE']);
+    // A permanent failure is handled once; a hiccup once per receive, up to the limit.
+    expect(Object.fromEntries(handler.handled)).toEqual({ hello: 1, wobbly: 3, crash: 3, nobody: 1 });
+    // Every request is deleted, the malformed one too.
+    await until(
+      async () => {
+        const depth = await queueDepth(sqs, requests);
+        return depth.visible === 0 && depth.inFlight === 0;
+      },
+      10_000,
+      'an empty request queue',
+    );
+    const stopping = Date.now();
+    await consumer.stop();
+    // The open poll (1 s) is let end, not aborted.
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    await sqs.send(new SendMessageCommand({ QueueUrl: requests, MessageBody: 'ok:after-stop' }));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(handler.handled.has('after-stop')).toBe(false);
+    expect((await queueDepth(sqs, requests)).visible).toBe(1);
+  });
+});
