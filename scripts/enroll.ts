@@ -15,7 +15,7 @@ import { parse } from 'csv-parse/sync';
 import { pino } from 'pino';
 import { loadEngine, type RecognitionEngine } from '../src/app-tier/recognition/engine.js';
 import type { Embedding } from '../src/enrollment/one-face-rule.js';
-import { distinctPhotos, peopleOf } from '../src/enrollment/plan.js';
+import { BulkEnrollment } from '../src/enrollment/plan.js';
 import { EnrollmentService } from '../src/enrollment/service.js';
 import { createS3Client } from '../src/shared/aws.js';
 import { loadConfig } from '../src/shared/config.js';
@@ -51,17 +51,18 @@ async function main(): Promise<void> {
     }
   }
 
-  const photos = [];
-  for (const { path, label } of images) photos.push({ file: path, label, bytes: await readFile(path) });
-  const { distinct, duplicates, relabelled } = distinctPhotos(photos);
-  for (const { file, earlier } of relabelled) {
+  // One photo at a time: read, skip if a copy, embed, keep only its face.
+  const bulk = new BulkEnrollment();
+  const engine = await loadEngine(config.recognition);
+  for (const { path, label } of images) {
+    const photo = { file: path, label, bytes: await readFile(path) };
+    if (bulk.take(photo)) bulk.add({ ...photo, embedding: await embed(engine, photo.bytes) });
+  }
+  await engine.close();
+  for (const { file, earlier } of bulk.relabelled) {
     console.warn(`warning: ${file} is also enrolled as "${earlier}"; keeping both labels`);
   }
-  const engine = await loadEngine(config.recognition);
-  const embedded = [];
-  for (const photo of distinct) embedded.push({ ...photo, embedding: await embed(engine, photo.bytes) });
-  await engine.close();
-  const { people, refused } = peopleOf(embedded);
+  const { people, refused, duplicates } = bulk;
 
   const s3 = createS3Client(config);
   const enrollment = new EnrollmentService({

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Logger } from '../shared/logger.js';
 import { PollLoop } from '../shared/poll-loop.js';
-import { decideRetry, type RetryDecision } from './retry-decision.js';
+import { decideRetry, type FinalDecision } from './retry-decision.js';
 
 /** What a consumer needs from whoever gives messages their meaning. */
 export interface MessageHandler<Job> {
@@ -27,7 +27,7 @@ export interface MessageHandler<Job> {
   /** Does the job; resolves with the reply's body. A throw is a failure, retried or not by `decideRetry`. */
   handle(job: Job): Promise<string>;
   /** The reply's body for a failure that is not retried: refused at once, or the last attempt given up. */
-  replyToFailure(job: Job, decision: Exclude<RetryDecision, { kind: 'retry' }>): string;
+  replyToFailure(job: Job, decision: FinalDecision): string;
   /** What the consumer's log lines about this job carry besides the message id (a request id). */
   logContext(job: Job): Record<string, unknown>;
 }

@@ -19,6 +19,7 @@ import {
 } from '../shared/messages.js';
 import { roundAllMs } from '../shared/timing.js';
 import type { MessageHandler } from './queue-consumer.js';
+import type { FinalDecision } from './retry-decision.js';
 import type { TaskHandler } from './tasks/task.js';
 
 export interface RequestHandlerOptions {
@@ -97,7 +98,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
     return encodeResponse({ ...this.base(job), ...result, status: 'ok', task: request.task });
   }
 
-  replyToFailure(job: RequestJob, decision: Parameters<MessageHandler<RequestJob>['replyToFailure']>[1]): string {
+  replyToFailure(job: RequestJob, decision: FinalDecision): string {
     const { code, params } =
       decision.kind === 'refuse'
         ? decision.error

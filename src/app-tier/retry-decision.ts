@@ -19,6 +19,9 @@ export type RetryDecision =
   /** The last allowed attempt failed: answer that it failed after `attempts`. */
   | { readonly kind: 'give-up'; readonly attempts: number };
 
+/** A decision that answers the message now (refused, or given up), rather than leaving it to come back. */
+export type FinalDecision = Exclude<RetryDecision, { kind: 'retry' }>;
+
 /**
  * @param receiveCount the message's ApproximateReceiveCount (1 on its first delivery); a missing or
  *   unreadable count is taken as 1.

@@ -23,7 +23,7 @@ import {
 import { isNotFound } from '../shared/aws.js';
 import { bucketCreation, RETENTION_RULE_ID } from '../shared/resources.js';
 import type { ProvisionOptions } from './provision.js';
-import { DeployError, orMissing, type Deployment } from './session.js';
+import { DeployError, orMissing, type AnyCommand, type Deployment } from './session.js';
 
 const BLOCK_ALL_PUBLIC_ACCESS: Required<
   Pick<
@@ -64,12 +64,13 @@ export function lifecycleDays(retentionDays: number | undefined): number | undef
 export function retentionChange(
   current: readonly LifecycleRule[],
   want: RetentionWant,
-): { kind: 'none' } | { kind: 'put'; rules: LifecycleRule[]; summary: string } | { kind: 'delete' } {
+): { kind: 'none' } | { kind: 'put'; rules: LifecycleRule[]; summary: string } | { kind: 'delete'; summary: string } {
   const ours = current.find((r) => r.ID === RETENTION_RULE_ID);
   const others = current.filter((r) => r.ID !== RETENTION_RULE_ID);
   if (want.prefix === undefined || want.days === undefined) {
     if (!ours) return { kind: 'none' };
-    return others.length > 0 ? { kind: 'put', rules: others, summary: 'retention rule removed' } : { kind: 'delete' };
+    const summary = 'retention rule removed';
+    return others.length > 0 ? { kind: 'put', rules: others, summary } : { kind: 'delete', summary };
   }
   const same =
     ours?.Status === 'Enabled' && (ours.Filter?.Prefix ?? '') === want.prefix && ours.Expiration?.Days === want.days;
@@ -112,9 +113,10 @@ export async function ensureBucket(
   }
   if (!exists) await session.change(step, s3, new CreateBucketCommand(bucketCreation(Bucket, config.aws.region)));
   const changes: string[] = [];
-  const block = exists
-    ? await session.read(step, s3, new GetPublicAccessBlockCommand({ Bucket })).catch(orMissing)
-    : undefined;
+  // What a bucket that exists already has; a new one has nothing yet, and a missing setting reads as undefined.
+  const current = <C extends AnyCommand>(command: C) =>
+    exists ? session.read(step, s3, command).catch(orMissing) : Promise.resolve(undefined);
+  const block = await current(new GetPublicAccessBlockCommand({ Bucket }));
   if (!blocksAllPublicAccess(block?.PublicAccessBlockConfiguration)) {
     await session.change(
       step,
@@ -123,9 +125,7 @@ export async function ensureBucket(
     );
     changes.push('public access blocked');
   }
-  const encryption = exists
-    ? await session.read(step, s3, new GetBucketEncryptionCommand({ Bucket })).catch(orMissing)
-    : undefined;
+  const encryption = await current(new GetBucketEncryptionCommand({ Bucket }));
   if (!encryptsByDefault(encryption?.ServerSideEncryptionConfiguration)) {
     await session.change(
       step,
@@ -134,26 +134,23 @@ export async function ensureBucket(
     );
     changes.push('default encryption on');
   }
-  const lifecycle = exists
-    ? await session.read(step, s3, new GetBucketLifecycleConfigurationCommand({ Bucket })).catch(orMissing)
-    : undefined;
+  const lifecycle = await current(new GetBucketLifecycleConfigurationCommand({ Bucket }));
   const retention = retentionChange(lifecycle?.Rules ?? [], {
     prefix: expiringPrefix,
     days: lifecycleDays(config.retention.days),
   });
-  if (retention.kind === 'put') {
+  if (retention.kind !== 'none') {
     await session.change(
       step,
       s3,
-      new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: retention.rules } }),
+      retention.kind === 'put'
+        ? new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: retention.rules } })
+        : new DeleteBucketLifecycleCommand({ Bucket }),
     );
     changes.push(retention.summary);
-  } else if (retention.kind === 'delete') {
-    await session.change(step, s3, new DeleteBucketLifecycleCommand({ Bucket }));
-    changes.push('retention rule removed');
   }
   if (!exists) {
-    const created = ['public access blocked, encrypted (SSE-S3)', retention.kind === 'put' ? retention.summary : ''];
+    const created = ['public access blocked, encrypted (SSE-S3)', retention.kind === 'none' ? '' : retention.summary];
     session.report(step, 'created', created.filter(Boolean).join(', '));
   } else {
     session.report(step, changes.length ? 'updated' : 'unchanged', changes.join(', ') || undefined);

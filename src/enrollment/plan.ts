@@ -60,49 +60,40 @@ export interface LabelledPhoto {
 }
 
 /**
- * Each distinct photo once: byte-identical copies under the same label are skipped (counted), copies under
- * another label are kept and reported (the gallery then refuses the photo for the second person).
+ * A bulk enrollment (`npm run enroll`), photo by photo, so that no photo's bytes are held past its turn.
+ * Byte-identical copies under the same label are skipped (counted); copies under another label are kept and
+ * reported (the gallery then refuses the photo for the second person). A photo that breaks the one-face rule
+ * is refused on its own, with the rule's sentence, and the others go on.
  */
-export function distinctPhotos<P extends LabelledPhoto>(
-  photos: readonly P[],
-): { distinct: P[]; duplicates: number; relabelled: { file: string; earlier: string }[] } {
-  const owner = new Map<string, string>();
-  const distinct: P[] = [];
-  const relabelled: { file: string; earlier: string }[] = [];
-  let duplicates = 0;
-  for (const photo of photos) {
-    const id = faceIdOf(photo.bytes);
-    const earlier = owner.get(id);
-    if (earlier === photo.label) {
-      duplicates++;
-      continue;
-    }
-    if (earlier !== undefined) relabelled.push({ file: photo.file, earlier });
-    owner.set(id, photo.label);
-    distinct.push(photo);
-  }
-  return { distinct, duplicates, relabelled };
-}
+export class BulkEnrollment {
+  readonly people = new Map<string, PlannedFace[]>();
+  readonly refused: string[] = [];
+  readonly relabelled: { file: string; earlier: string }[] = [];
+  duplicates = 0;
+  private readonly owner = new Map<string, string>();
 
-/**
- * The people of a bulk enrollment: each photo that passes the one-face rule becomes a face of its label;
- * one that does not is refused on its own (with the rule's sentence), and the others go on.
- */
-export function peopleOf(photos: readonly (EmbeddedPhoto & { readonly label: string })[]): {
-  people: Map<string, PlannedFace[]>;
-  refused: string[];
-} {
-  const people = new Map<string, PlannedFace[]>();
-  const refused: string[] = [];
-  for (const photo of photos) {
+  /** Whether the photo is to be embedded: false for a copy already taken under the same label. */
+  take(photo: LabelledPhoto): boolean {
+    const id = faceIdOf(photo.bytes);
+    const earlier = this.owner.get(id);
+    if (earlier === photo.label) {
+      this.duplicates++;
+      return false;
+    }
+    if (earlier !== undefined) this.relabelled.push({ file: photo.file, earlier });
+    this.owner.set(id, photo.label);
+    return true;
+  }
+
+  /** Adds a taken photo, once embedded, to its label's faces, or refuses it. */
+  add(photo: EmbeddedPhoto & { readonly label: string }): void {
     let face: PlannedFace;
     try {
       [face] = facesOf([photo]) as [PlannedFace];
     } catch (err) {
-      refused.push((err as Error).message);
-      continue;
+      this.refused.push((err as Error).message);
+      return;
     }
-    people.set(photo.label, [...(people.get(photo.label) ?? []), face]);
+    this.people.set(photo.label, [...(this.people.get(photo.label) ?? []), face]);
   }
-  return { people, refused };
 }

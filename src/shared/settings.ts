@@ -102,7 +102,7 @@ export const SETTINGS = {
   }),
   EMULATOR_PORT: setting({
     schema: port(4566),
-    readBy: ['local', 'web', 'worker', 'autoscaler', 'tools'],
+    readBy: ALL,
     description: 'port of the embedded S3+SQS emulator that `npm start` runs (fauxqs’s own default)',
   }),
   RESOURCE_PREFIX: setting({

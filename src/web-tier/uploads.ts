@@ -31,6 +31,7 @@ export function parseUpload(o: UploadOptions): RequestHandler {
       fileSize: o.maxUploadBytes,
       files: maxFiles,
       fields: MAX_FIELDS,
+      // Fields and files, and a few parts to spare for what clients add (a charset field, say).
       parts: MAX_FIELDS + maxFiles + 10,
       fieldSize: MAX_FIELD_BYTES,
     },

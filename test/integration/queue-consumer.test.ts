@@ -8,6 +8,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type Mes
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueConsumer, type MessageHandler } from '../../src/app-tier/queue-consumer.js';
+import type { FinalDecision } from '../../src/app-tier/retry-decision.js';
 import { createSqsClient } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
@@ -32,7 +33,7 @@ class EchoHandler implements MessageHandler<{ kind: string; text: string }> {
     return `${job.text.toUpperCase()} after ${n}`;
   }
 
-  replyToFailure(job: { text: string }, decision: Parameters<MessageHandler<unknown>['replyToFailure']>[1]): string {
+  replyToFailure(job: { text: string }, decision: FinalDecision): string {
     return decision.kind === 'refuse'
       ? `${job.text} refused: ${decision.error.code}`
       : `${job.text} gave up after ${decision.attempts}`;

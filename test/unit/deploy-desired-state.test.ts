@@ -44,7 +44,7 @@ describe('buckets', () => {
     ],
     [[theirs], '', 1, { kind: 'put', rules: [theirs, ours('', 1)], summary: 'objects expire after 1 day(s)' }],
     [[theirs, ours('', 1)], undefined, undefined, { kind: 'put', rules: [theirs], summary: 'retention rule removed' }],
-    [[ours('', 1)], undefined, undefined, { kind: 'delete' }],
+    [[ours('', 1)], undefined, undefined, { kind: 'delete', summary: 'retention rule removed' }],
     [[theirs], undefined, undefined, { kind: 'none' }],
     [[], 'uploads/', undefined, { kind: 'none' }],
   ] as const)('rules %j, want %s for %s days → %j', (current, prefix, days, expected) => {

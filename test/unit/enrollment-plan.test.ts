@@ -1,7 +1,7 @@
 /** The pure steps of enrollment: the one-face rule, which photos are kept, and a bulk enrollment's people. */
 import { describe, expect, it } from 'vitest';
 import { theOneFace, type Embedding } from '../../src/enrollment/one-face-rule.js';
-import { distinctPhotos, facesOf, keptAndRepeated, peopleOf, type EmbeddedPhoto } from '../../src/enrollment/plan.js';
+import { BulkEnrollment, facesOf, keptAndRepeated, type EmbeddedPhoto } from '../../src/enrollment/plan.js';
 import { AppError } from '../../src/shared/errors.js';
 import { faceIdOf } from '../../src/shared/gallery.js';
 
@@ -83,29 +83,33 @@ describe('keptAndRepeated', () => {
 
 describe('a bulk enrollment', () => {
   it('embeds each distinct photo once, and reports a photo under two labels', () => {
-    const { distinct, duplicates, relabelled } = distinctPhotos([
+    const bulk = new BulkEnrollment();
+    const taken = [
       { file: 'ana/1.jpg', label: 'Ana', bytes: bytes(1) },
       { file: 'ana/1-copy.jpg', label: 'Ana', bytes: bytes(1) },
       { file: 'ben/1.jpg', label: 'Ben', bytes: bytes(1) },
       { file: 'ben/2.jpg', label: 'Ben', bytes: bytes(2) },
-    ]);
-    expect(distinct.map((p) => p.file)).toEqual(['ana/1.jpg', 'ben/1.jpg', 'ben/2.jpg']);
-    expect(duplicates).toBe(1);
-    expect(relabelled).toEqual([{ file: 'ben/1.jpg', earlier: 'Ana' }]);
+    ].filter((p) => bulk.take(p));
+    expect(taken.map((p) => p.file)).toEqual(['ana/1.jpg', 'ben/1.jpg', 'ben/2.jpg']);
+    expect(bulk.duplicates).toBe(1);
+    expect(bulk.relabelled).toEqual([{ file: 'ben/1.jpg', earlier: 'Ana' }]);
   });
 
   it('leaves out a photo that breaks the rule, with its sentence, and keeps the others', () => {
-    const { people, refused } = peopleOf([
+    const bulk = new BulkEnrollment();
+    for (const p of [
       { ...photo('ana/1.jpg', 1), label: 'Ana' },
       { ...photo('ana/group.jpg', 2, { kind: 'faces', facesFound: 2, face: { embedding: vector } }), label: 'Ana' },
       { ...photo('ben/broken.jpg', 3, { kind: 'unreadable' }), label: 'Ben' },
       { ...photo('ben/1.jpg', 4), label: 'Ben' },
-    ]);
-    expect([...people].map(([name, faces]) => [name, faces.map((f) => f.file)])).toEqual([
+    ] as const) {
+      bulk.add(p);
+    }
+    expect([...bulk.people].map(([name, faces]) => [name, faces.map((f) => f.file)])).toEqual([
       ['Ana', ['ana/1.jpg']],
       ['Ben', ['ben/1.jpg']],
     ]);
-    expect(refused).toEqual([
+    expect(bulk.refused).toEqual([
       '"ana/group.jpg" shows 2 faces: enroll photos that show only this person, so the right face is enrolled.',
       'The image "ben/broken.jpg" is damaged or truncated and cannot be decoded.',
     ]);
