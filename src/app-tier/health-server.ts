@@ -1,11 +1,14 @@
 /**
  * A worker's own probes, for EC2 or load-balancer health checks: GET /healthz (the process answers) and
  * GET /readyz (200 once the models are warm and the gallery has been read, 503 saying what it waits for).
- * A worker takes no message before it is ready, so "ready" also means "taking work".
+ * A worker takes no message before it is ready, so "ready" also means "taking work". GET /metrics: its
+ * Prometheus metrics (worker-metrics.ts).
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { sendMetrics } from '../shared/metrics.js';
 
 export interface Readiness {
   /** Undefined when ready; otherwise what the worker still waits for, as a sentence. */
@@ -16,12 +19,16 @@ export interface Readiness {
 
 export async function startHealthServer(
   port: number,
+  host: string | undefined,
   readiness: Readiness,
+  metrics: Registry,
 ): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET', 'Content-Type': 'text/plain' }).end(`${req.method} is not allowed; use GET.`);
+    } else if (path === '/metrics') {
+      void sendMetrics(metrics, res);
     } else if (path === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
     } else if (path === '/readyz') {
@@ -33,10 +40,12 @@ export async function startHealthServer(
           .end(JSON.stringify({ ready: true, ...readiness.details() }));
       }
     } else {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`There is no ${path} here; try /healthz or /readyz.`);
+      res
+        .writeHead(404, { 'Content-Type': 'text/plain' })
+        .end(`There is no ${path} here; try /healthz, /readyz or /metrics.`);
     }
   });
-  server.listen(port);
+  server.listen(port, host);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
   return {
     port: (server.address() as AddressInfo).port,

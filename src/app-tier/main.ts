@@ -17,6 +17,7 @@ import { loadEngine } from './recognition/engine.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { RequestHandler } from './request-handler.js';
 import { enrollTask } from './tasks/enroll.js';
+import { WorkerMetrics } from './worker-metrics.js';
 import { recognizeTask } from './tasks/recognize.js';
 
 await runMain('app-tier worker', async (config) => {
@@ -27,14 +28,28 @@ await runMain('app-tier worker', async (config) => {
   const pollSqs = createSqsClient(config);
   let waitingFor = (): string | undefined => 'loading and warming up the recognition models.';
   let warmUpMs = 0;
+  // Filled in as the worker comes up; its metrics and probes answer from the start.
+  const parts: { galleries?: GalleryStore; consumer?: QueueConsumer<unknown> } = {};
+  const metrics = new WorkerMetrics({
+    holding: () => parts.consumer?.holding ?? 0,
+    ready: () => waitingFor() === undefined,
+    gallery: () => parts.galleries?.current(),
+  });
+  // A worker of the local fleet shares the machine with others: its probes listen on loopback only.
+  const local = config.fleet.ownerPid !== undefined;
   const health =
     config.worker.healthPort === undefined
       ? undefined
-      : await startHealthServer(config.worker.healthPort, {
-          waitingFor: () => waitingFor(),
-          details: () => ({ workerId, galleryVersion: galleries.current()?.version ?? null, warmUpMs }),
-        });
-  if (health) logger.info({ port: health.port }, 'health probes listening (GET /healthz, /readyz)');
+      : await startHealthServer(
+          config.worker.healthPort,
+          local ? '127.0.0.1' : undefined,
+          {
+            waitingFor: () => waitingFor(),
+            details: () => ({ workerId, galleryVersion: parts.galleries?.current()?.version ?? null, warmUpMs }),
+          },
+          metrics.registry,
+        );
+  if (health) logger.info({ port: health.port }, 'health probes listening (GET /healthz, /readyz, /metrics)');
 
   const started = performance.now();
   const [engine, queues] = await Promise.all([loadEngine(config.recognition), resolveQueueUrls(config, sqs)]);
@@ -42,11 +57,12 @@ await runMain('app-tier worker', async (config) => {
   warmUpMs = Math.round(performance.now() - started);
   waitingFor = () => 'reading the gallery from S3.';
   const repository = new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
-  const galleries = new GalleryStore(repository, logger);
-  await galleries.start(config.worker.galleryRefreshSeconds);
+  const store = new GalleryStore(repository, logger);
+  parts.galleries = store;
+  await store.start(config.worker.galleryRefreshSeconds);
   // A worker whose first gallery read failed still starts (it keeps trying, and answers errors meanwhile),
   // but is not ready until S3 has answered.
-  waitingFor = () => (galleries.ready ? undefined : 'the gallery could not be read from S3 yet; retrying.');
+  waitingFor = () => (store.ready ? undefined : 'the gallery could not be read from S3 yet; retrying.');
   const handler = new RequestHandler({
     workerId,
     s3,
@@ -55,13 +71,14 @@ await runMain('app-tier worker', async (config) => {
     tasks: {
       recognize: recognizeTask({
         engine,
-        galleries,
+        galleries: store,
         matchThreshold: config.matching.threshold,
         maxFaces: config.matching.maxFaces,
       }),
       enroll: enrollTask(engine),
     },
     logger,
+    onHandled: (task, timings) => metrics.handled(task, timings),
   });
   const worker = new QueueConsumer({
     queueUrl: queues.request,
@@ -73,10 +90,12 @@ await runMain('app-tier worker', async (config) => {
     batchSize: config.worker.batchSize,
     waitTimeSeconds: config.worker.waitTimeSeconds,
     maxReceiveCount: config.queue.maxReceiveCount,
+    onOutcome: (outcome) => metrics.outcome(outcome),
   });
+  parts.consumer = worker;
   worker.start();
   logger.info(
-    { warmUpMs, galleryVersion: galleries.current()?.version, faces: galleries.current()?.size ?? 0 },
+    { warmUpMs, galleryVersion: store.current()?.version, faces: store.current()?.size ?? 0 },
     'worker ready',
   );
   // A worker of the local fleet says it is ready in the fleet's registry, and stops once the stack that
@@ -95,14 +114,14 @@ await runMain('app-tier worker', async (config) => {
           heartbeat: setInterval(() => registry.heartbeat(workerId), 1000).unref(),
         };
   localFleet?.registry.heartbeat(workerId);
-  localFleet?.registry.markReady(workerId);
+  localFleet?.registry.markReady(workerId, health && { metricsUrl: `http://127.0.0.1:${health.port}/metrics` });
   return {
     logger,
     async stop() {
       clearInterval(localFleet?.ownerWatch);
       clearInterval(localFleet?.heartbeat);
       await worker.stop();
-      await galleries.stop();
+      await store.stop();
       await engine.close();
       await health?.close();
       for (const c of [s3, sqs, pollSqs]) c.destroy();

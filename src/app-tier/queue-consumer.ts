@@ -48,7 +48,16 @@ export interface QueueConsumerOptions<Job> {
   readonly maxReceiveCount: number;
   /** Pause after a failed receive, in milliseconds; default 1000. */
   readonly receiveBackoffMs?: number;
+  /** Told what became of each message (for the worker's metrics). */
+  readonly onOutcome?: (outcome: MessageOutcome) => void;
 }
+
+/**
+ * What became of a message: answered with the handler's reply; refused at once or given up after its last
+ * attempt (both answered with an error); left for a retry; or malformed and deleted without a reply.
+ */
+export const MESSAGE_OUTCOMES = ['answered', 'refused', 'given-up', 'retried', 'malformed'] as const;
+export type MessageOutcome = (typeof MESSAGE_OUTCOMES)[number];
 
 /** A message that is done with: its reply to send, or none for a malformed message that is only deleted. */
 interface Done {
@@ -58,6 +67,7 @@ interface Done {
 
 export class QueueConsumer<Job> {
   private readonly loop: PollLoop;
+  private held = 0;
 
   constructor(private readonly o: QueueConsumerOptions<Job>) {
     this.loop = new PollLoop({
@@ -80,6 +90,11 @@ export class QueueConsumer<Job> {
     return this.loop.stop();
   }
 
+  /** Messages received and not yet finished with: 0 means the consumer is idle. */
+  get holding(): number {
+    return this.held;
+  }
+
   private async receiveAndHandle(): Promise<void> {
     const { Messages: messages = [] } = await this.o.pollSqs.send(
       new ReceiveMessageCommand({
@@ -93,6 +108,15 @@ export class QueueConsumer<Job> {
   }
 
   private async handleBatch(messages: readonly Message[]): Promise<void> {
+    this.held += messages.length;
+    try {
+      await this.handleEach(messages);
+    } finally {
+      this.held -= messages.length;
+    }
+  }
+
+  private async handleEach(messages: readonly Message[]): Promise<void> {
     const jobs = messages.map((message) => ({ message, job: this.o.handler.accept(message) }));
     const done: Done[] = [];
     for (const { message, job } of jobs) {
@@ -101,6 +125,7 @@ export class QueueConsumer<Job> {
           { messageId: message.MessageId, body: message.Body?.slice(0, 200) },
           'deleting a malformed message without a reply',
         );
+        this.o.onOutcome?.('malformed');
         done.push({ message });
         continue;
       }
@@ -113,11 +138,14 @@ export class QueueConsumer<Job> {
   /** The reply to send, or `undefined` to leave the message for another attempt. */
   private async handleOne(message: Message, job: Job): Promise<string | undefined> {
     try {
-      return await this.o.handler.handle(job);
+      const reply = await this.o.handler.handle(job);
+      this.o.onOutcome?.('answered');
+      return reply;
     } catch (err) {
       const receives = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
       const decision = decideRetry(err, receives, this.o.maxReceiveCount);
       const log = this.o.logger.child({ ...this.o.handler.logContext(job), messageId: message.MessageId });
+      this.o.onOutcome?.(({ refuse: 'refused', 'give-up': 'given-up', retry: 'retried' } as const)[decision.kind]);
       switch (decision.kind) {
         case 'refuse':
           log.info({ code: decision.error.code }, 'answering with a permanent error');

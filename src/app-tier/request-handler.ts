@@ -30,6 +30,8 @@ export interface RequestHandlerOptions {
   /** One handler per task a request message may name. */
   readonly tasks: Readonly<Record<RequestMessage['task'], TaskHandler>>;
   readonly logger: Logger;
+  /** Told the stage timings of each message handled (for the worker's metrics). */
+  readonly onHandled?: (task: RequestMessage['task'], timings: Readonly<Record<string, number>>) => void;
 }
 
 /** One request in hand: its message, the download already under way, and what is known so far. */
@@ -68,8 +70,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
     // The course's out-bucket layout: key = the upload's file stem.
     job.stem = fileStem(fileName);
     timings['downloadMs'] = ms;
-    const { timings: taskTimings, ...result } = await this.o.tasks[request.task](request, bytes);
-    Object.assign(timings, taskTimings);
+    const result = await this.o.tasks[request.task](request, bytes, timings);
     if (result.label !== undefined) {
       const storeStarted = performance.now();
       await this.o.s3.send(
@@ -83,6 +84,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
       );
       timings['storeMs'] = performance.now() - storeStarted;
     }
+    this.o.onHandled?.(request.task, timings);
     this.o.logger.info(
       {
         requestId: request.requestId,

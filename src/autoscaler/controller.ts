@@ -7,7 +7,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../shared/logger.js';
 import { doublingBackoff, PollLoop } from '../shared/poll-loop.js';
 import { queueDepth, type QueueDepth } from '../shared/resources.js';
-import type { Fleet } from './fleet.js';
+import type { Fleet, FleetWorker } from './fleet.js';
 import { decide, type Action, type Decision, type PolicyOptions } from './policy.js';
 
 export interface ControllerOptions {
@@ -20,12 +20,21 @@ export interface ControllerOptions {
   /** Longest wait after repeated failures, in milliseconds; default 30 000. */
   readonly maxBackoffMs?: number;
   readonly logger: Logger;
+  /** Told of each decision and each failed round (for the autoscaler's metrics). */
+  readonly observer?: ControllerObserver;
+}
+
+export interface ControllerObserver {
+  decided(decision: Decision): void;
+  failed(): void;
 }
 
 /** What GET /status serves: the last decision and what it was based on. */
 export interface AutoscalerStatus {
   readonly queue: { visible: number; inFlight: number };
   readonly workers: { starting: number; running: number; stopping: number };
+  /** Each worker: its id, state and, where known, where its Prometheus metrics are. */
+  readonly fleet: readonly FleetWorker[];
   readonly desired: number;
   readonly minWorkers: number;
   readonly maxWorkers: number;
@@ -52,6 +61,7 @@ export class AutoscalerController {
       backoffMs: doublingBackoff(o.pollIntervalMs, o.maxBackoffMs ?? 30_000),
       onError: (err, failures) => {
         this.last = this.last && { ...this.last, error: (err as Error).message };
+        o.observer?.failed();
         o.logger.error({ err, failures }, 'autoscaler round failed; backing off');
       },
       // A round that launches or stops workers is let finish, so that what it did is recorded.
@@ -83,8 +93,9 @@ export class AutoscalerController {
       { ...queue, workers, queueEmptyForMs: this.emptySince === undefined ? 0 : now - this.emptySince },
       this.o.policy,
     );
-    this.record(queue, decision);
+    this.record(queue, workers, decision);
     await this.act(decision.action);
+    this.o.observer?.decided(decision);
     return decision;
   }
 
@@ -98,7 +109,7 @@ export class AutoscalerController {
   }
 
   /** Keeps the status and logs the decision: at info when it acts or what it sees changed, else at debug. */
-  private record(queue: { visible: number; inFlight: number }, d: Decision): void {
+  private record(queue: { visible: number; inFlight: number }, fleet: readonly FleetWorker[], d: Decision): void {
     const action =
       d.action.kind === 'launch'
         ? `launch ${d.action.count}`
@@ -109,6 +120,7 @@ export class AutoscalerController {
     this.last = {
       queue,
       workers: d.workers,
+      fleet,
       desired: d.desired,
       minWorkers,
       maxWorkers,

@@ -10,6 +10,8 @@ export interface FleetWorker {
   /** The n of its name (`app-tier-instance-<n>`, `local-worker-<n>`): the lowest free one at launch. */
   readonly number: number;
   readonly state: WorkerState;
+  /** Where its Prometheus metrics are, where the driver knows (the local one does). */
+  readonly metricsUrl?: string;
 }
 
 export interface Fleet {

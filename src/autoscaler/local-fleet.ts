@@ -63,7 +63,12 @@ export class LocalFleet implements Fleet {
         continue;
       }
       const state = entry.stopping ? 'stopping' : entry.ready ? 'running' : 'starting';
-      workers.push({ id: entry.id, number: entry.number, state });
+      workers.push({
+        id: entry.id,
+        number: entry.number,
+        state,
+        ...(entry.metricsUrl ? { metricsUrl: entry.metricsUrl } : {}),
+      });
     }
     return workers.sort((a, b) => a.number - b.number);
   }
@@ -76,6 +81,8 @@ export class LocalFleet implements Fleet {
         env: childEnvironment({
           ...this.o.env,
           WORKER_ID: id,
+          // Each worker's probes and metrics on a free loopback port of its own, recorded in the registry.
+          WORKER_HEALTH_PORT: this.o.env?.['WORKER_HEALTH_PORT'] ?? '0',
           FLEET_DIR: this.o.dir,
           FLEET_OWNER_PID: String(this.o.ownerPid),
         }),

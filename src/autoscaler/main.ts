@@ -7,6 +7,7 @@ import { createSqsClient } from '../shared/aws.js';
 import { createLogger } from '../shared/logger.js';
 import { runMain, type AutoscalerReadyMessage } from '../shared/process.js';
 import { resolveQueueUrls } from '../shared/resources.js';
+import { AutoscalerMetrics } from './autoscaler-metrics.js';
 import { AutoscalerController } from './controller.js';
 import { createEc2Fleet } from './ec2-fleet.js';
 import type { Fleet } from './fleet.js';
@@ -27,6 +28,8 @@ await runMain('autoscaler', async (config) => {
           livenessTimeoutMs: config.fleet.livenessSeconds * 1000,
         })
       : createEc2Fleet(config, logger);
+  // The metrics read the controller's status, and the controller tells them of each decision.
+  const metrics: AutoscalerMetrics = new AutoscalerMetrics(() => controller.status());
   const controller = new AutoscalerController({
     sqs,
     requestQueueUrl: queues.request,
@@ -34,8 +37,14 @@ await runMain('autoscaler', async (config) => {
     policy: config.autoscaler.policy,
     pollIntervalMs: config.autoscaler.pollIntervalMs,
     logger,
+    observer: metrics,
   });
-  const server = await startStatusServer(() => controller.status(), config.autoscaler.host, config.autoscaler.port);
+  const server = await startStatusServer(
+    () => controller.status(),
+    metrics.registry,
+    config.autoscaler.host,
+    config.autoscaler.port,
+  );
   controller.start();
   logger.info(
     { driver: config.fleet.driver, policy: config.autoscaler.policy, status: server.url },

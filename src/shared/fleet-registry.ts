@@ -4,7 +4,7 @@
  * autoscaler finds the workers its predecessor started (the local counterpart of EC2's instance tags).
  *
  *   <dir>/<id>.json      {id, number, pid}: written at launch
- *   <dir>/<id>.ready     the worker takes messages
+ *   <dir>/<id>.ready     the worker takes messages: {metricsUrl?}, where its Prometheus metrics are
  *   <dir>/<id>.stopping  asked to stop: it finishes what it holds and exits
  *   <dir>/<id>.alive     touched every second by a ready worker: its liveness signal (the file's mtime)
  */
@@ -19,6 +19,12 @@ export interface RegistryEntry {
   readonly stopping: boolean;
   /** When the worker last gave its liveness signal, epoch ms; undefined before its first. */
   readonly aliveAt: number | undefined;
+  /** Where the worker serves its Prometheus metrics, once it is ready and if it has a health port. */
+  readonly metricsUrl?: string;
+}
+
+export interface ReadyDetails {
+  readonly metricsUrl?: string;
 }
 
 export class FleetRegistry {
@@ -46,6 +52,7 @@ export class FleetRegistry {
           number,
           pid,
           ready: names.has(`${id}.ready`),
+          ...(names.has(`${id}.ready`) ? readyDetails(join(this.dir, `${id}.ready`)) : {}),
           stopping: names.has(`${id}.stopping`),
           aliveAt: names.has(`${id}.alive`) ? aliveAt(join(this.dir, `${id}.alive`)) : undefined,
         });
@@ -56,8 +63,8 @@ export class FleetRegistry {
     return entries;
   }
 
-  markReady(id: string): void {
-    writeFileSync(join(this.dir, `${id}.ready`), '');
+  markReady(id: string, details: ReadyDetails = {}): void {
+    writeFileSync(join(this.dir, `${id}.ready`), JSON.stringify(details));
   }
 
   /** The worker's liveness signal: called by a ready worker every second, from its event loop. */
@@ -78,6 +85,16 @@ export class FleetRegistry {
   remove(id: string): void {
     for (const suffix of ['.json', '.ready', '.stopping', '.alive'])
       rmSync(join(this.dir, `${id}${suffix}`), { force: true });
+  }
+}
+
+function readyDetails(path: string): ReadyDetails {
+  try {
+    const { metricsUrl } = JSON.parse(readFileSync(path, 'utf8') || '{}') as ReadyDetails;
+    return typeof metricsUrl === 'string' ? { metricsUrl } : {};
+  } catch {
+    // Written by an older worker (empty), or being written: no details.
+    return {};
   }
 }
 

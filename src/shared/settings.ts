@@ -419,7 +419,7 @@ export const SETTINGS = {
     readBy: ['worker'],
     defaultText: '`8002` on AWS, off locally',
     description:
-      'a worker’s `GET /healthz` and `/readyz` (ready once its models are warm and the gallery is read); off locally, where many workers share a machine, unless set (0 picks a free port); the app-tier unit sets 8001 + n for worker n',
+      'a worker’s `GET /healthz`, `/readyz` (ready once its models are warm and the gallery is read) and `/metrics` (Prometheus); locally each worker of the fleet takes a free loopback port (the autoscaler’s `GET /targets` lists them); the app-tier unit sets 8001 + n for worker n',
   }),
   WORKER_ID: setting({
     schema: z.string().min(1).max(64).optional(),

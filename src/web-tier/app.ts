@@ -17,6 +17,10 @@ import { recognizeRoute } from './recognize-route.js';
 import { RequestSender } from './request-sender.js';
 import { statusRoute } from './status-route.js';
 import type { ResponseRouter } from './response-router.js';
+import { answerHeaders } from './answer-timer.js';
+import { serverStateOf, type FleetStateWatch } from './fleet-state.js';
+import type { WebMetrics } from './web-metrics.js';
+import { metricsRoute } from './metrics-route.js';
 
 /** The course's multipart field name. */
 export const UPLOAD_FIELD = 'inputFile';
@@ -42,12 +46,21 @@ export interface WebTierDeps {
   readonly readRequiresKey: boolean;
   /** Deadlines and caps on what clients send (client-limits.ts). */
   readonly clientLimits: ClientLimits;
+  /** The fleet as the autoscaler last saw it, for every answer's state header. */
+  readonly fleetState: FleetStateWatch;
+  readonly metrics: WebMetrics;
 }
 
 export function buildApp(deps: WebTierDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(
+    answerHeaders({
+      fleetState: () => serverStateOf(deps.fleetState.current()),
+      onAnswered: (res, timer) => deps.metrics.answered(res, timer),
+    }),
+  );
 
   const upload = parseUpload({
     maxUploadBytes: deps.maxUploadBytes,
@@ -65,6 +78,7 @@ export function buildApp(deps: WebTierDeps): Express {
     }),
   );
   app.use(statusRoute(deps.autoscalerStatusUrl));
+  app.use(metricsRoute(deps.metrics.registry));
   // What both routes that send work to the app tier need.
   const submitting = {
     s3: deps.s3,

@@ -31,6 +31,9 @@ export function connectionsCheckingIntervalMs(limits: ClientLimits): number {
   return Math.max(100, Math.min(1000, (limits.headersTimeoutSeconds * 1000) / 4));
 }
 
+/** The metrics headers of an answer written straight to a socket (see answer-timer.ts). */
+export type RawAnswerHeaders = (socket: Socket) => Record<string, string>;
+
 /** A whole HTTP/1.1 response written straight to a socket: for refusals that happen before Express sees a request. */
 export function rawResponse(error: AppError, headers: Record<string, string> = {}): string {
   const body = `${error.message}\n`;
@@ -48,7 +51,12 @@ export function rawResponse(error: AppError, headers: Record<string, string> = {
  * Answers what Node's HTTP parser refuses before Express sees it: a request not received by its deadline
  * (408) and one that is not HTTP (400). Resets and other socket errors of clients that left are not answered.
  */
-export function answerClientErrors(server: Server, limits: ClientLimits, logger: Logger): void {
+export function answerClientErrors(
+  server: Server,
+  limits: ClientLimits,
+  logger: Logger,
+  answerHeaders: RawAnswerHeaders,
+): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const code = err.code ?? '';
     let error: AppError | undefined;
@@ -59,14 +67,19 @@ export function answerClientErrors(server: Server, limits: ClientLimits, logger:
     }
     if (error && socket.writable) {
       logger.info({ code: error.code, reason: code, remote: socket.remoteAddress }, 'request rejected');
-      socket.end(rawResponse(error));
+      socket.end(rawResponse(error, answerHeaders(socket)));
     }
     socket.destroy();
   });
 }
 
 /** Counts open connections and answers 503 with Retry-After to the ones past `maxConnections`. */
-export function capConnections(server: Server, limits: ClientLimits, logger: Logger): void {
+export function capConnections(
+  server: Server,
+  limits: ClientLimits,
+  logger: Logger,
+  answerHeaders: RawAnswerHeaders,
+): void {
   let open = 0;
   server.on('connection', (socket: Socket) => {
     open++;
@@ -74,7 +87,7 @@ export function capConnections(server: Server, limits: ClientLimits, logger: Log
     if (open <= limits.maxConnections) return;
     const error = new AppError('TOO_MANY_CONNECTIONS', { limit: limits.maxConnections });
     logger.info({ code: error.code, open }, 'connection refused');
-    socket.end(rawResponse(error, { 'Retry-After': String(RETRY_AFTER_SECONDS) }));
+    socket.end(rawResponse(error, { ...answerHeaders(socket), 'Retry-After': String(RETRY_AFTER_SECONDS) }));
     socket.destroySoon();
   });
 }

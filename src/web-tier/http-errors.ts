@@ -31,6 +31,7 @@ export function sendError(req: Request, res: Response, error: AppError, requestI
     return;
   }
   res.status(error.status);
+  res.locals['errorCode'] = error.code;
   if (error.code === 'METHOD_NOT_ALLOWED') res.set('Allow', String(error.params['allow']));
   if (wantsJson(req)) {
     res.json({ error: { code: error.code, message: error.message, ...(requestId ? { requestId } : {}) } });

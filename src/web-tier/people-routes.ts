@@ -21,6 +21,7 @@ import { requireApiKey } from './api-key.js';
 import { methodNotAllowed } from './http-errors.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
+import { timerOf } from './answer-timer.js';
 import { parseUpload } from './uploads.js';
 
 /** Images per enrollment request: enough for a handful of photos, few enough to answer within a minute. */
@@ -70,6 +71,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
     async (req, res) => {
       const files = (req.files as Express.Multer.File[] | undefined) ?? [];
       if (files.length === 0) throw new AppError('NO_IMAGES', { max: MAX_ENROLL_IMAGES });
+      const timer = timerOf(res);
       const requestId = randomUUID();
       res.locals['requestId'] = requestId;
       // Each photo is checked, stored and embedded by the workers like any request, under an id of its own.
@@ -79,6 +81,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
         const id = i === 0 ? requestId : randomUUID();
         return { file, fileName, image, requestId: id, key: inBucketKey(`${ENROLLMENT_PREFIX}${id}`, fileName) };
       });
+      timer.record('validate', performance.now() - timer.startedAt);
       res.on('close', () => {
         if (!res.writableFinished) for (const u of uploads) deps.router.cancel(u.requestId);
       });
@@ -97,6 +100,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
                 contentType: `image/${u.image.format}`,
                 task: 'enroll',
                 faces: 'all',
+                timer,
               }),
             ),
           );

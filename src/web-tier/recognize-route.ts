@@ -8,6 +8,7 @@ import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
 import { roundMs } from '../shared/timing.js';
 import { fileStem, inBucketKey, safeFileName, UPLOADS_PREFIX } from '../shared/messages.js';
+import { timerOf } from './answer-timer.js';
 import { wantsJson } from './http-errors.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
@@ -18,22 +19,25 @@ export interface RecognizeDeps extends SubmitDeps {
 
 export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
   return async (req, res) => {
-    const started = performance.now();
+    const timer = timerOf(res);
     const requestId = randomUUID();
     res.locals['requestId'] = requestId;
     const file = req.file;
     if (!file) throw new AppError('MISSING_FILE');
     const fileName = safeFileName(file.originalname);
     const stem = fileStem(fileName);
-    const image = checkImage(file.buffer, fileName, deps.maxImagePixels);
-    const validatedAt = performance.now();
+    let image;
+    try {
+      image = checkImage(file.buffer, fileName, deps.maxImagePixels);
+    } finally {
+      // A refused upload's answer says how long its checks took too.
+      timer.record('validate', performance.now() - timer.startedAt);
+    }
 
     const json = wantsJson(req);
     res.on('close', () => {
       if (!res.writableFinished) deps.router.cancel(requestId);
     });
-    let storedAt = validatedAt;
-    let queuedAt = validatedAt;
     const answer = await submit(deps, {
       requestId,
       key: inBucketKey(`${UPLOADS_PREFIX}${requestId}`, fileName),
@@ -43,17 +47,16 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
       task: 'recognize',
       // The plain-text answer names one face; only a JSON answer needs every face embedded and matched.
       faces: json ? 'all' : 'subject',
-      onQueued: (t) => {
-        ({ storedAt, queuedAt } = t);
-        deps.logger.debug({ requestId, bytes: file.size }, 'request queued');
-      },
+      timer,
+      onQueued: () => deps.logger.debug({ requestId, bytes: file.size }, 'request queued'),
     });
+    const d = timer.durations();
     const timings = {
-      validateMs: roundMs(validatedAt - started),
-      uploadMs: roundMs(storedAt - validatedAt),
-      enqueueMs: roundMs(queuedAt - storedAt),
-      waitMs: roundMs(performance.now() - queuedAt),
-      totalMs: roundMs(performance.now() - started),
+      validateMs: roundMs(d.validate ?? 0),
+      uploadMs: roundMs(d.upload ?? 0),
+      enqueueMs: roundMs(d.enqueue ?? 0),
+      waitMs: roundMs(d.wait ?? 0),
+      totalMs: roundMs(d.total ?? 0),
       worker: answer.timings,
     };
     if (answer.status === 'error') {

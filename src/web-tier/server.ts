@@ -12,8 +12,11 @@ import type { Logger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
 import type { QueueUrls } from '../shared/resources.js';
 import { buildApp } from './app.js';
+import { rawAnswerHeaders } from './answer-timer.js';
 import { answerClientErrors, capConnections, connectionsCheckingIntervalMs } from './client-limits.js';
+import { FleetStateWatch, serverStateOf } from './fleet-state.js';
 import { ResponseRouter } from './response-router.js';
+import { WebMetrics } from './web-metrics.js';
 import { sweepUnenrolledPhotos } from './unenrolled-photos.js';
 
 export interface RunningWebTier {
@@ -49,6 +52,10 @@ export async function startWebTier(
   const router = new ResponseRouter({ queueUrl: queues.response, clients: pollerClients, logger });
   router.start();
 
+  const fleetState = new FleetStateWatch(options.statusUrl ?? (() => config.autoscaler.statusUrl), logger);
+  fleetState.start();
+  const metrics = new WebMetrics({ waiting: () => router.pending, fleet: () => fleetState.current() });
+
   const gallery = new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
   let accepting = true;
   // config.web holds the deadlines and caps on what clients send (client-limits.ts).
@@ -70,6 +77,8 @@ export async function startWebTier(
     apiKey: config.enrollment.apiKey,
     readRequiresKey: config.enrollment.readRequiresKey,
     clientLimits: limits,
+    fleetState,
+    metrics,
   });
   const server = createServer(
     {
@@ -81,8 +90,9 @@ export async function startWebTier(
   );
   server.timeout = 0;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  answerClientErrors(server, limits, logger);
-  capConnections(server, limits, logger);
+  const rawHeaders = rawAnswerHeaders(server, () => serverStateOf(fleetState.current()));
+  answerClientErrors(server, limits, logger, rawHeaders);
+  capConnections(server, limits, logger, rawHeaders);
   server.listen(config.web.port, config.web.host);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
   const { port } = server.address() as AddressInfo;
@@ -116,7 +126,7 @@ export async function startWebTier(
       while (router.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       if (router.pending > 0)
         logger.warn({ pending: router.pending }, 'grace period over; abandoning waiting requests');
-      await router.stop();
+      await Promise.all([router.stop(), fleetState.stop()]);
       server.closeAllConnections();
       await closed;
       await photosStopped;

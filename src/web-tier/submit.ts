@@ -14,6 +14,7 @@ import {
   type RequestMessage,
   type ResponseMessage,
 } from '../shared/messages.js';
+import type { AnswerTimer } from './answer-timer.js';
 import type { RequestSender } from './request-sender.js';
 import type { ResponseRouter } from './response-router.js';
 
@@ -36,12 +37,15 @@ export interface Submission {
   readonly contentType: string;
   readonly task: RequestMessage['task'];
   readonly faces: RequestMessage['faces'];
+  /** Where the stages are recorded: upload, enqueue, wait, and the worker's own. */
+  readonly timer: AnswerTimer;
   /** Called once the image is stored and the message sent. */
-  readonly onQueued?: (timings: { storedAt: number; queuedAt: number }) => void;
+  readonly onQueued?: () => void;
 }
 
 /** Resolves with the worker's response, or rejects with STORAGE_UNAVAILABLE or a result timeout. */
 export async function submit(deps: SubmitDeps, s: Submission): Promise<ResponseMessage> {
+  const started = performance.now();
   const result = deps.router.wait(s.requestId, deps.resultTimeoutSeconds * 1000);
   // The waiter may time out while we are still storing; mark the rejection handled, it is awaited below.
   result.catch(() => undefined);
@@ -61,6 +65,7 @@ export async function submit(deps: SubmitDeps, s: Submission): Promise<ResponseM
     throw new AppError('STORAGE_UNAVAILABLE', {}, err);
   }
   const storedAt = performance.now();
+  s.timer.record('upload', storedAt - started);
   try {
     await deps.requests.send(
       encodeRequest({
@@ -86,6 +91,14 @@ export async function submit(deps: SubmitDeps, s: Submission): Promise<ResponseM
       );
     throw new AppError('STORAGE_UNAVAILABLE', {}, err);
   }
-  s.onQueued?.({ storedAt, queuedAt: performance.now() });
-  return result;
+  const queuedAt = performance.now();
+  s.timer.record('enqueue', queuedAt - storedAt);
+  s.onQueued?.();
+  try {
+    const answer = await result;
+    s.timer.recordWorker(answer.timings, answer.workerId, answer.status === 'ok' ? answer.galleryVersion : undefined);
+    return answer;
+  } finally {
+    s.timer.record('wait', performance.now() - queuedAt);
+  }
 }

@@ -13,6 +13,7 @@ import { decodeFileNameMetadata, FILE_NAME_METADATA, inBucketKey } from '../../s
 import type { RequestSender } from '../../src/web-tier/request-sender.js';
 import type { ResponseRouter } from '../../src/web-tier/response-router.js';
 import { submit, type SubmitDeps } from '../../src/web-tier/submit.js';
+import { AnswerTimer } from '../../src/web-tier/answer-timer.js';
 
 describe('submit', () => {
   let emulator: Emulator;
@@ -51,6 +52,7 @@ describe('submit', () => {
     contentType: 'image/jpeg',
     task: 'recognize' as const,
     faces: 'subject' as const,
+    timer: new AnswerTimer(),
   });
 
   it('deletes the stored image when the request cannot be queued, and answers STORAGE_UNAVAILABLE', async () => {

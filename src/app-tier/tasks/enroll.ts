@@ -8,8 +8,9 @@ import type { RecognitionEngine } from '../recognition/engine.js';
 import { describeFace, refuseIfDamaged, type TaskHandler } from './task.js';
 
 export function enrollTask(engine: RecognitionEngine): TaskHandler {
-  return async (_request, bytes) => {
+  return async (_request, bytes, timings) => {
     const analysis = await engine.analyze(bytes, 2);
+    Object.assign(timings, analysis.timings);
     if (analysis.facesFound === 0) await refuseIfDamaged(bytes);
     return {
       image: { width: analysis.width, height: analysis.height },
@@ -17,7 +18,6 @@ export function enrollTask(engine: RecognitionEngine): TaskHandler {
       faces: analysis.faces.map((face) => ({ ...describeFace(face), embedding: encodeVector(face.embedding) })),
       label: undefined,
       similarity: undefined,
-      timings: analysis.timings,
     };
   };
 }

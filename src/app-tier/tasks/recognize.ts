@@ -18,12 +18,13 @@ export interface RecognizeTaskOptions {
 }
 
 export function recognizeTask(o: RecognizeTaskOptions): TaskHandler {
-  return async (request, bytes) => {
+  return async (request, bytes, timings) => {
     // With no gallery yet, look again before refusing: one may have been enrolled since the last refresh.
     if (!o.galleries.current()) await o.galleries.refresh();
     const gallery = o.galleries.current();
     if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
     const analysis = await o.engine.analyze(bytes, request.faces === 'all' ? o.maxFaces : 1);
+    Object.assign(timings, analysis.timings);
     if (analysis.faces.length === 0) {
       await refuseIfDamaged(bytes);
       throw new AppError('NO_FACE');
@@ -38,6 +39,7 @@ export function recognizeTask(o: RecognizeTaskOptions): TaskHandler {
         candidates: candidates.map((c) => ({ name: c.name, similarity: roundSimilarity(c.similarity) })),
       };
     });
+    timings['matchMs'] = performance.now() - matchStarted;
     const subject = faces[0]!;
     return {
       image: { width: analysis.width, height: analysis.height },
@@ -46,7 +48,6 @@ export function recognizeTask(o: RecognizeTaskOptions): TaskHandler {
       label: subject.label,
       similarity: subject.similarity,
       galleryVersion: gallery.version,
-      timings: { ...analysis.timings, matchMs: performance.now() - matchStarted },
     };
   };
 }

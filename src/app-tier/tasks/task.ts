@@ -3,7 +3,7 @@
  * `enroll`); a new task is a new file and an entry in the request handler's table.
  */
 import type { FaceResult, RequestMessage } from '../../shared/messages.js';
-import type { Face, StageTimings } from '../recognition/engine.js';
+import type { Face } from '../recognition/engine.js';
 import { decodesCleanly } from '../recognition/image.js';
 import { AppError } from '../../shared/errors.js';
 
@@ -15,12 +15,18 @@ export interface TaskResult {
   readonly label: string | undefined;
   readonly similarity: number | undefined;
   readonly galleryVersion?: number;
-  /** Milliseconds per stage of this task. */
-  readonly timings: Readonly<Partial<Record<string, number>>> | StageTimings;
 }
 
-/** Does one task on a downloaded image; throws an `AppError` for what the input itself gets wrong. */
-export type TaskHandler = (request: RequestMessage, bytes: Uint8Array) => Promise<TaskResult>;
+/**
+ * Does one task on a downloaded image; throws an `AppError` for what the input itself gets wrong. It writes
+ * each stage's milliseconds into `timings` as the stage ends (`detectMs`, `matchMs`, …), so that a refusal
+ * carries the stages that ran before it.
+ */
+export type TaskHandler = (
+  request: RequestMessage,
+  bytes: Uint8Array,
+  timings: Record<string, number>,
+) => Promise<TaskResult>;
 
 /** Asked when no face was found: a picture that decodes only with codec warnings is damaged, not faceless. */
 export async function refuseIfDamaged(bytes: Uint8Array): Promise<void> {
