@@ -8,6 +8,7 @@
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { EXTENSION_NAMES } from '../src/shared/image-formats.js';
+import { MonitorReporter } from '../src/monitor/reporter.js';
 import { httpUrl, positiveInt, positiveNumber, wholeNumber } from './lib/options.js';
 import {
   assertReachable,
@@ -35,6 +36,12 @@ const program = new Command()
   .option('--seed <n>', 'seed for --pick random', wholeNumber, 1)
   .option('--keep-alive', 'reuse connections (default: a fresh TCP connection per request, like the official client)')
   .option('--timeout-seconds <s>', 'give up on a request after this long (default: wait for ever)', positiveNumber)
+  .option(
+    '--monitor <url>',
+    'where to report each answer (its latency and the server’s metrics) for the monitoring page (default: the web tier’s /monitoring/reports)',
+    httpUrl,
+  )
+  .option('--no-monitor', 'report nothing to the monitoring server')
   .option('--json', 'print the summary as one JSON object')
   .option('--no-progress', 'no progress output');
 
@@ -50,6 +57,8 @@ interface Options {
   timeoutSeconds?: number;
   json?: boolean;
   progress: boolean;
+  /** Given with --monitor; false with --no-monitor; undefined: the web tier's /monitoring/reports. */
+  monitor?: URL | false;
 }
 
 /** A bar on a terminal; elsewhere (CI logs, pipes) a plain line at every tenth of the run. */
@@ -92,6 +101,8 @@ async function main(): Promise<void> {
   const images = await pickImages(o.images, o.requests, o.pick, o.seed);
   await assertReachable(o.url);
   const progress = progressReporter(images.length, o.progress && !o.json);
+  const monitorUrl = o.monitor === false ? undefined : (o.monitor ?? new URL('monitoring/reports', o.url));
+  const monitor = monitorUrl && new MonitorReporter({ url: monitorUrl.href });
   const result = await runWorkload({
     url: o.url,
     folder: o.images,
@@ -101,9 +112,18 @@ async function main(): Promise<void> {
     timeoutMs: o.timeoutSeconds === undefined ? undefined : o.timeoutSeconds * 1000,
     labels,
     onAnswer: (n, outcome) => progress.tick(n, outcome),
+    monitor,
   });
   progress.stop();
-  console.log(o.json ? JSON.stringify(result, null, 2) : formatSummary(result));
+  await monitor?.close();
+  const reported = monitor && { url: monitorUrl!.href, ...monitor.stats, problem: monitor.lastProblem };
+  console.log(o.json ? JSON.stringify({ ...result, monitor: reported }, null, 2) : formatSummary(result));
+  if (reported && !o.json) {
+    console.log(
+      `Monitoring: ${reported.sent} answers reported to ${reported.url}` +
+        (reported.dropped > 0 ? `, ${reported.dropped} dropped (${reported.problem ?? 'unknown reason'})` : ''),
+    );
+  }
   process.exitCode = result.failed + result.wrong > 0 ? 1 : 0;
 }
 

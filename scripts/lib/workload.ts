@@ -12,6 +12,8 @@ import { parse } from 'csv-parse/sync';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../../src/shared/image-formats.js';
+import { reportOf, type MonitorReporter } from '../../src/monitor/reporter.js';
+import { percentiles } from '../../src/shared/percentiles.js';
 
 /** A mistake in what the user asked for: printed as one line, never with a stack trace. */
 export class UsageError extends Error {}
@@ -108,6 +110,8 @@ export function encodeMultipart(fileName: string, bytes: Uint8Array): { body: Bu
 export interface Answer {
   readonly status: number;
   readonly body: string;
+  /** A header of the answer (the server's metrics ride on Server-Timing and Facefleet-State). */
+  readonly header: (name: string) => string | undefined;
 }
 
 export interface Poster {
@@ -150,7 +154,16 @@ export function createPoster(
         req.once('response', (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+          res.once('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString(),
+              header: (name) => {
+                const value = res.headers[name.toLowerCase()];
+                return Array.isArray(value) ? value.join(', ') : value;
+              },
+            }),
+          );
           res.once('error', reject);
         });
         req.once('error', reject);
@@ -177,6 +190,8 @@ export interface WorkloadOptions {
   readonly stageTimings?: boolean;
   /** Called after every answer, with the number finished so far. */
   readonly onAnswer?: (finished: number, outcome: Outcome) => void;
+  /** Where each answer is reported (its latency and the server's metrics), for the monitoring server. */
+  readonly monitor?: MonitorReporter;
 }
 
 export type Outcome = 'correct' | 'wrong' | 'unchecked' | 'failed';
@@ -244,8 +259,17 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
       const stem = file.replace(/\.[^.]+$/, '');
       const { body, contentType } = await encode(file);
       const sentAt = performance.now();
+      const sentAtEpoch = Date.now();
+      const report = (status: number, header: Answer['header'] = () => undefined) =>
+        o.monitor?.add(
+          reportOf({ source: 'workload', at: sentAtEpoch, clientMs: performance.now() - sentAt, status, header }),
+        );
       try {
-        const answer = await poster.post(body, contentType);
+        const answer = await poster.post(body, contentType).catch((err: unknown) => {
+          report(0);
+          throw err;
+        });
+        report(answer.status, answer.header);
         latencies.push(performance.now() - sentAt);
         if (answer.status !== 200) {
           record('failed', `HTTP ${answer.status}: ${answer.body.split('\n')[0]!.slice(0, 160)}`);
@@ -297,15 +321,10 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
   };
 }
 
-/** Nearest-rank percentiles, in milliseconds rounded to 0.1. */
+/** Nearest-rank percentiles, in milliseconds rounded to 0.1 (0 when there are none). */
 export function summarizeLatencies(samples: readonly number[]): LatencySummary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => {
-    if (sorted.length === 0) return 0;
-    const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-    return Math.round(sorted[rank - 1]! * 10) / 10;
-  };
-  return { p50: at(50), p90: at(90), p99: at(99), max: at(100) };
+  const p = percentiles(samples);
+  return { p50: p.p50 ?? 0, p90: p.p90 ?? 0, p99: p.p99 ?? 0, max: p.max ?? 0 };
 }
 
 /** The summary in the official generator's words (its grader parses them), then latency and throughput. */

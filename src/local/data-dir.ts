@@ -35,7 +35,7 @@ export function holdDataDir(layout: DataDirLayout, pid = process.pid): DataDirHo
     if (holder && holder.pid !== pid && isAlive(holder.pid)) {
       throw new Error(
         `${layout.root} is in use by another facefleet stack (pid ${holder.pid}, started ${holder.startedAt}): ` +
-          'stop it first, or give this one its own DATA_DIR, EMULATOR_PORT, PORT and AUTOSCALER_PORT. If no ' +
+          'stop it first, or give this one its own DATA_DIR, EMULATOR_PORT, PORT, AUTOSCALER_PORT and MONITOR_PORT. If no ' +
           `facefleet runs as pid ${holder.pid}, delete ${layout.lock}.`,
       );
     }
@@ -77,6 +77,7 @@ export function describeDataDir(layout: DataDirLayout): string {
       ? 'no objects'
       : `${objects} objects (${buckets.map(([bucket, n]) => `${n} in ${bucket}`).join(', ')})`,
     `every queue and its messages (${formatBytes(sizeOf(`${layout.sqs}/fauxqs.db`))} of SQLite)`,
+    `the monitor's reports (${formatBytes(sizeOf(layout.monitor))} of SQLite)`,
     'the local fleet registry',
   ];
   return parts.join(', ');
@@ -85,16 +86,21 @@ export function describeDataDir(layout: DataDirLayout): string {
 /** Empties the data directory for `--fresh`; returns what it deleted, in words. Hold the directory first. */
 export function emptyDataDir(layout: DataDirLayout): string {
   const what = describeDataDir(layout);
-  for (const dir of [layout.sqs, layout.s3, layout.fleet, layout.damaged])
-    rmSync(dir, { recursive: true, force: true });
+  for (const path of [layout.sqs, layout.s3, layout.fleet, layout.damaged, ...sqliteFiles(layout.monitor)])
+    rmSync(path, { recursive: true, force: true });
   return what;
+}
+
+/** A SQLite database's files: the database, its write-ahead log and its shared-memory index. */
+function sqliteFiles(path: string): string[] {
+  return ['', '-wal', '-shm'].map((suffix) => path + suffix);
 }
 
 function sizeOf(path: string): number {
   let total = 0;
-  for (const suffix of ['', '-wal', '-shm']) {
+  for (const file of sqliteFiles(path)) {
     try {
-      total += statSync(path + suffix).size;
+      total += statSync(file).size;
     } catch {
       // absent
     }

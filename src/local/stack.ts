@@ -19,6 +19,7 @@ import { startWebTier, type RunningWebTier } from '../web-tier/server.js';
 import { AutoscalerProcess } from './autoscaler-process.js';
 import { emptyDataDir, holdDataDir } from './data-dir.js';
 import { EmulatorProcess } from './emulator-process.js';
+import { MonitorProcess } from './monitor-process.js';
 import { RetentionSweeper } from './retention-sweeper.js';
 
 export interface LocalStack {
@@ -28,6 +29,7 @@ export interface LocalStack {
   /** The workers, seen through the same registry the autoscaler uses (for inspection and shutdown). */
   readonly fleet: LocalFleet;
   readonly autoscaler: AutoscalerProcess;
+  readonly monitor: MonitorProcess;
   readonly web: RunningWebTier;
   /** What the stack found when it started: people enrolled, requests waiting. */
   readonly found: Found;
@@ -134,9 +136,15 @@ export async function startLocalStack(
     const autoscaler = new AutoscalerProcess({ env: overrides, logger, stopGraceMs });
     started.push(autoscaler);
     await autoscaler.start();
-    const web = await startWebTier(config, logger, queues, { statusUrl: () => autoscaler.statusUrl });
+    const monitor = new MonitorProcess({ env: overrides, logger, stopGraceMs });
+    started.push(monitor);
+    await monitor.start();
+    const web = await startWebTier(config, logger, queues, {
+      statusUrl: () => autoscaler.statusUrl,
+      monitorUrl: () => config.monitor.url ?? monitor.url,
+    });
     started.push(web);
-    return { config, emulator, queues, fleet, autoscaler, web, found, stop: stopAll };
+    return { config, emulator, queues, fleet, autoscaler, monitor, web, found, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -18,6 +18,8 @@ export type Stage = (typeof STAGES)[number];
 
 export const SERVER_TIMING_HEADER = 'Server-Timing';
 export const STATE_HEADER = 'Facefleet-State';
+/** On an error answer: its code from the error catalogue, so that a plain-text client can tell errors apart. */
+export const ERROR_CODE_HEADER = 'Facefleet-Error-Code';
 
 /** Stage durations in milliseconds; a stage that did not happen is absent. */
 export type StageDurations = Partial<Record<Stage, number>>;

@@ -102,6 +102,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       galleryRefreshSeconds: e.GALLERY_REFRESH_SECONDS,
       healthPort: e.WORKER_HEALTH_PORT ?? (local ? undefined : 8002),
     },
+    monitor: {
+      /** Where the web tier forwards /monitoring/ and clients report; undefined: nowhere. */
+      url: e.MONITOR_URL,
+      host: e.MONITOR_HOST,
+      port: e.MONITOR_PORT,
+      dbPath: e.MONITOR_DB ?? dataDirLayout(dataDir).monitor,
+      retentionMs: e.MONITOR_RETENTION_HOURS * 3_600_000,
+      maxReports: e.MONITOR_MAX_REPORTS,
+      maxBatchesPerMinute: e.MONITOR_MAX_BATCHES_PER_MINUTE,
+    },
     autoscaler: {
       pollIntervalMs: e.AUTOSCALER_POLL_MS,
       host: e.AUTOSCALER_HOST,

@@ -260,6 +260,37 @@ export const ERROR_CATALOGUE = {
     retryable: true,
     message: () => 'The service is shutting down and accepts no new requests; please try again shortly.',
   }),
+  REPORTS_INVALID: error({
+    status: 400,
+    retryable: false,
+    params: { reason: text },
+    message: (p) => `The reports were refused, none was stored: ${p.reason}.`,
+  }),
+  REPORTS_TOO_LARGE: error({
+    status: 413,
+    retryable: false,
+    params: { limitBytes: count },
+    message: (p) => `The batch of reports is larger than ${Math.round(p.limitBytes / 1024)} KiB; send smaller batches.`,
+  }),
+  TOO_MANY_REPORTS: error({
+    status: 429,
+    retryable: true,
+    params: { limit: count },
+    message: (p) =>
+      `This client sent more than ${p.limit} batches of reports in the last minute; they were dropped. Send fewer, larger batches.`,
+  }),
+  BAD_QUERY: error({
+    status: 400,
+    retryable: false,
+    params: { reason: text },
+    message: (p) => `The query is not valid: ${p.reason}.`,
+  }),
+  MONITOR_UNAVAILABLE: error({
+    status: 503,
+    retryable: true,
+    params: { reason: text },
+    message: (p) => `The monitoring server is not available (${p.reason}).`,
+  }),
   AUTOSCALER_UNAVAILABLE: error({
     status: 503,
     retryable: true,

@@ -13,6 +13,13 @@ export interface AutoscalerReadyMessage {
   readonly statusUrl: string;
 }
 
+/** What the monitoring server tells npm start once it listens. */
+export interface MonitorReadyMessage {
+  readonly type: 'facefleet:monitor-ready';
+  /** Where it answers (`http://127.0.0.1:8010`). */
+  readonly url: string;
+}
+
 /** What npm start's emulator process tells npm start once it listens. */
 export interface EmulatorReadyMessage {
   readonly type: 'facefleet:emulator-ready';

@@ -29,7 +29,7 @@ export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.facefleet/', impor
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 
 /** The processes that read settings. `local`: `npm start` itself (the emulator, the data directory). */
-export type Reader = 'web' | 'worker' | 'autoscaler' | 'local' | 'tools';
+export type Reader = 'web' | 'worker' | 'autoscaler' | 'monitor' | 'local' | 'tools';
 /** The EC2 instances whose environment a setting is written into: app-tier workers, the web instance. */
 export type Instance = 'worker' | 'web';
 
@@ -73,7 +73,7 @@ const bool = (fallback: boolean) =>
 const port = (fallback: number) => int(0, 65_535, fallback);
 const text = () => z.string().min(1);
 
-const ALL: readonly Reader[] = ['web', 'worker', 'autoscaler', 'local', 'tools'];
+const ALL: readonly Reader[] = ['web', 'worker', 'autoscaler', 'monitor', 'local', 'tools'];
 const BOTH: readonly Instance[] = ['worker', 'web'];
 
 function setting<S extends z.ZodType>(spec: SettingSpec<S>): SettingSpec<S> {
@@ -319,10 +319,10 @@ export const SETTINGS = {
   }),
   DATA_DIR: setting({
     schema: text().optional(),
-    readBy: ['local', 'autoscaler', 'worker'],
+    readBy: ['local', 'autoscaler', 'worker', 'monitor'],
     defaultText: '`.facefleet/`',
     description:
-      '`npm start`’s state, so that a restart (or a crash) loses nothing: the emulator’s queues and messages (`sqs/fauxqs.db`, SQLite), every object as a plain file (`s3/buckets/<bucket>/objects/<key>.data`, its metadata beside it), the fleet registry (`fleet/`), objects a crash left torn (`damaged/`); one stack at a time per directory, `npm start -- --fresh` empties it',
+      '`npm start`’s state, so that a restart (or a crash) loses nothing: the emulator’s queues and messages (`sqs/fauxqs.db`, SQLite), every object as a plain file (`s3/buckets/<bucket>/objects/<key>.data`, its metadata beside it), the fleet registry (`fleet/`), the monitor’s reports (`monitor.sqlite`), objects a crash left torn (`damaged/`); one stack at a time per directory, `npm start -- --fresh` empties it',
   }),
   FLEET_DIR: setting({
     schema: text().optional(),
@@ -358,6 +358,48 @@ export const SETTINGS = {
     readBy: ['web'],
     defaultText: '`http://127.0.0.1:<AUTOSCALER_PORT>/status`',
     description: 'where the web tier reads the autoscaler’s status for its own `GET /status`',
+  }),
+  MONITOR_URL: setting({
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    readBy: ['web', 'tools'],
+    defaultText: 'the monitor `npm start` runs; unset on AWS',
+    description:
+      'the monitoring server (`npm run monitor`) that the web tier’s `/monitoring/` forwards to, and the workload generator reports to; unset: `/monitoring/` answers 503',
+  }),
+  MONITOR_HOST: setting({
+    schema: text().default('127.0.0.1'),
+    readBy: ['monitor'],
+    description: 'interface the monitoring server listens on',
+  }),
+  MONITOR_PORT: setting({
+    schema: port(8010),
+    readBy: ['monitor', 'local'],
+    description: 'port of the monitoring server (0 picks a free one)',
+  }),
+  MONITOR_DB: setting({
+    schema: text().optional(),
+    readBy: ['monitor'],
+    defaultText: '`DATA_DIR/monitor.sqlite`',
+    description: 'the SQLite file of the monitoring server’s reports',
+  }),
+  MONITOR_RETENTION_HOURS: setting({
+    schema: int(1, 24 * 366, 168),
+    unit: 'hours',
+    readBy: ['monitor'],
+    description: 'reports older than this are deleted (a week)',
+  }),
+  MONITOR_MAX_REPORTS: setting({
+    schema: int(1000, 100_000_000, 1_000_000),
+    unit: 'reports',
+    readBy: ['monitor'],
+    description: 'most reports kept, the oldest deleted first (a million is about 250 MB)',
+  }),
+  MONITOR_MAX_BATCHES_PER_MINUTE: setting({
+    schema: int(1, 1_000_000, 600),
+    unit: 'batches per minute',
+    readBy: ['monitor'],
+    description:
+      'batches of reports one client (IP address) may post per minute; more are refused with 429 (at most 500 reports a batch)',
   }),
   APP_TIER_LAUNCH_TEMPLATE: setting({
     schema: text().optional(),
@@ -417,7 +459,7 @@ export const SETTINGS = {
   WORKER_HEALTH_PORT: setting({
     schema: optionalInt(0, 65_535),
     readBy: ['worker'],
-    defaultText: '`8002` on AWS, off locally',
+    defaultText: '`8002` on AWS; locally a free loopback port per worker',
     description:
       'a worker’s `GET /healthz`, `/readyz` (ready once its models are warm and the gallery is read) and `/metrics` (Prometheus); locally each worker of the fleet takes a free loopback port (the autoscaler’s `GET /targets` lists them); the app-tier unit sets 8001 + n for worker n',
   }),

@@ -21,6 +21,7 @@ import { answerHeaders } from './answer-timer.js';
 import { serverStateOf, type FleetStateWatch } from './fleet-state.js';
 import type { WebMetrics } from './web-metrics.js';
 import { metricsRoute } from './metrics-route.js';
+import { monitoringRoute } from './monitoring-route.js';
 
 /** The course's multipart field name. */
 export const UPLOAD_FIELD = 'inputFile';
@@ -49,6 +50,8 @@ export interface WebTierDeps {
   /** The fleet as the autoscaler last saw it, for every answer's state header. */
   readonly fleetState: FleetStateWatch;
   readonly metrics: WebMetrics;
+  /** The monitoring server that /monitoring/ forwards to; undefined while unknown or when there is none. */
+  readonly monitorUrl: () => string | undefined;
 }
 
 export function buildApp(deps: WebTierDeps): Express {
@@ -79,6 +82,7 @@ export function buildApp(deps: WebTierDeps): Express {
   );
   app.use(statusRoute(deps.autoscalerStatusUrl));
   app.use(metricsRoute(deps.metrics.registry));
+  app.use(monitoringRoute(deps.monitorUrl));
   // What both routes that send work to the app tier need.
   const submitting = {
     s3: deps.s3,

@@ -9,6 +9,7 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestHandler } from 'express';
+import { ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
@@ -42,6 +43,7 @@ export function rawResponse(error: AppError, headers: Record<string, string> = {
     'Content-Type: text/plain; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close',
+    `${ERROR_CODE_HEADER}: ${error.code}`,
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
   return `${lines.join('\r\n')}\r\n\r\n${body}`;

@@ -3,6 +3,7 @@
  * for the course client and as JSON for clients that ask for it. Unknown errors become 500 and are logged.
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import { ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { ResultTimeoutError } from './response-router.js';
@@ -32,6 +33,7 @@ export function sendError(req: Request, res: Response, error: AppError, requestI
   }
   res.status(error.status);
   res.locals['errorCode'] = error.code;
+  res.set(ERROR_CODE_HEADER, error.code);
   if (error.code === 'METHOD_NOT_ALLOWED') res.set('Allow', String(error.params['allow']));
   if (wantsJson(req)) {
     res.json({ error: { code: error.code, message: error.message, ...(requestId ? { requestId } : {}) } });

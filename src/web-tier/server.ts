@@ -38,6 +38,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export interface WebTierOptions {
   /** Where to read the autoscaler's status; default AUTOSCALER_STATUS_URL. */
   readonly statusUrl?: () => string | undefined;
+  /** Where /monitoring/ forwards; default MONITOR_URL. */
+  readonly monitorUrl?: () => string | undefined;
 }
 
 export async function startWebTier(
@@ -79,6 +81,7 @@ export async function startWebTier(
     clientLimits: limits,
     fleetState,
     metrics,
+    monitorUrl: options.monitorUrl ?? (() => config.monitor.url),
   });
   const server = createServer(
     {

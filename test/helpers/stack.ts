@@ -3,6 +3,9 @@
  * resource prefix, configured through the same environment variables a user sets.
  */
 import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/shared/config.js';
@@ -10,6 +13,7 @@ import { SETTING_NAMES } from '../../src/shared/settings.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startLocalStack, type LocalStack } from '../../src/local/stack.js';
 import { newDataDir } from './data-dirs.js';
+import { COURSE_IMAGES, COURSE_LABELS } from './datasets.js';
 
 export { queueDepth } from '../../src/shared/resources.js';
 
@@ -29,6 +33,7 @@ export function testSettings(env: Record<string, string> = {}): Record<string, s
     MAX_WORKERS: '2',
     AUTOSCALER_POLL_MS: '250',
     AUTOSCALER_PORT: '0',
+    MONITOR_PORT: '0',
     SCALE_IN_IDLE_SECONDS: '3',
     MESSAGES_PER_WORKER: '4',
     // A stopping worker lets its open poll end first: short polls keep shutdowns quick.
@@ -59,6 +64,25 @@ export async function enroll(stack: LocalStack, args: string[]): Promise<string>
     env: { ...process.env, AWS_ENDPOINT_URL: stack.emulator.endpoint },
   });
   return stdout;
+}
+
+/**
+ * Enrolls the first `count` course images with `npm run enroll` (a few seconds, against the whole set's
+ * twenty): enough people for real matches. Returns the folder, which holds those images and their labels.
+ */
+export async function enrollCourseSubset(stack: LocalStack, count: number): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'facefleet-course-'));
+  const lines = readFileSync(COURSE_LABELS, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(0, count + 1);
+  for (const line of lines.slice(1)) {
+    const stem = line.split(',')[0]!;
+    copyFileSync(`${COURSE_IMAGES}${stem}.jpg`, join(dir, `${stem}.jpg`));
+  }
+  writeFileSync(join(dir, 'labels.csv'), `${lines.join('\n')}\n`);
+  await enroll(stack, ['--images', dir, '--labels', join(dir, 'labels.csv')]);
+  return dir;
 }
 
 export async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {

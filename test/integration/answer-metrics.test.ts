@@ -3,17 +3,15 @@
  * and on each kind of refusal (those Express answers and those Node writes to the socket itself), and GET
  * /metrics of the web tier, the autoscaler and each worker, read by a Prometheus text parser.
  */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { parseServerTiming, parseState, WEB_STAGES, WORKER_STAGES } from '../../src/shared/answer-metrics.js';
-import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, hasCourseData } from '../helpers/datasets.js';
 import { scrape, total } from '../helpers/prometheus.js';
-import { enroll, startTestStack, until } from '../helpers/stack.js';
+import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 
 const API_KEY = 'metrics-test-key-0123456789';
 /** The course images enrolled: enough people for a real match, few enough to enroll in seconds. */
@@ -42,14 +40,7 @@ describe.skipIf(!hasCourseData)('metrics on every answer and every process', () 
   beforeAll(async () => {
     stack = await startTestStack({ API_KEY, HEADERS_TIMEOUT_SECONDS: '1' });
     base = stack.web.url;
-    const dir = mkdtempSync(join(tmpdir(), 'facefleet-metrics-'));
-    const labels = readFileSync(COURSE_LABELS, 'utf8')
-      .split('\n')
-      .slice(0, ENROLLED + 1);
-    for (const line of labels.slice(1))
-      copyFileSync(`${COURSE_IMAGES}${line.split(',')[0]}.jpg`, join(dir, `${line.split(',')[0]}.jpg`));
-    writeFileSync(join(dir, 'labels.csv'), labels.join('\n'));
-    await enroll(stack, ['--images', dir, '--labels', join(dir, 'labels.csv')]);
+    await enrollCourseSubset(stack, ENROLLED);
     await stack.fleet.whenRunning(2);
     // The web tier reads the autoscaler's status once a second.
     await until(

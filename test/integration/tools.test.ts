@@ -2,7 +2,6 @@
  * The workload generator and the benchmark as a user runs them: real commands in child processes against a
  * real local stack. The benchmark runs tiny here, only to prove it works; its figures are not checked.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -12,21 +11,10 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COURSE_IMAGES, COURSE_LABELS, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { runScript } from '../helpers/scripts.js';
 import { enroll, startTestStack } from '../helpers/stack.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(script: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', script, ...args], (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const run = (script: string, args: string[]) => runScript(script, args);
 
 // Every file the tests write goes under one directory, removed at the end.
 const scratch = mkdtempSync(join(tmpdir(), 'facefleet-tools-'));
