@@ -22,6 +22,9 @@ import { serverStateOf, type FleetStateWatch } from './fleet-state.js';
 import type { WebMetrics } from './web-metrics.js';
 import { metricsRoute } from './metrics-route.js';
 import { monitoringRoute } from './monitoring-route.js';
+import { liveRoute } from './live-route.js';
+import { RecentAnswers } from './recent-answers.js';
+import { consoleRoute, type ConsoleBundle } from './console-route.js';
 
 /** The course's multipart field name. */
 export const UPLOAD_FIELD = 'inputFile';
@@ -52,16 +55,22 @@ export interface WebTierDeps {
   readonly metrics: WebMetrics;
   /** The monitoring server that /monitoring/ forwards to; undefined while unknown or when there is none. */
   readonly monitorUrl: () => string | undefined;
+  /** The web console's files, built at start (console-route.ts). */
+  readonly console: ConsoleBundle;
 }
 
 export function buildApp(deps: WebTierDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const recent = new RecentAnswers();
   app.use(
     answerHeaders({
       fleetState: () => serverStateOf(deps.fleetState.current()),
-      onAnswered: (res, timer) => deps.metrics.answered(res, timer),
+      onAnswered: (res, timer) => {
+        deps.metrics.answered(res, timer);
+        if (res.req.method === 'POST' && res.req.path === '/') recent.add(timer.durations().total!, res.statusCode);
+      },
     }),
   );
 
@@ -83,6 +92,8 @@ export function buildApp(deps: WebTierDeps): Express {
   app.use(statusRoute(deps.autoscalerStatusUrl));
   app.use(metricsRoute(deps.metrics.registry));
   app.use(monitoringRoute(deps.monitorUrl));
+  app.use(liveRoute(recent, deps.fleetState, () => deps.router.pending));
+  app.use(consoleRoute(deps.console));
   // What both routes that send work to the app tier need.
   const submitting = {
     s3: deps.s3,
@@ -108,6 +119,11 @@ export function buildApp(deps: WebTierDeps): Express {
     }),
   );
   app.post('/', whileAccepting, slots, upload, recognizeRoute(submitting));
+  // A person who opens the web tier's address in a browser gets the console.
+  app.get('/', (req, res, next) => {
+    if (req.accepts(['text/plain', 'application/json', 'text/html']) === 'text/html') res.redirect(303, '/console/');
+    else next();
+  });
   app.all('/', methodNotAllowed('POST'));
   app.use((req, _res, next) => next(new AppError('NOT_FOUND', { path: req.path })));
   app.use(errorHandler(deps.logger, deps));

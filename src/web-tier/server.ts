@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
 import type { QueueUrls } from '../shared/resources.js';
 import { buildApp } from './app.js';
+import { buildConsole } from './console-route.js';
 import { rawAnswerHeaders } from './answer-timer.js';
 import { answerClientErrors, capConnections, connectionsCheckingIntervalMs } from './client-limits.js';
 import { FleetStateWatch, serverStateOf } from './fleet-state.js';
@@ -82,6 +83,7 @@ export async function startWebTier(
     fleetState,
     metrics,
     monitorUrl: options.monitorUrl ?? (() => config.monitor.url),
+    console: buildConsole(logger),
   });
   const server = createServer(
     {

@@ -1,0 +1,2 @@
+/** Style sheets are bundled by esbuild (console-route.ts), not read by TypeScript. */
+declare module '*.css';
