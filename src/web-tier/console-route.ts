@@ -50,7 +50,10 @@ export function buildConsole(logger: Logger): ConsoleBundle {
       map.set(name, file(Buffer.from(out.contents), type));
     }
     logger.info(
-      { ms: Math.round(performance.now() - started), bytes: Object.fromEntries([...map].map(([n, f]) => [n, f.body.length])) },
+      {
+        ms: Math.round(performance.now() - started),
+        bytes: Object.fromEntries([...map].map(([n, f]) => [n, f.body.length])),
+      },
       'web console built (/console/)',
     );
     return map;

@@ -50,7 +50,8 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
     await page.waitForSelector('main h2');
   };
   const screenshot = (name: string) => page.screenshot({ path: join(shots, `console-${name}.png`), fullPage: true });
-  const workersRunning = async () => (await (await fetch(`${base}/live`)).json()).workers?.running as number;
+  const workersRunning = async () =>
+    ((await (await fetch(`${base}/live`)).json()) as { workers?: { running: number } }).workers?.running;
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
@@ -128,7 +129,7 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
     await page.click('#enroll-form button[type=submit]');
     await page.waitForSelector('#people-status .error');
     expect(await page.textContent('#people-status')).toContain('<img src=x');
-    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.evaluate('window.pwned')).toBeUndefined();
 
     const name = "Zoë O'Brien-Ünal";
     await page.fill('#enroll-name', name);
