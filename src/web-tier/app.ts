@@ -23,6 +23,7 @@ import type { WebMetrics } from './web-metrics.js';
 import { metricsRoute } from './metrics-route.js';
 import { monitoringRoute } from './monitoring-route.js';
 import { liveRoute } from './live-route.js';
+import { openApiDocument } from './openapi.js';
 import { RecentAnswers } from './recent-answers.js';
 import { consoleRoute, type ConsoleBundle } from './console-route.js';
 
@@ -93,6 +94,11 @@ export function buildApp(deps: WebTierDeps): Express {
   app.use(metricsRoute(deps.metrics.registry));
   app.use(monitoringRoute(deps.monitorUrl));
   app.use(liveRoute(recent, deps.fleetState, () => deps.router.pending));
+  const openApi = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.all('/openapi.json', methodNotAllowed('GET'));
   app.use(consoleRoute(deps.console));
   // What both routes that send work to the app tier need.
   const submitting = {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { Router, type Response } from 'express';
 import type { Logger } from '../shared/logger.js';
+import { AppError } from '../shared/errors.js';
 import { methodNotAllowed } from './http-errors.js';
 
 const CONSOLE_DIR = fileURLToPath(new URL('../console/', import.meta.url));
@@ -91,8 +92,9 @@ export function consoleRoute(bundle: ConsoleBundle): Router {
     if (!req.path.endsWith('/')) res.redirect(301, '/console/');
     else await send(res, 'index.html', req.get('if-none-match'));
   });
-  router.get('/console/:file', async (req, res, next) => {
-    if (!(await send(res, String(req.params['file']), req.get('if-none-match')))) next();
+  router.get('/console/:file', async (req, res) => {
+    if (!(await send(res, String(req.params['file']), req.get('if-none-match'))))
+      throw new AppError('NOT_FOUND', { path: req.path });
   });
   router.all(['/console', '/console/', '/console/:file'], methodNotAllowed('GET'));
   return router;

@@ -23,7 +23,10 @@ export function toAppError(err: unknown, limits: { resultTimeoutSeconds: number 
 
 /** Answers every method but those a path allows with 405 and an Allow header. */
 export function methodNotAllowed(allow: string): RequestHandler {
-  return (req, _res, next) => next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: req.path, allow }));
+  // Named, so that a list of the app's routes can tell these from the routes that do something.
+  return function methodNotAllowedHandler(req, _res, next) {
+    next(new AppError('METHOD_NOT_ALLOWED', { method: req.method, path: req.path, allow }));
+  };
 }
 
 export function sendError(req: Request, res: Response, error: AppError, requestId?: string): void {

@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import type { Config } from '../shared/config.js';
 import { GalleryRepository } from '../shared/gallery-repository.js';
@@ -22,6 +23,8 @@ import { sweepUnenrolledPhotos } from './unenrolled-photos.js';
 
 export interface RunningWebTier {
   readonly url: string;
+  /** The Express app (its routes are listed by the OpenAPI test). */
+  readonly app: Express;
   readonly port: number;
   readonly server: Server;
   readonly router: ResponseRouter;
@@ -119,6 +122,7 @@ export async function startWebTier(
 
   return {
     url: `http://${host}:${port}`,
+    app,
     port,
     server,
     router,

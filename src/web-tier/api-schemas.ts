@@ -1,0 +1,205 @@
+/**
+ * The shapes of the web tier's JSON answers, as zod schemas: the OpenAPI description (openapi.ts) is generated
+ * from them, and the test of that description checks every documented example's answer against them, so the
+ * document cannot drift from what the server says. Strict: a field the server sends and the document does not
+ * name fails the test.
+ */
+import { z } from 'zod';
+import { STAGES } from '../shared/answer-metrics.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../shared/errors.js';
+
+const ms = z.number().nonnegative();
+const nullableMs = ms.nullable();
+const count = z.number().int().nonnegative();
+
+export const errorSchema = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.enum(Object.keys(ERROR_CATALOGUE) as [ErrorCode, ...ErrorCode[]]),
+      message: z.string().describe('One sentence a person understands.'),
+      requestId: z.uuid().optional().describe('The request id in the server’s logs, once one was given.'),
+    }),
+  })
+  .meta({ id: 'Error', description: 'An error, as JSON (with `Accept: application/json`).' });
+
+const faceSchema = z.strictObject({
+  box: z
+    .tuple([z.number(), z.number(), z.number(), z.number()])
+    .describe('x1, y1, x2, y2 in pixels of the upright image'),
+  score: z.number().describe('the detector’s face probability, 0..1'),
+  label: z.string().optional().describe('the name, or "Unknown" below MATCH_THRESHOLD'),
+  similarity: z.number().optional().describe('cosine similarity of the best candidate'),
+  candidates: z
+    .array(z.strictObject({ name: z.string(), similarity: z.number() }))
+    .optional()
+    .describe('the most similar enrolled people, best first (at most 3)'),
+});
+
+export const recognitionSchema = z
+  .strictObject({
+    requestId: z.uuid(),
+    name: z.string().describe('the upload’s file stem'),
+    label: z.string().describe('the most prominent face’s name, or "Unknown"'),
+    similarity: z.number().optional(),
+    image: z.strictObject({ width: count, height: count }),
+    facesFound: count,
+    faces: z.array(faceSchema).describe('every face (up to MAX_FACES), most prominent first'),
+    galleryVersion: count.optional(),
+    workerId: z.string(),
+    timings: z
+      .strictObject({
+        validateMs: ms,
+        uploadMs: ms,
+        enqueueMs: ms,
+        waitMs: ms,
+        totalMs: ms,
+        worker: z.record(z.string(), ms).describe('the worker’s stages: queueMs, downloadMs, decodeMs, …'),
+      })
+      .describe('milliseconds per stage (the same figures as the Server-Timing header)'),
+  })
+  .meta({ id: 'Recognition' });
+
+export const peopleListSchema = z
+  .strictObject({
+    galleryVersion: count,
+    people: z.array(z.strictObject({ name: z.string(), faces: count })),
+  })
+  .meta({ id: 'People' });
+
+export const personSchema = z
+  .strictObject({
+    name: z.string(),
+    galleryVersion: count,
+    faces: z.array(z.strictObject({ id: z.string(), addedAt: z.string().describe('ISO 8601') })),
+  })
+  .meta({ id: 'Person' });
+
+export const enrollmentSchema = z
+  .strictObject({
+    name: z.string(),
+    galleryVersion: count,
+    added: z.array(
+      z.strictObject({
+        id: z.string(),
+        file: z.string(),
+        box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+        score: z.number(),
+      }),
+    ),
+    alreadyEnrolled: z.array(z.strictObject({ id: z.string(), file: z.string() })),
+    faces: count.describe('the person’s faces now'),
+  })
+  .meta({ id: 'Enrollment' });
+
+export const personRemovedSchema = z
+  .strictObject({ name: z.string(), removedFaces: count, galleryVersion: count })
+  .meta({ id: 'PersonRemoved' });
+
+export const faceRemovedSchema = z
+  .strictObject({ name: z.string(), removedFace: z.string(), faces: count, galleryVersion: count })
+  .meta({ id: 'FaceRemoved' });
+
+const workersSchema = z.strictObject({ starting: count, running: count, stopping: count });
+const queueSchema = z.strictObject({ visible: count, inFlight: count });
+
+export const statusSchema = z
+  .strictObject({
+    queue: queueSchema,
+    workers: workersSchema,
+    fleet: z.array(
+      z.strictObject({
+        id: z.string(),
+        number: count,
+        state: z.enum(['starting', 'running', 'stopping']),
+        metricsUrl: z.string().optional(),
+      }),
+    ),
+    desired: count,
+    minWorkers: count,
+    maxWorkers: count,
+    messagesPerWorker: count,
+    action: z.string(),
+    reason: z.string(),
+    decidedAt: z.string(),
+    error: z.string().optional(),
+  })
+  .meta({ id: 'AutoscalerStatus', description: 'The autoscaler’s last decision and what it was based on.' });
+
+const percentilesSchema = z
+  .strictObject({ count, p50: nullableMs, p90: nullableMs, p99: nullableMs, max: nullableMs })
+  .meta({ id: 'Percentiles', description: 'Nearest-rank percentiles in milliseconds; null when there is no sample.' });
+
+export const liveSchema = z
+  .strictObject({
+    at: count,
+    recognitions: z.strictObject({
+      windowMs: count,
+      answersPerSecond: z.number().nonnegative(),
+      errorsPerSecond: z.number().nonnegative(),
+      latencyMs: percentilesSchema,
+    }),
+    waiting: count,
+    queue: queueSchema.nullable(),
+    workers: workersSchema.nullable(),
+    desired: count.nullable(),
+    maxWorkers: count.nullable(),
+    fleetReadAt: count.nullable(),
+  })
+  .meta({ id: 'Live' });
+
+const window = { since: count, until: count };
+
+export const overviewSchema = z
+  .strictObject({
+    ...window,
+    truncated: z.boolean(),
+    answers: count,
+    errors: count,
+    clientMs: percentilesSchema,
+    serverMs: percentilesSchema,
+    networkMs: percentilesSchema,
+  })
+  .meta({ id: 'MonitoringOverview' });
+
+export const timelineSchema = z
+  .strictObject({
+    ...window,
+    bucketMs: count,
+    truncated: z.boolean(),
+    buckets: z.array(
+      z.strictObject({
+        start: count,
+        answers: count,
+        errors: count,
+        clientMs: percentilesSchema,
+        serverMs: percentilesSchema,
+        networkMs: percentilesSchema,
+        workersRunning: count.nullable(),
+        queued: count.nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'MonitoringTimeline' });
+
+export const stagesSchema = z
+  .strictObject({ ...window, truncated: z.boolean(), stages: z.partialRecord(z.enum(STAGES), percentilesSchema) })
+  .meta({ id: 'MonitoringStages' });
+
+export const workersReportSchema = z
+  .strictObject({
+    ...window,
+    truncated: z.boolean(),
+    workers: z.array(
+      z.strictObject({ worker: z.string(), answers: count, errors: count, serverMs: percentilesSchema }),
+    ),
+  })
+  .meta({ id: 'MonitoringWorkers' });
+
+export const errorsReportSchema = z
+  .strictObject({
+    ...window,
+    errors: z.array(z.strictObject({ status: count, code: z.string().nullable(), count })),
+  })
+  .meta({ id: 'MonitoringErrors' });
+
+export const storedSchema = z.strictObject({ stored: count }).meta({ id: 'ReportsStored' });

@@ -1,0 +1,620 @@
+/**
+ * The OpenAPI 3.1 description of the web tier's HTTP API, served at GET /openapi.json. Written here as data:
+ * the operations, their answers' schemas (api-schemas.ts, through zod's JSON Schema output) and their error
+ * sentences (the error catalogue's own), and an example per case. An example's name ties a request example
+ * (its parameters, headers and body) to the answer it gets; test/integration/openapi.test.ts sends every
+ * example to a real stack and checks the answer is as described, and that every route of the app is here.
+ *
+ * Example uploads name files of the course workload (`test_000.jpg`) and of LFW (`Aaron_Peirsol_0001.jpg`).
+ */
+import { z } from 'zod';
+import { SERVER_TIMING_HEADER, STATE_HEADER, ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
+import { AppError, type ErrorCode } from '../shared/errors.js';
+import { MAX_REPORTS_PER_BATCH, reportBatchSchema } from '../monitor/reports.js';
+import {
+  enrollmentSchema,
+  errorSchema,
+  errorsReportSchema,
+  faceRemovedSchema,
+  liveSchema,
+  overviewSchema,
+  peopleListSchema,
+  personRemovedSchema,
+  personSchema,
+  recognitionSchema,
+  statusSchema,
+  stagesSchema,
+  storedSchema,
+  timelineSchema,
+  workersReportSchema,
+} from './api-schemas.js';
+
+/** The API key in the examples; the OpenAPI test runs a stack whose API_KEY is this. */
+export const EXAMPLE_API_KEY = 'example-api-key-0123456789';
+/** A fixed time for the examples' reports (2026-11-27 12:00 UTC). */
+const EXAMPLE_AT = Date.UTC(2026, 10, 27, 12);
+
+type Schema = z.ZodType;
+
+interface Answer {
+  readonly description: string;
+  /** JSON answers' schema; text answers have none. */
+  readonly schema?: Schema;
+  readonly type?: string;
+}
+
+interface Example {
+  readonly summary: string;
+  readonly path?: Record<string, string>;
+  readonly query?: Record<string, string>;
+  readonly headers?: Record<string, string>;
+  /** A multipart body: field → file name(s); or a JSON body. */
+  readonly files?: Record<string, string | string[]>;
+  readonly json?: unknown;
+  readonly status: number;
+  /** The answer's whole text, where it is always the same. */
+  readonly text?: string;
+}
+
+interface Operation {
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: string;
+  readonly key?: 'always' | 'for-changes';
+  readonly query?: Record<string, string>;
+  readonly body?: {
+    readonly type: 'multipart/form-data' | 'application/json';
+    readonly schema: Record<string, unknown>;
+  };
+  readonly answers: Record<number, Answer>;
+  readonly examples: Record<string, Example>;
+}
+
+const errorText = (code: ErrorCode, params: Record<string, string | number> = {}) =>
+  new AppError(code, params as never).message;
+const errorAnswer = (description: string): Answer => ({ description, schema: errorSchema });
+const key = { 'X-API-Key': EXAMPLE_API_KEY };
+
+const uploadSchema = (field: string, many: boolean) => ({
+  type: 'object',
+  required: [field],
+  properties: {
+    [field]: many
+      ? {
+          type: 'array',
+          items: { type: 'string', contentMediaType: 'application/octet-stream' },
+          minItems: 1,
+          maxItems: 10,
+        }
+      : { type: 'string', contentMediaType: 'application/octet-stream', description: 'a JPEG, PNG or WebP image' },
+  },
+});
+
+const windowQuery = {
+  minutes: 'the window ends now and starts this many minutes ago (default 15, at most 10080)',
+  since: 'or: the window’s start, epoch milliseconds',
+  until: 'the window’s end, epoch milliseconds (default now)',
+};
+
+const monitoringQuery = (schema: Schema, what: string, extra: Record<string, string> = {}): Operation => ({
+  summary: what,
+  tag: 'monitoring',
+  description: 'Forwarded to the monitoring server (MONITOR_URL; `npm start` runs one); 503 when there is none.',
+  query: { ...windowQuery, ...extra },
+  answers: { 200: { description: what, schema }, 400: errorAnswer('the query is not valid') },
+  examples: {
+    lastQuarterHour: { summary: 'the last 15 minutes', query: { minutes: '15' }, status: 200 },
+    badWindow: {
+      summary: 'a window that ends before it starts',
+      query: { since: '2000', until: '1000' },
+      headers: { Accept: 'text/plain' },
+      status: 400,
+      text: errorText('BAD_QUERY', { reason: 'since must be before until' }),
+    },
+  },
+});
+
+/** Every operation, by path and method, in the order the examples run (enrollment before its reads). */
+export const OPERATIONS: Record<string, Record<string, Operation>> = {
+  '/': {
+    post: {
+      summary: 'Recognise the faces in one image',
+      description:
+        'The course contract: one image in the multipart field `inputFile`, answered with `<stem>:<label>` in plain text, the most prominent face’s name or `Unknown`. With `Accept: application/json`, every face with its box, label, similarity and top-3 candidates.',
+      tag: 'recognition',
+      body: { type: 'multipart/form-data', schema: uploadSchema('inputFile', false) },
+      answers: {
+        200: {
+          description: 'the answer: `<stem>:<label>` (text/plain), or every face (JSON)',
+          schema: recognitionSchema,
+        },
+        400: errorAnswer('no file, or a malformed upload'),
+        413: errorAnswer('larger than MAX_UPLOAD_BYTES'),
+        415: errorAnswer('not a JPEG, PNG or WebP image'),
+        422: errorAnswer('no face in the image, or nobody enrolled'),
+        503: errorAnswer('the server is at its limits or shutting down (Retry-After)'),
+        504: errorAnswer('no worker answered within RESULT_TIMEOUT_SECONDS'),
+      },
+      examples: {
+        course: { summary: 'a course image', files: { inputFile: 'test_000.jpg' }, status: 200, text: 'test_000:Paul' },
+        everyFace: {
+          summary: 'every face, as JSON',
+          files: { inputFile: 'test_001.jpg' },
+          headers: { Accept: 'application/json' },
+          status: 200,
+        },
+        notAnImage: {
+          summary: 'a text file',
+          files: { inputFile: 'notes.txt' },
+          status: 415,
+          text: errorText('NOT_AN_IMAGE', { file: 'notes.txt' }),
+        },
+        noFile: { summary: 'no file in the form', files: {}, status: 400, text: errorText('MISSING_FILE') },
+        noFace: {
+          summary: 'a picture of a wall',
+          files: { inputFile: 'wall.jpg' },
+          status: 422,
+          text: errorText('NO_FACE', { file: 'wall.jpg' }),
+        },
+      },
+    },
+    get: {
+      summary: 'Open the web console',
+      description: 'A browser (asking for text/html) is sent to /console/; any other client is told to POST.',
+      tag: 'console',
+      answers: { 303: { description: 'to /console/' }, 405: errorAnswer('not a browser: use POST') },
+      examples: {
+        browser: { summary: 'a browser', headers: { Accept: 'text/html' }, status: 303 },
+        script: {
+          summary: 'a script',
+          headers: { Accept: 'text/plain' },
+          status: 405,
+          text: errorText('METHOD_NOT_ALLOWED', { method: 'GET', path: '/', allow: 'POST' }),
+        },
+      },
+    },
+  },
+  '/people/{name}/faces': {
+    post: {
+      summary: 'Enroll a person with 1 to 10 photos of their one face',
+      tag: 'people',
+      key: 'always',
+      body: { type: 'multipart/form-data', schema: uploadSchema('images', true) },
+      answers: {
+        201: { description: 'enrolled', schema: enrollmentSchema },
+        200: { description: 'every photo was already enrolled', schema: enrollmentSchema },
+        400: errorAnswer('an invalid name, or no photo'),
+        401: errorAnswer('no API key'),
+        403: errorAnswer('a wrong API key'),
+        422: errorAnswer('a photo without exactly one face'),
+      },
+      examples: {
+        enroll: {
+          summary: 'two photos of one person',
+          path: { name: 'Aaron_Example' },
+          headers: key,
+          files: { images: ['Aaron_Peirsol_0001.jpg', 'Aaron_Peirsol_0002.jpg'] },
+          status: 201,
+        },
+        noKey: {
+          summary: 'without the API key',
+          path: { name: 'Aaron_Example' },
+          files: { images: ['Aaron_Peirsol_0001.jpg'] },
+          status: 401,
+          text: errorText('API_KEY_MISSING'),
+        },
+      },
+    },
+  },
+  '/people': {
+    get: {
+      summary: 'Everyone enrolled',
+      tag: 'people',
+      key: 'for-changes',
+      answers: {
+        200: { description: 'names and face counts', schema: peopleListSchema },
+        401: errorAnswer('no API key'),
+      },
+      examples: { list: { summary: 'with the key', headers: key, status: 200 } },
+    },
+  },
+  '/people/{name}/faces/{faceId}': {
+    delete: {
+      summary: 'Remove one face of a person',
+      tag: 'people',
+      key: 'always',
+      answers: {
+        200: { description: 'removed', schema: faceRemovedSchema },
+        404: errorAnswer('no such person or face'),
+      },
+      examples: {
+        unknownFace: {
+          summary: 'a face id the person does not have',
+          path: { name: 'Aaron_Example', faceId: '0000000000000000' },
+          headers: { ...key, Accept: 'text/plain' },
+          status: 404,
+          text: errorText('FACE_NOT_FOUND', { name: 'Aaron_Example', faceId: '0000000000000000' }),
+        },
+      },
+    },
+  },
+  '/people/{name}': {
+    get: {
+      summary: 'One person’s faces',
+      tag: 'people',
+      key: 'for-changes',
+      answers: { 200: { description: 'the person', schema: personSchema }, 404: errorAnswer('nobody by that name') },
+      examples: {
+        person: { summary: 'an enrolled person', path: { name: 'Aaron_Example' }, headers: key, status: 200 },
+        nobody: {
+          summary: 'a name nobody has',
+          path: { name: 'Nobody_Here' },
+          headers: { ...key, Accept: 'text/plain' },
+          status: 404,
+          text: errorText('PERSON_NOT_FOUND', { name: 'Nobody_Here' }),
+        },
+      },
+    },
+    delete: {
+      summary: 'Remove a person and every face of theirs',
+      tag: 'people',
+      key: 'always',
+      answers: {
+        200: { description: 'removed', schema: personRemovedSchema },
+        404: errorAnswer('nobody by that name'),
+      },
+      examples: {
+        remove: { summary: 'an enrolled person', path: { name: 'Aaron_Example' }, headers: key, status: 200 },
+      },
+    },
+  },
+  '/healthz': {
+    get: {
+      summary: 'The process is alive',
+      tag: 'operations',
+      answers: { 200: { description: '`ok`', type: 'text/plain' } },
+      examples: { alive: { summary: 'always', status: 200, text: 'ok' } },
+    },
+  },
+  '/readyz': {
+    get: {
+      summary: 'The web tier can do its job (buckets and queues answer)',
+      tag: 'operations',
+      answers: {
+        200: { description: '`ready`', type: 'text/plain' },
+        503: { description: 'what it cannot reach', type: 'text/plain' },
+      },
+      examples: { ready: { summary: 'with S3 and SQS up', status: 200, text: 'ready' } },
+    },
+  },
+  '/status': {
+    get: {
+      summary: 'The autoscaler’s last decision: queue depth, workers by state, desired',
+      tag: 'operations',
+      answers: {
+        200: { description: 'the status', schema: statusSchema },
+        503: errorAnswer('the autoscaler does not answer'),
+      },
+      examples: { status: { summary: 'a running autoscaler', status: 200 } },
+    },
+  },
+  '/live': {
+    get: {
+      summary: 'Recognitions per second, latency and the fleet, for the console’s live view',
+      tag: 'operations',
+      answers: { 200: { description: 'the last seconds', schema: liveSchema } },
+      examples: { live: { summary: 'now', status: 200 } },
+    },
+  },
+  '/metrics': {
+    get: {
+      summary: 'Prometheus metrics of the web tier',
+      description:
+        'The Prometheus text format: answers by route, status and code, latency histograms by stage, requests waiting, the queue and the fleet as the autoscaler last saw them, process metrics. The autoscaler and each worker serve their own /metrics.',
+      tag: 'operations',
+      answers: { 200: { description: 'the metrics', type: 'text/plain; version=0.0.4' } },
+      examples: { scrape: { summary: 'a scrape', status: 200 } },
+    },
+  },
+  '/openapi.json': {
+    get: {
+      summary: 'This description',
+      tag: 'operations',
+      answers: { 200: { description: 'OpenAPI 3.1', type: 'application/json' } },
+      examples: { self: { summary: 'this document', status: 200 } },
+    },
+  },
+  '/monitoring/reports': {
+    post: {
+      summary: 'Report what a client saw of its answers (batches)',
+      description: `Forwarded to the monitoring server. At most ${MAX_REPORTS_PER_BATCH} reports and 512 KiB per batch; a batch with one bad report is refused whole, and nothing of it is stored. Too many batches from one client in a minute: 429.`,
+      tag: 'monitoring',
+      body: {
+        type: 'application/json',
+        schema: z.toJSONSchema(reportBatchSchema, { io: 'input' }) as Record<string, unknown>,
+      },
+      answers: {
+        202: { description: 'stored', schema: storedSchema },
+        400: errorAnswer('not a valid batch'),
+        413: errorAnswer('larger than 512 KiB'),
+        429: errorAnswer('too many batches from this client in the last minute'),
+        503: errorAnswer('no monitoring server'),
+      },
+      examples: {
+        report: {
+          summary: 'one answer seen by the workload generator',
+          json: {
+            reports: [
+              {
+                at: EXAMPLE_AT,
+                source: 'workload',
+                status: 200,
+                clientMs: 84.2,
+                server: {
+                  validate: 0.4,
+                  upload: 3.1,
+                  enqueue: 2.2,
+                  wait: 70.4,
+                  detect: 12.1,
+                  embed: 30.5,
+                  total: 76.5,
+                },
+                state: { queueVisible: 0, queueInFlight: 1, workersRunning: 1, worker: 'local-worker-1', gallery: 3 },
+              },
+            ],
+          },
+          status: 202,
+        },
+        garbage: {
+          summary: 'a report with a negative time',
+          json: { reports: [{ at: EXAMPLE_AT, source: 'workload', status: 200, clientMs: -1 }] },
+          headers: { Accept: 'text/plain' },
+          status: 400,
+          text: errorText('REPORTS_INVALID', { reason: 'reports.0.clientMs: Too small: expected number to be >=0' }),
+        },
+      },
+    },
+  },
+  '/monitoring/api/overview': {
+    get: monitoringQuery(overviewSchema, 'Answers, errors, and client, server and network latency'),
+  },
+  '/monitoring/api/timeline': {
+    get: monitoringQuery(timelineSchema, 'The same over time, in buckets', {
+      bucketSeconds: 'the buckets’ length (default: about 60 buckets over the window, at most 720)',
+    }),
+  },
+  '/monitoring/api/stages': { get: monitoringQuery(stagesSchema, 'Latency per stage (web tier and worker)') },
+  '/monitoring/api/workers': {
+    get: monitoringQuery(workersReportSchema, 'Answers, errors and server latency per worker'),
+  },
+  '/monitoring/api/errors': { get: monitoringQuery(errorsReportSchema, 'Errors by status and code') },
+  '/console': {
+    get: {
+      summary: 'The web console',
+      description: 'The page is `/console/` (text/html); `/console` is sent there.',
+      tag: 'console',
+      answers: { 301: { description: 'to /console/, the page' } },
+      examples: { page: { summary: 'the console’s address', status: 301 } },
+    },
+  },
+  '/console/{file}': {
+    get: {
+      summary: 'The web console’s script and style sheet',
+      tag: 'console',
+      answers: { 200: { description: 'the file', type: 'text/javascript' }, 404: errorAnswer('no such file') },
+      examples: {
+        script: { summary: 'the script', path: { file: 'main.js' }, status: 200 },
+        missing: {
+          summary: 'a file it does not have',
+          path: { file: 'nothing.js' },
+          headers: { Accept: 'text/plain' },
+          status: 404,
+          text: errorText('NOT_FOUND', { path: '/console/nothing.js' }),
+        },
+      },
+    },
+  },
+};
+
+const SCHEMAS = [
+  errorSchema,
+  recognitionSchema,
+  peopleListSchema,
+  personSchema,
+  enrollmentSchema,
+  personRemovedSchema,
+  faceRemovedSchema,
+  statusSchema,
+  liveSchema,
+  overviewSchema,
+  timelineSchema,
+  stagesSchema,
+  workersReportSchema,
+  errorsReportSchema,
+  storedSchema,
+];
+
+/** The zod schema of each named component: what the OpenAPI test checks answers against. */
+export const COMPONENT_SCHEMAS: ReadonlyMap<string, Schema> = new Map(
+  SCHEMAS.map((s) => [String((z.globalRegistry.get(s) as { id?: string } | undefined)?.id), s]),
+);
+
+/** The document, built once. */
+export function openApiDocument(serverUrl?: string): Record<string, unknown> {
+  // Every schema with an id (api-schemas.ts gives each one) becomes a component, and refers to the others.
+  const { schemas } = z.toJSONSchema(z.globalRegistry, {
+    uri: (id: string) => `#/components/schemas/${id}`,
+    unrepresentable: 'any',
+  }) as { schemas: Record<string, Record<string, unknown>> };
+  const components = Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => {
+      const { $schema: _dialect, $id: _uri, id: _id, ...rest } = schema;
+      return [id, rest];
+    }),
+  );
+  const ref = (schema: Schema) => ({
+    $ref: `#/components/schemas/${(z.globalRegistry.get(schema) as { id: string }).id}`,
+  });
+  const headers = {
+    [SERVER_TIMING_HEADER]: { $ref: '#/components/headers/ServerTiming' },
+    [STATE_HEADER]: { $ref: '#/components/headers/State' },
+  };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [path, methods] of Object.entries(OPERATIONS)) {
+    paths[path] = {};
+    for (const [method, op] of Object.entries(methods)) {
+      const examples = Object.entries(op.examples);
+      const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+      const exampleValues = (pick: (e: Example) => string | undefined) =>
+        Object.fromEntries(
+          examples.flatMap(([name, e]) =>
+            pick(e) === undefined ? [] : [[name, { summary: e.summary, value: pick(e) }]],
+          ),
+        );
+      const headerNames = [...new Set(examples.flatMap(([, e]) => Object.keys(e.headers ?? {})))];
+      const parameters = [
+        ...pathParams.map((p) => ({
+          name: p,
+          in: 'path',
+          required: true,
+          schema: { type: 'string' },
+          examples: exampleValues((e) => e.path?.[p]),
+        })),
+        ...Object.entries(op.query ?? {}).map(([q, description]) => ({
+          name: q,
+          in: 'query',
+          required: false,
+          description,
+          schema: { type: 'number' },
+          examples: exampleValues((e) => e.query?.[q]),
+        })),
+        ...headerNames.map((hd) => ({
+          name: hd,
+          in: 'header',
+          required: false,
+          schema: { type: 'string' },
+          examples: exampleValues((e) => e.headers?.[hd]),
+        })),
+      ];
+      const responses: Record<string, unknown> = {};
+      for (const [status, answer] of Object.entries(op.answers)) {
+        const mine = examples.filter(([, e]) => String(e.status) === status);
+        const exampleMap = Object.fromEntries(
+          mine.map(([name, e]) => [name, { summary: e.summary, ...(e.text === undefined ? {} : { value: e.text }) }]),
+        );
+        const content: Record<string, unknown> = {};
+        if (answer.schema) {
+          content['application/json'] = {
+            schema: ref(answer.schema),
+            examples: Object.fromEntries(
+              mine.filter(([, e]) => e.text === undefined).map(([n, e]) => [n, { summary: e.summary }]),
+            ),
+          };
+          content['text/plain'] = {
+            schema: { type: 'string' },
+            examples: Object.fromEntries(
+              mine.filter(([, e]) => e.text !== undefined).map(([n, e]) => [n, { summary: e.summary, value: e.text }]),
+            ),
+          };
+        } else if (answer.type) {
+          content[answer.type] = { schema: { type: 'string' }, examples: exampleMap };
+        }
+        responses[status] = {
+          description: answer.description,
+          headers:
+            Number(status) >= 400
+              ? { ...headers, [ERROR_CODE_HEADER]: { $ref: '#/components/headers/ErrorCode' } }
+              : headers,
+          ...(Object.keys(content).length > 0 ? { content } : {}),
+          ...(Object.keys(content).length === 0 ? { 'x-examples': Object.keys(exampleMap) } : {}),
+        };
+      }
+      paths[path][method] = {
+        operationId:
+          `${method}${path.replace(/[^a-zA-Z]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}` ||
+          method,
+        summary: op.summary,
+        ...(op.description ? { description: op.description } : {}),
+        tags: [op.tag],
+        ...(op.key === 'always'
+          ? { security: [{ apiKey: [] }] }
+          : op.key === 'for-changes'
+            ? { security: [{ apiKey: [] }, {}] }
+            : {}),
+        ...(parameters.length > 0 ? { parameters } : {}),
+        ...(op.body
+          ? {
+              requestBody: {
+                required: true,
+                content: {
+                  [op.body.type]: {
+                    schema: op.body.schema,
+                    examples: Object.fromEntries(
+                      examples
+                        .filter(([, e]) => e.files !== undefined || e.json !== undefined)
+                        .map(([name, e]) => [name, { summary: e.summary, value: e.json ?? e.files }]),
+                    ),
+                  },
+                },
+              },
+            }
+          : {}),
+        responses,
+      };
+    }
+  }
+  return {
+    openapi: '3.1.1',
+    info: {
+      title: 'facefleet',
+      version: '1',
+      description:
+        'An elastic face-recognition web service. Every answer carries the server’s metrics: `Server-Timing` (the web tier’s and the worker’s stages) and `Facefleet-State` (queue depth, workers, the worker that answered, the gallery version). Errors are one sentence, in plain text or, with `Accept: application/json`, as JSON. Example uploads name files of the course workload (`test_000.jpg`) and of LFW.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    tags: [
+      { name: 'recognition' },
+      { name: 'people', description: 'The enrollment API; on when the server has API_KEY set.' },
+      { name: 'operations' },
+      { name: 'monitoring' },
+      { name: 'console' },
+    ],
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        apiKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-API-Key',
+          description: 'API_KEY; `Authorization: Bearer <key>` works too.',
+        },
+      },
+      headers: {
+        ServerTiming: {
+          description:
+            'W3C Server-Timing: validate, upload, enqueue, wait (web tier); queue, download, decode, detect, landmarks, embed, match, store (worker); total. Milliseconds.',
+          schema: {
+            type: 'string',
+            examples: ['validate;dur=0.4, upload;dur=3.1, enqueue;dur=2.2, wait;dur=70.4, total;dur=76.5'],
+          },
+        },
+        State: {
+          description:
+            'An RFC 8941 dictionary: queue-visible, queue-in-flight, workers-starting, workers-running (as the autoscaler last saw them), worker (that answered), gallery (its version), state-age-ms.',
+          schema: {
+            type: 'string',
+            examples: [
+              'queue-visible=0, queue-in-flight=1, workers-starting=0, workers-running=1, worker="local-worker-1", gallery=3, state-age-ms=412',
+            ],
+          },
+        },
+        ErrorCode: {
+          description: 'The error’s code in the catalogue (docs/api.md).',
+          schema: { type: 'string', examples: ['NO_FACE'] },
+        },
+      },
+    },
+  };
+}
