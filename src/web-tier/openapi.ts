@@ -447,10 +447,11 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
     unrepresentable: 'any',
   }) as { schemas: Record<string, Record<string, unknown>> };
   const components = Object.fromEntries(
-    Object.entries(schemas).map(([id, schema]) => {
-      const { $schema: _dialect, $id: _uri, id: _id, ...rest } = schema;
-      return [id, rest];
-    }),
+    // A component is a schema inside the document: no dialect, id or address of its own.
+    Object.entries(schemas).map(([id, schema]) => [
+      id,
+      Object.fromEntries(Object.entries(schema).filter(([k]) => !['$schema', '$id', 'id'].includes(k))),
+    ]),
   );
   const ref = (schema: Schema) => ({
     $ref: `#/components/schemas/${(z.globalRegistry.get(schema) as { id: string }).id}`,
