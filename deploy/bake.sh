@@ -71,6 +71,7 @@ echo "== systemd units"
 install -m 0644 "$APP_DIR/deploy/app-tier/facefleet-worker@.service" /etc/systemd/system/
 install -m 0644 "$APP_DIR/deploy/web/facefleet-web.service" /etc/systemd/system/
 install -m 0644 "$APP_DIR/deploy/web/facefleet-autoscaler.service" /etc/systemd/system/
+install -m 0644 "$APP_DIR/deploy/web/facefleet-monitor.service" /etc/systemd/system/
 systemctl daemon-reload
 
 echo "== clean for imaging"

@@ -8,13 +8,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../shared/config.js';
+import { DEFAULT_MONITOR_PORT } from '../shared/settings.js';
 import { environmentFile, instanceEnvironment } from '../shared/instance-environment.js';
 import { WEB_PORT } from './names.js';
 import type { Provisioned } from './provision.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../deploy/web/user-data.sh', import.meta.url));
-export const WEB_UNITS = ['facefleet-web.service', 'facefleet-autoscaler.service'].map((unit) =>
-  fileURLToPath(new URL(`../../deploy/web/${unit}`, import.meta.url)),
+export const WEB_UNITS = ['facefleet-web.service', 'facefleet-autoscaler.service', 'facefleet-monitor.service'].map(
+  (unit) => fileURLToPath(new URL(`../../deploy/web/${unit}`, import.meta.url)),
 );
 /**
  * What the web tier and the autoscaler read on the web instance: the settings declared for it (settings.ts),
@@ -25,6 +26,8 @@ export function webEnvironment(config: Config, launchTemplateId: string | undefi
     ...instanceEnvironment(config, 'web'),
     ...(launchTemplateId ? { APP_TIER_LAUNCH_TEMPLATE: launchTemplateId } : {}),
     PORT: String(WEB_PORT),
+    // The monitoring server runs beside the web tier (facefleet-monitor.service), on its default port.
+    MONITOR_URL: `http://127.0.0.1:${DEFAULT_MONITOR_PORT}`,
   };
 }
 

@@ -23,6 +23,8 @@ export const COURSE_MAX_WORKERS = 19;
 export const DEFAULT_MATCH_THRESHOLD = 0.45;
 /** sharp's own default ceiling on decoded pixels (0x3FFF × 0x3FFF). */
 export const SHARP_MAX_INPUT_PIXELS = 268_402_689;
+/** The monitoring server's port, unless MONITOR_PORT says otherwise (the web instance's units use it). */
+export const DEFAULT_MONITOR_PORT = 8010;
 /** `npm start`'s state, unless DATA_DIR says otherwise: `.facefleet/` in the project (git-ignored). */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.facefleet/', import.meta.url));
 /** The ONNX models, unless MODEL_DIR says otherwise: `models/` in the project (fetched by `npm ci`). */
@@ -372,7 +374,7 @@ export const SETTINGS = {
     description: 'interface the monitoring server listens on',
   }),
   MONITOR_PORT: setting({
-    schema: port(8010),
+    schema: port(DEFAULT_MONITOR_PORT),
     readBy: ['monitor', 'local'],
     description: 'port of the monitoring server (0 picks a free one)',
   }),

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import { Router, type Response } from 'express';
 import type { Logger } from '../shared/logger.js';
 import { AppError } from '../shared/errors.js';
@@ -27,9 +27,29 @@ export interface ConsoleBundle {
   readonly files: Promise<ReadonlyMap<string, ConsoleFile>>;
 }
 
+/** One build per process, whatever number of web tiers it runs (tests run several). */
+let built: Promise<ReadonlyMap<string, ConsoleFile>> | undefined;
+
 export function buildConsole(logger: Logger): ConsoleBundle {
-  const started = performance.now();
-  const files = (async () => {
+  if (!built) {
+    const started = performance.now();
+    built = bundle().then((map) => {
+      logger.info(
+        {
+          ms: Math.round(performance.now() - started),
+          bytes: Object.fromEntries([...map].map(([n, f]) => [n, f.body.length])),
+        },
+        'web console built (/console/)',
+      );
+      return map;
+    });
+    built.catch((err: unknown) => logger.error({ err }, 'the web console could not be built; /console/ answers 500'));
+  }
+  return { files: built };
+}
+
+async function bundle(): Promise<ReadonlyMap<string, ConsoleFile>> {
+  try {
     const [result, html] = await Promise.all([
       build({
         entryPoints: { main: `${CONSOLE_DIR}main.ts` },
@@ -50,17 +70,11 @@ export function buildConsole(logger: Logger): ConsoleBundle {
       const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
       map.set(name, file(Buffer.from(out.contents), type));
     }
-    logger.info(
-      {
-        ms: Math.round(performance.now() - started),
-        bytes: Object.fromEntries([...map].map(([n, f]) => [n, f.body.length])),
-      },
-      'web console built (/console/)',
-    );
     return map;
-  })();
-  files.catch((err: unknown) => logger.error({ err }, 'the web console could not be built; /console/ answers 500'));
-  return { files };
+  } finally {
+    // esbuild keeps a helper process for later builds; there are none.
+    await stop();
+  }
 }
 
 function file(body: Buffer, type: string): ConsoleFile {

@@ -231,7 +231,9 @@ describe('the AWS deployment commands', () => {
       expect(run.TagSpecifications![0]!.Tags!.some((t) => t.Key === FLEET_TAG)).toBe(false);
       const userData = Buffer.from(run.UserData!, 'base64').toString();
       expect(userData).toContain(`APP_TIER_LAUNCH_TEMPLATE=${result.launchTemplateId}`);
-      expect(userData).toContain('systemctl enable --now facefleet-autoscaler.service facefleet-web.service');
+      expect(userData).toContain(
+        'systemctl enable --now facefleet-autoscaler.service facefleet-monitor.service facefleet-web.service',
+      );
       expect(userData).not.toContain('#  facefleet deployment');
       expect(instance?.PublicIpAddress).toBe('198.51.100.7');
 

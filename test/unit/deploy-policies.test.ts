@@ -83,13 +83,15 @@ describe('the web instance', () => {
     expect(config).toMatchObject({ stack: 'aws', aws: { region: 'us-west-2' } });
     expect(config.fleet.ec2.launchTemplate).toBe('lt-0123456789abcdef0');
     expect(userData).not.toContain('Request queue');
-    expect(userData).toContain('systemctl enable --now facefleet-autoscaler.service facefleet-web.service');
+    expect(userData).toContain(
+      'systemctl enable --now facefleet-autoscaler.service facefleet-monitor.service facefleet-web.service',
+    );
   });
 
   it.each(WEB_UNITS)('%s runs from the environment file, restarts, drains, and holds no credentials', (path) => {
     const unit = readFileSync(path, 'utf8');
     expect(unit).toContain('EnvironmentFile=/etc/facefleet/web.env');
-    expect(unit).toMatch(/ExecStart=\/usr\/bin\/node --import tsx src\/(web-tier|autoscaler)\/main\.ts/);
+    expect(unit).toMatch(/ExecStart=\/usr\/bin\/node --import tsx src\/(web-tier|autoscaler|monitor)\/main\.ts/);
     expect(unit).toContain('Restart=always');
     expect(unit).toContain('KillSignal=SIGTERM');
     expect(unit).toContain('User=facefleet');
