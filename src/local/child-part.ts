@@ -115,3 +115,61 @@ export class SupervisedPart<M extends { type: string }> {
     }, RESTART_DELAY_MS).unref();
   }
 }
+
+export interface ListeningPartOptions<M extends { type: string }> {
+  readonly main: string;
+  readonly name: string;
+  readonly readyType: M['type'];
+  /** Where it answers, from its ready message. */
+  readonly addressOf: (message: M) => string;
+  readonly env: Record<string, string>;
+  readonly logger: Logger;
+  readonly stopGraceMs: number;
+  /** What is lost when it keeps dying and is given up, for the log line ("the fleet no longer scales"). */
+  readonly lost: string;
+}
+
+/** A supervised part that serves HTTP: where it answers is known while it runs, and unknown while it restarts. */
+export class ListeningPart<M extends { type: string }> {
+  private readonly part: SupervisedPart<M>;
+  private address: string | undefined;
+
+  constructor(o: ListeningPartOptions<M>) {
+    this.part = new SupervisedPart<M>({
+      main: o.main,
+      name: o.name,
+      readyType: o.readyType,
+      env: () => {
+        this.address = undefined;
+        return o.env;
+      },
+      logger: o.logger,
+      stopGraceMs: o.stopGraceMs,
+      onReady: (m) => (this.address = o.addressOf(m)),
+      onGiveUp: (err) => o.logger.error({ err }, `the ${o.name} keeps dying and is not started again: ${o.lost}`),
+    });
+  }
+
+  /** Starts it and resolves once it runs. */
+  start(): Promise<void> {
+    return this.part.start();
+  }
+
+  /** Where it answers; undefined while it (re)starts. */
+  get url(): string | undefined {
+    return this.address;
+  }
+
+  get pid(): number | undefined {
+    return this.part.pid;
+  }
+
+  /** Sends a signal to the current process; tests use SIGKILL to crash it. */
+  kill(signal: NodeJS.Signals): void {
+    this.part.kill(signal);
+  }
+
+  stop(): Promise<void> {
+    return this.part.stop();
+  }
+}
