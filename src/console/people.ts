@@ -112,17 +112,18 @@ export function peopleView(): HTMLElement {
   const removeFace = async (person: string, faceId: string) => {
     const answer = await call(`${path(person)}/faces/${encodeURIComponent(faceId)}`, withKey({ method: 'DELETE' }));
     if (!answer.ok) return say(answer.message, false);
-    say(`A face of ${person} was removed.`);
+    // The lists are brought up to date first, so that the sentence means "done".
     await refresh();
-    await show(person).catch(() => undefined);
+    await show(person);
+    say(`A face of ${person} was removed.`);
   };
   const removePerson = async (person: string) => {
     if (!confirm(`Remove ${person} and every face of theirs from the gallery?`)) return;
     const answer = await call(path(person), withKey({ method: 'DELETE' }));
     if (!answer.ok) return say(answer.message, false);
-    say(`${person} was removed.`);
     fill(detail);
     await refresh();
+    say(`${person} was removed.`);
   };
   const refresh = async () => {
     const answer = await call<PeopleList>('/people', withKey());
