@@ -146,7 +146,12 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
     await until(async () => (await page.locator('#person-detail .remove-face').count()) === 1, 10_000, 'one face left');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('#remove-person');
-    await page.waitForSelector(`#people-status >> text=${name} was removed.`);
+    // Exactly this sentence: "A face of … was removed." contains it too.
+    await until(
+      async () => (await page.textContent('#people-status')) === `${name} was removed.`,
+      20_000,
+      'the person’s removal',
+    );
     // The sentence comes once the list is up to date.
     expect(await page.locator(`#people-list a.person >> text=${name}`).count()).toBe(0);
   });
