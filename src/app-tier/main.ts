@@ -90,7 +90,12 @@ await runMain('app-tier worker', async (config) => {
     batchSize: config.worker.batchSize,
     waitTimeSeconds: config.worker.waitTimeSeconds,
     maxReceiveCount: config.queue.maxReceiveCount,
+    heartbeat: {
+      heartbeatSeconds: config.worker.heartbeatSeconds,
+      visibilityTimeoutSeconds: config.queue.visibilityTimeoutSeconds,
+    },
     onOutcome: (outcome) => metrics.outcome(outcome),
+    onHeartbeat: (extended) => metrics.extended(extended),
   });
   parts.consumer = worker;
   worker.start();

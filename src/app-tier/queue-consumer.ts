@@ -7,6 +7,7 @@
  * message in turn (`handle`): work itself runs one message at a time.
  */
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -15,6 +16,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Logger } from '../shared/logger.js';
 import { PollLoop } from '../shared/poll-loop.js';
+import { SQS_MAX_BATCH } from '../shared/settings.js';
 import { decideRetry, type FinalDecision } from './retry-decision.js';
 
 /** What a consumer needs from whoever gives messages their meaning. */
@@ -46,10 +48,18 @@ export interface QueueConsumerOptions<Job> {
   readonly waitTimeSeconds: number;
   /** The queue's redrive maxReceiveCount: the receive on which a failure is answered, not retried. */
   readonly maxReceiveCount: number;
+  /**
+   * The visibility heartbeat: every `heartbeatSeconds`, the messages of the batch in hand that are not done yet
+   * are made invisible for `visibilityTimeoutSeconds` more, so that a batch slower than the queue's timeout is
+   * never handed to a second worker. Undefined: no heartbeat.
+   */
+  readonly heartbeat?: { readonly heartbeatSeconds: number; readonly visibilityTimeoutSeconds: number };
   /** Pause after a failed receive, in milliseconds; default 1000. */
   readonly receiveBackoffMs?: number;
   /** Told what became of each message (for the worker's metrics). */
   readonly onOutcome?: (outcome: MessageOutcome) => void;
+  /** Told of each heartbeat: how many messages it extended (for tests and metrics). */
+  readonly onHeartbeat?: (extended: number) => void;
 }
 
 /**
@@ -109,14 +119,51 @@ export class QueueConsumer<Job> {
 
   private async handleBatch(messages: readonly Message[]): Promise<void> {
     this.held += messages.length;
+    // The messages whose visibility the heartbeat keeps extending: those not yet done with.
+    const pending = new Map(messages.map((m) => [m.MessageId!, m]));
+    const heartbeat = this.startHeartbeat(pending);
     try {
-      await this.handleEach(messages);
+      await this.handleEach(messages, pending);
     } finally {
+      clearInterval(heartbeat);
       this.held -= messages.length;
     }
   }
 
-  private async handleEach(messages: readonly Message[]): Promise<void> {
+  private startHeartbeat(pending: Map<string, Message>): NodeJS.Timeout | undefined {
+    const beat = this.o.heartbeat;
+    if (!beat) return undefined;
+    let inFlight = false;
+    return setInterval(() => {
+      if (inFlight || pending.size === 0) return;
+      inFlight = true;
+      void this.extend([...pending.values()], beat.visibilityTimeoutSeconds).finally(() => (inFlight = false));
+    }, beat.heartbeatSeconds * 1000);
+  }
+
+  /** Extends the visibility of messages still held, in batches of ten; a failure is logged, not fatal. */
+  private async extend(messages: readonly Message[], seconds: number): Promise<void> {
+    let extended = 0;
+    for (let i = 0; i < messages.length; i += SQS_MAX_BATCH) {
+      const batch = messages.slice(i, i + SQS_MAX_BATCH);
+      try {
+        const { Failed = [] } = await this.o.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.o.queueUrl,
+            Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: seconds })),
+          }),
+        );
+        extended += batch.length - Failed.length;
+        for (const f of Failed)
+          this.o.logger.warn({ code: f.Code, reason: f.Message }, 'could not extend a held message’s visibility');
+      } catch (err) {
+        this.o.logger.warn({ err, messages: batch.length }, 'could not extend the visibility of held messages');
+      }
+    }
+    this.o.onHeartbeat?.(extended);
+  }
+
+  private async handleEach(messages: readonly Message[], pending: Map<string, Message>): Promise<void> {
     const jobs = messages.map((message) => ({ message, job: this.o.handler.accept(message) }));
     const done: Done[] = [];
     for (const { message, job } of jobs) {
@@ -126,11 +173,15 @@ export class QueueConsumer<Job> {
           'deleting a malformed message without a reply',
         );
         this.o.onOutcome?.('malformed');
+        pending.delete(message.MessageId!);
         done.push({ message });
         continue;
       }
       const reply = await this.handleOne(message, job);
-      if (reply !== undefined) done.push({ message, reply });
+      // Answered (its reply goes with the batch's) or given up for a later attempt: no longer extended, so
+      // that a retry comes back when its current visibility ends.
+      if (reply === undefined) pending.delete(message.MessageId!);
+      else done.push({ message, reply });
     }
     await this.finish(done);
   }

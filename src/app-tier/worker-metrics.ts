@@ -17,6 +17,7 @@ export interface WorkerMetricsSources {
 export class WorkerMetrics {
   readonly registry: Registry = processRegistry();
   private readonly messages: Counter<'outcome'>;
+  private readonly extensions: Counter;
   private readonly stages: Histogram<'task' | 'stage'>;
 
   constructor(sources: WorkerMetricsSources) {
@@ -25,6 +26,11 @@ export class WorkerMetrics {
       name: 'facefleet_worker_messages_total',
       help: 'Request messages by outcome: answered, refused (a permanent error), given-up (last attempt failed), retried, malformed.',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.extensions = new Counter({
+      name: 'facefleet_worker_visibility_extensions_total',
+      help: 'Held messages whose visibility the heartbeat extended (a batch that ran longer than HEARTBEAT_SECONDS).',
       registers,
     });
     this.stages = new Histogram({
@@ -70,6 +76,10 @@ export class WorkerMetrics {
     });
     // Every outcome is present from the start, so that rate() sees its first increase.
     for (const outcome of MESSAGE_OUTCOMES) this.messages.inc({ outcome }, 0);
+  }
+
+  extended(messages: number): void {
+    this.extensions.inc(messages);
   }
 
   outcome(outcome: MessageOutcome): void {

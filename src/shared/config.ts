@@ -21,6 +21,13 @@ const envSchema = environmentSchema().superRefine((e, ctx) => {
       message: `must be at least MAX_UPLOAD_BYTES (${e.MAX_UPLOAD_BYTES}), or no upload of the largest size is ever taken`,
     });
   }
+  if (e.HEARTBEAT_SECONDS !== undefined && e.HEARTBEAT_SECONDS >= e.VISIBILITY_TIMEOUT_SECONDS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HEARTBEAT_SECONDS'],
+      message: `must be less than VISIBILITY_TIMEOUT_SECONDS (${e.VISIBILITY_TIMEOUT_SECONDS}), or a held message becomes visible between two extensions`,
+    });
+  }
   if (e.HEADERS_TIMEOUT_SECONDS > e.UPLOAD_TIMEOUT_SECONDS) {
     ctx.addIssue({
       code: 'custom',
@@ -99,6 +106,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       id: e.WORKER_ID,
       batchSize: e.WORKER_BATCH_SIZE,
       waitTimeSeconds: e.WORKER_WAIT_SECONDS,
+      /** A third of the visibility timeout leaves two extensions' worth of slack for a slow SQS call. */
+      heartbeatSeconds: e.HEARTBEAT_SECONDS ?? Math.max(1, Math.floor(e.VISIBILITY_TIMEOUT_SECONDS / 3)),
       galleryRefreshSeconds: e.GALLERY_REFRESH_SECONDS,
       healthPort: e.WORKER_HEALTH_PORT ?? (local ? undefined : 8002),
     },

@@ -216,6 +216,15 @@ export const SETTINGS = {
       'receives of one request before it moves to the dead-letter queue (redrive maxReceiveCount); a worker answers with an error on the last',
     deploy: { to: BOTH, at: 'queue.maxReceiveCount' },
   }),
+  HEARTBEAT_SECONDS: setting({
+    schema: optionalInt(1, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS - 1),
+    unit: 'seconds',
+    readBy: ['worker'],
+    defaultText: 'a third of `VISIBILITY_TIMEOUT_SECONDS`',
+    description:
+      'how often a worker extends the visibility of the messages it still holds, each time to `VISIBILITY_TIMEOUT_SECONDS` from then, so that a batch slower than the timeout is not handed to another worker; less than `VISIBILITY_TIMEOUT_SECONDS`',
+    deploy: { to: ['worker'], at: 'worker.heartbeatSeconds' },
+  }),
   WORKER_BATCH_SIZE: setting({
     schema: int(1, SQS_MAX_BATCH, SQS_MAX_BATCH),
     unit: 'messages',

@@ -119,4 +119,71 @@ describe('QueueConsumer', () => {
     expect(handler.handled.has('after-stop')).toBe(false);
     expect((await queueDepth(sqs, requests)).visible).toBe(1);
   });
+
+  /** Two consumers on one queue whose visibility timeout (1 s) is shorter than each message's work (2.5 s). */
+  const slowBatch = async (queueName: string, heartbeat: boolean) => {
+    const { QueueUrl = '' } = await sqs.send(
+      new CreateQueueCommand({ QueueName: queueName, Attributes: { VisibilityTimeout: '1' } }),
+    );
+    const handled = new Map<string, number>();
+    const extended: number[] = [];
+    const slow: MessageHandler<string> = {
+      accept: (m) => m.Body,
+      handle: async (text) => {
+        handled.set(text, (handled.get(text) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, 2500));
+        return text;
+      },
+      replyToFailure: () => 'failed',
+      logContext: () => ({}),
+    };
+    const second = createSqsClient(loadConfig({ AWS_ENDPOINT_URL: emulator.endpoint }));
+    const consumers = [pollSqs, second].map(
+      (client) =>
+        new QueueConsumer({
+          queueUrl: QueueUrl,
+          replyQueueUrl: replies,
+          pollSqs: client,
+          sqs,
+          handler: slow,
+          logger: pino({ level: 'silent' }),
+          batchSize: 10,
+          waitTimeSeconds: 1,
+          maxReceiveCount: 5,
+          ...(heartbeat ? { heartbeat: { heartbeatSeconds: 0.4, visibilityTimeoutSeconds: 1 } } : {}),
+          onHeartbeat: (n) => extended.push(n),
+        }),
+    );
+    for (const text of ['first', 'second']) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: text }));
+    for (const c of consumers) c.start();
+    if (heartbeat) {
+      await until(
+        async () => {
+          const depth = await queueDepth(sqs, QueueUrl);
+          return depth.visible === 0 && depth.inFlight === 0;
+        },
+        30_000,
+        'both messages answered and deleted',
+      );
+    } else {
+      // Without it the messages come back while held, and a late delete's receipt is stale: they never go.
+      await until(() => [...handled.values()].reduce((a, b) => a + b, 0) > 2, 30_000, 'a message handled twice');
+    }
+    await Promise.all(consumers.map((c) => c.stop()));
+    second.destroy();
+    return { handled: Object.fromEntries(handled), extended };
+  };
+
+  it('keeps a batch slower than the visibility timeout its own: each message is handled once', async () => {
+    const { handled, extended } = await slowBatch('consumer-heartbeat', true);
+    expect(handled).toEqual({ first: 1, second: 1 });
+    // Both held at first; only the second once the first is done... and until the batch is deleted.
+    expect(extended.length).toBeGreaterThanOrEqual(8);
+    expect(extended.every((n) => n >= 1 && n <= 2)).toBe(true);
+  });
+
+  it('without the heartbeat, the same batch is handed to the other consumer too (what the heartbeat prevents)', async () => {
+    const { handled } = await slowBatch('consumer-no-heartbeat', false);
+    expect(handled['first']! + handled['second']!).toBeGreaterThan(2);
+  });
 });

@@ -38,6 +38,10 @@ describe('loadConfig', () => {
     ],
     [{ MAX_CONCURRENT_UPLOADS: '0' }, /MAX_CONCURRENT_UPLOADS \(got "0"\): must be at least 1/],
     [
+      { HEARTBEAT_SECONDS: '30', VISIBILITY_TIMEOUT_SECONDS: '30' },
+      /HEARTBEAT_SECONDS \(got "30"\): must be less than VISIBILITY_TIMEOUT_SECONDS \(30\)/,
+    ],
+    [
       { RETENTION_DAYS: 'forever' },
       /RETENTION_DAYS \(got "forever"\): must be a number of days \(0 keeps everything\)/,
     ],
@@ -113,5 +117,14 @@ describe('loadConfig', () => {
       if (before === undefined) delete process.env['API_KEY'];
       else process.env['API_KEY'] = before;
     }
+  });
+
+  it.each([
+    [{}, 10],
+    [{ VISIBILITY_TIMEOUT_SECONDS: '2' }, 1],
+    [{ VISIBILITY_TIMEOUT_SECONDS: '300' }, 100],
+    [{ VISIBILITY_TIMEOUT_SECONDS: '300', HEARTBEAT_SECONDS: '20' }, 20],
+  ])('extends held messages every third of the visibility timeout unless told: %j → %d s', (env, seconds) => {
+    expect(loadConfig(env).worker.heartbeatSeconds).toBe(seconds);
   });
 });
