@@ -150,7 +150,11 @@ export class QueueConsumer<Job> {
         const { Failed = [] } = await this.o.sqs.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: this.o.queueUrl,
-            Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: seconds })),
+            Entries: batch.map((m, j) => ({
+              Id: String(j),
+              ReceiptHandle: m.ReceiptHandle!,
+              VisibilityTimeout: seconds,
+            })),
           }),
         );
         extended += batch.length - Failed.length;
