@@ -116,9 +116,9 @@ await runMain('app-tier worker', async (config) => {
             if (!isAlive(ownerPid)) process.kill(process.pid, 'SIGTERM');
           }, 1000).unref(),
           // The liveness signal: a frozen worker, or one whose event loop is stuck, stops giving it.
-          heartbeat: setInterval(() => registry.heartbeat(workerId), 1000).unref(),
+          heartbeat: setInterval(() => registry.heartbeat(workerId, parts.consumer?.holding ?? 0), 1000).unref(),
         };
-  localFleet?.registry.heartbeat(workerId);
+  localFleet?.registry.heartbeat(workerId, 0);
   localFleet?.registry.markReady(workerId, health && { metricsUrl: `http://127.0.0.1:${health.port}/metrics` });
   return {
     logger,

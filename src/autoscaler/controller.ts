@@ -49,6 +49,7 @@ export interface AutoscalerStatus {
 export class AutoscalerController {
   private readonly loop: PollLoop;
   private emptySince: number | undefined;
+  private overProvisionedSince: number | undefined;
   private last: AutoscalerStatus | undefined;
   private lastLogged = '';
 
@@ -90,9 +91,16 @@ export class AutoscalerController {
     if (backlog > 0) this.emptySince = undefined;
     else this.emptySince ??= now;
     const decision = decide(
-      { ...queue, workers, queueEmptyForMs: this.emptySince === undefined ? 0 : now - this.emptySince },
+      {
+        ...queue,
+        workers,
+        queueEmptyForMs: this.emptySince === undefined ? 0 : now - this.emptySince,
+        overProvisionedForMs: this.overProvisionedSince === undefined ? 0 : now - this.overProvisionedSince,
+      },
       this.o.policy,
     );
+    if (decision.desired < decision.workers.starting + decision.workers.running) this.overProvisionedSince ??= now;
+    else this.overProvisionedSince = undefined;
     this.record(queue, workers, decision);
     await this.act(decision.action);
     this.o.observer?.decided(decision);

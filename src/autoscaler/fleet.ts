@@ -12,6 +12,12 @@ export interface FleetWorker {
   readonly state: WorkerState;
   /** Where its Prometheus metrics are, where the driver knows (the local one does). */
   readonly metricsUrl?: string;
+  /**
+   * Whether it holds messages now: false means idle, safe to stop under a backlog; undefined means the driver
+   * cannot tell (then it is never stopped while anything is queued). Local workers say it in the registry;
+   * in an Auto Scaling group, a worker protects its instance from scale-in while it holds messages.
+   */
+  readonly busy?: boolean;
 }
 
 export interface Fleet {

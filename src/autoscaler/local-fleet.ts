@@ -68,6 +68,7 @@ export class LocalFleet implements Fleet {
         number: entry.number,
         state,
         ...(entry.metricsUrl ? { metricsUrl: entry.metricsUrl } : {}),
+        ...(entry.holding === undefined ? {} : { busy: entry.holding > 0 }),
       });
     }
     return workers.sort((a, b) => a.number - b.number);

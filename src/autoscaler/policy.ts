@@ -5,8 +5,11 @@
  *
  * Two rules keep it safe. Launches count every worker that exists, starting and stopping included, so the
  * fleet never overshoots the cap, whatever the autoscaler restarted or retried before. And a running worker is
- * stopped only once the queue has been empty for `scaleInIdleMs`: while any message is queued or held, some
- * worker may be holding it. Workers still starting hold nothing and may be stopped at any time.
+ * stopped only when it holds nothing: once the queue has been empty for `scaleInIdleMs` (then none holds
+ * anything), or, while a backlog remains (a steady trickle that never empties the queue), when the fleet has
+ * been larger than the backlog needs for `scaleInIdleMs` and the fleet driver says that worker is idle. A
+ * worker whose idleness is unknown is never stopped under a backlog. Workers still starting hold nothing and
+ * may be stopped at any time.
  */
 import type { FleetWorker } from './fleet.js';
 
@@ -28,6 +31,12 @@ export interface Observation {
   readonly inFlight: number;
   /** How long the queue has been empty (0 when it holds anything), in milliseconds. */
   readonly queueEmptyForMs: number;
+  /**
+   * How long the fleet has had more starting and running workers than the backlog needs (0 when not), in
+   * milliseconds: the scale-in under a backlog waits this out, so that a dip between two requests of a trickle
+   * stops nobody.
+   */
+  readonly overProvisionedForMs?: number;
   readonly workers: readonly FleetWorker[];
 }
 
@@ -65,16 +74,24 @@ export function decide(o: Observation, p: PolicyOptions): Decision {
     // Newest first: on EC2 the lowest-numbered instances stay, so names stay compact.
     const newestFirst = (ws: FleetWorker[]) => [...ws].sort((a, b) => b.number - a.number);
     const idle = backlog === 0 && o.queueEmptyForMs >= p.scaleInIdleMs;
-    const candidates = [...newestFirst(starting), ...(idle ? newestFirst(running) : [])].slice(0, surplus);
+    // Under a backlog, only workers known to hold nothing, once the surplus has lasted the idle window.
+    const trickle = backlog > 0 && (o.overProvisionedForMs ?? 0) >= p.scaleInIdleMs;
+    const stoppable = idle ? running : trickle ? running.filter((w) => w.busy === false) : [];
+    const candidates = [...newestFirst(starting), ...newestFirst(stoppable)].slice(0, surplus);
     if (candidates.length > 0) {
+      const seconds = (ms: number) => Math.round(ms / 100) / 10;
       return decision(
         { kind: 'stop', ids: candidates.map((w) => w.id) },
-        idle ? `queue empty for ${Math.round(o.queueEmptyForMs / 100) / 10} s` : 'not needed before it started',
+        idle
+          ? `queue empty for ${seconds(o.queueEmptyForMs)} s`
+          : candidates.some((w) => w.state === 'running')
+            ? `backlog ${backlog} needs ${desired} for ${seconds(o.overProvisionedForMs ?? 0)} s; stopping idle workers`
+            : 'not needed before it started',
       );
     }
     return decision(
       { kind: 'none' },
-      backlog > 0 ? 'workers may hold messages; waiting for the queue to empty' : 'waiting out the idle window',
+      backlog > 0 ? 'every surplus worker holds messages or may; waiting' : 'waiting out the idle window',
     );
   }
   return decision({ kind: 'none' }, 'at the desired size');

@@ -6,9 +6,10 @@
  *   <dir>/<id>.json      {id, number, pid}: written at launch
  *   <dir>/<id>.ready     the worker takes messages: {metricsUrl?}, where its Prometheus metrics are
  *   <dir>/<id>.stopping  asked to stop: it finishes what it holds and exits
- *   <dir>/<id>.alive     touched every second by a ready worker: its liveness signal (the file's mtime)
+ *   <dir>/<id>.alive     written every second by a ready worker: its liveness signal (the file's mtime) and
+ *                        {holding}, the messages it holds (0: idle; the autoscaler may stop it under a backlog)
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RegistryEntry {
@@ -21,6 +22,8 @@ export interface RegistryEntry {
   readonly aliveAt: number | undefined;
   /** Where the worker serves its Prometheus metrics, once it is ready and if it has a health port. */
   readonly metricsUrl?: string;
+  /** Messages the worker held at its last liveness signal; undefined before its first. */
+  readonly holding?: number;
 }
 
 export interface ReadyDetails {
@@ -55,6 +58,7 @@ export class FleetRegistry {
           ...(names.has(`${id}.ready`) ? readyDetails(join(this.dir, `${id}.ready`)) : {}),
           stopping: names.has(`${id}.stopping`),
           aliveAt: names.has(`${id}.alive`) ? aliveAt(join(this.dir, `${id}.alive`)) : undefined,
+          ...(names.has(`${id}.alive`) ? holdingOf(join(this.dir, `${id}.alive`)) : {}),
         });
       } catch {
         // Removed between the listing and the read: the worker is gone.
@@ -67,15 +71,14 @@ export class FleetRegistry {
     writeFileSync(join(this.dir, `${id}.ready`), JSON.stringify(details));
   }
 
-  /** The worker's liveness signal: called by a ready worker every second, from its event loop. */
-  heartbeat(id: string): void {
+  /**
+   * The worker's liveness signal, with what it holds: called by a ready worker every second, from its event
+   * loop. Written whole to a temporary file and renamed, so that a reader never sees half of it.
+   */
+  heartbeat(id: string, holding: number): void {
     const path = join(this.dir, `${id}.alive`);
-    const now = new Date();
-    try {
-      utimesSync(path, now, now);
-    } catch {
-      writeFileSync(path, '');
-    }
+    writeFileSync(`${path}.tmp`, JSON.stringify({ holding }));
+    renameSync(`${path}.tmp`, path);
   }
 
   markStopping(id: string): void {
@@ -83,7 +86,7 @@ export class FleetRegistry {
   }
 
   remove(id: string): void {
-    for (const suffix of ['.json', '.ready', '.stopping', '.alive'])
+    for (const suffix of ['.json', '.ready', '.stopping', '.alive', '.alive.tmp'])
       rmSync(join(this.dir, `${id}${suffix}`), { force: true });
   }
 }
@@ -94,6 +97,16 @@ function readyDetails(path: string): ReadyDetails {
     return typeof metricsUrl === 'string' ? { metricsUrl } : {};
   } catch {
     // Written by an older worker (empty), or being written: no details.
+    return {};
+  }
+}
+
+function holdingOf(path: string): { holding?: number } {
+  try {
+    const { holding } = JSON.parse(readFileSync(path, 'utf8')) as { holding?: unknown };
+    return typeof holding === 'number' ? { holding } : {};
+  } catch {
+    // Gone, or written by a worker of an older version (empty): unknown.
     return {};
   }
 }

@@ -112,6 +112,7 @@ export const statusSchema = z
         number: count,
         state: z.enum(['starting', 'running', 'stopping']),
         metricsUrl: z.string().optional(),
+        busy: z.boolean().optional().describe('holds messages now; absent when the fleet driver cannot tell'),
       }),
     ),
     desired: count,

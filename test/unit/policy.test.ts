@@ -6,10 +6,24 @@ import { decide, type PolicyOptions } from '../../src/autoscaler/policy.js';
 
 const policy: PolicyOptions = { messagesPerWorker: 4, minWorkers: 0, maxWorkers: 19, scaleInIdleMs: 3000 };
 
-/** Workers from a compact spec: "r" running, "s" starting, "x" stopping, numbered 1, 2, … in order. */
+/**
+ * Workers from a compact spec, numbered 1, 2, … in order: "r" running (idleness unknown), "b" running and busy,
+ * "i" running and idle, "s" starting, "x" stopping.
+ */
 function fleet(spec: string): FleetWorker[] {
-  const states: Record<string, WorkerState> = { r: 'running', s: 'starting', x: 'stopping' };
-  return [...spec].map((c, i) => ({ id: `w-${i + 1}`, number: i + 1, state: states[c]! }));
+  const states: Record<string, WorkerState> = {
+    r: 'running',
+    b: 'running',
+    i: 'running',
+    s: 'starting',
+    x: 'stopping',
+  };
+  return [...spec].map((c, i) => ({
+    id: `w-${i + 1}`,
+    number: i + 1,
+    state: states[c]!,
+    ...(c === 'b' ? { busy: true } : c === 'i' ? { busy: false } : {}),
+  }));
 }
 
 describe('decide', () => {
@@ -81,6 +95,43 @@ describe('decide', () => {
     [{ messagesPerWorker: 4, minWorkers: 3, maxWorkers: 19, scaleInIdleMs: 0 }, 0, 3],
   ])('honours its options: %j with backlog %i → %i', (options, visible, desired) => {
     expect(decide({ visible, inFlight: 0, queueEmptyForMs: 0, workers: [] }, options).desired).toBe(desired);
+  });
+});
+
+describe('scale-in under a backlog (a trickle that never empties the queue)', () => {
+  it.each([
+    // visible, inFlight, overProvisionedForMs, fleet, action
+    // A trickle of one message needs one worker: the idle surplus goes once it has lasted the idle window.
+    [0, 1, 3000, 'bi', { kind: 'stop', ids: ['w-2'] }],
+    [1, 0, 3000, 'ii', { kind: 'stop', ids: ['w-2'] }],
+    [0, 1, 2999, 'bi', { kind: 'none' }],
+    // Only idle workers: a busy one is never picked, even when it is the newest.
+    [0, 1, 10_000, 'ib', { kind: 'stop', ids: ['w-1'] }],
+    [0, 2, 10_000, 'bb', { kind: 'none' }],
+    // A worker whose idleness is unknown (EC2 without a group) is never stopped under a backlog.
+    [0, 1, 10_000, 'rr', { kind: 'none' }],
+    [0, 1, 10_000, 'ri', { kind: 'stop', ids: ['w-2'] }],
+    // Never below what the backlog needs: 5 messages need 2 workers.
+    [5, 0, 10_000, 'biii', { kind: 'stop', ids: ['w-4', 'w-3'] }],
+    // Starting workers go first, then idle running ones, newest first.
+    [1, 0, 10_000, 'iis', { kind: 'stop', ids: ['w-3', 'w-2'] }],
+  ] as const)(
+    'visible %i, in flight %i, over-provisioned %i ms, fleet "%s" → %j',
+    (visible, inFlight, overFor, spec, action) => {
+      const d = decide(
+        { visible, inFlight, queueEmptyForMs: 0, overProvisionedForMs: overFor, workers: fleet(spec) },
+        policy,
+      );
+      expect(d.action).toEqual(action);
+    },
+  );
+
+  it('says why it stops a worker under a backlog', () => {
+    const d = decide(
+      { visible: 0, inFlight: 1, queueEmptyForMs: 0, overProvisionedForMs: 4200, workers: fleet('bi') },
+      policy,
+    );
+    expect(d.reason).toBe('backlog 1 needs 1 for 4.2 s; stopping idle workers');
   });
 });
 
