@@ -113,7 +113,14 @@ export function workerPolicy(w: Where) {
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn(n.galleryBucket) },
       {
         Effect: 'Allow',
-        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        // ChangeMessageVisibility: the heartbeat that keeps a slow batch's messages hidden while they are handled.
+        Action: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+        ],
         Resource: queueArn(w, n.requestQueue),
       },
       {
