@@ -18,6 +18,11 @@ import { QueueConsumer } from './queue-consumer.js';
 import { RequestHandler } from './request-handler.js';
 import { enrollTask } from './tasks/enroll.js';
 import { WorkerMetrics } from './worker-metrics.js';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { InstanceLifecycle, instanceMetadata } from './instance-lifecycle.js';
+
+/** Where an instance's workers share their state (the app-tier unit's RuntimeDirectory). */
+const INSTANCE_RUNTIME_DIR = '/run/facefleet';
 import { recognizeTask } from './tasks/recognize.js';
 
 await runMain('app-tier worker', async (config) => {
@@ -99,6 +104,27 @@ await runMain('app-tier worker', async (config) => {
   });
   parts.consumer = worker;
   worker.start();
+  // In an Auto Scaling group: protect the instance while busy, drain when it is terminating.
+  const lifecycle =
+    config.worker.group === undefined
+      ? undefined
+      : new InstanceLifecycle({
+          autoscaling: new AutoScalingClient({ region: config.aws.region }),
+          groupName: config.worker.group,
+          hookName: config.fleet.group.terminationHook,
+          workerId,
+          dir: INSTANCE_RUNTIME_DIR,
+          instanceId: async () => {
+            const id = await instanceMetadata('instance-id');
+            if (!id) throw new Error('the instance metadata service does not say this instance’s id');
+            return id;
+          },
+          targetLifecycleState: () => instanceMetadata('autoscaling/target-lifecycle-state'),
+          holding: () => worker.holding,
+          drain: () => worker.stop(),
+          logger,
+        });
+  lifecycle?.start();
   logger.info(
     { warmUpMs, galleryVersion: store.current()?.version, faces: store.current()?.size ?? 0 },
     'worker ready',
@@ -126,6 +152,7 @@ await runMain('app-tier worker', async (config) => {
       clearInterval(localFleet?.ownerWatch);
       clearInterval(localFleet?.heartbeat);
       await worker.stop();
+      await lifecycle?.stop();
       await store.stop();
       await engine.close();
       await health?.close();

@@ -7,6 +7,9 @@ import { createSqsClient } from '../shared/aws.js';
 import { createLogger } from '../shared/logger.js';
 import { runMain, type AutoscalerReadyMessage } from '../shared/process.js';
 import { resolveQueueUrls } from '../shared/resources.js';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { AsgFleet } from './asg-fleet.js';
 import { AutoscalerMetrics } from './autoscaler-metrics.js';
 import { AutoscalerController } from './controller.js';
 import { createEc2Fleet } from './ec2-fleet.js';
@@ -27,7 +30,14 @@ await runMain('autoscaler', async (config) => {
           stopGraceMs: config.shutdownGraceSeconds * 1000,
           livenessTimeoutMs: config.fleet.livenessSeconds * 1000,
         })
-      : createEc2Fleet(config, logger);
+      : config.fleet.driver === 'asg'
+        ? new AsgFleet({
+            autoscaling: new AutoScalingClient({ region: config.aws.region }),
+            ec2: new EC2Client({ region: config.aws.region }),
+            groupName: config.fleet.group.name,
+            logger,
+          })
+        : createEc2Fleet(config, logger);
   // The metrics read the controller's status, and the controller tells them of each decision.
   const metrics: AutoscalerMetrics = new AutoscalerMetrics(() => controller.status());
   const controller = new AutoscalerController({

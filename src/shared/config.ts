@@ -107,6 +107,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       batchSize: e.WORKER_BATCH_SIZE,
       waitTimeSeconds: e.WORKER_WAIT_SECONDS,
       /** A third of the visibility timeout leaves two extensions' worth of slack for a slow SQS call. */
+      /** The Auto Scaling group this worker's instance belongs to: protection and draining (instance-lifecycle.ts). */
+      group: e.APP_TIER_GROUP,
       heartbeatSeconds: e.HEARTBEAT_SECONDS ?? Math.max(1, Math.floor(e.VISIBILITY_TIMEOUT_SECONDS / 3)),
       galleryRefreshSeconds: e.GALLERY_REFRESH_SECONDS,
       healthPort: e.WORKER_HEALTH_PORT ?? (local ? undefined : 8002),
@@ -149,6 +151,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           .filter(Boolean),
         instanceProfile: e.APP_TIER_INSTANCE_PROFILE,
         warmPool: e.WARM_POOL,
+      },
+      /** The Auto Scaling group of the `asg` driver, and its termination lifecycle hook. */
+      group: {
+        name: e.APP_TIER_GROUP ?? `${e.RESOURCE_PREFIX}-app-tier`,
+        terminationHook: `${e.RESOURCE_PREFIX}-drain`,
       },
     },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,

@@ -323,10 +323,19 @@ export const SETTINGS = {
     deploy: { to: ['web'], at: 'autoscaler.policy.scaleInIdleMs', render: (ms) => String(Number(ms) / 1000) },
   }),
   FLEET_DRIVER: setting({
-    schema: z.enum(['local', 'ec2']).optional(),
+    schema: z.enum(['local', 'ec2', 'asg']).optional(),
     readBy: ['autoscaler'],
     defaultText: '`local` locally, `ec2` on AWS',
-    description: '`local`: workers are child processes; `ec2`: app-tier instances',
+    description:
+      '`local`: workers are child processes; `ec2`: app-tier instances the autoscaler launches and terminates; `asg`: an EC2 Auto Scaling group whose desired capacity the autoscaler sets (`APP_TIER_GROUP`)',
+  }),
+  APP_TIER_GROUP: setting({
+    schema: text().optional(),
+    readBy: ['autoscaler', 'worker'],
+    defaultText: '`<RESOURCE_PREFIX>-app-tier`',
+    description:
+      'the app tier’s Auto Scaling group (FLEET_DRIVER=asg): the autoscaler sets its desired capacity; its workers protect their instance from scale-in while they hold messages and complete its termination lifecycle action once drained',
+    deploy: { to: BOTH, at: 'worker.group' },
   }),
   DATA_DIR: setting({
     schema: text().optional(),

@@ -12,6 +12,7 @@ const deploying = loadConfig({
   FACEFLEET_STACK: 'aws',
   AWS_REGION: 'eu-west-3',
   RESOURCE_PREFIX: 'asu1234',
+  APP_TIER_GROUP: 'asu1234-app-tier',
   MAX_UPLOAD_BYTES: '5000000',
   MAX_IMAGE_PIXELS: '20000000',
   RESULT_TIMEOUT_SECONDS: '90',
