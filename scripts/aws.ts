@@ -28,7 +28,8 @@ import { teardown } from '../src/deploy/teardown.js';
 import { ensureWarmPool } from '../src/deploy/warm-pool.js';
 import { deploymentFile, deploymentFileName, launchTemplateOf } from '../src/deploy/web-environment.js';
 import { ensureWebInstance, webInstancePrerequisites } from '../src/deploy/web-instance.js';
-import { positiveInt } from './lib/options.js';
+import { positiveInt, wholeNumber } from './lib/options.js';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 
 interface Common {
   region?: string;
@@ -66,8 +67,16 @@ program
   .option('--instance-type <type>', 'app-tier instance type', 't3.micro')
   .option('--vpc-id <id>', 'VPC for the security groups (default: the default VPC)')
   .option('--out <file>', 'where to write the deployment file (default: facefleet.<prefix>.env)')
-  .action(async (opts: { allowCidr: string; ami?: string; instanceType: string; vpcId?: string; out?: string }) => {
-    const { config, clients, session } = setUp(program.opts<Common>());
+  .option('--group', 'an Auto Scaling group for the app tier (the autoscaler then runs with FLEET_DRIVER=asg)')
+  .option('--warm-pool <n>', 'with --group: a warm pool of n stopped instances', wholeNumber, 0)
+  .option('--subnets <ids>', 'with --group: comma-separated subnet ids (default: every subnet of the VPC)')
+  .action(async (opts: ProvisionCli) => {
+    if (opts.warmPool > 0 && !opts.group) fail('--warm-pool needs --group.');
+    const { config, clients, session } = setUp(
+      program.opts<Common>(),
+      {},
+      opts.group ? { FLEET_DRIVER: 'asg', APP_TIER_GROUP: '' } : {},
+    );
     const result = await provision({
       config,
       clients,
@@ -76,6 +85,14 @@ program
       amiId: opts.ami,
       instanceType: opts.instanceType,
       vpcId: opts.vpcId,
+      ...(opts.group
+        ? {
+            group: {
+              warmPoolSize: opts.warmPool,
+              ...(opts.subnets ? { subnetIds: opts.subnets.split(',').map((s) => s.trim()) } : {}),
+            },
+          }
+        : {}),
     });
     const file = opts.out ?? deploymentFileName(config);
     if (session.dryRun) {
@@ -181,15 +198,30 @@ program
     console.log(session.summary());
   });
 
-function setUp(common: Common, options: { quiet?: boolean } = {}) {
+interface ProvisionCli {
+  allowCidr: string;
+  ami?: string;
+  instanceType: string;
+  vpcId?: string;
+  out?: string;
+  group?: boolean;
+  warmPool: number;
+  subnets?: string;
+}
+
+function setUp(common: Common, options: { quiet?: boolean } = {}, extraEnv: Record<string, string> = {}) {
   let config: Config;
   try {
-    config = loadConfig({
+    const env: Record<string, string | undefined> = {
       ...process.env,
       FACEFLEET_STACK: 'aws',
       ...(common.region ? { AWS_REGION: common.region } : {}),
       ...(common.prefix ? { RESOURCE_PREFIX: common.prefix } : {}),
-    });
+      ...extraEnv,
+    };
+    // With a group, the workers' environment names it (their instances protect themselves and drain in it).
+    if (extraEnv['FLEET_DRIVER'] === 'asg') env['APP_TIER_GROUP'] = loadConfig(env).fleet.group.name;
+    config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
@@ -201,6 +233,7 @@ function setUp(common: Common, options: { quiet?: boolean } = {}) {
     sqs: createSqsClient(config),
     iam: new IAMClient(retries),
     ec2: new EC2Client(retries),
+    autoscaling: new AutoScalingClient(retries),
   };
   const session = new Session(common.dryRun, options.quiet ? () => undefined : (line) => console.log(line));
   if (!options.quiet) {

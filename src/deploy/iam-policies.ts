@@ -14,6 +14,8 @@ export interface Where {
 
 const bucketArn = (name: string) => `arn:aws:s3:::${name}`;
 const queueArn = (w: Where, name: string) => `arn:aws:sqs:${w.region}:${w.account}:${name}`;
+const groupArn = (w: Where, name: string) =>
+  `arn:aws:autoscaling:${w.region}:${w.account}:autoScalingGroup:*:autoScalingGroupName/${name}`;
 
 /** Lets EC2 instances take the role (through their instance profile). */
 export const EC2_TRUST_POLICY = {
@@ -88,6 +90,24 @@ export function webPolicy(w: Where) {
         Resource: ec2('instance'),
         Condition: { StringEquals: { [`ec2:ResourceTag/${FLEET_TAG}`]: w.prefix } },
       },
+      // The asg driver: this group's desired capacity and its instances' termination, nothing of other groups.
+      // Describe calls take no resource in IAM.
+      { Effect: 'Allow', Action: 'autoscaling:DescribeAutoScalingGroups', Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+        Resource: groupArn(w, n.appTierGroup),
+      },
+      {
+        // The group names its instances `app-tier-instance`; the driver numbers them, and may change no other tag.
+        Effect: 'Allow',
+        Action: 'ec2:CreateTags',
+        Resource: ec2('instance'),
+        Condition: {
+          StringEquals: { [`ec2:ResourceTag/${FLEET_TAG}`]: w.prefix },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['Name'] },
+        },
+      },
       {
         Effect: 'Allow',
         Action: 'iam:PassRole',
@@ -129,6 +149,13 @@ export function workerPolicy(w: Where) {
         Resource: queueArn(w, n.responseQueue),
       },
       { Effect: 'Allow', Action: 'sqs:GetQueueUrl', Resource: queueArn(w, n.deadLetterQueue) },
+      {
+        // In the asg mode: protect its instance while busy, complete its termination once drained. IAM cannot
+        // tie the instance id in these calls to the caller's own instance: the reach is this group only.
+        Effect: 'Allow',
+        Action: ['autoscaling:SetInstanceProtection', 'autoscaling:CompleteLifecycleAction'],
+        Resource: groupArn(w, n.appTierGroup),
+      },
     ],
   };
 }

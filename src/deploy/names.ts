@@ -23,6 +23,9 @@ export function deploymentNames(prefix: string) {
     webSecurityGroup: `${prefix}-web-sg`,
     workerSecurityGroup: `${prefix}-worker-sg`,
     launchTemplate: `${prefix}-app-tier`,
+    /** The app tier's Auto Scaling group (FLEET_DRIVER=asg) and its termination lifecycle hook. */
+    appTierGroup: `${prefix}-app-tier`,
+    drainHook: `${prefix}-drain`,
   };
 }
 export type DeploymentNames = ReturnType<typeof deploymentNames>;

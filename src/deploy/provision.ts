@@ -12,7 +12,8 @@ import { ensureRoles } from './iam-roles.js';
 import { ensureLaunchTemplate } from './launch-template.js';
 import { deploymentNames, WEB_PORT, type DeploymentNames } from './names.js';
 import { ensureQueues } from './queues.js';
-import { defaultVpc, ensureSecurityGroup } from './security-groups.js';
+import { defaultVpc, ensureSecurityGroup, vpcSubnets } from './security-groups.js';
+import { ensureAutoScalingGroup } from './auto-scaling-group.js';
 import type { Deployment } from './session.js';
 
 export interface ProvisionOptions extends Deployment {
@@ -25,6 +26,8 @@ export interface ProvisionOptions extends Deployment {
   readonly instanceType: string;
   /** Default: the region's default VPC. */
   readonly vpcId?: string;
+  /** An Auto Scaling group for the app tier (FLEET_DRIVER=asg), with a warm pool of this many stopped instances. */
+  readonly group?: { readonly warmPoolSize: number; readonly subnetIds?: readonly string[] };
 }
 
 export interface Provisioned {
@@ -35,6 +38,8 @@ export interface Provisioned {
   readonly webSecurityGroupId: string;
   readonly workerSecurityGroupId: string;
   readonly launchTemplateId: string | undefined;
+  /** The app tier's Auto Scaling group, when provisioned with one. */
+  readonly group?: string;
 }
 
 export async function provision(o: ProvisionOptions): Promise<Provisioned> {
@@ -60,5 +65,32 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       'skipped: no --ami yet (bake the app-tier AMI, then run again with --ami ami-…)',
     );
   }
-  return { names, account, queueUrls, vpcId, webSecurityGroupId, workerSecurityGroupId, launchTemplateId };
+  let group: string | undefined;
+  if (o.group) {
+    if (!launchTemplateId || !o.clients.autoscaling) {
+      o.session.report(
+        `Auto Scaling group ${names.appTierGroup}`,
+        'unchanged',
+        'skipped: it needs the launch template (--ami)',
+      );
+    } else {
+      const subnetIds = o.group.subnetIds ?? (await vpcSubnets(o, vpcId));
+      await ensureAutoScalingGroup(
+        { autoscaling: o.clients.autoscaling, session: o.session },
+        {
+          name: names.appTierGroup,
+          launchTemplateId,
+          subnetIds,
+          maxSize: o.config.autoscaler.policy.maxWorkers,
+          prefix: o.config.resources.prefix,
+          hookName: names.drainHook,
+          // Long enough for a worker to answer what it holds; the hook's own limit is 7200 s.
+          drainSeconds: Math.min(7200, Math.max(30, o.config.shutdownGraceSeconds * 2)),
+          warmPoolSize: o.group.warmPoolSize,
+        },
+      );
+      group = names.appTierGroup;
+    }
+  }
+  return { names, account, queueUrls, vpcId, webSecurityGroupId, workerSecurityGroupId, launchTemplateId, group };
 }

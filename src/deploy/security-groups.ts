@@ -8,6 +8,7 @@ import {
   CreateSecurityGroupCommand,
   DeleteSecurityGroupCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   DescribeVpcsCommand,
   RevokeSecurityGroupIngressCommand,
   type IpPermission,
@@ -51,6 +52,19 @@ export async function defaultVpc({ clients: { ec2 }, session, config }: Provisio
     );
   }
   return id;
+}
+
+/** The VPC's subnets (one per availability zone in a default VPC): where the app tier's group spreads. */
+export async function vpcSubnets({ clients: { ec2 }, session }: ProvisionOptions, vpcId: string): Promise<string[]> {
+  const step = `subnets of ${vpcId}`;
+  const { Subnets = [] } = await session.read(
+    step,
+    ec2,
+    new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  const ids = Subnets.flatMap((s) => (s.SubnetId ? [s.SubnetId] : [])).sort();
+  if (ids.length === 0) throw new DeployError(`${step}: the VPC has no subnet; pass --subnets.`, step);
+  return ids;
 }
 
 /** A security group whose inbound rules are exactly `ingress` (none for the workers); returns its id. */

@@ -3,6 +3,7 @@
  * even in a dry run: they change nothing) from changes (printed instead of made in a dry run), records what
  * each step did, and turns a failure into one sentence naming the step and the permission or the cause.
  */
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -44,6 +45,8 @@ export interface AwsClients {
   readonly sqs: SQSClient;
   readonly iam: IAMClient;
   readonly ec2: EC2Client;
+  /** The Auto Scaling group's calls (provisioning with --group, and teardown). */
+  readonly autoscaling?: AutoScalingClient;
 }
 
 /** What each step of a deployment command works with: the clients, and the session that makes its calls. */
@@ -67,7 +70,8 @@ const ACTIONS: Record<string, string> = {
 export function actionOf(client: AnyClient, command: AnyCommand): string {
   const service = client.config.serviceId ?? 'aws';
   const operation = command.constructor.name.replace(/Command$/, '');
-  return ACTIONS[`${service}:${operation}`] ?? `${service.toLowerCase()}:${operation}`;
+  // Service ids with spaces ("Auto Scaling") are one word in IAM ("autoscaling").
+  return ACTIONS[`${service}:${operation}`] ?? `${service.toLowerCase().replace(/\s+/g, '')}:${operation}`;
 }
 
 export class DeployError extends Error {

@@ -5,6 +5,7 @@
  * them. Whatever is already gone is reported as such, so it is safe to re-run after a partial teardown. Each
  * deletion lives beside the provisioning of its kind of resource.
  */
+import { deleteAutoScalingGroup } from './auto-scaling-group.js';
 import { deleteBucket } from './buckets.js';
 import { deleteInstanceProfile, deleteRole } from './iam-roles.js';
 import { terminateInstances } from './instances.js';
@@ -24,6 +25,9 @@ export interface TeardownOptions extends Deployment {
 
 export async function teardown(o: TeardownOptions): Promise<void> {
   const names = deploymentNames(o.prefix);
+  // The group first: it would launch replacements for the instances terminated next.
+  if (o.clients.autoscaling)
+    await deleteAutoScalingGroup({ autoscaling: o.clients.autoscaling, session: o.session }, names.appTierGroup);
   await terminateInstances(o, o.terminateWaitSeconds);
   await deleteLaunchTemplate(o, names);
   for (const name of [names.webRole, names.workerRole]) await deleteInstanceProfile(o, name);

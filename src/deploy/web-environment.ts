@@ -54,6 +54,7 @@ export function deploymentFile(config: Config, p: Provisioned, now: Date = new D
     `# Launch template: ${p.launchTemplateId ?? 'none yet (run provisioning again with --ami)'}`,
     `# Security groups: web ${p.webSecurityGroupId}, workers ${p.workerSecurityGroupId} (VPC ${p.vpcId})`,
     `# Instance profiles: ${n.webRole}, ${n.workerRole}`,
+    `# Auto Scaling group: ${p.group ?? 'none (the autoscaler launches instances itself; --group makes one)'}`,
     environmentFile(webEnvironment(config, p.launchTemplateId)),
     '',
   ].join('\n');

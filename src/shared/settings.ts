@@ -327,7 +327,8 @@ export const SETTINGS = {
     readBy: ['autoscaler'],
     defaultText: '`local` locally, `ec2` on AWS',
     description:
-      '`local`: workers are child processes; `ec2`: app-tier instances the autoscaler launches and terminates; `asg`: an EC2 Auto Scaling group whose desired capacity the autoscaler sets (`APP_TIER_GROUP`)',
+      '`local`: workers are child processes; `ec2`: app-tier instances the autoscaler launches and terminates; `asg`: an EC2 Auto Scaling group whose desired capacity the autoscaler sets (`APP_TIER_GROUP`; `npm run aws:provision -- --group`)',
+    deploy: { to: ['web'], at: 'fleet.driver' },
   }),
   APP_TIER_GROUP: setting({
     schema: text().optional(),

@@ -28,13 +28,11 @@ const member = (id: string, state: string, protectedFromScaleIn = false): Instan
   ({ InstanceId: id, LifecycleState: state, ProtectedFromScaleIn: protectedFromScaleIn }) as Instance;
 
 function group(instances: Instance[], desired = instances.length, max = 19) {
-  asMock
-    .on(DescribeAutoScalingGroupsCommand)
-    .resolves({
-      AutoScalingGroups: [
-        { AutoScalingGroupName: GROUP, DesiredCapacity: desired, MaxSize: max, Instances: instances } as never,
-      ],
-    });
+  asMock.on(DescribeAutoScalingGroupsCommand).resolves({
+    AutoScalingGroups: [
+      { AutoScalingGroupName: GROUP, DesiredCapacity: desired, MaxSize: max, Instances: instances } as never,
+    ],
+  });
 }
 
 function names(byId: Record<string, string>) {

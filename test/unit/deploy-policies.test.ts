@@ -37,7 +37,20 @@ describe('IAM policies', () => {
   it('lets the autoscaler change only instances carrying our fleet tag, and pass only the worker role', () => {
     const s = statements(webPolicy(where));
     const anywhere = s.filter((x) => x.resources.includes('*'));
-    expect(anywhere.flatMap((x) => x.actions)).toEqual(['ec2:DescribeInstances']);
+    // Describe calls take no resource in IAM.
+    expect(anywhere.flatMap((x) => x.actions)).toEqual([
+      'ec2:DescribeInstances',
+      'autoscaling:DescribeAutoScalingGroups',
+    ]);
+    const group = s.find((x) => x.actions.includes('autoscaling:SetDesiredCapacity'))!;
+    expect(group.resources).toEqual([
+      'arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:*:autoScalingGroupName/asu1234-app-tier',
+    ]);
+    // Naming the group's instances: the Name tag only, on our instances only.
+    expect(s.filter((x) => x.actions.includes('ec2:CreateTags')).map((x) => x.Condition)).toContainEqual({
+      StringEquals: { [`ec2:ResourceTag/${FLEET_TAG}`]: 'asu1234' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['Name'] },
+    });
     const lifecycle = s.find((x) => x.actions.includes('ec2:TerminateInstances'))!;
     expect(lifecycle.Condition).toEqual({ StringEquals: { [`ec2:ResourceTag/${FLEET_TAG}`]: 'asu1234' } });
     const launch = s.find(
@@ -49,9 +62,20 @@ describe('IAM policies', () => {
     expect(s.flatMap((x) => x.actions).filter((a) => a.startsWith('iam:'))).toEqual(['iam:PassRole']);
   });
 
-  it('gives workers no EC2 or IAM rights at all', () => {
-    const actions = statements(workerPolicy(where)).flatMap((x) => x.actions);
-    expect(actions.every((a) => a.startsWith('s3:') || a.startsWith('sqs:'))).toBe(true);
+  it('gives workers no EC2 or IAM rights at all, and Auto Scaling rights on their own group only', () => {
+    const s = statements(workerPolicy(where));
+    const actions = s.flatMap((x) => x.actions);
+    expect(actions.every((a) => a.startsWith('s3:') || a.startsWith('sqs:') || a.startsWith('autoscaling:'))).toBe(
+      true,
+    );
+    const group = s.filter((x) => x.actions.some((a) => a.startsWith('autoscaling:')));
+    expect(group.flatMap((x) => x.actions)).toEqual([
+      'autoscaling:SetInstanceProtection',
+      'autoscaling:CompleteLifecycleAction',
+    ]);
+    expect(group.flatMap((x) => x.resources)).toEqual([
+      'arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:*:autoScalingGroupName/asu1234-app-tier',
+    ]);
     expect(EC2_TRUST_POLICY.Statement[0]!.Principal).toEqual({ Service: 'ec2.amazonaws.com' });
   });
 
