@@ -11,6 +11,7 @@ await runMain('emulator', async (config) => {
   const logger = createLogger(config, { tier: 'emulator' });
   const emulator = await startEmulator({
     port: config.emulator.port,
+    host: config.emulator.host,
     region: config.aws.region,
     dataDir: config.dataDir,
     onRecovered: ({ finished, dropped, damaged }) => {

@@ -73,7 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** The emulator accepts any credentials; real AWS uses the default provider chain. */
       useEmulatorCredentials: local,
     },
-    emulator: { port: e.EMULATOR_PORT },
+    emulator: { host: e.EMULATOR_HOST, port: e.EMULATOR_PORT },
     /** `npm start`'s state (see data-dir.ts for what is where). */
     dataDir,
     resources: resourceNames(e.RESOURCE_PREFIX),

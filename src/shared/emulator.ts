@@ -23,6 +23,8 @@ export interface Emulator {
 
 export interface EmulatorOptions {
   readonly port: number;
+  /** The interface to listen on; default the loopback one. */
+  readonly host?: string;
   readonly region: string;
   /** The data directory to keep state in; without it everything lives in memory and ends with the process. */
   readonly dataDir?: string;
@@ -39,7 +41,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     state?.close();
   };
   try {
-    await app.listen({ port: options.port, host: '127.0.0.1' });
+    await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   } catch (err) {
     await closeAll();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -53,7 +55,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  return { endpoint: `http://127.0.0.1:${port}`, port, stop: closeAll };
+  const host = !options.host || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  return { endpoint: `http://${host}:${port}`, port, stop: closeAll };
 }
 
 /** The parts of fauxqs's internals used here (its stores and persistence classes). */

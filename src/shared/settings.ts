@@ -107,6 +107,12 @@ export const SETTINGS = {
     readBy: ALL,
     description: 'port of the embedded S3+SQS emulator that `npm start` runs (fauxqs’s own default)',
   }),
+  EMULATOR_HOST: setting({
+    schema: text().default('127.0.0.1'),
+    readBy: ['local'],
+    description:
+      'interface the embedded emulator listens on: loopback, unless tiers on other hosts or network namespaces must reach it (the network-namespace test)',
+  }),
   RESOURCE_PREFIX: setting({
     schema: z
       .string()
