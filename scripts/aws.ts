@@ -20,6 +20,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createS3Client, createSqsClient } from '../src/shared/aws.js';
 import { ConfigError, loadConfig, type Config } from '../src/shared/config.js';
 import { createAppTierImage } from '../src/deploy/image.js';
+import { webPolicy, workerPolicy } from '../src/deploy/iam-policies.js';
 import { WEB_INSTANCE_NAME } from '../src/deploy/names.js';
 import { provision } from '../src/deploy/provision.js';
 import { DeployError, Session, type AwsClients } from '../src/deploy/session.js';
@@ -182,6 +183,19 @@ program
   .action(async () => {
     const { config, clients, session } = setUp(program.opts<Common>(), { quiet: true });
     console.log(formatStatus(await deploymentStatus({ prefix: config.resources.prefix, clients, session })));
+  });
+
+program
+  .command('policy')
+  .description('print an IAM policy of this deployment (web: the web tier and autoscaler, on AWS or off it; worker)')
+  .argument('<which>', 'web or worker')
+  .requiredOption('--account <id>', 'the AWS account id (12 digits)')
+  .action((which: string, opts: { account: string }) => {
+    if (which !== 'web' && which !== 'worker') fail('the policy is web or worker.');
+    if (!/^\d{12}$/.test(opts.account)) fail('--account must be the 12-digit account id.');
+    const { config } = setUp(program.opts<Common>(), { quiet: true });
+    const where = { prefix: config.resources.prefix, region: config.aws.region, account: opts.account };
+    console.log(JSON.stringify(which === 'web' ? webPolicy(where) : workerPolicy(where), null, 2));
   });
 
 program

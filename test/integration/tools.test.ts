@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COURSE_IMAGES, COURSE_LABELS, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { webPolicy } from '../../src/deploy/iam-policies.js';
 import { runScript } from '../helpers/scripts.js';
 import { enroll, startTestStack } from '../helpers/stack.js';
 
@@ -275,6 +276,28 @@ describe('npm run aws:* (no AWS calls)', () => {
     const prefix = await run('scripts/aws.ts', ['status', '--prefix', 'Bad_Prefix']);
     expect(prefix.code).toBe(2);
     expect(prefix.stderr).toMatch(/RESOURCE_PREFIX .*lowercase/);
+  });
+
+  it('prints a deployment’s IAM policy for a web tier off AWS, and refuses what is not one', async () => {
+    const web = await run('scripts/aws.ts', [
+      'policy',
+      'web',
+      '--prefix',
+      'asu1234',
+      '--region',
+      'eu-west-3',
+      '--account',
+      '123456789012',
+    ]);
+    expect(web.code).toBe(0);
+    expect(JSON.parse(web.stdout)).toEqual(
+      webPolicy({ prefix: 'asu1234', region: 'eu-west-3', account: '123456789012' }),
+    );
+    const group = await run('scripts/aws.ts', ['provision', '--allow-cidr', '10.0.0.0/8', '--warm-pool', '3']);
+    expect(group.stderr).toMatch(/--warm-pool needs --group/);
+    const wrong = await run('scripts/aws.ts', ['policy', 'admin', '--account', '123456789012']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/the policy is web or worker/);
   });
 
   it('will not tear down without a terminal unless told --yes', async () => {
