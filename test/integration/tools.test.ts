@@ -2,7 +2,8 @@
  * The workload generator and the benchmark as a user runs them: real commands in child processes against a
  * real local stack. The benchmark runs tiny here, only to prove it works; its figures are not checked.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -298,6 +299,33 @@ describe('npm run aws:* (no AWS calls)', () => {
     const wrong = await run('scripts/aws.ts', ['policy', 'admin', '--account', '123456789012']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/the policy is web or worker/);
+  });
+
+  it('runs the web tier off AWS only with a credentials file outside the project, readable by its owner alone', async () => {
+    const dir = mkdtempSync(join(scratch, 'off-aws-'));
+    const envFile = join(dir, 'facefleet.asu1234.env');
+    writeFileSync(envFile, 'FACEFLEET_STACK=aws\nRESOURCE_PREFIX=asu1234\n');
+    const credentials = join(dir, 'credentials');
+    writeFileSync(credentials, '[asu1234-web]\naws_access_key_id = x\naws_secret_access_key = y\n', { mode: 0o644 });
+    const offAws = (...args: string[]) =>
+      new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile('bash', ['deploy/off-aws/run.sh', ...args], (err, _stdout, stderr) =>
+          resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }),
+        ),
+      );
+    expect((await offAws(envFile, credentials, 'asu1234-web')).stderr).toMatch(
+      /readable by others \(mode 644\): chmod 600/,
+    );
+    chmodSync(credentials, 0o600);
+    expect((await offAws(envFile, credentials, 'someone-else')).stderr).toMatch(/has no profile \[someone-else\]/);
+    const inside = join(process.cwd(), `.off-aws-test-${process.pid}`);
+    writeFileSync(inside, '[asu1234-web]\n', { mode: 0o600 });
+    try {
+      expect((await offAws(envFile, inside, 'asu1234-web')).stderr).toMatch(/inside the project/);
+    } finally {
+      rmSync(inside);
+    }
+    expect((await offAws(envFile)).code).toBe(2);
   });
 
   it('will not tear down without a terminal unless told --yes', async () => {
