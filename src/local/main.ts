@@ -33,11 +33,21 @@ await runMain('facefleet', async (config) => {
   const { people, galleryVersion } = stack.found;
   const url = stack.web.url;
   logger.info(
-    { url, status: `${url}/status`, dataDir: stack.config.dataDir, people, galleryVersion, minWorkers, maxWorkers },
+    {
+      url,
+      console: `${url}/console/`,
+      status: `${url}/status`,
+      monitor: stack.monitor.url,
+      dataDir: stack.config.dataDir,
+      people,
+      galleryVersion,
+      minWorkers,
+      maxWorkers,
+    },
     people === 0
       ? `ready on ${url}, and the gallery is empty: enroll people first, one folder of photos per person, with ` +
           `npm run enroll -- --images <folder> (docs/api.md has the enrollment API); workers start with the first requests`
-      : `ready: curl -X POST -F "inputFile=@photo.jpg" ${url}/  (${people} people enrolled); ` +
+      : `ready: curl -X POST -F "inputFile=@photo.jpg" ${url}/  (${people} people enrolled), or open ${url}/console/; ` +
           'workers start with the first requests',
   );
   // A parent process that started us (the benchmark, the durability tests) learns the ports we were given.
