@@ -1,0 +1,109 @@
+/**
+ * Who was in the room: the faces recognised in a classroom video's frames turned into one roster, each person
+ * counted once (the first time seen, the best similarity, in how many frames), and the CSV the teacher reads,
+ * with each student's record beside them. Unknown faces are never forced onto a student: they are counted on
+ * a last row of their own. Pure; the worker's video task feeds it.
+ */
+import { stringify } from 'csv-stringify/sync';
+import { UNKNOWN_LABEL } from '../shared/gallery.js';
+
+/** The faces recognised in one frame. */
+export interface FrameFaces {
+  /** Where the frame is in the video, in seconds. */
+  readonly atSeconds: number;
+  readonly faces: readonly { readonly label: string; readonly similarity: number }[];
+}
+
+export interface Attendee {
+  readonly name: string;
+  readonly firstSeenSeconds: number;
+  readonly bestSimilarity: number;
+  /** Frames in which they were recognised. */
+  readonly frames: number;
+}
+
+export interface Roster {
+  /** Each person once, in the order they first appeared (then by name). */
+  readonly students: readonly Attendee[];
+  readonly unknown: {
+    /** Unknown faces over all frames: one person seen in ten frames counts ten. */
+    readonly detections: number;
+    /** The most unknown faces in one frame: at least this many unknown people were there. */
+    readonly mostInOneFrame: number;
+    /** When the first unknown face appeared; undefined when none did. */
+    readonly firstSeenSeconds: number | undefined;
+  };
+  readonly framesSeen: number;
+}
+
+export function rosterOf(frames: readonly FrameFaces[]): Roster {
+  const byName = new Map<string, { firstSeenSeconds: number; bestSimilarity: number; frames: number }>();
+  let detections = 0;
+  let mostInOneFrame = 0;
+  let unknownFirst: number | undefined;
+  for (const frame of [...frames].sort((a, b) => a.atSeconds - b.atSeconds)) {
+    const unknownHere = frame.faces.filter((f) => f.label === UNKNOWN_LABEL).length;
+    detections += unknownHere;
+    mostInOneFrame = Math.max(mostInOneFrame, unknownHere);
+    if (unknownHere > 0) unknownFirst ??= frame.atSeconds;
+    // A person twice in one frame (a look-alike) counts one frame, with the better similarity.
+    const namedHere = new Map<string, number>();
+    for (const f of frame.faces) {
+      if (f.label === UNKNOWN_LABEL) continue;
+      namedHere.set(f.label, Math.max(namedHere.get(f.label) ?? -Infinity, f.similarity));
+    }
+    for (const [name, similarity] of namedHere) {
+      const seen = byName.get(name);
+      if (!seen) byName.set(name, { firstSeenSeconds: frame.atSeconds, bestSimilarity: similarity, frames: 1 });
+      else {
+        seen.bestSimilarity = Math.max(seen.bestSimilarity, similarity);
+        seen.frames++;
+      }
+    }
+  }
+  const students = [...byName]
+    .map(([name, s]) => ({ name, ...s }))
+    .sort((a, b) => a.firstSeenSeconds - b.firstSeenSeconds || a.name.localeCompare(b.name));
+  return {
+    students,
+    unknown: { detections, mostInOneFrame, firstSeenSeconds: unknownFirst },
+    framesSeen: frames.length,
+  };
+}
+
+/** A student's record from the students table: field name to value (an id, a major, a year…). */
+export type StudentRecord = Readonly<Record<string, string>>;
+
+/**
+ * The roster as CSV (RFC 4180: a field with a comma, a quote or a line break is quoted, quotes doubled):
+ * `name`, the record's fields (`recordFields`, in that order; empty for a student without a record),
+ * `first_seen_seconds`, `best_similarity`, `faces_seen` (a student: the frames they were recognised in); then a
+ * last row `Unknown` with the unknown faces' first appearance and how many there were.
+ */
+export function rosterCsv(
+  roster: Roster,
+  records: ReadonlyMap<string, StudentRecord>,
+  recordFields: readonly string[],
+): string {
+  const header = ['name', ...recordFields, 'first_seen_seconds', 'best_similarity', 'faces_seen'];
+  const rows = roster.students.map((s) => [
+    s.name,
+    ...recordFields.map((f) => records.get(s.name)?.[f] ?? ''),
+    seconds(s.firstSeenSeconds),
+    s.bestSimilarity.toFixed(4),
+    String(s.frames),
+  ]);
+  const u = roster.unknown;
+  rows.push([
+    UNKNOWN_LABEL,
+    ...recordFields.map(() => ''),
+    u.firstSeenSeconds === undefined ? '' : seconds(u.firstSeenSeconds),
+    '',
+    String(u.detections),
+  ]);
+  return stringify([header, ...rows], { record_delimiter: 'windows' });
+}
+
+function seconds(s: number): string {
+  return (Math.round(s * 10) / 10).toFixed(1);
+}
