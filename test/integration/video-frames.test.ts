@@ -1,0 +1,103 @@
+/**
+ * Frames of a video through ffmpeg run locked down, on clips made here from course images: one frame every
+ * second from 0 s, capped, scaled down; files that are not a video, a playlist that would fetch from the
+ * network, a deadline and a memory limit, each refused with its reason. Needs an ffmpeg (.ci/run installs
+ * Debian's); skipped with a message otherwise.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { extractFrames, findFfmpeg, VideoDecodeError, type FrameOptions } from '../../src/video/frames.js';
+import { COURSE_IMAGES, hasCourseData } from '../helpers/datasets.js';
+
+const ffmpeg = findFfmpeg();
+if (!ffmpeg) console.warn('Skipping the video-frame tests: no ffmpeg (apt-get install ffmpeg).');
+const options: FrameOptions = { everySeconds: 1, maxFrames: 100, timeoutMs: 30_000, memoryBytes: 1024 ** 3 };
+
+describe.skipIf(!ffmpeg || !hasCourseData)('video frames', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'facefleet-video-'));
+  const clip = join(dir, 'class.mp4');
+
+  beforeAll(async () => {
+    // Three course faces, one second each at 4 frames a second, 640x480: a 3 s MP4.
+    const frames = ['test_000', 'test_001', 'test_002'];
+    let n = 0;
+    for (const stem of frames) {
+      const face = await sharp(`${COURSE_IMAGES}${stem}.jpg`).resize(240, 240).toBuffer();
+      const still = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#556' } })
+        .composite([{ input: face, left: 200, top: 120 }])
+        .jpeg()
+        .toBuffer();
+      for (let i = 0; i < 4; i++) writeFileSync(join(dir, `in-${String(++n).padStart(3, '0')}.jpg`), still);
+    }
+    execFileSync(ffmpeg!, [
+      '-loglevel',
+      'error',
+      '-framerate',
+      '4',
+      '-i',
+      join(dir, 'in-%03d.jpg'),
+      '-c:v',
+      'mpeg4',
+      '-q:v',
+      '3',
+      clip,
+    ]);
+  });
+
+  it('keeps one frame a second from 0 s, as JPEGs of the video’s size', async () => {
+    const frames = await extractFrames(ffmpeg!, clip, options);
+    expect(frames.map((f) => f.atSeconds)).toEqual([0, 1, 2]);
+    for (const f of frames) {
+      const meta = await sharp(f.bytes).metadata();
+      expect(meta).toMatchObject({ format: 'jpeg', width: 640, height: 480 });
+    }
+  });
+
+  it('caps the frames, and scales wide frames down', async () => {
+    const frames = await extractFrames(ffmpeg!, clip, { ...options, maxFrames: 2, maxWidth: 320 });
+    expect(frames).toHaveLength(2);
+    expect(await sharp(frames[0]!.bytes).metadata()).toMatchObject({ width: 320, height: 240 });
+  });
+
+  it.each([
+    ['a text file named .mp4', 'notes.mp4', 'these are notes', /could not read it/],
+    [
+      'a playlist that would fetch from the network',
+      'list.m3u8',
+      '#EXTM3U\n#EXTINF:10,\nhttp://127.0.0.1:9/segment.ts\n',
+      /could not read it/,
+    ],
+  ])('refuses %s', async (_what, name, content, message) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    const err = await extractFrames(ffmpeg!, path, options).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VideoDecodeError);
+    expect((err as VideoDecodeError).reason).toBe('refused');
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('kills a decode past its deadline, and one past its memory limit fails', async () => {
+    const slow = await extractFrames(ffmpeg!, clip, { ...options, timeoutMs: 1 }).catch((e: unknown) => e);
+    expect((slow as VideoDecodeError).reason).toBe('timeout');
+    const starved = await extractFrames(ffmpeg!, clip, { ...options, memoryBytes: 16 * 1024 ** 2 }).catch(
+      (e: unknown) => e,
+    );
+    expect((starved as VideoDecodeError).reason).toBe('refused');
+  });
+
+  it('reads the clip’s first frame as the picture it was made from', async () => {
+    const [first] = await extractFrames(ffmpeg!, clip, options);
+    const a = await sharp(first!.bytes).resize(32, 24).greyscale().raw().toBuffer();
+    const b = await sharp(readFileSync(join(dir, 'in-001.jpg')))
+      .resize(32, 24)
+      .greyscale()
+      .raw()
+      .toBuffer();
+    const meanDifference = a.reduce((sum, v, i) => sum + Math.abs(v - b[i]!), 0) / a.length;
+    expect(meanDifference).toBeLessThan(8);
+  });
+});
