@@ -105,6 +105,7 @@ await runMain('app-tier worker', async (config) => {
   parts.consumer = worker;
   worker.start();
   // In an Auto Scaling group: protect the instance while busy, drain when it is terminating.
+  let instanceIdOnce: Promise<string> | undefined;
   const lifecycle =
     config.worker.group === undefined
       ? undefined
@@ -114,10 +115,14 @@ await runMain('app-tier worker', async (config) => {
           hookName: config.fleet.group.terminationHook,
           workerId,
           dir: INSTANCE_RUNTIME_DIR,
+          // An instance's id never changes: asked once, when first needed.
           instanceId: async () => {
-            const id = await instanceMetadata('instance-id');
-            if (!id) throw new Error('the instance metadata service does not say this instance’s id');
-            return id;
+            instanceIdOnce ??= instanceMetadata('instance-id').then((id) => {
+              if (id) return id;
+              instanceIdOnce = undefined;
+              throw new Error('the instance metadata service does not say this instance’s id');
+            });
+            return instanceIdOnce;
           },
           targetLifecycleState: () => instanceMetadata('autoscaling/target-lifecycle-state'),
           holding: () => worker.holding,

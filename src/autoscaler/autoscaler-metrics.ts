@@ -4,7 +4,7 @@
  * launched and stopped, failed rounds); process metrics too.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { processRegistry } from '../shared/metrics.js';
+import { fleetGauges, processRegistry } from '../shared/metrics.js';
 import type { AutoscalerStatus, ControllerObserver } from './controller.js';
 import type { Decision } from './policy.js';
 
@@ -39,29 +39,15 @@ export class AutoscalerMetrics implements ControllerObserver {
       help: 'Rounds that failed (the queue or the fleet could not be read, or an action failed) and were retried.',
       registers,
     });
-    new Gauge({
-      name: 'facefleet_autoscaler_queue_messages',
-      help: 'Request-queue messages by state at the last round (visible: waiting; in_flight: taken by a worker).',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        const s = status();
-        if (!s) return;
-        this.set({ state: 'visible' }, s.queue.visible);
-        this.set({ state: 'in_flight' }, s.queue.inFlight);
+    fleetGauges(
+      this.registry,
+      { queue: 'facefleet_autoscaler_queue_messages', workers: 'facefleet_autoscaler_workers' },
+      {
+        queue: 'Request-queue messages by state at the last round (visible: waiting; in_flight: taken by a worker).',
+        workers: 'Workers by state (starting, running, stopping) at the last round.',
       },
-    });
-    new Gauge({
-      name: 'facefleet_autoscaler_workers',
-      help: 'Workers by state (starting, running, stopping) at the last round.',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        const s = status();
-        if (!s) return;
-        for (const [state, count] of Object.entries(s.workers)) this.set({ state }, count);
-      },
-    });
+      status,
+    );
     new Gauge({
       name: 'facefleet_autoscaler_desired_workers',
       help: 'How many workers the policy wanted at the last round.',

@@ -7,7 +7,7 @@
  * labels of low cardinality (a stage, a status, an error code; never a file or a person's name).
  */
 import type { ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /** Seconds: a warm recognition takes milliseconds, a cold fleet's first answer a minute on EC2. */
 export const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -26,4 +26,48 @@ export async function sendMetrics(registry: Registry, res: ServerResponse): Prom
   } catch (err) {
     res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`The metrics could not be collected: ${String(err)}`);
   }
+}
+
+/** What the autoscaler saw at its last round: the request queue and the workers, by state. */
+export interface FleetFigures {
+  readonly queue: { readonly visible: number; readonly inFlight: number };
+  readonly workers: Readonly<Record<string, number>>;
+}
+
+/**
+ * The two gauges of the fleet as the autoscaler last saw it, `<queue>{state="visible"|"in_flight"}` and
+ * `<workers>{state}`: the autoscaler serves its own, the web tier the copy it reads once a second. Absent while
+ * the figures are unknown.
+ */
+export function fleetGauges(
+  registry: Registry,
+  names: { readonly queue: string; readonly workers: string },
+  help: { readonly queue: string; readonly workers: string },
+  figures: () => FleetFigures | undefined,
+): void {
+  new Gauge({
+    name: names.queue,
+    help: help.queue,
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const f = figures();
+      if (!f) return;
+      this.set({ state: 'visible' }, f.queue.visible);
+      this.set({ state: 'in_flight' }, f.queue.inFlight);
+    },
+  });
+  new Gauge({
+    name: names.workers,
+    help: help.workers,
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const f = figures();
+      if (!f) return;
+      for (const [state, count] of Object.entries(f.workers)) this.set({ state }, count);
+    },
+  });
 }

@@ -6,7 +6,7 @@
 import type { Response } from 'express';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { STAGES } from '../shared/answer-metrics.js';
-import { LATENCY_BUCKETS_SECONDS, processRegistry } from '../shared/metrics.js';
+import { fleetGauges, LATENCY_BUCKETS_SECONDS, processRegistry } from '../shared/metrics.js';
 import type { AnswerTimer } from './answer-timer.js';
 import type { FleetSnapshot } from './fleet-state.js';
 
@@ -56,31 +56,16 @@ export class WebMetrics {
         this.set(sources.waiting());
       },
     });
-    new Gauge({
-      name: 'facefleet_request_queue_messages',
-      help: 'Request-queue messages by state (visible: waiting; in_flight: taken by a worker), as the autoscaler last read them.',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        this.reset();
-        const status = sources.fleet()?.status;
-        if (!status) return;
-        this.set({ state: 'visible' }, status.queue.visible);
-        this.set({ state: 'in_flight' }, status.queue.inFlight);
+    fleetGauges(
+      this.registry,
+      { queue: 'facefleet_request_queue_messages', workers: 'facefleet_workers' },
+      {
+        queue:
+          'Request-queue messages by state (visible: waiting; in_flight: taken by a worker), as the autoscaler last read them.',
+        workers: 'App-tier workers by state, as the autoscaler last listed them.',
       },
-    });
-    new Gauge({
-      name: 'facefleet_workers',
-      help: 'App-tier workers by state, as the autoscaler last listed them.',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        this.reset();
-        const status = sources.fleet()?.status;
-        if (!status) return;
-        for (const [state, count] of Object.entries(status.workers)) this.set({ state }, count);
-      },
-    });
+      () => sources.fleet()?.status,
+    );
     const newestGallery = () => this.newestGallery;
     new Gauge({
       name: 'facefleet_gallery_version',
