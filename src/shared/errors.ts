@@ -34,6 +34,12 @@ const text = z.string();
 const count = z.number();
 const optionalText = z.string().optional();
 
+const duration = (seconds: number) =>
+  seconds >= 3600
+    ? `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`
+    : seconds >= 60
+      ? `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`
+      : `${seconds} s`;
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes % 1048576 ? 1 : 0)} MiB`;
 
 export const ERROR_CATALOGUE = {
@@ -308,6 +314,82 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     params: { method: text, path: text, allow: text },
     message: (p) => `${p.method} is not allowed on ${p.path}; use ${p.allow}.`,
+  }),
+  NOT_A_VIDEO: error({
+    status: 415,
+    retryable: false,
+    params: { file: optionalText },
+    message: (p) => `The uploaded file "${p.file ?? 'upload'}" is not an MP4, MOV or WebM video.`,
+  }),
+  VIDEO_UNREADABLE: error({
+    status: 422,
+    retryable: false,
+    params: { file: optionalText, reason: text },
+    message: (p) =>
+      `The video "${p.file ?? 'upload'}" is damaged or truncated and cannot be read (${p.reason.slice(0, 200)}).`,
+  }),
+  VIDEO_NO_PICTURE: error({
+    status: 422,
+    retryable: false,
+    params: { file: optionalText },
+    message: (p) => `The file "${p.file ?? 'upload'}" holds no picture (sound only?), so there is nobody to see.`,
+  }),
+  VIDEO_TOO_LARGE: error({
+    status: 413,
+    retryable: false,
+    params: { limitBytes: count },
+    message: (p) => `The video is larger than the ${mib(p.limitBytes)} limit for videos.`,
+  }),
+  VIDEO_TOO_LONG: error({
+    status: 422,
+    retryable: false,
+    params: { file: optionalText, seconds: count, limitSeconds: count },
+    message: (p) =>
+      `The video "${p.file ?? 'upload'}" lasts ${duration(p.seconds)}, longer than the ${duration(p.limitSeconds)} limit; send a shorter cut.`,
+  }),
+  VIDEO_RESOLUTION_TOO_HIGH: error({
+    status: 422,
+    retryable: false,
+    params: { file: optionalText, width: count, height: count, limit: count },
+    message: (p) =>
+      `The video "${p.file ?? 'upload'}" is ${p.width}x${p.height} pixels; its longest side may be at most ${p.limit}. Scale it down and send it again.`,
+  }),
+  VIDEO_NO_FRAMES: error({
+    status: 422,
+    retryable: false,
+    params: { file: optionalText },
+    message: (p) => `The video "${p.file ?? 'upload'}" has no frame to look at.`,
+  }),
+  VIDEO_TRUNCATED: error({
+    status: 422,
+    retryable: false,
+    params: { file: optionalText, seconds: count, declaredSeconds: count },
+    message: (p) =>
+      `The video "${p.file ?? 'upload'}" stops after ${p.seconds} s though its header says ${p.declaredSeconds} s: it is truncated; send the whole file.`,
+  }),
+  VIDEO_NO_FACES: error({
+    status: 422,
+    retryable: false,
+    params: { file: optionalText, frames: count },
+    message: (p) => `No face was found in the ${p.frames} frame(s) looked at in the video "${p.file ?? 'upload'}".`,
+  }),
+  VIDEO_DECODE_TIMEOUT: error({
+    status: 422,
+    retryable: false,
+    params: { file: optionalText, seconds: count },
+    message: (p) =>
+      `Decoding the video "${p.file ?? 'upload'}" took longer than ${p.seconds} s, so it was stopped; send a shorter or smaller video.`,
+  }),
+  VIDEO_TOOLS_MISSING: error({
+    status: 503,
+    retryable: false,
+    params: { detail: text },
+    message: (p) => `Videos cannot be read here: ${p.detail}.`,
+  }),
+  STUDENT_RECORDS_UNAVAILABLE: error({
+    status: 503,
+    retryable: true,
+    message: () => 'The student records could not be read right now; please try again shortly.',
   }),
   MODELS_MISSING: error({
     status: 500,

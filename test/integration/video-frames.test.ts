@@ -1,8 +1,8 @@
 /**
  * Frames of a video through ffmpeg run locked down, on clips made here from course images: one frame every
  * second from 0 s, capped, scaled down; files that are not a video, a playlist that would fetch from the
- * network, a deadline and a memory limit, each refused with its reason. Needs an ffmpeg (.ci/run installs
- * Debian's); skipped with a message otherwise.
+ * network, a deadline and a memory limit, each refused with its reason. Run with the system's ffmpeg (.ci/run
+ * installs Debian's) and with the npm build, the fallback; skipped with a message for one that is absent.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,14 +10,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { extractFrames, findFfmpeg, VideoDecodeError, type FrameOptions } from '../../src/video/frames.js';
+import { extractFrames, type FrameOptions } from '../../src/video/frames.js';
+import { findTool, VideoToolError, type VideoTool } from '../../src/video/tools.js';
+import { createRequire } from 'node:module';
 import { COURSE_IMAGES, hasCourseData } from '../helpers/datasets.js';
 
-const ffmpeg = findFfmpeg();
-if (!ffmpeg) console.warn('Skipping the video-frame tests: no ffmpeg (apt-get install ffmpeg).');
+const require_ = createRequire(import.meta.url);
+
 const options: FrameOptions = { everySeconds: 1, maxFrames: 100, timeoutMs: 30_000, memoryBytes: 1024 ** 3 };
 
-describe.skipIf(!ffmpeg || !hasCourseData)('video frames', () => {
+function tool(find: () => VideoTool): VideoTool | undefined {
+  try {
+    return find();
+  } catch (err) {
+    console.warn(`Skipping some video-frame tests: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+const system = tool(() => findTool('ffmpeg', undefined, { packaged: false }));
+const packaged = tool(() => {
+  const found = findTool('ffmpeg', undefined);
+  // With a system ffmpeg, findTool prefers it: ask for the npm build by its path.
+  return found.source === 'packaged'
+    ? found
+    : findTool('ffmpeg', (require_('@ffmpeg-installer/ffmpeg') as { path: string }).path);
+});
+
+describe.each([
+  ['the system’s ffmpeg', system],
+  ['the npm build of ffmpeg', packaged],
+])('video frames with %s', (_which, ffmpeg) => {
+  if (!ffmpeg || !hasCourseData) {
+    it.skip('needs that ffmpeg and the course images');
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'facefleet-video-'));
   const clip = join(dir, 'class.mp4');
 
@@ -33,7 +59,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('video frames', () => {
         .toBuffer();
       for (let i = 0; i < 4; i++) writeFileSync(join(dir, `in-${String(++n).padStart(3, '0')}.jpg`), still);
     }
-    execFileSync(ffmpeg!, [
+    execFileSync(ffmpeg.path, [
       '-loglevel',
       'error',
       '-framerate',
@@ -64,29 +90,29 @@ describe.skipIf(!ffmpeg || !hasCourseData)('video frames', () => {
   });
 
   it.each([
-    ['a text file named .mp4', 'notes.mp4', 'these are notes', /could not read it/],
+    ['a text file named .mp4', 'notes.mp4', 'these are notes', /Invalid data found when processing input/],
     [
       'a playlist that would fetch from the network',
       'list.m3u8',
       '#EXTM3U\n#EXTINF:10,\nhttp://127.0.0.1:9/segment.ts\n',
-      /could not read it/,
+      /Invalid data found when processing input/,
     ],
   ])('refuses %s', async (_what, name, content, message) => {
     const path = join(dir, name);
     writeFileSync(path, content);
     const err = await extractFrames(ffmpeg!, path, options).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(VideoDecodeError);
-    expect((err as VideoDecodeError).reason).toBe('refused');
+    expect(err).toBeInstanceOf(VideoToolError);
+    expect((err as VideoToolError).reason).toBe('refused');
     expect((err as Error).message).toMatch(message);
   });
 
   it('kills a decode past its deadline, and one past its memory limit fails', async () => {
     const slow = await extractFrames(ffmpeg!, clip, { ...options, timeoutMs: 1 }).catch((e: unknown) => e);
-    expect((slow as VideoDecodeError).reason).toBe('timeout');
+    expect((slow as VideoToolError).reason).toBe('timeout');
     const starved = await extractFrames(ffmpeg!, clip, { ...options, memoryBytes: 16 * 1024 ** 2 }).catch(
       (e: unknown) => e,
     );
-    expect((starved as VideoDecodeError).reason).toBe('refused');
+    expect((starved as VideoToolError).reason).toBe('refused');
   });
 
   it('reads the clip’s first frame as the picture it was made from', async () => {
