@@ -78,6 +78,7 @@ export function describeDataDir(layout: DataDirLayout): string {
       : `${objects} objects (${buckets.map(([bucket, n]) => `${n} in ${bucket}`).join(', ')})`,
     `every queue and its messages (${formatBytes(sizeOf(`${layout.sqs}/fauxqs.db`))} of SQLite)`,
     `the monitor's reports (${formatBytes(sizeOf(layout.monitor))} of SQLite)`,
+    'the student records (dynalite)',
     'the local fleet registry',
   ];
   return parts.join(', ');
@@ -86,7 +87,14 @@ export function describeDataDir(layout: DataDirLayout): string {
 /** Empties the data directory for `--fresh`; returns what it deleted, in words. Hold the directory first. */
 export function emptyDataDir(layout: DataDirLayout): string {
   const what = describeDataDir(layout);
-  for (const path of [layout.sqs, layout.s3, layout.fleet, layout.damaged, ...sqliteFiles(layout.monitor)])
+  for (const path of [
+    layout.sqs,
+    layout.s3,
+    layout.fleet,
+    layout.damaged,
+    layout.dynamodb,
+    ...sqliteFiles(layout.monitor),
+  ])
     rmSync(path, { recursive: true, force: true });
   return what;
 }

@@ -1,8 +1,12 @@
 /**
- * `npm start`'s S3+SQS emulator in a process of its own, so that its CPU and memory are its own and not the
+ * `npm start`'s S3+SQS emulator, and the DynamoDB-compatible server of the student records (dynalite, its
+ * LevelDB in DATA_DIR/dynamodb), in a process of their own, so that its CPU and memory are its own and not the
  * web tier's (each tier's cost is then measurable, as on AWS where the services are not on our machines). It
  * keeps its state in the data directory (DATA_DIR), and tells the process that started it where it listens.
  */
+import type { AddressInfo } from 'node:net';
+import dynalite from 'dynalite';
+import { dataDirLayout } from '../shared/data-dir.js';
 import { startEmulator } from '../shared/emulator.js';
 import { createLogger } from '../shared/logger.js';
 import { runMain, type EmulatorReadyMessage } from '../shared/process.js';
@@ -21,11 +25,36 @@ await runMain('emulator', async (config) => {
       for (const d of damaged) logger.warn(d, 'an object a crash left torn was set aside; it is not served');
     },
   });
+  const dynamodb = dynalite({
+    path: dataDirLayout(config.dataDir).dynamodb,
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    dynamodb.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`port ${config.dynamodb.port} is in use: stop what holds it or set DYNAMODB_PORT to a free port`)
+          : err,
+      ),
+    );
+    dynamodb.listen(config.dynamodb.port, config.emulator.host, resolve);
+  });
+  const dynamodbPort = (dynamodb.address() as AddressInfo).port;
   const ready: EmulatorReadyMessage = {
     type: 'facefleet:emulator-ready',
     endpoint: emulator.endpoint,
     port: emulator.port,
+    dynamodbEndpoint: `http://${config.emulator.host}:${dynamodbPort}`,
+    dynamodbPort,
   };
   process.send?.(ready);
-  return { logger, stop: () => emulator.stop() };
+  return {
+    logger,
+    stop: async () => {
+      await new Promise((resolve) => dynamodb.close(resolve));
+      await emulator.stop();
+    },
+  };
 });

@@ -14,6 +14,8 @@ const EMULATOR_MAIN = fileURLToPath(new URL('./emulator-main.ts', import.meta.ur
 
 export interface EmulatorProcessOptions {
   readonly port: number;
+  /** The DynamoDB server's port (0 picks a free one). */
+  readonly dynamodbPort: number;
   /** Settings for the emulator process on top of this one's environment (DATA_DIR). */
   readonly env: Record<string, string>;
   readonly stopGraceMs: number;
@@ -26,28 +28,32 @@ export class EmulatorProcess implements Emulator {
     private readonly part: SupervisedPart<EmulatorReadyMessage>,
     readonly endpoint: string,
     readonly port: number,
+    /** The student records' DynamoDB-compatible server. */
+    readonly dynamodbEndpoint: string,
   ) {}
 
   static async start(o: EmulatorProcessOptions): Promise<EmulatorProcess> {
     // The port it was asked for first (0 picks a free one), then the one it got, so that a restart keeps it.
     let port = o.port;
+    let dynamodbPort = o.dynamodbPort;
     let first: EmulatorReadyMessage | undefined;
     const part = new SupervisedPart<EmulatorReadyMessage>({
       main: EMULATOR_MAIN,
       name: 'S3+SQS emulator',
       readyType: 'facefleet:emulator-ready',
-      env: () => ({ ...o.env, EMULATOR_PORT: String(port) }),
+      env: () => ({ ...o.env, EMULATOR_PORT: String(port), DYNAMODB_PORT: String(dynamodbPort) }),
       logger: o.logger,
       stopGraceMs: o.stopGraceMs,
       onReady: (m) => {
         if (first) o.logger.info({ endpoint: m.endpoint }, 'the S3+SQS emulator runs again with the state it kept');
         first ??= m;
         port = m.port;
+        dynamodbPort = m.dynamodbPort;
       },
       onGiveUp: o.onGiveUp,
     });
     await part.start();
-    return new EmulatorProcess(part, first!.endpoint, first!.port);
+    return new EmulatorProcess(part, first!.endpoint, first!.port, first!.dynamodbEndpoint);
   }
 
   get pid(): number {

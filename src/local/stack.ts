@@ -19,6 +19,7 @@ import { startWebTier, type RunningWebTier } from '../web-tier/server.js';
 import { AutoscalerProcess } from './autoscaler-process.js';
 import { emptyDataDir, holdDataDir } from './data-dir.js';
 import { EmulatorProcess } from './emulator-process.js';
+import { createDynamoClient, ensureStudentTable } from '../video/student-table.js';
 import { MonitorProcess } from './monitor-process.js';
 import { RetentionSweeper } from './retention-sweeper.js';
 
@@ -87,6 +88,7 @@ export async function startLocalStack(
     const env = { DATA_DIR: layout.root, FLEET_DIR: base.fleet.dir };
     const emulator = await EmulatorProcess.start({
       port: base.emulator.port,
+      dynamodbPort: base.dynamodb.port,
       env,
       stopGraceMs,
       logger,
@@ -101,12 +103,16 @@ export async function startLocalStack(
       ...env,
       AWS_ENDPOINT_URL: emulator.endpoint,
       EMULATOR_PORT: String(emulator.port),
+      DYNAMODB_ENDPOINT_URL: emulator.dynamodbEndpoint,
       FLEET_OWNER_PID: String(process.pid),
     };
     const config = loadConfig(childEnvironment(overrides, { keepSecrets: true }));
     const s3 = createS3Client(config);
     const sqs = createSqsClient(config);
     const queues = await ensureResources(config, s3, sqs);
+    const dynamodb = createDynamoClient(config);
+    await ensureStudentTable(dynamodb, config.resources.studentsTable);
+    dynamodb.destroy();
     const found = await look(config, s3, sqs, queues, logger);
     sqs.destroy();
     // The emulator has no lifecycle rules: this process applies the retention that S3 applies on AWS.

@@ -4,6 +4,7 @@
  *   sqs/fauxqs.db        the emulator's queues and their messages, ready and in flight (SQLite, written through)
  *   s3/buckets/<bucket>/objects/<key>.data       each object's bytes, as a plain file
  *   s3/buckets/<bucket>/objects/<key>.meta.json  its metadata
+ *   dynamodb/            the student records (dynalite's LevelDB)
  *   monitor.sqlite       the monitoring server's reports (SQLite; its -wal and -shm files beside it)
  *   fleet/               one file per local worker, so a restarted autoscaler finds its workers again
  *   damaged/             objects that a crash left half-written, set aside at the next start
@@ -17,6 +18,7 @@ export interface DataDirLayout {
   readonly s3: string;
   readonly fleet: string;
   readonly monitor: string;
+  readonly dynamodb: string;
   readonly damaged: string;
   readonly lock: string;
 }
@@ -28,6 +30,7 @@ export function dataDirLayout(root: string): DataDirLayout {
     s3: join(root, 's3'),
     fleet: join(root, 'fleet'),
     monitor: join(root, 'monitor.sqlite'),
+    dynamodb: join(root, 'dynamodb'),
     damaged: join(root, 'damaged'),
     lock: join(root, 'stack.pid'),
   };

@@ -25,6 +25,9 @@ export interface EmulatorReadyMessage {
   readonly type: 'facefleet:emulator-ready';
   readonly endpoint: string;
   readonly port: number;
+  /** The DynamoDB-compatible server (dynalite) beside it, for the student records. */
+  readonly dynamodbEndpoint: string;
+  readonly dynamodbPort: number;
 }
 
 /** What `npm start` tells a parent process (the benchmark) once the whole stack takes requests. */
