@@ -24,6 +24,9 @@ import { InstanceLifecycle, instanceMetadata } from './instance-lifecycle.js';
 /** Where an instance's workers share their state (the app-tier unit's RuntimeDirectory). */
 const INSTANCE_RUNTIME_DIR = '/run/facefleet';
 import { recognizeTask } from './tasks/recognize.js';
+import { videoTask } from './tasks/video.js';
+import { findTool, VideoToolError } from '../video/tools.js';
+import { createDynamoClient, StudentTable } from '../video/student-table.js';
 
 await runMain('app-tier worker', async (config) => {
   const workerId = config.worker.id ?? `${hostname()}-${process.pid}`;
@@ -31,10 +34,11 @@ await runMain('app-tier worker', async (config) => {
   const s3 = createS3Client(config);
   const sqs = createSqsClient(config);
   const pollSqs = createSqsClient(config);
+  const videoPollSqs = createSqsClient(config);
   let waitingFor = (): string | undefined => 'loading and warming up the recognition models.';
   let warmUpMs = 0;
   // Filled in as the worker comes up; its metrics and probes answer from the start.
-  const parts: { galleries?: GalleryStore; consumer?: QueueConsumer<unknown> } = {};
+  const parts: { galleries?: GalleryStore; consumer?: { readonly holding: number } } = {};
   const metrics = new WorkerMetrics({
     holding: () => parts.consumer?.holding ?? 0,
     ready: () => waitingFor() === undefined,
@@ -68,6 +72,29 @@ await runMain('app-tier worker', async (config) => {
   // A worker whose first gallery read failed still starts (it keeps trying, and answers errors meanwhile),
   // but is not ready until S3 has answered.
   waitingFor = () => (store.ready ? undefined : 'the gallery could not be read from S3 yet; retrying.');
+  const videoTools = (() => {
+    try {
+      const tools = {
+        ffmpeg: findTool('ffmpeg', config.video.ffmpegPath),
+        ffprobe: findTool('ffprobe', config.video.ffprobePath),
+      };
+      const packaged = Object.values(tools).some((t) => t.source === 'packaged');
+      (packaged ? logger.warn : logger.info).call(
+        logger,
+        { ffmpeg: tools.ffmpeg, ffprobe: tools.ffprobe },
+        packaged
+          ? 'videos are decoded with the npm build of ffmpeg/ffprobe (old, no security fixes): install the system’s'
+          : 'videos are decoded with these tools',
+      );
+      return tools;
+    } catch (err) {
+      if (!(err instanceof VideoToolError)) throw err;
+      logger.warn({ err: err.message }, 'videos will be refused: no ffmpeg/ffprobe');
+      return err;
+    }
+  })();
+  const dynamodb = createDynamoClient(config);
+  const students = new StudentTable(dynamodb, config.resources.studentsTable);
   const handler = new RequestHandler({
     workerId,
     s3,
@@ -82,26 +109,55 @@ await runMain('app-tier worker', async (config) => {
       }),
       enroll: enrollTask(engine),
     },
+    video: videoTask({
+      engine,
+      galleries: store,
+      matchThreshold: config.matching.threshold,
+      maxFaces: config.matching.maxFaces,
+      tools: videoTools,
+      limits: config.video,
+      frameSeconds: config.video.frameSeconds,
+      maxFrames: config.video.maxFrames,
+      decodeTimeoutMs: config.video.decodeTimeoutSeconds * 1000,
+      toolMemoryBytes: config.video.toolMemoryBytes,
+      students: (names) => students.lookup(names),
+    }),
+    maxVideoBytes: config.video.maxBytes,
     logger,
     onHandled: (task, timings) => metrics.handled(task, timings),
   });
-  const worker = new QueueConsumer({
-    queueUrl: queues.request,
-    replyQueueUrl: queues.response,
-    pollSqs,
-    sqs,
-    handler,
-    logger,
-    batchSize: config.worker.batchSize,
-    waitTimeSeconds: config.worker.waitTimeSeconds,
-    maxReceiveCount: config.queue.maxReceiveCount,
-    heartbeat: {
-      heartbeatSeconds: config.worker.heartbeatSeconds,
-      visibilityTimeoutSeconds: config.queue.visibilityTimeoutSeconds,
+  const consumerOf = (queueUrl: string, poll: typeof pollSqs, batchSize: number) =>
+    new QueueConsumer({
+      queueUrl,
+      replyQueueUrl: queues.response,
+      pollSqs: poll,
+      sqs,
+      handler,
+      logger,
+      batchSize,
+      waitTimeSeconds: config.worker.waitTimeSeconds,
+      maxReceiveCount: config.queue.maxReceiveCount,
+      heartbeat: {
+        heartbeatSeconds: config.worker.heartbeatSeconds,
+        visibilityTimeoutSeconds: config.queue.visibilityTimeoutSeconds,
+      },
+      onOutcome: (outcome) => metrics.outcome(outcome),
+      onHeartbeat: (extended) => metrics.extended(extended),
+    });
+  // The request queue, and S3's events for videos put into the bucket (one at a time: each is long work).
+  const consumers = [
+    consumerOf(queues.request, pollSqs, config.worker.batchSize),
+    consumerOf(queues.video, videoPollSqs, 1),
+  ];
+  const worker = {
+    get holding() {
+      return consumers.reduce((sum, c) => sum + c.holding, 0);
     },
-    onOutcome: (outcome) => metrics.outcome(outcome),
-    onHeartbeat: (extended) => metrics.extended(extended),
-  });
+    start: () => consumers.forEach((c) => c.start()),
+    stop: async () => {
+      await Promise.all(consumers.map((c) => c.stop()));
+    },
+  };
   parts.consumer = worker;
   worker.start();
   // In an Auto Scaling group: protect the instance while busy, drain when it is terminating.
@@ -161,7 +217,7 @@ await runMain('app-tier worker', async (config) => {
       await store.stop();
       await engine.close();
       await health?.close();
-      for (const c of [s3, sqs, pollSqs]) c.destroy();
+      for (const c of [s3, sqs, pollSqs, videoPollSqs, dynamodb]) c.destroy();
       localFleet?.registry.remove(workerId);
       logger.info('worker stopped');
     },

@@ -23,13 +23,17 @@ import { decideRetry, type FinalDecision } from './retry-decision.js';
 export interface MessageHandler<Job> {
   /**
    * Reads a message and may start work that overlaps with the batch's others (a download). `undefined`: the
-   * message is malformed; it is deleted without a reply (no reply could reach anyone).
+   * message is malformed; it is deleted without a reply (no reply could reach anyone). `null`: a message that
+   * is not work (an S3 test event), deleted without a word.
    */
-  accept(message: Message): Job | undefined;
-  /** Does the job; resolves with the reply's body. A throw is a failure, retried or not by `decideRetry`. */
-  handle(job: Job): Promise<string>;
-  /** The reply's body for a failure that is not retried: refused at once, or the last attempt given up. */
-  replyToFailure(job: Job, decision: FinalDecision): string;
+  accept(message: Message): Job | undefined | null;
+  /**
+   * Does the job; resolves with the reply's body, or `null` when nobody waits for one (the message is only
+   * deleted). A throw is a failure, retried or not by `decideRetry`.
+   */
+  handle(job: Job): Promise<string | null>;
+  /** The reply's body for a failure that is not retried (refused, or given up); `null`: nobody to tell. */
+  replyToFailure(job: Job, decision: FinalDecision): string | null;
   /** What the consumer's log lines about this job carry besides the message id (a request id). */
   logContext(job: Job): Record<string, unknown>;
 }
@@ -171,11 +175,12 @@ export class QueueConsumer<Job> {
     const jobs = messages.map((message) => ({ message, job: this.o.handler.accept(message) }));
     const done: Done[] = [];
     for (const { message, job } of jobs) {
-      if (job === undefined) {
-        this.o.logger.error(
-          { messageId: message.MessageId, body: message.Body?.slice(0, 200) },
-          'deleting a malformed message without a reply',
-        );
+      if (job === undefined || job === null) {
+        if (job === undefined)
+          this.o.logger.error(
+            { messageId: message.MessageId, body: message.Body?.slice(0, 200) },
+            'deleting a malformed message without a reply',
+          );
         this.o.onOutcome?.('malformed');
         pending.delete(message.MessageId!);
         done.push({ message });
@@ -185,13 +190,13 @@ export class QueueConsumer<Job> {
       // Answered (its reply goes with the batch's) or given up for a later attempt: no longer extended, so
       // that a retry comes back when its current visibility ends.
       if (reply === undefined) pending.delete(message.MessageId!);
-      else done.push({ message, reply });
+      else done.push({ message, reply: reply ?? undefined });
     }
     await this.finish(done);
   }
 
-  /** The reply to send, or `undefined` to leave the message for another attempt. */
-  private async handleOne(message: Message, job: Job): Promise<string | undefined> {
+  /** The reply to send (`null`: none, only delete), or `undefined` to leave the message for another attempt. */
+  private async handleOne(message: Message, job: Job): Promise<string | null | undefined> {
     try {
       const reply = await this.o.handler.handle(job);
       this.o.onOutcome?.('answered');

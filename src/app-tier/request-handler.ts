@@ -1,8 +1,17 @@
 /**
  * What a request message means to the app tier: download its image from the in-bucket, run its task
  * (`recognize`, `enroll`: tasks/), store the label in the out-bucket under the upload's stem, and shape the
- * response message. The queue consumer decides when this runs and what happens to failures.
+ * response message. A `video` request's video is downloaded to a file when its turn comes (not with the
+ * batch: it may be large), and its roster stored as `<stem>.csv`. An S3 event for a video put under `videos/`
+ * (the video queue, on AWS) is a `video` request that nobody waits for: its CSV is its answer, no reply is
+ * sent. The queue consumer decides when this runs and what happens to failures.
  */
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Message } from '@aws-sdk/client-sqs';
 import { isNotFound } from '../shared/aws.js';
@@ -21,14 +30,19 @@ import { roundAllMs } from '../shared/timing.js';
 import type { MessageHandler } from './queue-consumer.js';
 import type { FinalDecision } from './retry-decision.js';
 import type { TaskHandler } from './tasks/task.js';
+import type { VideoTaskHandler } from './tasks/video.js';
+import { isS3TestEvent, requestFromS3Event } from './s3-events.js';
 
 export interface RequestHandlerOptions {
   readonly workerId: string;
   readonly s3: S3Client;
   readonly inBucket: string;
   readonly outBucket: string;
-  /** One handler per task a request message may name. */
-  readonly tasks: Readonly<Record<RequestMessage['task'], TaskHandler>>;
+  /** One handler per image task a request message may name. */
+  readonly tasks: Readonly<Record<Exclude<RequestMessage['task'], 'video'>, TaskHandler>>;
+  readonly video: VideoTaskHandler;
+  /** Largest video downloaded (VIDEO_MAX_BYTES): a larger one is refused before its bytes are read. */
+  readonly maxVideoBytes: number;
   readonly logger: Logger;
   /** Told the stage timings of each message handled (for the worker's metrics). */
   readonly onHandled?: (task: RequestMessage['task'], timings: Readonly<Record<string, number>>) => void;
@@ -38,7 +52,10 @@ export interface RequestHandlerOptions {
 interface RequestJob {
   readonly messageId: string | undefined;
   readonly request: RequestMessage;
-  readonly image: Promise<Download>;
+  /** The image's download, started with the batch; undefined for a video (downloaded when handled). */
+  readonly image: Promise<Download> | undefined;
+  /** From an S3 event: nobody waits for a reply. */
+  readonly fromS3Event: boolean;
   /** The upload's file stem, once the download has said it ('' before). */
   stem: string;
   readonly timings: Record<string, number>;
@@ -53,24 +70,30 @@ interface Download {
 export class RequestHandler implements MessageHandler<RequestJob> {
   constructor(private readonly o: RequestHandlerOptions) {}
 
-  accept(message: Message): RequestJob | undefined {
-    const request = decodeRequest(message.Body);
-    if (!request) return undefined;
-    const image = this.download(request);
+  accept(message: Message): RequestJob | undefined | null {
+    const sent = decodeRequest(message.Body);
+    const request = sent ?? requestFromS3Event(message.Body, this.o.inBucket);
+    if (!request) {
+      if (!isS3TestEvent(message.Body)) return undefined;
+      this.o.logger.info('S3 says the video notification is configured');
+      return null;
+    }
+    const image = request.task === 'video' ? undefined : this.download(request);
     // Awaited in `handle`, maybe after others' work: never an unhandled rejection meanwhile.
-    image.catch(() => undefined);
-    return { messageId: message.MessageId, request, image, stem: '', timings: {} };
+    image?.catch(() => undefined);
+    return { messageId: message.MessageId, request, image, fromS3Event: !sent, stem: '', timings: {} };
   }
 
-  async handle(job: RequestJob): Promise<string> {
+  async handle(job: RequestJob): Promise<string | null> {
     const { request, timings } = job;
     // Time since the web tier sent it, until this worker starts on it (batch-mates ahead of it included).
     timings['queueMs'] = Math.max(0, Date.now() - request.sentAt);
+    if (!job.image) return this.handleVideo(job);
     const { bytes, fileName, ms } = await job.image;
     // The course's out-bucket layout: key = the upload's file stem.
     job.stem = fileStem(fileName);
     timings['downloadMs'] = ms;
-    const result = await this.o.tasks[request.task](request, bytes, timings);
+    const result = await this.o.tasks[request.task as 'recognize' | 'enroll'](request, bytes, timings);
     if (result.label !== undefined) {
       const storeStarted = performance.now();
       await this.o.s3.send(
@@ -100,7 +123,8 @@ export class RequestHandler implements MessageHandler<RequestJob> {
     return encodeResponse({ ...this.base(job), ...result, status: 'ok', task: request.task });
   }
 
-  replyToFailure(job: RequestJob, decision: FinalDecision): string {
+  replyToFailure(job: RequestJob, decision: FinalDecision): string | null {
+    if (job.fromS3Event) return null;
     const { code, params } =
       decision.kind === 'refuse'
         ? decision.error
@@ -120,6 +144,99 @@ export class RequestHandler implements MessageHandler<RequestJob> {
       workerId: this.o.workerId,
       timings: roundAllMs(job.timings),
     };
+  }
+
+  /** A video: downloaded to a file, its frames' faces matched, its roster stored as `<stem>.csv`. */
+  private async handleVideo(job: RequestJob): Promise<string | null> {
+    const { request, timings } = job;
+    const started = performance.now();
+    const object = await this.o.s3
+      .send(new GetObjectCommand({ Bucket: this.o.inBucket, Key: request.key }))
+      .catch((err: unknown) => {
+        throw isNotFound(err) ? new AppError('IMAGE_GONE', {}, err) : err;
+      });
+    const fileName =
+      decodeFileNameMetadata(object.Metadata?.[FILE_NAME_METADATA]) ??
+      request.key.slice(request.key.lastIndexOf('/') + 1);
+    job.stem = fileStem(fileName);
+    const body = object.Body as Readable;
+    if ((object.ContentLength ?? 0) > this.o.maxVideoBytes) {
+      body.destroy();
+      throw new AppError('VIDEO_TOO_LARGE', { limitBytes: this.o.maxVideoBytes });
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'facefleet-video-'));
+    try {
+      const path = join(dir, 'video');
+      await pipeline(body, createWriteStream(path));
+      timings['downloadMs'] = performance.now() - started;
+      const csvKey = `${job.stem}.csv`;
+      const result = await this.o
+        .video({ path, bytes: object.ContentLength ?? 0, fileName, csvKey }, timings)
+        .catch(async (err: unknown) => {
+          // Nobody waits for a video S3 announced: why it was refused goes beside where its CSV would be.
+          if (job.fromS3Event && err instanceof AppError && !err.retryable) await this.storeRefusal(job, err);
+          throw err;
+        });
+      const storeStarted = performance.now();
+      await this.o.s3.send(
+        new PutObjectCommand({
+          Bucket: this.o.outBucket,
+          Key: csvKey,
+          Body: result.csv,
+          ContentType: 'text/csv; charset=utf-8',
+          Metadata: { 'request-id': request.requestId, 'input-key': encodeURIComponent(request.key) },
+        }),
+      );
+      timings['storeMs'] = performance.now() - storeStarted;
+      this.o.onHandled?.(request.task, timings);
+      this.o.logger.info(
+        {
+          requestId: request.requestId,
+          messageId: job.messageId,
+          task: request.task,
+          fromS3Event: job.fromS3Event,
+          key: request.key,
+          csvKey,
+          frames: result.video.framesSeen,
+          students: result.video.students.length,
+          unknownFaces: result.video.unknown.faces,
+          timings: roundAllMs(timings),
+        },
+        'done',
+      );
+      if (job.fromS3Event) return null;
+      const { image, facesFound, galleryVersion, video } = result;
+      return encodeResponse({
+        ...this.base(job),
+        status: 'ok',
+        task: 'video',
+        image,
+        facesFound,
+        faces: [],
+        galleryVersion,
+        video,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** `<stem>.error.txt` in the out-bucket: the sentence a refused video (put under `videos/`) got. */
+  private async storeRefusal(job: RequestJob, err: AppError): Promise<void> {
+    const error = AppError.fromReport(err.code, { ...err.params, file: job.stem });
+    await this.o.s3
+      .send(
+        new PutObjectCommand({
+          Bucket: this.o.outBucket,
+          Key: `${job.stem}.error.txt`,
+          Body: `${error.message}\n`,
+          ContentType: 'text/plain; charset=utf-8',
+          Metadata: { 'request-id': job.request.requestId, 'error-code': err.code },
+        }),
+      )
+      .catch((storeErr: unknown) =>
+        this.o.logger.warn({ err: storeErr, key: job.request.key }, 'could not store why a video was refused'),
+      );
   }
 
   /** The image, and its whole file name from its metadata (the key holds only what fits the message). */

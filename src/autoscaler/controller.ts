@@ -13,6 +13,8 @@ import { decide, type Action, type Decision, type PolicyOptions } from './policy
 export interface ControllerOptions {
   readonly sqs: SQSClient;
   readonly requestQueueUrl: string;
+  /** S3's event messages for videos (on AWS): work for the same workers, counted with the requests. */
+  readonly videoQueueUrl?: string;
   readonly fleet: Fleet;
   readonly policy: PolicyOptions;
   /** Time between decisions, in milliseconds; default 1000. */
@@ -107,8 +109,10 @@ export class AutoscalerController {
     return decision;
   }
 
-  private observeQueue(): Promise<QueueDepth> {
-    return queueDepth(this.o.sqs, this.o.requestQueueUrl);
+  private async observeQueue(): Promise<QueueDepth> {
+    const urls = [this.o.requestQueueUrl, ...(this.o.videoQueueUrl ? [this.o.videoQueueUrl] : [])];
+    const depths = await Promise.all(urls.map((url) => queueDepth(this.o.sqs, url)));
+    return depths.reduce((a, b) => ({ visible: a.visible + b.visible, inFlight: a.inFlight + b.inFlight }));
   }
 
   private async act(action: Action): Promise<void> {

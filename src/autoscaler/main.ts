@@ -43,6 +43,7 @@ await runMain('autoscaler', async (config) => {
   const controller = new AutoscalerController({
     sqs,
     requestQueueUrl: queues.request,
+    videoQueueUrl: queues.video,
     fleet,
     policy: config.autoscaler.policy,
     pollIntervalMs: config.autoscaler.pollIntervalMs,

@@ -82,6 +82,12 @@ export class MonitorStore {
       );
       CREATE INDEX IF NOT EXISTS reports_at ON reports (at);
     `);
+    // A database from a version with fewer stages gets their columns (empty for its old reports).
+    const present = new Set(
+      (this.db.prepare('PRAGMA table_info(reports)').all() as { name: string }[]).map((c) => c.name),
+    );
+    for (const s of STAGES)
+      if (!present.has(column(s))) this.db.exec(`ALTER TABLE reports ADD COLUMN ${column(s)} REAL`);
     const columns = [
       'at',
       'received_at',

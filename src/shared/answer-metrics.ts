@@ -11,8 +11,25 @@
 
 /** The web tier's stages, in the order they happen. `wait` is the time from queued to answered. */
 export const WEB_STAGES = ['validate', 'upload', 'enqueue', 'wait'] as const;
-/** The worker's stages, as its response message reports them (`<stage>Ms`). */
-export const WORKER_STAGES = ['queue', 'download', 'decode', 'detect', 'landmarks', 'embed', 'match', 'store'] as const;
+/**
+ * The worker's stages, as its response message reports them (`<stage>Ms`). A video adds `probe` (its header),
+ * `frames` (ffmpeg) and `records` (the students table); its decode…match are the sums over its frames.
+ */
+export const WORKER_STAGES = [
+  'queue',
+  'download',
+  'probe',
+  'frames',
+  'decode',
+  'detect',
+  'landmarks',
+  'embed',
+  'match',
+  'records',
+  'store',
+] as const;
+/** The worker's stages that only a video has. */
+export const VIDEO_ONLY_STAGES: readonly (typeof WORKER_STAGES)[number][] = ['probe', 'frames', 'records'];
 export const STAGES = [...WEB_STAGES, ...WORKER_STAGES, 'total'] as const;
 export type Stage = (typeof STAGES)[number];
 

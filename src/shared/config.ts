@@ -65,6 +65,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const local = e.FACEFLEET_STACK === 'local';
   const endpoint = e.AWS_ENDPOINT_URL ?? (local ? `http://127.0.0.1:${e.EMULATOR_PORT}` : undefined);
   const dataDir = resolve(e.DATA_DIR ?? DEFAULT_DATA_DIR);
+  const dynamodbEndpoint = e.DYNAMODB_ENDPOINT_URL ?? (local ? `http://127.0.0.1:${e.DYNAMODB_PORT}` : undefined);
   return deepFreeze({
     stack: e.FACEFLEET_STACK,
     aws: {
@@ -72,6 +73,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       endpoint,
       /** The emulator accepts any credentials; real AWS uses the default provider chain. */
       useEmulatorCredentials: local,
+      /** The student records' DynamoDB: dynalite locally. */
+      dynamodbEndpoint,
+    },
+    /** `npm start`'s DynamoDB-compatible server. */
+    dynamodb: { port: e.DYNAMODB_PORT },
+    /** Classroom videos: their limits, how they are sampled, and the tools that read them. */
+    video: {
+      maxBytes: e.VIDEO_MAX_BYTES,
+      maxSeconds: e.VIDEO_MAX_SECONDS,
+      maxDimension: e.VIDEO_MAX_DIMENSION,
+      frameSeconds: e.VIDEO_FRAME_SECONDS,
+      maxFrames: e.VIDEO_MAX_FRAMES,
+      decodeTimeoutSeconds: e.VIDEO_DECODE_TIMEOUT_SECONDS,
+      toolMemoryBytes: e.VIDEO_TOOL_MEMORY_BYTES,
+      resultTimeoutSeconds: e.VIDEO_RESULT_TIMEOUT_SECONDS,
+      ffmpegPath: e.FFMPEG_PATH,
+      ffprobePath: e.FFPROBE_PATH,
     },
     emulator: { host: e.EMULATOR_HOST, port: e.EMULATOR_PORT },
     /** `npm start`'s state (see data-dir.ts for what is where). */

@@ -20,6 +20,8 @@ export const KEY_NAME_MAX_BYTES = 400;
  * that the retention rule expires them and never the enrollment photos under `enrollment/`.
  */
 export const UPLOADS_PREFIX = 'uploads/';
+/** Where a video put straight into the in-bucket is processed from (S3 event notifications, on AWS). */
+export const VIDEOS_PREFIX = 'videos/';
 /** Where enrollment photos are kept in the in-bucket, each under its request's id. */
 export const ENROLLMENT_PREFIX = 'enrollment/';
 /** The in-bucket image's user metadata that holds the whole file name (base64url of its UTF-8). */
@@ -34,8 +36,11 @@ export const requestMessageSchema = z.object({
   key: z.string().min(1).max(600),
   /** When the web tier accepted the upload, epoch milliseconds. */
   sentAt: z.number().int().nonnegative(),
-  /** `recognize` matches faces against the gallery; `enroll` only embeds them, for the enrollment API. */
-  task: z.enum(['recognize', 'enroll']).default('recognize'),
+  /**
+   * `recognize` matches faces against the gallery; `enroll` only embeds them, for the enrollment API; `video`:
+   * who is in a classroom video (tasks/video.ts).
+   */
+  task: z.enum(['recognize', 'enroll', 'video']).default('recognize'),
   /** `subject`: only the most prominent face (a plain-text answer); `all`: every face (a JSON answer). */
   faces: z.enum(['subject', 'all']).default('subject'),
 });
@@ -59,6 +64,41 @@ const faceResultSchema = z.object({
 });
 export type FaceResult = z.infer<typeof faceResultSchema>;
 
+/** A classroom video's roster (tasks/video.ts): who was seen, when first, how surely, with their records. */
+export const videoResultSchema = z.object({
+  container: z.enum(['mp4', 'mov', 'webm']),
+  /** As the container's header says; absent when it does not. */
+  durationSeconds: z.number().nonnegative().optional(),
+  /** Seconds between the frames looked at, from 0 s. */
+  frameSeconds: z.number().positive(),
+  framesSeen: z.number().int().nonnegative(),
+  students: z.array(
+    z.object({
+      name: z.string(),
+      firstSeenSeconds: z.number().nonnegative(),
+      bestSimilarity: z.number(),
+      /** Frames in which they were recognised. */
+      frames: z.number().int().positive(),
+      /** Their record from the students table; absent when they have none. */
+      record: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
+  unknown: z.object({
+    /** Unknown faces over all frames. */
+    faces: z.number().int().nonnegative(),
+    /** The most unknown faces in one frame: at least this many unknown people were there. */
+    mostInOneFrame: z.number().int().nonnegative(),
+    firstSeenSeconds: z.number().nonnegative().optional(),
+  }),
+  /** The record fields, in the CSV's order. */
+  recordFields: z.array(z.string()),
+  /** The CSV's key in the out-bucket: `<video stem>.csv`. */
+  csvKey: z.string(),
+  /** True when the records were too many for the message: the CSV holds them. */
+  recordsOmitted: z.boolean().optional(),
+});
+export type VideoResult = z.infer<typeof videoResultSchema>;
+
 export const responseMessageSchema = z.discriminatedUnion('status', [
   z.object({
     v: z.literal(MESSAGE_VERSION),
@@ -66,8 +106,8 @@ export const responseMessageSchema = z.discriminatedUnion('status', [
     requestId: z.uuid(),
     stem: z.string(),
     workerId: z.string(),
-    task: z.enum(['recognize', 'enroll']),
-    /** Size of the upright image, in pixels. */
+    task: z.enum(['recognize', 'enroll', 'video']),
+    /** Size of the upright image (video: of its frames as looked at), in pixels. */
     image: z.object({ width: z.number().int(), height: z.number().int() }),
     /** Faces detected; `faces` lists the first of them, most prominent first. */
     facesFound: z.number().int().nonnegative(),
@@ -77,6 +117,8 @@ export const responseMessageSchema = z.discriminatedUnion('status', [
     similarity: z.number().optional(),
     /** Recognize: the version of the gallery the faces were matched against. */
     galleryVersion: z.number().int().nonnegative().optional(),
+    /** Video: the roster. */
+    video: videoResultSchema.optional(),
     /** Milliseconds per stage on the worker: download, decode, detect, landmarks, embed, match, store. */
     timings: timingsSchema,
   }),

@@ -26,6 +26,8 @@ export interface QueueUrls {
   readonly request: string;
   readonly response: string;
   readonly deadLetter: string;
+  /** S3's event messages for videos put under `videos/` (on AWS; nothing fills it under `npm start`). */
+  readonly video: string;
 }
 
 /** The S3 lifecycle rule provisioning owns on each bucket that has one. */
@@ -64,6 +66,15 @@ export function queueAttributes(config: Config, deadLetterArn: string) {
       }),
     },
     response: { MessageRetentionPeriod: String(RETENTION_SECONDS.response) },
+    // S3's event messages are about a kilobyte: this queue keeps SQS's default size limit.
+    video: {
+      VisibilityTimeout: String(config.queue.visibilityTimeoutSeconds),
+      MessageRetentionPeriod: String(RETENTION_SECONDS.request),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: deadLetterArn,
+        maxReceiveCount: config.queue.maxReceiveCount,
+      }),
+    },
   };
 }
 
@@ -85,7 +96,7 @@ export async function ensureResources(config: Config, s3: S3Client, sqs: SQSClie
 }
 
 /**
- * The three queues, in the order they need: the dead-letter queue first, since the request queue's redrive
+ * The four queues, in the order they need: the dead-letter queue first, since the request queue's redrive
  * policy names its ARN. How a queue is made to exist with its attributes is the caller's: `npm start` creates
  * or updates it at once, provisioning reads first and reports (or only prints, in a dry run).
  */
@@ -101,7 +112,8 @@ export async function ensureQueueSet(
   const attributes = queueAttributes(config, await steps.arnOf(names.deadLetterQueue, deadLetter));
   const request = await steps.ensure(names.requestQueue, attributes.request);
   const response = await steps.ensure(names.responseQueue, attributes.response);
-  return { request, response, deadLetter };
+  const video = await steps.ensure(names.videoQueue, attributes.video);
+  return { request, response, deadLetter, video };
 }
 
 /**
@@ -172,12 +184,13 @@ export async function resolveQueueUrls(config: Config, sqs: SQSClient): Promise<
     return QueueUrl;
   };
   const names = config.resources;
-  const [request, response, deadLetter] = await Promise.all([
+  const [request, response, deadLetter, video] = await Promise.all([
     url(names.requestQueue),
     url(names.responseQueue),
     url(names.deadLetterQueue),
+    url(names.videoQueue),
   ]);
-  return { request, response, deadLetter };
+  return { request, response, deadLetter, video };
 }
 
 async function ensureBucket(s3: S3Client, Bucket: string, region: string): Promise<void> {

@@ -120,7 +120,7 @@ export const SETTINGS = {
       .default('facefleet'),
     readBy: ALL,
     description:
-      'prefix of every bucket and queue: `<prefix>-in-bucket`, `-out-bucket`, `-gallery-bucket`, `-req-queue`, `-resp-queue`, `-req-dlq` (S3 naming rules)',
+      'prefix of every bucket and queue: `<prefix>-in-bucket`, `-out-bucket`, `-gallery-bucket`, `-req-queue`, `-resp-queue`, `-req-dlq`, `-video-queue` (S3 events for videos), `-students` (DynamoDB) (S3 naming rules)',
     deploy: { to: BOTH, at: 'resources.prefix' },
   }),
   HOST: setting({
@@ -476,6 +476,92 @@ export const SETTINGS = {
     readBy: ['web', 'worker', 'autoscaler', 'local'],
     description: 'how long a stopping process may take to finish the work it holds',
     deploy: { to: BOTH, at: 'shutdownGraceSeconds' },
+  }),
+  VIDEO_MAX_BYTES: setting({
+    schema: int(1024 * 1024, 5 * 1024 ** 3, 512 * 1024 * 1024),
+    unit: 'bytes',
+    readBy: ['web', 'worker'],
+    description:
+      'largest classroom video accepted (`POST /videos`, or put under `videos/` in the in-bucket on AWS); larger ones get `413` before anything is stored',
+    deploy: { to: BOTH, at: 'video.maxBytes' },
+  }),
+  VIDEO_MAX_SECONDS: setting({
+    schema: int(1, 86_400, 3 * 3600),
+    unit: 'seconds',
+    readBy: ['web', 'worker'],
+    description: 'longest video accepted, as its container header says (a lecture of three hours)',
+    deploy: { to: BOTH, at: 'video.maxSeconds' },
+  }),
+  VIDEO_MAX_DIMENSION: setting({
+    schema: int(16, 16_384, 3840),
+    unit: 'pixels',
+    readBy: ['web', 'worker'],
+    description: 'longest side of a video’s picture accepted: 4K passes, 8K is refused',
+    deploy: { to: BOTH, at: 'video.maxDimension' },
+  }),
+  VIDEO_FRAME_SECONDS: setting({
+    schema: z.coerce
+      .number({ error: 'must be a number of seconds' })
+      .min(0.1, 'must be at least 0.1')
+      .max(3600, 'must be at most 3600')
+      .default(1),
+    unit: 'seconds',
+    readBy: ['worker'],
+    description:
+      'seconds between two frames of a video looked at, from its first frame; wider for a video longer than `VIDEO_MAX_FRAMES` of them, so that the frames span it all',
+    deploy: { to: ['worker'], at: 'video.frameSeconds' },
+  }),
+  VIDEO_MAX_FRAMES: setting({
+    schema: int(1, 10_000, 300),
+    unit: 'frames',
+    readBy: ['worker'],
+    description: 'most frames of one video looked at',
+    deploy: { to: ['worker'], at: 'video.maxFrames' },
+  }),
+  VIDEO_DECODE_TIMEOUT_SECONDS: setting({
+    schema: int(1, 3600, 300),
+    unit: 'seconds',
+    readBy: ['worker'],
+    description: 'ffmpeg is killed, with its children, when decoding one video takes longer than this',
+    deploy: { to: ['worker'], at: 'video.decodeTimeoutSeconds' },
+  }),
+  VIDEO_TOOL_MEMORY_BYTES: setting({
+    schema: int(256 * 1024 * 1024, 64 * 1024 ** 3, 2 * 1024 ** 3),
+    unit: 'bytes',
+    readBy: ['web', 'worker'],
+    description: 'address-space limit of each ffmpeg and ffprobe run (prlimit)',
+    deploy: { to: BOTH, at: 'video.toolMemoryBytes' },
+  }),
+  VIDEO_RESULT_TIMEOUT_SECONDS: setting({
+    schema: int(1, 3600, 900),
+    unit: 'seconds',
+    readBy: ['web'],
+    description: 'how long `POST /videos` waits for its result before `504`',
+    deploy: { to: ['web'], at: 'video.resultTimeoutSeconds' },
+  }),
+  FFMPEG_PATH: setting({
+    schema: text().optional(),
+    readBy: ['worker'],
+    defaultText: 'the system’s, else the npm build',
+    description:
+      'the ffmpeg that decodes videos; unset: `/usr/bin/ffmpeg` or `/usr/local/bin/ffmpeg` (maintained, with security fixes), else the old static build of `@ffmpeg-installer/ffmpeg`',
+  }),
+  FFPROBE_PATH: setting({
+    schema: text().optional(),
+    readBy: ['web', 'worker'],
+    defaultText: 'the system’s, else the npm build',
+    description: 'the ffprobe that reads video headers; found as `FFMPEG_PATH` is (`@ffprobe-installer/ffprobe`)',
+  }),
+  DYNAMODB_PORT: setting({
+    schema: port(4567),
+    readBy: ['local'],
+    description: 'port of the DynamoDB-compatible server (dynalite) that `npm start` runs for the student records',
+  }),
+  DYNAMODB_ENDPOINT_URL: setting({
+    schema: z.url({ protocol: /^https?$/ }).optional(),
+    readBy: ['worker', 'tools', 'local'],
+    defaultText: 'dynalite locally, AWS on `aws`',
+    description: 'DynamoDB endpoint of the student records table',
   }),
   MODEL_DIR: setting({
     schema: text().default(DEFAULT_MODEL_DIR),

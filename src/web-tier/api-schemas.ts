@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { STAGES } from '../shared/answer-metrics.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../shared/errors.js';
+import { videoResultSchema } from '../shared/messages.js';
 
 const ms = z.number().nonnegative();
 const nullableMs = ms.nullable();
@@ -58,6 +59,19 @@ export const recognitionSchema = z
       .describe('milliseconds per stage (the same figures as the Server-Timing header)'),
   })
   .meta({ id: 'Recognition' });
+
+export const videoSchema = z
+  .strictObject({
+    requestId: z.uuid(),
+    name: z.string().describe('the upload’s file stem'),
+    ...videoResultSchema.shape,
+    image: z.strictObject({ width: count, height: count }).describe('the frames’ size as looked at'),
+    facesFound: count.describe('faces detected over all frames'),
+    galleryVersion: count.optional(),
+    workerId: z.string(),
+    timings: recognitionSchema.shape.timings,
+  })
+  .meta({ id: 'VideoRoster' });
 
 export const peopleListSchema = z
   .strictObject({

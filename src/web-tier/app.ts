@@ -26,6 +26,9 @@ import { liveRoute } from './live-route.js';
 import { openApiDocument } from './openapi.js';
 import { RecentAnswers } from './recent-answers.js';
 import { consoleRoute, type ConsoleBundle } from './console-route.js';
+import { videoRoute } from './video-route.js';
+import type { VideoLimits } from '../video/probe.js';
+import type { VideoTool, VideoToolError } from '../video/tools.js';
 
 /** The course's multipart field name. */
 export const UPLOAD_FIELD = 'inputFile';
@@ -58,6 +61,13 @@ export interface WebTierDeps {
   readonly monitorUrl: () => string | undefined;
   /** The web console's files, built at start (console-route.ts). */
   readonly console: ConsoleBundle;
+  /** Classroom videos (POST /videos): the header reader, the limits, the deadline. */
+  readonly video: {
+    readonly ffprobe: VideoTool | VideoToolError;
+    readonly limits: VideoLimits;
+    readonly toolMemoryBytes: number;
+    readonly resultTimeoutSeconds: number;
+  };
 }
 
 export function buildApp(deps: WebTierDeps): Express {
@@ -125,6 +135,28 @@ export function buildApp(deps: WebTierDeps): Express {
     }),
   );
   app.post('/', whileAccepting, slots, upload, recognizeRoute(submitting));
+  const videoUpload = parseUpload({
+    maxUploadBytes: deps.video.limits.maxBytes,
+    files: { field: UPLOAD_FIELD },
+    tooManyFiles: () => new AppError('TOO_MANY_FILES', { limit: 1 }),
+    toDisk: true,
+    tooLarge: () => new AppError('VIDEO_TOO_LARGE', { limitBytes: deps.video.limits.maxBytes }),
+  });
+  app.post(
+    '/videos',
+    whileAccepting,
+    slots,
+    videoUpload,
+    videoRoute({
+      ...submitting,
+      outBucket: deps.outBucket,
+      ffprobe: deps.video.ffprobe,
+      limits: deps.video.limits,
+      toolMemoryBytes: deps.video.toolMemoryBytes,
+      videoResultTimeoutSeconds: deps.video.resultTimeoutSeconds,
+    }),
+  );
+  app.all('/videos', methodNotAllowed('POST'));
   // A person who opens the web tier's address in a browser gets the console.
   app.get('/', (req, res, next) => {
     if (req.accepts(['text/plain', 'application/json', 'text/html']) === 'text/html') res.redirect(303, '/console/');

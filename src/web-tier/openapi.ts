@@ -5,7 +5,8 @@
  * (its parameters, headers and body) to the answer it gets; test/integration/openapi.test.ts sends every
  * example to a real stack and checks the answer is as described, and that every route of the app is here.
  *
- * Example uploads name files of the course workload (`test_000.jpg`) and of LFW (`Aaron_Peirsol_0001.jpg`).
+ * Example uploads name files of the course workload (`test_000.jpg`) and of LFW (`Aaron_Peirsol_0001.jpg`), and
+ * videos the test makes from them (`classroom.mp4`: test_000 for two seconds).
  */
 import { z } from 'zod';
 import { SERVER_TIMING_HEADER, STATE_HEADER, ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
@@ -26,6 +27,7 @@ import {
   stagesSchema,
   storedSchema,
   timelineSchema,
+  videoSchema,
   workersReportSchema,
 } from './api-schemas.js';
 
@@ -54,6 +56,8 @@ interface Example {
   readonly status: number;
   /** The answer's whole text, where it is always the same. */
   readonly text?: string;
+  /** The answer's media type where it is neither JSON nor plain text (a CSV), and its text varies. */
+  readonly type?: string;
 }
 
 interface Operation {
@@ -170,6 +174,61 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
           headers: { Accept: 'text/plain' },
           status: 405,
           text: errorText('METHOD_NOT_ALLOWED', { method: 'GET', path: '/', allow: 'POST' }),
+        },
+      },
+    },
+  },
+  '/videos': {
+    post: {
+      summary: 'Who is in a classroom video, with their student records',
+      description:
+        'One MP4, MOV or WebM video in the multipart field `inputFile`. Its header is checked first (VIDEO_MAX_BYTES, VIDEO_MAX_SECONDS, VIDEO_MAX_DIMENSION); then a worker looks at a frame every VIDEO_FRAME_SECONDS from the first, names every face, counts each person once (first seen, best similarity) and the unknown faces apart, and stores `<stem>.csv` with each student’s record in the out-bucket. The answer is that roster as JSON, or the CSV itself with `Accept: text/csv`.',
+      tag: 'videos',
+      body: {
+        type: 'multipart/form-data',
+        schema: {
+          type: 'object',
+          required: ['inputFile'],
+          properties: {
+            inputFile: {
+              type: 'string',
+              contentMediaType: 'application/octet-stream',
+              description: 'an MP4, MOV or WebM video',
+            },
+          },
+        },
+      },
+      answers: {
+        200: { description: 'the roster (JSON), or its CSV (`Accept: text/csv`)', schema: videoSchema },
+        400: errorAnswer('no file, an empty one, or a malformed upload'),
+        413: errorAnswer('larger than VIDEO_MAX_BYTES'),
+        415: errorAnswer('not an MP4, MOV or WebM video'),
+        422: errorAnswer(
+          'damaged or truncated, no picture, too long or too large a picture, no frame or no face, or nobody enrolled',
+        ),
+        503: errorAnswer('the server is at its limits, shutting down, or has no video tools'),
+        504: errorAnswer('no worker answered within VIDEO_RESULT_TIMEOUT_SECONDS'),
+      },
+      examples: {
+        classroom: { summary: 'a class of one', files: { inputFile: 'classroom.mp4' }, status: 200 },
+        classroomCsv: {
+          summary: 'the same, as the CSV',
+          files: { inputFile: 'classroom.mp4' },
+          headers: { Accept: 'text/csv' },
+          status: 200,
+          type: 'text/csv',
+        },
+        notAVideo: {
+          summary: 'a text file',
+          files: { inputFile: 'notes.txt' },
+          status: 415,
+          text: errorText('NOT_A_VIDEO', { file: 'notes.txt' }),
+        },
+        emptyRoom: {
+          summary: 'two seconds of an empty room',
+          files: { inputFile: 'empty-room.mp4' },
+          status: 422,
+          text: errorText('VIDEO_NO_FACES', { file: 'empty-room.mp4', frames: 2 }),
         },
       },
     },
@@ -432,6 +491,7 @@ const SCHEMAS = [
   workersReportSchema,
   errorsReportSchema,
   storedSchema,
+  videoSchema,
 ];
 
 /** The zod schema of each named component: what the OpenAPI test checks answers against. */
@@ -508,7 +568,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           content['application/json'] = {
             schema: ref(answer.schema),
             examples: Object.fromEntries(
-              mine.filter(([, e]) => e.text === undefined).map(([n, e]) => [n, { summary: e.summary }]),
+              mine.filter(([, e]) => e.text === undefined && !e.type).map(([n, e]) => [n, { summary: e.summary }]),
             ),
           };
           content['text/plain'] = {
@@ -517,6 +577,12 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
               mine.filter(([, e]) => e.text !== undefined).map(([n, e]) => [n, { summary: e.summary, value: e.text }]),
             ),
           };
+          for (const [n, e] of mine.filter(([, e]) => e.type)) {
+            const media = (content[e.type!] ??= { schema: { type: 'string' }, examples: {} }) as {
+              examples: Record<string, unknown>;
+            };
+            media.examples[n] = { summary: e.summary };
+          }
         } else if (answer.type) {
           content[answer.type] = { schema: { type: 'string' }, examples: exampleMap };
         }

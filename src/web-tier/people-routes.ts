@@ -96,7 +96,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
                 requestId: u.requestId,
                 key: u.key,
                 fileName: u.fileName,
-                bytes: u.file.buffer,
+                body: u.file.buffer,
                 contentType: `image/${u.image.format}`,
                 task: 'enroll',
                 faces: 'all',

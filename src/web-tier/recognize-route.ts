@@ -42,7 +42,7 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
       requestId,
       key: inBucketKey(`${UPLOADS_PREFIX}${requestId}`, fileName),
       fileName,
-      bytes: file.buffer,
+      body: file.buffer,
       contentType: `image/${image.format}`,
       task: 'recognize',
       // The plain-text answer names one face; only a JSON answer needs every face embedded and matched.

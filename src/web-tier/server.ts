@@ -13,6 +13,7 @@ import type { Logger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
 import type { QueueUrls } from '../shared/resources.js';
 import { buildApp } from './app.js';
+import { findTool, VideoToolError, type VideoTool } from '../video/tools.js';
 import { buildConsole } from './console-route.js';
 import { rawAnswerHeaders } from './answer-timer.js';
 import { answerClientErrors, capConnections, connectionsCheckingIntervalMs } from './client-limits.js';
@@ -44,6 +45,21 @@ export interface WebTierOptions {
   readonly statusUrl?: () => string | undefined;
   /** Where /monitoring/ forwards; default MONITOR_URL. */
   readonly monitorUrl?: () => string | undefined;
+}
+
+/** The ffprobe that reads uploaded videos' headers, logged; without one, `POST /videos` answers 503. */
+function findVideoProbe(config: Config, logger: Logger): VideoTool | VideoToolError {
+  try {
+    const ffprobe = findTool('ffprobe', config.video.ffprobePath);
+    if (ffprobe.source === 'packaged')
+      logger.warn({ ffprobe }, 'video headers are read with the npm build of ffprobe: install the system’s ffmpeg');
+    else logger.info({ ffprobe }, 'video headers are read with this ffprobe');
+    return ffprobe;
+  } catch (err) {
+    if (!(err instanceof VideoToolError)) throw err;
+    logger.warn({ err: err.message }, 'POST /videos will answer 503: no ffprobe');
+    return err;
+  }
 }
 
 export async function startWebTier(
@@ -87,6 +103,12 @@ export async function startWebTier(
     metrics,
     monitorUrl: options.monitorUrl ?? (() => config.monitor.url),
     console: buildConsole(logger),
+    video: {
+      ffprobe: findVideoProbe(config, logger),
+      limits: config.video,
+      toolMemoryBytes: config.video.toolMemoryBytes,
+      resultTimeoutSeconds: config.video.resultTimeoutSeconds,
+    },
   });
   const server = createServer(
     {

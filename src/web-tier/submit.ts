@@ -3,7 +3,9 @@
  * on the request queue, and wait for the worker's response. Recognition and enrollment both go this way, so
  * enrollment runs on the same workers and the same engine as recognition.
  */
+import { createReadStream } from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import {
@@ -33,8 +35,11 @@ export interface Submission {
   readonly key: string;
   /** The upload's file name, kept whole in the image's metadata (the worker's out-bucket key comes from it). */
   readonly fileName: string;
-  readonly bytes: Uint8Array;
+  /** The upload: in memory (an image), or in a file (a video, sent to S3 in parts when large). */
+  readonly body: Uint8Array | { readonly path: string };
   readonly contentType: string;
+  /** How long the answer may take; default the deps' `resultTimeoutSeconds`. */
+  readonly resultTimeoutSeconds?: number;
   readonly task: RequestMessage['task'];
   readonly faces: RequestMessage['faces'];
   /** Where the stages are recorded: upload, enqueue, wait, and the worker's own. */
@@ -46,19 +51,18 @@ export interface Submission {
 /** Resolves with the worker's response, or rejects with STORAGE_UNAVAILABLE or a result timeout. */
 export async function submit(deps: SubmitDeps, s: Submission): Promise<ResponseMessage> {
   const started = performance.now();
-  const result = deps.router.wait(s.requestId, deps.resultTimeoutSeconds * 1000);
+  const result = deps.router.wait(s.requestId, (s.resultTimeoutSeconds ?? deps.resultTimeoutSeconds) * 1000);
   // The waiter may time out while we are still storing; mark the rejection handled, it is awaited below.
   result.catch(() => undefined);
   try {
-    await deps.s3.send(
-      new PutObjectCommand({
-        Bucket: deps.inBucket,
-        Key: s.key,
-        Body: s.bytes,
-        ContentType: s.contentType,
-        Metadata: { 'request-id': s.requestId, [FILE_NAME_METADATA]: encodeFileNameMetadata(s.fileName) },
-      }),
-    );
+    const object = {
+      Bucket: deps.inBucket,
+      Key: s.key,
+      ContentType: s.contentType,
+      Metadata: { 'request-id': s.requestId, [FILE_NAME_METADATA]: encodeFileNameMetadata(s.fileName) },
+    };
+    if (s.body instanceof Uint8Array) await deps.s3.send(new PutObjectCommand({ ...object, Body: s.body }));
+    else await new Upload({ client: deps.s3, params: { ...object, Body: createReadStream(s.body.path) } }).done();
   } catch (err) {
     deps.router.cancel(s.requestId);
     deps.logger.warn({ err, requestId: s.requestId }, 'could not store the upload');

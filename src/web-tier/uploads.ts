@@ -4,6 +4,7 @@
  * type: multer's `MulterError` by its code, and any other error out of the parser (busboy reports a cut-off
  * or garbled body as a plain `Error`) as a malformed upload, since that is the only thing the parser reads.
  */
+import { tmpdir } from 'node:os';
 import type { Request, RequestHandler } from 'express';
 import multer from 'multer';
 import { AppError } from '../shared/errors.js';
@@ -19,12 +20,16 @@ export interface UploadOptions {
   readonly files: { readonly field: string } | { readonly maxFiles: number };
   /** The error for one file too many. */
   readonly tooManyFiles: () => AppError;
+  /** Kept in a temporary file rather than in memory (videos); the route deletes it when done. */
+  readonly toDisk?: boolean;
+  /** The error for a file over `maxUploadBytes`; default FILE_TOO_LARGE. */
+  readonly tooLarge?: () => AppError;
 }
 
 export function parseUpload(o: UploadOptions): RequestHandler {
   const maxFiles = 'field' in o.files ? 1 : o.files.maxFiles;
   const upload = multer({
-    storage: multer.memoryStorage(),
+    storage: o.toDisk ? multer.diskStorage({ destination: tmpdir() }) : multer.memoryStorage(),
     // Clients (curl, Python requests, browsers) send file names as raw UTF-8; multer would read them as latin1.
     defParamCharset: 'utf8',
     limits: {
@@ -48,7 +53,7 @@ function uploadError(err: unknown, req: Request, o: UploadOptions): unknown {
   if (err instanceof multer.MulterError) {
     switch (err.code) {
       case 'LIMIT_FILE_SIZE':
-        return new AppError('FILE_TOO_LARGE', { limitBytes: o.maxUploadBytes }, err);
+        return o.tooLarge?.() ?? new AppError('FILE_TOO_LARGE', { limitBytes: o.maxUploadBytes }, err);
       case 'LIMIT_FILE_COUNT':
         return o.tooManyFiles();
       case 'LIMIT_UNEXPECTED_FILE':

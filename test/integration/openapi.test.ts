@@ -3,13 +3,20 @@
  * real stack as the document describes it (parameters, headers, body), is answered as the document says
  * (status, content type, the exact sentence where it gives one, the JSON schema where it names one).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COMPONENT_SCHEMAS, EXAMPLE_API_KEY } from '../../src/web-tier/openapi.js';
 import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { makeClip } from '../helpers/videos.js';
+import { findTool } from '../../src/video/tools.js';
+
+/** The ffmpeg that makes the example videos: the system's, else the npm build. */
+const ffmpegPath = () => findTool('ffmpeg').path;
 import { enrollCourseSubset, startTestStack } from '../helpers/stack.js';
 
 interface ExampleObject {
@@ -32,9 +39,16 @@ interface OperationObject {
 }
 type Doc = { openapi: string; paths: Record<string, Record<string, OperationObject>> };
 
+const clips = mkdtempSync(join(tmpdir(), 'facefleet-openapi-'));
+
 /** What the document's example uploads name. */
 async function fixture(name: string): Promise<Uint8Array> {
   if (name.startsWith('test_')) return readFileSync(`${COURSE_IMAGES}${name}`);
+  if (name === 'classroom.mp4')
+    return readFileSync(
+      await makeClip(ffmpegPath(), [{ image: `${COURSE_IMAGES}test_000.jpg`, seconds: 2 }], join(clips, name)),
+    );
+  if (name === 'empty-room.mp4') return readFileSync(await makeClip(ffmpegPath(), [{ seconds: 2 }], join(clips, name)));
   if (name === 'notes.txt') return new TextEncoder().encode('these are notes, not a photo');
   if (name === 'wall.jpg')
     return sharp({ create: { width: 200, height: 200, channels: 3, background: '#777' } })

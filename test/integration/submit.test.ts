@@ -48,7 +48,7 @@ describe('submit', () => {
     requestId,
     key: inBucketKey(requestId, fileName),
     fileName,
-    bytes: new Uint8Array([1, 2, 3]),
+    body: new Uint8Array([1, 2, 3]),
     contentType: 'image/jpeg',
     task: 'recognize' as const,
     faces: 'subject' as const,

@@ -1,0 +1,152 @@
+/**
+ * The `video` task: who is in a classroom video. Its header is read first (ffprobe) and held to the same
+ * limits the web tier applies (a video put straight into the bucket was never checked); then a frame every
+ * `frameSeconds` from the first (ffmpeg, locked down), every face of each matched against the gallery, each
+ * person counted once (first seen, best similarity; roster.ts), unknown faces counted apart; their records
+ * looked up in the students table; and the CSV for the out-bucket.
+ */
+import { AppError } from '../../shared/errors.js';
+import type { VideoResult } from '../../shared/messages.js';
+import { extractFrames } from '../../video/frames.js';
+import { checkVideoLimits, frameInterval, probeVideo, type VideoLimits } from '../../video/probe.js';
+import { rosterCsv, rosterOf, type FrameFaces } from '../../video/roster.js';
+import type { StudentLookup } from '../../video/student-table.js';
+import { VideoToolError, type VideoTool } from '../../video/tools.js';
+import type { GalleryStore } from '../gallery-store.js';
+import type { RecognitionEngine } from '../recognition/engine.js';
+import { identify } from '../recognition/gallery.js';
+
+/** Above this many bytes of students with their records, the answer leaves the records to the CSV. */
+const MAX_RECORDS_IN_MESSAGE_BYTES = 128 * 1024;
+/** ffprobe reads a header: it gets a short deadline of its own. */
+const PROBE_TIMEOUT_MS = 30_000;
+
+export interface VideoTaskOptions {
+  readonly engine: RecognitionEngine;
+  readonly galleries: GalleryStore;
+  readonly matchThreshold: number | undefined;
+  /** Most faces of one frame embedded and matched. */
+  readonly maxFaces: number;
+  /** The tools, or why there are none (the worker still takes images). */
+  readonly tools: { readonly ffmpeg: VideoTool; readonly ffprobe: VideoTool } | VideoToolError;
+  readonly limits: VideoLimits;
+  readonly frameSeconds: number;
+  readonly maxFrames: number;
+  readonly decodeTimeoutMs: number;
+  readonly toolMemoryBytes: number;
+  /** The students' records by name. */
+  readonly students: (names: readonly string[]) => Promise<StudentLookup>;
+}
+
+/** A downloaded video. */
+export interface VideoInput {
+  readonly path: string;
+  readonly bytes: number;
+  readonly fileName: string;
+  /** The CSV's key in the out-bucket. */
+  readonly csvKey: string;
+}
+
+export interface VideoTaskResult {
+  readonly image: { readonly width: number; readonly height: number };
+  readonly facesFound: number;
+  readonly galleryVersion: number;
+  readonly video: VideoResult;
+  readonly csv: string;
+}
+
+export type VideoTaskHandler = (input: VideoInput, timings: Record<string, number>) => Promise<VideoTaskResult>;
+
+export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
+  return async (input, timings) => {
+    const file = input.fileName;
+    if (o.tools instanceof VideoToolError) throw new AppError('VIDEO_TOOLS_MISSING', { detail: o.tools.message });
+    const { ffmpeg, ffprobe } = o.tools;
+    let t = performance.now();
+    const info = await probeVideo(ffprobe, input.path, { timeoutMs: PROBE_TIMEOUT_MS, memoryBytes: o.toolMemoryBytes });
+    checkVideoLimits(info, input.bytes, o.limits);
+    timings['probeMs'] = performance.now() - t;
+
+    if (!o.galleries.current()) await o.galleries.refresh();
+    const gallery = o.galleries.current();
+    if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
+
+    t = performance.now();
+    const everySeconds = frameInterval(info.durationSeconds, o.frameSeconds, o.maxFrames);
+    const frames = await extractFrames(ffmpeg, input.path, {
+      everySeconds,
+      maxFrames: o.maxFrames,
+      timeoutMs: o.decodeTimeoutMs,
+      memoryBytes: o.toolMemoryBytes,
+    }).catch((err: unknown) => {
+      if (!(err instanceof VideoToolError)) throw err;
+      if (err.reason === 'timeout')
+        throw new AppError('VIDEO_DECODE_TIMEOUT', { file, seconds: o.decodeTimeoutMs / 1000 }, err);
+      if (err.reason === 'no-tool') throw new AppError('VIDEO_TOOLS_MISSING', { detail: err.message }, err);
+      throw new AppError('VIDEO_UNREADABLE', { file, reason: err.message }, err);
+    });
+    timings['framesMs'] = performance.now() - t;
+    if (frames.length === 0) throw new AppError('VIDEO_NO_FRAMES', { file });
+    const declared = info.durationSeconds;
+    const covered = frames.length * everySeconds;
+    if (declared !== undefined && frames.length < o.maxFrames && covered + everySeconds < 0.9 * declared) {
+      throw new AppError('VIDEO_TRUNCATED', {
+        file,
+        seconds: Math.round(covered),
+        declaredSeconds: Math.round(declared),
+      });
+    }
+
+    const seen: FrameFaces[] = [];
+    let facesFound = 0;
+    let size = { width: 0, height: 0 };
+    for (const frame of frames) {
+      const analysis = await o.engine.analyze(frame.bytes, o.maxFaces);
+      for (const [stage, ms] of Object.entries(analysis.timings)) timings[stage] = (timings[stage] ?? 0) + ms;
+      size = { width: analysis.width, height: analysis.height };
+      facesFound += analysis.facesFound;
+      const matchStarted = performance.now();
+      const faces = analysis.faces.map((face) => identify(gallery.search(face.embedding, 1), o.matchThreshold));
+      timings['matchMs'] = (timings['matchMs'] ?? 0) + performance.now() - matchStarted;
+      seen.push({ atSeconds: frame.atSeconds, faces });
+    }
+    if (facesFound === 0) throw new AppError('VIDEO_NO_FACES', { file, frames: frames.length });
+    const roster = rosterOf(seen);
+
+    t = performance.now();
+    const lookup = await o.students(roster.students.map((s) => s.name)).catch((err: unknown) => {
+      throw new AppError('STUDENT_RECORDS_UNAVAILABLE', {}, err);
+    });
+    timings['recordsMs'] = performance.now() - t;
+    const csv = rosterCsv(roster, lookup.records, lookup.fields);
+    const students = roster.students.map((s) => ({
+      name: s.name,
+      firstSeenSeconds: s.firstSeenSeconds,
+      bestSimilarity: Math.round(s.bestSimilarity * 10_000) / 10_000,
+      frames: s.frames,
+      record: lookup.records.get(s.name),
+    }));
+    const recordsOmitted = Buffer.byteLength(JSON.stringify(students)) > MAX_RECORDS_IN_MESSAGE_BYTES;
+    return {
+      image: size,
+      facesFound,
+      galleryVersion: gallery.version,
+      csv,
+      video: {
+        container: info.container,
+        durationSeconds: info.durationSeconds,
+        frameSeconds: everySeconds,
+        framesSeen: frames.length,
+        students: recordsOmitted ? students.map(({ record: _, ...s }) => s) : students,
+        unknown: {
+          faces: roster.unknown.detections,
+          mostInOneFrame: roster.unknown.mostInOneFrame,
+          firstSeenSeconds: roster.unknown.firstSeenSeconds,
+        },
+        recordFields: [...lookup.fields],
+        csvKey: input.csvKey,
+        ...(recordsOmitted ? { recordsOmitted } : {}),
+      },
+    };
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * POST /videos: a classroom video in the multipart field "inputFile" (MP4, MOV or WebM), answered with who is
+ * in it: JSON by default, or the CSV the worker stored in the out-bucket with `Accept: text/csv`. The upload
+ * is kept in a temporary file, never whole in memory; its container header is read (ffprobe, locked down) and
+ * held to the limits (size, duration, resolution) before anything is stored or queued. It goes to the
+ * in-bucket under `uploads/<requestId>/`, not `videos/`: on AWS a video put under `videos/` is processed by S3's
+ * event, and this one is processed by the `video` request sent here.
+ */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { RequestHandler } from 'express';
+import { AppError } from '../shared/errors.js';
+import { fileStem, inBucketKey, safeFileName, UPLOADS_PREFIX } from '../shared/messages.js';
+import { roundMs } from '../shared/timing.js';
+import { checkVideoLimits, probeVideo, type VideoLimits } from '../video/probe.js';
+import type { VideoTool, VideoToolError } from '../video/tools.js';
+import { timerOf } from './answer-timer.js';
+import { ResultTimeoutError } from './response-router.js';
+import { submit, type SubmitDeps } from './submit.js';
+
+/** ffprobe reads a header: a short deadline. */
+const PROBE_TIMEOUT_MS = 30_000;
+
+export interface VideoRouteDeps extends SubmitDeps {
+  readonly outBucket: string;
+  /** ffprobe, or why there is none (then every video is answered 503). */
+  readonly ffprobe: VideoTool | VideoToolError;
+  readonly limits: VideoLimits;
+  readonly toolMemoryBytes: number;
+  readonly videoResultTimeoutSeconds: number;
+}
+
+const CONTENT_TYPES = { mp4: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm' } as const;
+
+export function videoRoute(deps: VideoRouteDeps): RequestHandler {
+  return async (req, res) => {
+    const timer = timerOf(res);
+    const requestId = randomUUID();
+    res.locals['requestId'] = requestId;
+    const file = req.file;
+    if (!file) throw new AppError('MISSING_FILE');
+    // The temporary file goes whatever the answer.
+    res.once('close', () => void rm(file.path, { force: true }));
+    const fileName = safeFileName(file.originalname);
+    const stem = fileStem(fileName);
+    if (!('path' in deps.ffprobe)) throw new AppError('VIDEO_TOOLS_MISSING', { detail: deps.ffprobe.message });
+    let info;
+    try {
+      if (file.size === 0) throw new AppError('EMPTY_FILE', { file: fileName });
+      info = await probeVideo(deps.ffprobe, file.path, {
+        timeoutMs: PROBE_TIMEOUT_MS,
+        memoryBytes: deps.toolMemoryBytes,
+      });
+      checkVideoLimits(info, file.size, deps.limits);
+    } catch (err) {
+      // The sentence names the file the client sent (an error without a file in it drops the parameter).
+      if (err instanceof AppError && err.params['file'] === undefined)
+        throw AppError.fromReport(err.code, { ...err.params, file: fileName }, err);
+      throw err;
+    } finally {
+      timer.record('validate', performance.now() - timer.startedAt);
+    }
+
+    res.on('close', () => {
+      if (!res.writableFinished) deps.router.cancel(requestId);
+    });
+    const answer = await submit(deps, {
+      requestId,
+      key: inBucketKey(`${UPLOADS_PREFIX}${requestId}`, fileName),
+      fileName,
+      body: { path: file.path },
+      contentType: CONTENT_TYPES[info.container],
+      task: 'video',
+      faces: 'all',
+      timer,
+      resultTimeoutSeconds: deps.videoResultTimeoutSeconds,
+    }).catch((err: unknown) => {
+      if (err instanceof ResultTimeoutError)
+        throw new AppError('RESULT_TIMEOUT', { seconds: deps.videoResultTimeoutSeconds }, err);
+      throw err;
+    });
+    if (answer.status === 'error') throw AppError.fromReport(answer.code, { ...answer.params, file: fileName });
+    const video = answer.video;
+    if (!video) throw new AppError('INTERNAL', {}, new Error(`a video's answer from ${answer.workerId} has no roster`));
+    const d = timer.durations();
+    deps.logger.info(
+      { requestId, stem, students: video.students.length, frames: video.framesSeen, workerId: answer.workerId },
+      'answered',
+    );
+    if (req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+      const csv = await deps.s3.send(new GetObjectCommand({ Bucket: deps.outBucket, Key: video.csvKey }));
+      res
+        .attachment(video.csvKey)
+        .type('text/csv; charset=utf-8')
+        .send(await csv.Body!.transformToString());
+      return;
+    }
+    res.json({
+      requestId,
+      name: stem,
+      ...video,
+      image: answer.image,
+      facesFound: answer.facesFound,
+      galleryVersion: answer.galleryVersion,
+      workerId: answer.workerId,
+      timings: {
+        validateMs: roundMs(d.validate ?? 0),
+        uploadMs: roundMs(d.upload ?? 0),
+        enqueueMs: roundMs(d.enqueue ?? 0),
+        waitMs: roundMs(d.wait ?? 0),
+        totalMs: roundMs(d.total ?? 0),
+        worker: answer.timings,
+      },
+    });
+  };
+}

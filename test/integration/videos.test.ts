@@ -1,0 +1,510 @@
+/**
+ * Classroom videos through `npm start`'s stack: clips made here by ffmpeg from LFW photos (several people one
+ * after another, one of them in two segments, a face nobody enrolled), sent to POST /videos and, as S3 would
+ * on AWS, announced by an S3 event on the video queue; the roster, the records from the students table
+ * (dynalite) and the CSV in the out-bucket; every kind of bad input refused with its sentence, with nothing
+ * stored or queued for what the web tier refuses.
+ */
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../src/local/stack.js';
+import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
+import { ERROR_CATALOGUE } from '../../src/shared/errors.js';
+import { createDynamoClient, StudentTable } from '../../src/video/student-table.js';
+import { findTool } from '../../src/video/tools.js';
+import { DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { runScript } from '../helpers/scripts.js';
+import { enroll, queueDepth, startTestStack, until } from '../helpers/stack.js';
+import { lavfiClip, makeClip } from '../helpers/videos.js';
+
+const LFW = `${DATASETS_DIR}lfw-view1-train/images/`;
+/** A person's `i`th photo (from 0), in the order of their file names. */
+const photo = (name: string, i: number) =>
+  `${LFW}${
+    readdirSync(LFW)
+      .filter((f) => f.startsWith(`${name}_0`))
+      .sort()[i]!
+  }`;
+const ENROLLED = ['Jennifer_Lopez', 'Hans_Blix', 'Ricardo_Lagos'];
+/** Nobody enrolled her: she is an unknown face. */
+const STRANGER = 'Angelina_Jolie';
+
+let ffmpeg: string | undefined;
+try {
+  ffmpeg = findTool('ffmpeg', undefined, { packaged: false }).path;
+} catch (err) {
+  console.warn(`Skipping the classroom-video tests: ${(err as Error).message}`);
+}
+
+/** What a JSON answer of POST /videos holds. */
+interface VideoAnswer {
+  name: string;
+  container: string;
+  durationSeconds?: number;
+  frameSeconds: number;
+  framesSeen: number;
+  students: { name: string; firstSeenSeconds: number; bestSimilarity: number; frames: number; record?: object }[];
+  unknown: { faces: number; mostInOneFrame: number; firstSeenSeconds?: number };
+  recordFields: string[];
+  csvKey: string;
+}
+
+describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
+  let stack: LocalStack;
+  let url: string;
+  let s3: S3Client;
+  let sqs: SQSClient;
+  const dir = mkdtempSync(join(tmpdir(), 'facefleet-videos-'));
+  const clip = (name: string) => join(dir, name);
+
+  const post = async (path: string, name: string, accept?: string) => {
+    const form = new FormData();
+    form.append('inputFile', new Blob([readFileSync(path)]), name);
+    const res = await fetch(`${url}/videos`, { method: 'POST', body: form, headers: accept ? { Accept: accept } : {} });
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      code: res.headers.get('facefleet-error-code'),
+      body: await res.text(),
+      headers: res.headers,
+    };
+  };
+  const uploadsStored = async () =>
+    (await s3.send(new ListObjectsV2Command({ Bucket: stack.config.resources.inBucket, Prefix: 'uploads/' })))
+      .KeyCount ?? 0;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ VIDEO_MAX_BYTES: String(2 * 1024 * 1024) });
+    url = `http://127.0.0.1:${stack.web.port}`;
+    s3 = createS3Client(stack.config);
+    sqs = createSqsClient(stack.config);
+    // Three people enrolled from three photos each; the videos show them in other photos.
+    const people = join(dir, 'people');
+    for (const name of ENROLLED) {
+      mkdirSync(join(people, name.replace('_', ' ')), { recursive: true });
+      for (const n of [0, 1, 2]) copyFileSync(photo(name, n), join(people, name.replace('_', ' '), `${n}.jpg`));
+    }
+    await enroll(stack, ['--images', people]);
+    // The classroom: Jennifer Lopez, Hans Blix, a stranger, Jennifer Lopez again, Ricardo Lagos; 2 s each.
+    await makeClip(
+      ffmpeg!,
+      [
+        { image: photo('Jennifer_Lopez', 4), seconds: 2 },
+        { image: photo('Hans_Blix', 4), seconds: 2 },
+        { image: photo(STRANGER, 1), seconds: 2 },
+        { image: photo('Jennifer_Lopez', 6), seconds: 2 },
+        { image: photo('Ricardo_Lagos', 4), seconds: 2 },
+      ],
+      clip('class.mp4'),
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    s3?.destroy();
+    sqs?.destroy();
+    await stack?.stop();
+  });
+
+  const studentsCommand = (file: string) =>
+    runScript('scripts/students.ts', ['--file', file], {
+      ...process.env,
+      AWS_ENDPOINT_URL: stack.emulator.endpoint,
+      DYNAMODB_ENDPOINT_URL: stack.emulator.dynamodbEndpoint,
+    });
+  const lookup = (names: string[]) => {
+    const dynamodb = createDynamoClient(stack.config);
+    return new StudentTable(dynamodb, stack.config.resources.studentsTable)
+      .lookup(names)
+      .finally(() => dynamodb.destroy());
+  };
+  const sentence = (code: keyof typeof ERROR_CATALOGUE, params: object) =>
+    (ERROR_CATALOGUE[code].message as (p: object) => string)(params);
+
+  it('refuses a records file with broken rows whole, naming each line and field', async () => {
+    const file = join(dir, 'broken.csv');
+    writeFileSync(file, 'name,id,major\nJennifer Lopez,S-1001,Physics\n,S-1002,Law\nHans Blix,S-1003,"Econ\u0007"\n');
+    const run = await studentsCommand(file);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('The student records were not loaded, none of them');
+    expect(run.stderr).toContain('line 3, field "name"');
+    expect(run.stderr).toContain('line 4, field "major": a control character');
+    expect((await lookup(['Jennifer Lopez'])).records.size).toBe(0);
+  });
+
+  it('loads the records, and names the students nobody enrolled', async () => {
+    const file = join(dir, 'records.csv');
+    writeFileSync(
+      file,
+      'name,id,major,year\nJennifer Lopez,S-1001,"Physics, Applied",3\nhans blix,S-1002,"Law ""International""",4\nZhu Rongji,S-1003,Economics,2\n',
+    );
+    const run = await studentsCommand(file);
+    expect(run.stderr).toMatch(/warning: 1 of these students are not enrolled.*: Zhu Rongji$/m);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /^Loaded 3 student records into t-\w+-students at http:\/\/127\.0\.0\.1:\d+ \(fields: id, major, year\)\.$/m,
+    );
+    // "hans blix" is Hans Blix: names are matched as they read.
+    const found = await lookup(['Hans Blix', 'Ricardo Lagos']);
+    expect(Object.fromEntries(found.records)).toEqual({
+      'Hans Blix': { id: 'S-1002', major: 'Law "International"', year: '4' },
+    });
+  });
+
+  it('names who is in the room once each, in the order they came, with their records and the unknown face apart', async () => {
+    const res = await post(clip('class.mp4'), 'Monday lecture.mp4');
+    expect(res.status, res.body).toBe(200);
+    const answer = JSON.parse(res.body) as VideoAnswer;
+    expect(answer).toMatchObject({
+      name: 'Monday lecture',
+      container: 'mp4',
+      durationSeconds: 10,
+      frameSeconds: 1,
+      framesSeen: 10,
+      unknown: { faces: 2, mostInOneFrame: 1, firstSeenSeconds: 4 },
+      recordFields: ['id', 'major', 'year'],
+      csvKey: 'Monday lecture.csv',
+    });
+    expect(
+      answer.students.map(({ name, firstSeenSeconds, frames, record }) => ({ name, firstSeenSeconds, frames, record })),
+    ).toEqual([
+      {
+        name: 'Jennifer Lopez',
+        firstSeenSeconds: 0,
+        frames: 4,
+        record: { id: 'S-1001', major: 'Physics, Applied', year: '3' },
+      },
+      {
+        name: 'Hans Blix',
+        firstSeenSeconds: 2,
+        frames: 2,
+        record: { id: 'S-1002', major: 'Law "International"', year: '4' },
+      },
+      // No record: reported all the same.
+      { name: 'Ricardo Lagos', firstSeenSeconds: 8, frames: 2, record: undefined },
+    ]);
+    for (const s of answer.students) expect(s.bestSimilarity).toBeGreaterThanOrEqual(stack.config.matching.threshold!);
+    // The video's own stages ride on the answer, as recognition's do.
+    expect(res.headers.get('server-timing')).toMatch(/probe;dur=[\d.]+, frames;dur=[\d.]+, decode;dur=.*records;dur=/);
+  }, 120_000);
+
+  it('answers the CSV with Accept: text/csv, the one stored as <stem>.csv in the out-bucket', async () => {
+    const res = await post(clip('class.mp4'), 'Monday lecture.mp4', 'text/csv');
+    expect(res.status, res.body).toBe(200);
+    expect(res.type).toBe('text/csv; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="Monday lecture.csv"');
+    const stored = await s3.send(
+      new GetObjectCommand({ Bucket: stack.config.resources.outBucket, Key: 'Monday lecture.csv' }),
+    );
+    expect(await stored.Body!.transformToString()).toBe(res.body);
+    const lines = res.body.split('\r\n');
+    expect(lines[0]).toBe('name,id,major,year,first_seen_seconds,best_similarity,faces_seen');
+    expect(lines[1]).toMatch(/^Jennifer Lopez,S-1001,"Physics, Applied",3,0\.0,0\.\d{4},4$/);
+    expect(lines[2]).toMatch(/^Hans Blix,S-1002,"Law ""International""",4,2\.0,0\.\d{4},2$/);
+    expect(lines[3]).toMatch(/^Ricardo Lagos,,,,8\.0,0\.\d{4},2$/);
+    expect(lines.slice(4)).toEqual(['Unknown,,,,4.0,,2', '']);
+    const rows = parse(res.body, { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r['name'])).toEqual(['Jennifer Lopez', 'Hans Blix', 'Ricardo Lagos', 'Unknown']);
+  }, 120_000);
+
+  it.each(['webm', 'mov'] as const)(
+    'takes a %s video too',
+    async (container) => {
+      const path = await makeClip(
+        ffmpeg!,
+        [{ image: photo('Hans_Blix', 5), seconds: 2 }],
+        clip(`blix.${container}`),
+        container,
+      );
+      const res = await post(path, `blix.${container}`);
+      expect(res.status, res.body).toBe(200);
+      const answer = JSON.parse(res.body) as VideoAnswer;
+      expect(answer.container).toBe(container);
+      expect(answer.students.map((s) => s.name)).toEqual(['Hans Blix']);
+    },
+    120_000,
+  );
+
+  it('processes a video put under videos/ when S3 announces it (the video queue, as on AWS), answering no one', async () => {
+    const { inBucket, outBucket } = stack.config.resources;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: inBucket,
+        Key: 'videos/Tuesday lecture.mp4',
+        Body: readFileSync(clip('class.mp4')),
+      }),
+    );
+    const event = (eventName: string, key: string) =>
+      JSON.stringify({
+        Records: [
+          {
+            eventVersion: '2.1',
+            eventSource: 'aws:s3',
+            awsRegion: 'us-east-1',
+            eventTime: new Date().toISOString(),
+            eventName,
+            s3: {
+              s3SchemaVersion: '1.0',
+              bucket: { name: inBucket, arn: `arn:aws:s3:::${inBucket}` },
+              object: { key, size: 1 },
+            },
+          },
+        ],
+      });
+    for (const body of [
+      JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: inBucket }),
+      event('ObjectRemoved:Delete', 'videos/Tuesday+lecture.mp4'),
+      event('ObjectCreated:Put', 'videos/Tuesday+lecture.mp4'),
+    ])
+      await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.video, MessageBody: body }));
+    let csv = '';
+    await until(
+      async () => {
+        try {
+          const got = await s3.send(new GetObjectCommand({ Bucket: outBucket, Key: 'Tuesday lecture.csv' }));
+          csv = await got.Body!.transformToString();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      'the CSV of the video put under videos/',
+    );
+    expect(csv.split('\r\n').map((l) => l.split(',')[0])).toEqual([
+      'name',
+      'Jennifer Lopez',
+      'Hans Blix',
+      'Ricardo Lagos',
+      'Unknown',
+      '',
+    ]);
+    await until(
+      async () => {
+        const d = await queueDepth(sqs, stack.queues.video);
+        return d.visible + d.inFlight === 0;
+      },
+      30_000,
+      'the video queue to empty',
+    );
+  }, 120_000);
+
+  it('says why a video put under videos/ was refused, beside where its CSV would be', async () => {
+    const { inBucket, outBucket } = stack.config.resources;
+    const path = await makeClip(ffmpeg!, [{ seconds: 2 }], clip('nobody.mp4'));
+    await s3.send(new PutObjectCommand({ Bucket: inBucket, Key: 'videos/nobody.mp4', Body: readFileSync(path) }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.queues.video,
+        MessageBody: JSON.stringify({
+          Records: [
+            {
+              eventSource: 'aws:s3',
+              eventTime: new Date().toISOString(),
+              eventName: 'ObjectCreated:Put',
+              s3: { bucket: { name: inBucket }, object: { key: 'videos/nobody.mp4', size: 1 } },
+            },
+          ],
+        }),
+      }),
+    );
+    let text = '';
+    await until(
+      async () => {
+        try {
+          const got = await s3.send(new GetObjectCommand({ Bucket: outBucket, Key: 'nobody.error.txt' }));
+          text = await got.Body!.transformToString();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      'the refusal of the video put under videos/',
+    );
+    expect(text).toBe(`${sentence('VIDEO_NO_FACES', { file: 'nobody', frames: 2 })}\n`);
+  }, 120_000);
+
+  describe('refused by the web tier, with nothing stored or queued', () => {
+    const cases: [string, () => Promise<string>, string, number, keyof typeof ERROR_CATALOGUE, object][] = [
+      [
+        'a text file named .mp4',
+        async () => (writeFileSync(clip('notes.mp4'), 'these are my notes'), clip('notes.mp4')),
+        'notes.mp4',
+        415,
+        'NOT_A_VIDEO',
+        { file: 'notes.mp4' },
+      ],
+      [
+        'an empty file',
+        async () => (writeFileSync(clip('empty.mp4'), ''), clip('empty.mp4')),
+        'empty.mp4',
+        400,
+        'EMPTY_FILE',
+        { file: 'empty.mp4' },
+      ],
+      [
+        'a truncated file (its header was at the end)',
+        async () => {
+          copyFileSync(clip('class.mp4'), clip('cut.mp4'));
+          truncateSync(clip('cut.mp4'), Math.floor(statSync(clip('cut.mp4')).size * 0.6));
+          return clip('cut.mp4');
+        },
+        'cut.mp4',
+        422,
+        'VIDEO_UNREADABLE',
+        { file: 'cut.mp4', reason: '' },
+      ],
+      [
+        'sound without a picture',
+        async () => lavfiClip(ffmpeg!, 'anullsrc=r=8000:cl=mono', clip('sound.mp4'), ['-t', '2', '-c:a', 'aac']),
+        'sound.mp4',
+        422,
+        'VIDEO_NO_PICTURE',
+        { file: 'sound.mp4' },
+      ],
+      [
+        'a 10-hour video',
+        async () =>
+          lavfiClip(ffmpeg!, 'color=c=gray:s=64x64:r=1/60', clip('long.mp4'), [
+            '-t',
+            '36000',
+            '-c:v',
+            'libx264',
+            '-preset',
+            'ultrafast',
+            '-pix_fmt',
+            'yuv420p',
+          ]),
+        'long.mp4',
+        422,
+        'VIDEO_TOO_LONG',
+        { file: 'long.mp4', seconds: 36000, limitSeconds: 10800 },
+      ],
+      [
+        'an 8K video',
+        async () =>
+          lavfiClip(ffmpeg!, 'color=c=gray:s=7680x4320:r=1', clip('8k.mp4'), [
+            '-t',
+            '1',
+            '-c:v',
+            'libx264',
+            '-preset',
+            'ultrafast',
+            '-pix_fmt',
+            'yuv420p',
+          ]),
+        '8k.mp4',
+        422,
+        'VIDEO_RESOLUTION_TOO_HIGH',
+        { file: '8k.mp4', width: 7680, height: 4320, limit: 3840 },
+      ],
+      [
+        'a video over the size limit',
+        async () =>
+          lavfiClip(ffmpeg!, 'testsrc2=s=640x480:r=25', clip('big.mp4'), [
+            '-t',
+            '20',
+            '-c:v',
+            'libx264',
+            '-preset',
+            'ultrafast',
+            '-crf',
+            '10',
+          ]),
+        'big.mp4',
+        413,
+        'VIDEO_TOO_LARGE',
+        { limitBytes: 2 * 1024 * 1024 },
+      ],
+    ];
+    it.each(cases)(
+      '%s',
+      async (_what, make, name, status, code, params) => {
+        const path = await make();
+        const before = await uploadsStored();
+        const res = await post(path, name);
+        expect(res.status, res.body).toBe(status);
+        expect(res.code).toBe(code);
+        if (code === 'VIDEO_UNREADABLE')
+          expect(res.body).toMatch(
+            /^The video "cut\.mp4" is damaged or truncated and cannot be read \(moov atom not found; Invalid data found when processing input\)\.$/,
+          );
+        else expect(res.body).toBe(sentence(code, params));
+        expect(await uploadsStored()).toBe(before);
+        const depth = await queueDepth(sqs, stack.queues.request);
+        expect(depth.visible + depth.inFlight).toBe(0);
+      },
+      120_000,
+    );
+
+    it('a request without a video, and a GET', async () => {
+      const form = new FormData();
+      form.append('note', 'no file');
+      const res = await fetch(`${url}/videos`, { method: 'POST', body: form });
+      expect([res.status, await res.text()]).toEqual([400, sentence('MISSING_FILE', {})]);
+      const get = await fetch(`${url}/videos`);
+      expect(get.status).toBe(405);
+      expect(get.headers.get('allow')).toBe('POST');
+    });
+  });
+
+  describe('refused by the worker, which lives on', () => {
+    it('a video cut short though its header is whole', async () => {
+      const path = await makeClip(ffmpeg!, [{ image: photo('Hans_Blix', 5), seconds: 10 }], clip('short.mp4'), 'mp4', [
+        '-movflags',
+        '+faststart',
+      ]);
+      truncateSync(path, Math.floor(statSync(path).size * 0.4));
+      const res = await post(path, 'short.mp4');
+      expect([res.status, res.code], res.body).toEqual([422, 'VIDEO_TRUNCATED']);
+      expect(res.body).toMatch(
+        /^The video "short\.mp4" stops after \d s though its header says 10 s: it is truncated; send the whole file\.$/,
+      );
+    }, 120_000);
+
+    it('a video of an empty room', async () => {
+      const path = await makeClip(ffmpeg!, [{ seconds: 3 }], clip('empty-room.mp4'));
+      const res = await post(path, 'empty-room.mp4');
+      expect([res.status, res.code, res.body]).toEqual([
+        422,
+        'VIDEO_NO_FACES',
+        sentence('VIDEO_NO_FACES', { file: 'empty-room.mp4', frames: 3 }),
+      ]);
+    }, 120_000);
+
+    it('and the workers answer the next video as before', async () => {
+      const res = await post(clip('class.mp4'), 'Wednesday.mp4');
+      expect(res.status, res.body).toBe(200);
+      expect((JSON.parse(res.body) as VideoAnswer).students).toHaveLength(3);
+    }, 120_000);
+  });
+
+  it('keeps the records when the emulator process dies (dynalite’s data is in the data directory)', async () => {
+    const before = stack.emulator.pid;
+    stack.emulator.kill('SIGKILL');
+    await until(() => stack.emulator.pid !== before, 30_000, 'the emulator to be started again');
+    await until(
+      async () => (await lookup(['Jennifer Lopez']).catch(() => ({ records: new Map() }))).records.size === 1,
+      30_000,
+      'the records to be read again',
+    );
+    expect(Object.fromEntries((await lookup(['Jennifer Lopez', 'Hans Blix'])).records)).toEqual({
+      'Jennifer Lopez': { id: 'S-1001', major: 'Physics, Applied', year: '3' },
+      'Hans Blix': { id: 'S-1002', major: 'Law "International"', year: '4' },
+    });
+  }, 120_000);
+});
