@@ -26,11 +26,15 @@ if [[ $EUID -ne 0 ]]; then
 fi
 
 echo "== packages"
+# ffmpeg decodes classroom videos. Ubuntu's is maintained (security fixes): it is installed and preferred.
+# Amazon Linux 2023 ships none: the workers fall back to the old static build that npm ci brings
+# (@ffmpeg-installer/ffmpeg), and say so in their log; prefer Ubuntu for an image that takes videos.
+# prlimit (util-linux), which runs ffmpeg under a memory limit, is on both.
 if command -v dnf >/dev/null; then
-  dnf install -y --quiet tar xz gzip
+  dnf install -y --quiet tar xz gzip util-linux
 elif command -v apt-get >/dev/null; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ca-certificates curl xz-utils
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ca-certificates curl xz-utils ffmpeg util-linux
 else
   echo "bake.sh: neither dnf nor apt-get found; use Amazon Linux 2023 or Ubuntu" >&2
   exit 2

@@ -30,6 +30,7 @@ import { ensureWarmPool } from '../src/deploy/warm-pool.js';
 import { deploymentFile, deploymentFileName, launchTemplateOf } from '../src/deploy/web-environment.js';
 import { ensureWebInstance, webInstancePrerequisites } from '../src/deploy/web-instance.js';
 import { positiveInt, wholeNumber } from './lib/options.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 
 interface Common {
@@ -247,6 +248,7 @@ function setUp(common: Common, options: { quiet?: boolean } = {}, extraEnv: Reco
     sqs: createSqsClient(config),
     iam: new IAMClient(retries),
     ec2: new EC2Client(retries),
+    dynamodb: new DynamoDBClient(retries),
     autoscaling: new AutoScalingClient(retries),
   };
   const session = new Session(common.dryRun, options.quiet ? () => undefined : (line) => console.log(line));

@@ -14,6 +14,8 @@ export interface Where {
 
 const bucketArn = (name: string) => `arn:aws:s3:::${name}`;
 const queueArn = (w: Where, name: string) => `arn:aws:sqs:${w.region}:${w.account}:${name}`;
+/** A DynamoDB table's ARN (the student records). */
+export const tableArn = (w: Where, name: string) => `arn:aws:dynamodb:${w.region}:${w.account}:table/${name}`;
 const groupArn = (w: Where, name: string) =>
   `arn:aws:autoscaling:${w.region}:${w.account}:autoScalingGroup:*:autoScalingGroupName/${name}`;
 
@@ -59,6 +61,13 @@ export function webPolicy(w: Where) {
         Resource: queueArn(w, n.responseQueue),
       },
       { Effect: 'Allow', Action: 'sqs:GetQueueUrl', Resource: queueArn(w, n.deadLetterQueue) },
+      // The autoscaler counts the S3 events of videos waiting for the workers; POST /videos answers the CSV.
+      {
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Resource: queueArn(w, n.videoQueue),
+      },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn(n.outBucket)}/*.csv` },
       { Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' },
       {
         Effect: 'Allow',
@@ -141,7 +150,8 @@ export function workerPolicy(w: Where) {
           'sqs:GetQueueAttributes',
           'sqs:GetQueueUrl',
         ],
-        Resource: queueArn(w, n.requestQueue),
+        // The video queue: S3's events of videos put under videos/.
+        Resource: [queueArn(w, n.requestQueue), queueArn(w, n.videoQueue)],
       },
       {
         Effect: 'Allow',
@@ -149,6 +159,13 @@ export function workerPolicy(w: Where) {
         Resource: queueArn(w, n.responseQueue),
       },
       { Effect: 'Allow', Action: 'sqs:GetQueueUrl', Resource: queueArn(w, n.deadLetterQueue) },
+      // The students' records for a video's CSV: read only, this table only (`npm run students` writes with the
+      // operator's own credentials).
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+        Resource: tableArn(w, n.studentsTable),
+      },
       {
         // In the asg mode: protect its instance while busy, complete its termination once drained. IAM cannot
         // tie the instance id in these calls to the caller's own instance: the reach is this group only.

@@ -3,10 +3,13 @@
  * what exists first and changes only what differs, so a second run changes nothing and says so. One file per
  * kind of resource, in the order they are made: buckets.ts (public access blocked, encrypted, retention),
  * queues.ts (course limits, redrive), iam-roles.ts (least-privilege policies from iam-policies.ts, instance
- * profiles), security-groups.ts, launch-template.ts.
+ * profiles), students-table.ts (DynamoDB), video-events.ts (S3 events of videos to the video queue),
+ * security-groups.ts, launch-template.ts.
  */
 import type { Config } from '../shared/config.js';
-import { retentionRules } from '../shared/resources.js';
+import { retentionRules, type QueueUrls } from '../shared/resources.js';
+import { ensureStudentsTable } from './students-table.js';
+import { ensureVideoEvents } from './video-events.js';
 import { ensureBucket } from './buckets.js';
 import { ensureRoles } from './iam-roles.js';
 import { ensureLaunchTemplate } from './launch-template.js';
@@ -33,7 +36,7 @@ export interface ProvisionOptions extends Deployment {
 export interface Provisioned {
   readonly names: DeploymentNames;
   readonly account: string;
-  readonly queueUrls: { request: string; response: string; deadLetter: string };
+  readonly queueUrls: QueueUrls;
   readonly vpcId: string;
   readonly webSecurityGroupId: string;
   readonly workerSecurityGroupId: string;
@@ -50,6 +53,14 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   }
   const queueUrls = await ensureQueues(o);
   const account = await ensureRoles(o, names);
+  await ensureStudentsTable({ dynamodb: o.clients.dynamodb, session: o.session }, names.studentsTable);
+  await ensureVideoEvents(
+    o,
+    names,
+    account,
+    queueUrls.video,
+    `arn:aws:sqs:${o.config.aws.region}:${account}:${names.videoQueue}`,
+  );
   const vpcId = o.vpcId ?? (await defaultVpc(o));
   const webSecurityGroupId = await ensureSecurityGroup(o, names.webSecurityGroup, vpcId, [
     { IpProtocol: 'tcp', FromPort: WEB_PORT, ToPort: WEB_PORT, IpRanges: [{ CidrIp: o.allowCidr }] },

@@ -5,6 +5,7 @@
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -45,6 +46,8 @@ export interface AwsClients {
   readonly sqs: SQSClient;
   readonly iam: IAMClient;
   readonly ec2: EC2Client;
+  /** The student records' table. */
+  readonly dynamodb: DynamoDBClient;
   /** The Auto Scaling group's calls (provisioning with --group, and teardown). */
   readonly autoscaling?: AutoScalingClient;
 }
@@ -64,6 +67,8 @@ const ACTIONS: Record<string, string> = {
   'S3:GetPublicAccessBlock': 's3:GetBucketPublicAccessBlock',
   'S3:PutBucketEncryption': 's3:PutEncryptionConfiguration',
   'S3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
+  'S3:PutBucketNotificationConfiguration': 's3:PutBucketNotification',
+  'S3:GetBucketNotificationConfiguration': 's3:GetBucketNotification',
 };
 
 /** The IAM action a call needs, e.g. `iam:CreateRole`, `s3:PutBucketPublicAccessBlock`. */

@@ -1,7 +1,7 @@
 /**
  * `npm run aws:teardown`: removes everything provisioning (and the fleet) created, in dependency order:
  * instances first (and waits until they are gone, since security groups and profiles are in use until then),
- * then the launch template, instance profiles, roles, security groups, queues, and the buckets after emptying
+ * then the launch template, instance profiles, roles, security groups, the student records' table, queues, and the buckets after emptying
  * them. Whatever is already gone is reported as such, so it is safe to re-run after a partial teardown. Each
  * deletion lives beside the provisioning of its kind of resource.
  */
@@ -13,6 +13,7 @@ import { deleteLaunchTemplate } from './launch-template.js';
 import { deploymentNames } from './names.js';
 import { deleteQueue } from './queues.js';
 import { deleteSecurityGroup } from './security-groups.js';
+import { deleteStudentsTable } from './students-table.js';
 import type { Deployment } from './session.js';
 
 export interface TeardownOptions extends Deployment {
@@ -34,6 +35,9 @@ export async function teardown(o: TeardownOptions): Promise<void> {
   for (const name of [names.webRole, names.workerRole]) await deleteRole(o, name);
   for (const name of [names.webSecurityGroup, names.workerSecurityGroup])
     await deleteSecurityGroup(o, name, o.retryDelayMs);
-  for (const name of [names.requestQueue, names.responseQueue, names.deadLetterQueue]) await deleteQueue(o, name);
+  await deleteStudentsTable({ dynamodb: o.clients.dynamodb, session: o.session }, names.studentsTable);
+  // The bucket's notification goes with the bucket.
+  for (const name of [names.requestQueue, names.responseQueue, names.videoQueue, names.deadLetterQueue])
+    await deleteQueue(o, name);
   for (const name of [names.inBucket, names.outBucket, names.galleryBucket]) await deleteBucket(o, name);
 }

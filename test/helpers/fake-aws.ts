@@ -1,8 +1,8 @@
 /**
  * A small in-memory AWS account for the deployment tests: IAM and EC2 (which have no local emulator) behind
  * aws-sdk-client-mock, answering as AWS does (state kept between calls, AWS's error names for missing things);
- * and a recorder on real S3/SQS clients (talking to fauxqs) that also answers the two bucket settings fauxqs
- * does not implement (public access block, default encryption). Every call lands in one ordered log.
+ * and a recorder on real S3/SQS/DynamoDB clients (talking to fauxqs and dynalite) that also answers the bucket
+ * settings fauxqs does not implement (public access block, default encryption, lifecycle, notifications). Every call lands in one ordered log.
  */
 import {
   AddRoleToInstanceProfileCommand,
@@ -44,6 +44,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 
 export const ACCOUNT = '123456789012';
@@ -256,7 +257,7 @@ function matches(filters: Filter[], name: string, value: string): boolean {
  * Records every S3/SQS call of a real client into `log`, and answers the bucket settings fauxqs lacks from
  * memory (as S3 would: "not found" until set).
  */
-export function recordCalls(client: S3Client | SQSClient, log: string[]): void {
+export function recordCalls(client: S3Client | SQSClient | DynamoDBClient, log: string[]): void {
   const settings = new Map<string, unknown>();
   const fauxqsLacks: Record<string, (input: { Bucket: string }) => unknown> = {
     PutPublicAccessBlockCommand: (input) => settings.set(`block:${input.Bucket}`, input) && {},
@@ -273,6 +274,11 @@ export function recordCalls(client: S3Client | SQSClient, log: string[]): void {
       return { Rules: stored.LifecycleConfiguration.Rules };
     },
     DeleteBucketLifecycleCommand: (input) => settings.delete(`lifecycle:${input.Bucket}`) && {},
+    PutBucketNotificationConfigurationCommand: (input) => settings.set(`notification:${input.Bucket}`, input) && {},
+    // S3 answers an empty configuration for a bucket without notifications.
+    GetBucketNotificationConfigurationCommand: (input) =>
+      (settings.get(`notification:${input.Bucket}`) as { NotificationConfiguration: object } | undefined)
+        ?.NotificationConfiguration ?? {},
     PutBucketEncryptionCommand: (input) => settings.set(`sse:${input.Bucket}`, input) && {},
     GetBucketEncryptionCommand: (input) => {
       const stored = settings.get(`sse:${input.Bucket}`) as { ServerSideEncryptionConfiguration: unknown } | undefined;

@@ -1,12 +1,22 @@
 /**
- * The AWS deployment commands without an AWS account: buckets and queues on fauxqs through the real SDK
- * clients (the two bucket settings fauxqs lacks are answered by a recorder), IAM and EC2 on an in-memory
+ * The AWS deployment commands without an AWS account: buckets and queues on fauxqs and the students table on
+ * dynalite through the real SDK clients (the bucket settings fauxqs lacks are answered by a recorder), IAM and EC2 on an in-memory
  * account behind aws-sdk-client-mock. Provision, provision again, drift, dry run, the web instance, status,
  * teardown twice, and the errors a user meets.
  */
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { GetBucketLifecycleConfigurationCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketNotificationConfigurationCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import dynalite from 'dynalite';
+import { createDynamoClient } from '../../src/video/student-table.js';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -30,6 +40,7 @@ const CHANGES = /^(Create|Put|Add|Authorize|Revoke|Modify|Set|Update|Run|Start|T
 
 describe('the AWS deployment commands', () => {
   let emulator: Emulator;
+  let tables: Server;
   let fake: ReturnType<typeof fakeAccount>;
   let clients: AwsClients;
   const prefix = `d-${randomBytes(3).toString('hex')}`;
@@ -49,6 +60,9 @@ describe('the AWS deployment commands', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0, region: 'us-east-1' });
+    // DynamoDB has a local server: dynalite, in memory.
+    tables = dynalite({ createTableMs: 0, deleteTableMs: 0 });
+    await new Promise<void>((resolve) => tables.listen(0, '127.0.0.1', resolve));
     fake = fakeAccount();
     // The S3 and SQS clients of the local stack's kind (the emulator's placeholder credentials), on fauxqs.
     const local = loadConfig({ AWS_ENDPOINT_URL: emulator.endpoint, RESOURCE_PREFIX: prefix });
@@ -57,9 +71,13 @@ describe('the AWS deployment commands', () => {
       sqs: createSqsClient(local),
       iam: new IAMClient({ region: 'us-east-1' }),
       ec2: new EC2Client({ region: 'us-east-1' }),
+      dynamodb: createDynamoClient(
+        loadConfig({ DYNAMODB_ENDPOINT_URL: `http://127.0.0.1:${(tables.address() as AddressInfo).port}` }),
+      ),
     };
     recordCalls(clients.s3, fake.log);
     recordCalls(clients.sqs, fake.log);
+    recordCalls(clients.dynamodb, fake.log);
   });
 
   afterAll(async () => {
@@ -67,6 +85,8 @@ describe('the AWS deployment commands', () => {
     fake?.ec2.restore();
     clients?.s3.destroy();
     clients?.sqs.destroy();
+    clients?.dynamodb.destroy();
+    await new Promise((resolve) => tables?.close(resolve));
     await emulator?.stop();
   });
 
@@ -119,6 +139,48 @@ describe('the AWS deployment commands', () => {
         maxReceiveCount: 3,
         deadLetterTargetArn: expect.stringContaining(names.deadLetterQueue),
       });
+
+      // The student records' table, on demand; videos put under videos/ announced by S3 to the video queue,
+      // which S3 (for this bucket of this account only) may send to, and whose messages may exceed 1024 bytes.
+      const table = await clients.dynamodb.send(new DescribeTableCommand({ TableName: names.studentsTable }));
+      expect(table.Table).toMatchObject({
+        TableStatus: 'ACTIVE',
+        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+        BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+      });
+      const video = await clients.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: result.queueUrls.video, AttributeNames: ['All'] }),
+      );
+      const videoArn = video.Attributes!['QueueArn']!;
+      expect(Number(video.Attributes!['MaximumMessageSize'])).toBeGreaterThanOrEqual(256 * 1024);
+      expect(JSON.parse(video.Attributes!['Policy']!).Statement).toEqual([
+        {
+          Sid: 'S3VideoEvents',
+          Effect: 'Allow',
+          Principal: { Service: 's3.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: videoArn,
+          Condition: {
+            ArnEquals: { 'aws:SourceArn': `arn:aws:s3:::${names.inBucket}` },
+            StringEquals: { 'aws:SourceAccount': ACCOUNT },
+          },
+        },
+      ]);
+      const notification = await clients.s3.send(
+        new GetBucketNotificationConfigurationCommand({ Bucket: names.inBucket }),
+      );
+      expect(notification.QueueConfigurations).toEqual([
+        {
+          Id: 'facefleet-videos',
+          QueueArn: videoArn,
+          Events: ['s3:ObjectCreated:*'],
+          Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'videos/' }] } },
+        },
+      ]);
+      // The policy is set before the notification: S3 checks it may send when the notification is put.
+      expect(fake.log.indexOf('SetQueueAttributes')).toBeLessThan(
+        fake.log.indexOf('PutBucketNotificationConfiguration'),
+      );
 
       // IAM: two roles trusted by EC2, each in its instance profile.
       for (const role of [names.webRole, names.workerRole]) {
@@ -302,6 +364,7 @@ describe('the AWS deployment commands', () => {
         'DeleteInstanceProfile',
         'DeleteRole',
         'DeleteSecurityGroup',
+        'DeleteTable',
         'DeleteQueue',
         'DeleteBucket',
       ].map(first);
@@ -315,6 +378,10 @@ describe('the AWS deployment commands', () => {
         .send(new GetQueueUrlCommand({ QueueName: names.requestQueue }))
         .catch((e: Error) => e.name);
       expect(queue).toMatch(/QueueDoesNotExist|NonExistentQueue/);
+      const table = await clients.dynamodb
+        .send(new DescribeTableCommand({ TableName: names.studentsTable }))
+        .catch((e: Error) => e.name);
+      expect(table).toBe('ResourceNotFoundException');
       const bucket = await clients.s3
         .send(new HeadBucketCommand({ Bucket: names.inBucket }))
         .catch((e: Error) => e.name);

@@ -25,7 +25,7 @@ describe('IAM policies', () => {
         if (r.startsWith('arn:aws:s3:::')) expect(r).toMatch(/^arn:aws:s3:::asu1234-(in|out|gallery)-bucket(\/.*)?$/);
         if (r.startsWith('arn:aws:sqs:'))
           expect(r).toMatch(
-            /^arn:aws:sqs:us-west-2:123456789012:asu1234-(req|resp)-(queue|dlq)$|^arn:aws:sqs:us-west-2:123456789012:asu1234-req-dlq$/,
+            /^arn:aws:sqs:us-west-2:123456789012:asu1234-(req|resp|video)-(queue|dlq)$|^arn:aws:sqs:us-west-2:123456789012:asu1234-req-dlq$/,
           );
       }
       if (s.actions.some((a) => a.startsWith('s3:') || a.startsWith('sqs:'))) {
@@ -62,12 +62,16 @@ describe('IAM policies', () => {
     expect(s.flatMap((x) => x.actions).filter((a) => a.startsWith('iam:'))).toEqual(['iam:PassRole']);
   });
 
-  it('gives workers no EC2 or IAM rights at all, and Auto Scaling rights on their own group only', () => {
+  it('gives workers no EC2 or IAM rights at all, Auto Scaling rights on their own group only, and the records to read', () => {
     const s = statements(workerPolicy(where));
     const actions = s.flatMap((x) => x.actions);
-    expect(actions.every((a) => a.startsWith('s3:') || a.startsWith('sqs:') || a.startsWith('autoscaling:'))).toBe(
-      true,
-    );
+    expect(actions.every((a) => /^(s3|sqs|autoscaling|dynamodb):/.test(a))).toBe(true);
+    // The student records: read only, that table only.
+    const records = s.filter((x) => x.actions.some((a) => a.startsWith('dynamodb:')));
+    expect(records.flatMap((x) => x.actions)).toEqual(['dynamodb:GetItem', 'dynamodb:BatchGetItem']);
+    expect(records.flatMap((x) => x.resources)).toEqual([
+      'arn:aws:dynamodb:us-west-2:123456789012:table/asu1234-students',
+    ]);
     const group = s.filter((x) => x.actions.some((a) => a.startsWith('autoscaling:')));
     expect(group.flatMap((x) => x.actions)).toEqual([
       'autoscaling:SetInstanceProtection',

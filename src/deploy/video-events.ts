@@ -1,0 +1,131 @@
+/**
+ * Videos put straight into the in-bucket under `videos/` are processed too: the bucket notifies the video queue
+ * of each object created there, and the queue lets S3 (for this bucket, in this account only) send to it. S3's
+ * event messages are about a kilobyte, more than the request queue's 1024 bytes: they get a queue of their
+ * own, which the workers also poll. Both are compared with what exists and changed only where they differ; a
+ * notification of the bucket that is not ours (another id) is kept as it is.
+ */
+import {
+  GetBucketNotificationConfigurationCommand,
+  PutBucketNotificationConfigurationCommand,
+  type NotificationConfiguration,
+  type QueueConfiguration,
+} from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { isDeepStrictEqual } from 'node:util';
+import { VIDEOS_PREFIX } from '../shared/messages.js';
+import type { DeploymentNames } from './names.js';
+import type { ProvisionOptions } from './provision.js';
+import { orMissing } from './session.js';
+
+/** The id of our notification among the bucket's. */
+export const VIDEO_NOTIFICATION_ID = 'facefleet-videos';
+
+/** Who may send to the video queue: S3, for this bucket of this account. */
+export function videoQueuePolicy(queueArn: string, inBucket: string, account: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'S3VideoEvents',
+        Effect: 'Allow',
+        Principal: { Service: 's3.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queueArn,
+        Condition: {
+          ArnEquals: { 'aws:SourceArn': `arn:aws:s3:::${inBucket}` },
+          StringEquals: { 'aws:SourceAccount': account },
+        },
+      },
+    ],
+  };
+}
+
+/** Our notification: every object created under `videos/`, to the video queue. */
+export function videoNotification(queueArn: string): QueueConfiguration {
+  return {
+    Id: VIDEO_NOTIFICATION_ID,
+    QueueArn: queueArn,
+    Events: ['s3:ObjectCreated:*'],
+    Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: VIDEOS_PREFIX }] } },
+  };
+}
+
+/** The bucket's notifications with ours in place of any earlier one; undefined when it is there already. */
+export function withVideoNotification(
+  current: NotificationConfiguration,
+  ours: QueueConfiguration,
+): NotificationConfiguration | undefined {
+  const queues = current.QueueConfigurations ?? [];
+  const existing = queues.find((q) => q.Id === VIDEO_NOTIFICATION_ID);
+  if (existing && sameNotification(existing, ours)) return undefined;
+  return {
+    ...(current.TopicConfigurations?.length ? { TopicConfigurations: current.TopicConfigurations } : {}),
+    ...(current.LambdaFunctionConfigurations?.length
+      ? { LambdaFunctionConfigurations: current.LambdaFunctionConfigurations }
+      : {}),
+    ...(current.EventBridgeConfiguration ? { EventBridgeConfiguration: current.EventBridgeConfiguration } : {}),
+    QueueConfigurations: [...queues.filter((q) => q.Id !== VIDEO_NOTIFICATION_ID), ours],
+  };
+}
+
+function sameNotification(a: QueueConfiguration, b: QueueConfiguration): boolean {
+  const rules = (q: QueueConfiguration) =>
+    (q.Filter?.Key?.FilterRules ?? []).map((r) => `${r.Name?.toLowerCase()}=${r.Value}`).sort();
+  return (
+    a.QueueArn === b.QueueArn &&
+    isDeepStrictEqual([...(a.Events ?? [])].sort(), [...(b.Events ?? [])].sort()) &&
+    isDeepStrictEqual(rules(a), rules(b))
+  );
+}
+
+export async function ensureVideoEvents(
+  { clients: { s3, sqs }, session }: ProvisionOptions,
+  names: DeploymentNames,
+  account: string,
+  queueUrl: string,
+  /** What the queue's ARN would be (a dry run's queue may not exist yet); its own is read where it exists. */
+  expectedArn: string,
+): Promise<void> {
+  // The queue's policy first: S3 checks that it may send before it takes the notification.
+  const queueStep = `queue ${names.videoQueue} policy`;
+  const reading = session.read(
+    queueStep,
+    sqs,
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['Policy', 'QueueArn'] }),
+  );
+  // A dry run that would create the queue has only a placeholder URL to read.
+  const { Attributes } = session.dryRun ? await reading.catch(() => ({ Attributes: undefined })) : await reading;
+  const queueArn = Attributes?.['QueueArn'] ?? expectedArn;
+  const desired = videoQueuePolicy(queueArn, names.inBucket, account);
+  const current = Attributes?.['Policy'];
+  if (current && isDeepStrictEqual(JSON.parse(current), desired)) session.report(queueStep, 'unchanged');
+  else {
+    await session.change(
+      queueStep,
+      sqs,
+      new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { Policy: JSON.stringify(desired) } }),
+    );
+    session.report(queueStep, current ? 'updated' : 'created', `S3 may send the events of ${names.inBucket}`);
+  }
+
+  const step = `bucket ${names.inBucket} notification`;
+  const existing = await session
+    .read(step, s3, new GetBucketNotificationConfigurationCommand({ Bucket: names.inBucket }))
+    .catch(orMissing);
+  const next = withVideoNotification(existing ?? {}, videoNotification(queueArn));
+  if (!next) {
+    session.report(step, 'unchanged');
+    return;
+  }
+  await session.change(
+    step,
+    s3,
+    new PutBucketNotificationConfigurationCommand({ Bucket: names.inBucket, NotificationConfiguration: next }),
+  );
+  session.report(
+    step,
+    existing?.QueueConfigurations?.some((q) => q.Id === VIDEO_NOTIFICATION_ID) ? 'updated' : 'created',
+    `objects created under ${VIDEOS_PREFIX} → ${names.videoQueue}`,
+  );
+}
