@@ -1,7 +1,8 @@
 /**
  * Videos put straight into the in-bucket under `videos/` are processed too: the bucket notifies the video queue
  * of each object created there, and the queue lets S3 (for this bucket, in this account only) send to it. S3's
- * event messages are about a kilobyte, more than the request queue's 1024 bytes: they get a queue of their
+ * event messages are some 700 bytes plus the object's key (up to 1024 bytes itself), more than the request
+ * queue's 1024 bytes for all but short names: they get a queue of their
  * own, which the workers also poll. Both are compared with what exists and changed only where they differ; a
  * notification of the bucket that is not ours (another id) is kept as it is.
  */

@@ -9,7 +9,10 @@ export function resourceNames(prefix: string) {
     requestQueue: `${prefix}-req-queue`,
     responseQueue: `${prefix}-resp-queue`,
     deadLetterQueue: `${prefix}-req-dlq`,
-    /** S3's event messages for videos put under `videos/` (AWS): too large for the request queue's 1024 bytes. */
+    /**
+     * S3's event messages for videos put under `videos/` (AWS): some 700 bytes plus the key (up to 1024 bytes
+     * itself), more than the request queue's 1024 bytes for any but short names.
+     */
     videoQueue: `${prefix}-video-queue`,
     /** DynamoDB: the student records of classroom videos, keyed by the enrolled person's name. */
     studentsTable: `${prefix}-students`,

@@ -66,7 +66,7 @@ export function queueAttributes(config: Config, deadLetterArn: string) {
       }),
     },
     response: { MessageRetentionPeriod: String(RETENTION_SECONDS.response) },
-    // S3's event messages are about a kilobyte: this queue keeps SQS's default size limit.
+    // S3's event messages are some 700 bytes plus the key (itself up to 1024): this queue keeps SQS's size limit.
     video: {
       VisibilityTimeout: String(config.queue.visibilityTimeoutSeconds),
       MessageRetentionPeriod: String(RETENTION_SECONDS.request),
