@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COMPONENT_SCHEMAS, EXAMPLE_API_KEY } from '../../src/web-tier/openapi.js';
 import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
-import { makeClip } from '../helpers/videos.js';
+import { makeClip } from '../../scripts/lib/clips.js';
 import { findTool } from '../../src/video/tools.js';
 
 /** The ffmpeg that makes the example videos: the system's, else the npm build. */

@@ -29,7 +29,7 @@ import { findTool } from '../../src/video/tools.js';
 import { DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
 import { runScript } from '../helpers/scripts.js';
 import { enroll, queueDepth, startTestStack, until } from '../helpers/stack.js';
-import { lavfiClip, makeClip } from '../helpers/videos.js';
+import { lavfiClip, makeClip } from '../../scripts/lib/clips.js';
 
 const LFW = `${DATASETS_DIR}lfw-view1-train/images/`;
 /** A person's `i`th photo (from 0), in the order of their file names. */
@@ -223,12 +223,9 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
   it.each(['webm', 'mov'] as const)(
     'takes a %s video too',
     async (container) => {
-      const path = await makeClip(
-        ffmpeg!,
-        [{ image: photo('Hans_Blix', 5), seconds: 2 }],
-        clip(`blix.${container}`),
+      const path = await makeClip(ffmpeg!, [{ image: photo('Hans_Blix', 5), seconds: 2 }], clip(`blix.${container}`), {
         container,
-      );
+      });
       const res = await post(path, `blix.${container}`);
       expect(res.status, res.body).toBe(200);
       const answer = JSON.parse(res.body) as VideoAnswer;
@@ -464,10 +461,9 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
 
   describe('refused by the worker, which lives on', () => {
     it('a video cut short though its header is whole', async () => {
-      const path = await makeClip(ffmpeg!, [{ image: photo('Hans_Blix', 5), seconds: 10 }], clip('short.mp4'), 'mp4', [
-        '-movflags',
-        '+faststart',
-      ]);
+      const path = await makeClip(ffmpeg!, [{ image: photo('Hans_Blix', 5), seconds: 10 }], clip('short.mp4'), {
+        extra: ['-movflags', '+faststart'],
+      });
       truncateSync(path, Math.floor(statSync(path).size * 0.4));
       const res = await post(path, 'short.mp4');
       expect([res.status, res.code], res.body).toEqual([422, 'VIDEO_TRUNCATED']);

@@ -23,7 +23,7 @@ const PROBE_TIMEOUT_MS = 30_000;
 
 export interface VideoTaskOptions {
   readonly engine: RecognitionEngine;
-  readonly galleries: GalleryStore;
+  readonly galleries: Pick<GalleryStore, 'current' | 'refresh'>;
   readonly matchThreshold: number | undefined;
   /** Most faces of one frame embedded and matched. */
   readonly maxFaces: number;

@@ -1,6 +1,7 @@
 /**
- * Test videos, made in the tests from still images of ../shared (never committed): each segment is a face
- * pasted on a plain background for some seconds, encoded by ffmpeg as MP4 (H.264), WebM (VP8) or MOV.
+ * Videos made from still images of ../shared for the tests and the video benchmark (never committed): each
+ * segment is a face pasted on a plain background for some seconds, encoded by ffmpeg as MP4 (H.264), WebM (VP8)
+ * or MOV.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,8 +15,17 @@ export interface Segment {
   readonly seconds: number;
 }
 
-/** Frames per second of the clips: two, so that a frame every second lands on each segment. */
+/** Frames per second of the stills: two, so that a frame every second lands on each segment. */
 const FPS = 2;
+
+export interface ClipOptions {
+  readonly container?: keyof typeof CODECS;
+  /** ffmpeg's output options after the codec's (`-movflags +faststart`, `-r 30`). */
+  readonly extra?: readonly string[];
+  /** The picture's size; default 640x480. */
+  readonly width?: number;
+  readonly height?: number;
+}
 
 export const CODECS = {
   mp4: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
@@ -23,24 +33,24 @@ export const CODECS = {
   mov: ['-c:v', 'mpeg4', '-q:v', '3', '-f', 'mov'],
 } as const;
 
-/** A 640x480 clip of the segments, one after another, as `out` (its extension says the container). */
+/** A clip of the segments, one after another, as `out`. */
 export async function makeClip(
   ffmpeg: string,
   segments: readonly Segment[],
   out: string,
-  container: keyof typeof CODECS = 'mp4',
-  extra: readonly string[] = [],
+  { container = 'mp4', extra = [], width = 640, height = 480 }: ClipOptions = {},
 ): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'facefleet-clip-'));
   try {
     let n = 0;
+    // The face takes about half the picture's height, in its middle (250 px at 640x480).
+    const side = Math.round(height * 0.52);
+    const place = { left: Math.round((width - side) / 2), top: Math.round((height - side) / 2) };
     for (const segment of segments) {
-      const background = sharp({ create: { width: 640, height: 480, channels: 3, background: '#5a6070' } });
+      const background = sharp({ create: { width, height, channels: 3, background: '#5a6070' } });
       const still = await (
         segment.image
-          ? background.composite([
-              { input: await sharp(segment.image).resize(250, 250).toBuffer(), left: 195, top: 115 },
-            ])
+          ? background.composite([{ input: await sharp(segment.image).resize(side, side).toBuffer(), ...place }])
           : background
       )
         .jpeg({ quality: 92 })
