@@ -9,6 +9,8 @@
  * 2. Recognising those frames: the engine of one worker (one thread), every face matched against the gallery.
  * 3. The whole video task, as a worker runs it: header, frames, faces, roster, CSV (the records lookup, one
  *    call per video, answers from memory here): frames looked at per second, and its stages.
+ * 4. A long lecture (--long-seconds, 600), whose frames are spread 20 s apart as past VIDEO_MAX_FRAMES: every
+ *    frame decoded against keyframes only (what the task does from 10 s apart), alternated.
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -45,6 +47,7 @@ const program = new Command()
   .name('npm run bench:video --')
   .description('Measure one worker on a classroom video: decoding, recognising, the whole task.')
   .option('--seconds <n>', 'length of the lecture made for it', positiveInt, 120)
+  .option('--long-seconds <n>', 'length of the long lecture (frames 20 s apart)', positiveInt, 600)
   .option('--json', 'print the results as one JSON object');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -70,7 +73,7 @@ function tools(): { name: string; tool: VideoTool; version: string }[] {
 }
 
 async function main(): Promise<void> {
-  const o = program.parse().opts<{ seconds: number; json?: boolean }>();
+  const o = program.parse().opts<{ seconds: number; longSeconds: number; json?: boolean }>();
   const config = loadConfig();
   const cpu = cpuInfo();
   const found = tools();
@@ -208,6 +211,33 @@ async function main(): Promise<void> {
       stagesMs: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k.replace(/Ms$/, ''), round(v)])),
     };
 
+    // 4. A long lecture, frames far apart: every frame decoded, or keyframes only.
+    log(`making a ${o.longSeconds} s lecture…`);
+    const long = join(dir, 'long.mp4');
+    const longSegments = Array.from({ length: Math.ceil(o.longSeconds / 20) }, (_, i) => ({
+      image: people[i % people.length]![1][3]!,
+      seconds: 20,
+    }));
+    await makeClip(system.path, longSegments, long, { width: 1280, height: 720, extra: ['-r', '30'] });
+    const sparse = { ...frameOptions, everySeconds: 20 };
+    const longMs = { every: [] as number[], keyframes: [] as number[] };
+    let longFrames = { every: 0, keyframes: 0 };
+    for (let run = 0; run < RUNS; run++) {
+      for (const keyframesOnly of [false, true]) {
+        const started = performance.now();
+        const got = await extractFrames(system, long, { ...sparse, keyframesOnly });
+        longMs[keyframesOnly ? 'keyframes' : 'every'].push(performance.now() - started);
+        longFrames = { ...longFrames, [keyframesOnly ? 'keyframes' : 'every']: got.length };
+      }
+    }
+    const longLecture = {
+      seconds: o.longSeconds,
+      everySeconds: 20,
+      everyFrame: { frames: longFrames.every, medianMs: round(median(longMs.every)) },
+      keyframesOnly: { frames: longFrames.keyframes, medianMs: round(median(longMs.keyframes)) },
+      speedUp: round(median(longMs.every) / median(longMs.keyframes), 1),
+    };
+
     const result = {
       date: new Date().toISOString(),
       machine: { cpu: cpu.model, flags: cpu.flags, cores: availableParallelism() },
@@ -225,6 +255,7 @@ async function main(): Promise<void> {
       recognising,
       wholeTask,
       recognitionShareOfTask: round(recognising.medianMs / wholeTask.medianMs, 2),
+      longLecture,
     };
     if (o.json) console.log(JSON.stringify(result, null, 2));
     else console.log(report(result));
@@ -258,6 +289,13 @@ function report(r: {
     stagesMs: Record<string, number>;
   };
   recognitionShareOfTask: number;
+  longLecture: {
+    seconds: number;
+    everySeconds: number;
+    everyFrame: { frames: number; medianMs: number };
+    keyframesOnly: { frames: number; medianMs: number };
+    speedUp: number;
+  };
 }): string {
   const lines = [
     `Classroom video, one worker — ${r.machine.cpu}, ${r.machine.cores} cores, ${r.date.slice(0, 10)}`,
@@ -279,6 +317,8 @@ function report(r: {
     `  stages (ms): ${Object.entries(r.wholeTask.stagesMs)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
+    '',
+    `A ${r.longLecture.seconds} s lecture, a frame every ${r.longLecture.everySeconds} s: every frame decoded ${r.longLecture.everyFrame.medianMs} ms (${r.longLecture.everyFrame.frames} frames), keyframes only ${r.longLecture.keyframesOnly.medianMs} ms (${r.longLecture.keyframesOnly.frames} frames): ${r.longLecture.speedUp}x faster`,
   ];
   return lines.join('\n');
 }

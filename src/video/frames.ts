@@ -19,7 +19,15 @@ export interface FrameOptions extends RunLimits {
   readonly maxFrames: number;
   /** Frames wider than this are scaled down, in pixels. */
   readonly maxWidth?: number;
+  /**
+   * Decode the keyframes only, each frame kept being the last keyframe at or before its time: for frames far
+   * apart (a long video), where decoding every frame would cost ten times more and show nothing more.
+   */
+  readonly keyframesOnly?: boolean;
 }
+
+/** From this many seconds between the frames kept, only keyframes are decoded (most encoders put one every 1–10 s). */
+export const KEYFRAMES_ONLY_FROM_SECONDS = 10;
 
 export interface Frame {
   readonly atSeconds: number;
@@ -40,11 +48,13 @@ export function ffmpegArguments(input: string, outDir: string, o: FrameOptions):
     'file',
     '-format_whitelist',
     VIDEO_DEMUXERS,
+    ...(o.keyframesOnly ? ['-skip_frame', 'nokey'] : []),
     '-i',
     input,
     '-an',
     '-vf',
-    `fps=1/${o.everySeconds}:start_time=0,scale='min(${width},iw)':-2`,
+    // Keyframes only, the last one has no next frame to end it: passed through at the end rather than dropped.
+    `fps=1/${o.everySeconds}:start_time=0${o.keyframesOnly ? ':eof_action=pass' : ''},scale='min(${width},iw)':-2`,
     '-frames:v',
     String(o.maxFrames),
     '-q:v',

@@ -27,6 +27,12 @@ function tool(find: () => VideoTool): VideoTool | undefined {
     return undefined;
   }
 }
+/** Mean grey-level difference of two pictures at 32x24. */
+async function difference(a: Uint8Array, b: Uint8Array): Promise<number> {
+  const [x, y] = await Promise.all([a, b].map((img) => sharp(img).resize(32, 24).greyscale().raw().toBuffer()));
+  return x!.reduce((sum, v, i) => sum + Math.abs(v - y![i]!), 0) / x!.length;
+}
+
 const system = tool(() => findTool('ffmpeg', undefined, { packaged: false }));
 const packaged = tool(() => {
   const found = findTool('ffmpeg', undefined);
@@ -115,15 +121,35 @@ describe.each([
     expect((starved as VideoToolError).reason).toBe('refused');
   });
 
+  it('decodes keyframes only when asked: each frame is then the last keyframe at or before its time', async () => {
+    // The same pictures with a keyframe every 8 frames: at 0 s and 2 s (the last one is kept too).
+    const sparse = join(dir, 'sparse.mp4');
+    execFileSync(ffmpeg.path, [
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      clip,
+      '-c:v',
+      'mpeg4',
+      '-q:v',
+      '3',
+      '-g',
+      '8',
+      sparse,
+    ]);
+    const all = await extractFrames(ffmpeg, sparse, options);
+    const keyframes = await extractFrames(ffmpeg, sparse, { ...options, keyframesOnly: true });
+    expect(keyframes.map((f) => f.atSeconds)).toEqual([0, 1, 2]);
+    const [first, second, third] = ['in-001.jpg', 'in-005.jpg', 'in-009.jpg'].map((f) => readFileSync(join(dir, f)));
+    // At 1 s, every frame decoded shows the second face; keyframes only, the first one still.
+    expect(await difference(all[1]!.bytes, second!)).toBeLessThan(8);
+    expect(await difference(keyframes[1]!.bytes, first!)).toBeLessThan(8);
+    expect(await difference(keyframes[2]!.bytes, third!)).toBeLessThan(8);
+  });
+
   it('reads the clip’s first frame as the picture it was made from', async () => {
-    const [first] = await extractFrames(ffmpeg!, clip, options);
-    const a = await sharp(first!.bytes).resize(32, 24).greyscale().raw().toBuffer();
-    const b = await sharp(readFileSync(join(dir, 'in-001.jpg')))
-      .resize(32, 24)
-      .greyscale()
-      .raw()
-      .toBuffer();
-    const meanDifference = a.reduce((sum, v, i) => sum + Math.abs(v - b[i]!), 0) / a.length;
-    expect(meanDifference).toBeLessThan(8);
+    const [first] = await extractFrames(ffmpeg, clip, options);
+    expect(await difference(first!.bytes, readFileSync(join(dir, 'in-001.jpg')))).toBeLessThan(8);
   });
 });

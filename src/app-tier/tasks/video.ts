@@ -1,13 +1,13 @@
 /**
  * The `video` task: who is in a classroom video. Its header is read first (ffprobe) and held to the same
  * limits the web tier applies (a video put straight into the bucket was never checked); then a frame every
- * `frameSeconds` from the first (ffmpeg, locked down), every face of each matched against the gallery, each
+ * `frameSeconds` from the first (ffmpeg, locked down; keyframes only when they are far apart), every face of each matched against the gallery, each
  * person counted once (first seen, best similarity; roster.ts), unknown faces counted apart; their records
  * looked up in the students table; and the CSV for the out-bucket.
  */
 import { AppError } from '../../shared/errors.js';
 import type { VideoResult } from '../../shared/messages.js';
-import { extractFrames } from '../../video/frames.js';
+import { extractFrames, KEYFRAMES_ONLY_FROM_SECONDS } from '../../video/frames.js';
 import { checkVideoLimits, frameInterval, probeVideo, type VideoLimits } from '../../video/probe.js';
 import { rosterCsv, rosterOf, type FrameFaces } from '../../video/roster.js';
 import type { StudentLookup } from '../../video/student-table.js';
@@ -73,27 +73,38 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
 
     t = performance.now();
     const everySeconds = frameInterval(info.durationSeconds, o.frameSeconds, o.maxFrames);
-    const frames = await extractFrames(ffmpeg, input.path, {
-      everySeconds,
-      maxFrames: o.maxFrames,
-      timeoutMs: o.decodeTimeoutMs,
-      memoryBytes: o.toolMemoryBytes,
-    }).catch((err: unknown) => {
-      if (!(err instanceof VideoToolError)) throw err;
-      if (err.reason === 'timeout')
-        throw new AppError('VIDEO_DECODE_TIMEOUT', { file, seconds: o.decodeTimeoutMs / 1000 }, err);
-      if (err.reason === 'no-tool') throw new AppError('VIDEO_TOOLS_MISSING', { detail: err.message }, err);
-      throw new AppError('VIDEO_UNREADABLE', { file, reason: err.message }, err);
-    });
+    const decode = (keyframesOnly: boolean) =>
+      extractFrames(ffmpeg, input.path, {
+        everySeconds,
+        maxFrames: o.maxFrames,
+        timeoutMs: o.decodeTimeoutMs,
+        memoryBytes: o.toolMemoryBytes,
+        keyframesOnly,
+      }).catch((err: unknown) => {
+        if (!(err instanceof VideoToolError)) throw err;
+        if (err.reason === 'timeout')
+          throw new AppError('VIDEO_DECODE_TIMEOUT', { file, seconds: o.decodeTimeoutMs / 1000 }, err);
+        if (err.reason === 'no-tool') throw new AppError('VIDEO_TOOLS_MISSING', { detail: err.message }, err);
+        throw new AppError('VIDEO_UNREADABLE', { file, reason: err.message }, err);
+      });
+    // Frames that stop well before the header's duration: a truncated file (or, keyframes only, a video with
+    // too few keyframes, which is then decoded whole).
+    const declared = info.durationSeconds;
+    const short = (frames: readonly unknown[]) =>
+      declared !== undefined &&
+      frames.length < o.maxFrames &&
+      frames.length * everySeconds + everySeconds < 0.9 * declared;
+    const sparse = everySeconds >= KEYFRAMES_ONLY_FROM_SECONDS;
+    let frames = await decode(sparse);
+    if (sparse && (frames.length === 0 || short(frames))) frames = await decode(false);
     timings['framesMs'] = performance.now() - t;
     if (frames.length === 0) throw new AppError('VIDEO_NO_FRAMES', { file });
-    const declared = info.durationSeconds;
-    const covered = frames.length * everySeconds;
-    if (declared !== undefined && frames.length < o.maxFrames && covered + everySeconds < 0.9 * declared) {
+    if (short(frames)) {
+      const covered = frames.length * everySeconds;
       throw new AppError('VIDEO_TRUNCATED', {
         file,
         seconds: Math.round(covered),
-        declaredSeconds: Math.round(declared),
+        declaredSeconds: Math.round(declared!),
       });
     }
 
