@@ -26,7 +26,7 @@ export async function deploymentStatus(o: {
   const names = deploymentNames(o.prefix);
   const { sqs, s3 } = o.clients;
   const queues = [];
-  for (const name of [names.requestQueue, names.responseQueue, names.deadLetterQueue]) {
+  for (const name of [names.requestQueue, names.videoQueue, names.responseQueue, names.deadLetterQueue]) {
     const found = await o.session
       .read(`queue ${name}`, sqs, new GetQueueUrlCommand({ QueueName: name }))
       .catch(orMissing);

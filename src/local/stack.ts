@@ -128,7 +128,15 @@ export async function startLocalStack(
         s3.destroy();
       },
     });
-    logger.info({ endpoint: emulator.endpoint, dataDir: layout.root, resources: config.resources }, 'emulator ready');
+    logger.info(
+      {
+        endpoint: emulator.endpoint,
+        dynamodb: emulator.dynamodbEndpoint,
+        dataDir: layout.root,
+        resources: config.resources,
+      },
+      'emulator ready',
+    );
     if (found.requests.visible + found.requests.inFlight + found.results > 0) {
       logger.info(
         { ...found.requests, results: found.results },

@@ -332,7 +332,8 @@ export const ERROR_CATALOGUE = {
     status: 422,
     retryable: false,
     params: { file: optionalText },
-    message: (p) => `The file "${p.file ?? 'upload'}" holds no picture (sound only?), so there is nobody to see.`,
+    message: (p) =>
+      `The file "${p.file ?? 'upload'}" holds no picture (an empty recording, or sound only), so there is nobody to see.`,
   }),
   VIDEO_TOO_LARGE: error({
     status: 413,

@@ -325,6 +325,7 @@ describe('the AWS deployment commands', () => {
       const status = await deploymentStatus({ prefix, clients, session: session() });
       expect(status.queues.map((q) => [q.name, q.visible, q.inFlight])).toEqual([
         [names.requestQueue, 0, 0],
+        [names.videoQueue, 0, 0],
         [names.responseQueue, 0, 0],
         [names.deadLetterQueue, 0, 0],
       ]);

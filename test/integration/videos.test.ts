@@ -366,6 +366,15 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
         { file: 'cut.mp4', reason: '' },
       ],
       [
+        'a video with no frames',
+        async () =>
+          lavfiClip(ffmpeg!, 'color=c=gray:s=64x64:r=1', clip('no-frames.mp4'), ['-frames:v', '0', '-c:v', 'libx264']),
+        'no-frames.mp4',
+        422,
+        'VIDEO_NO_PICTURE',
+        { file: 'no-frames.mp4' },
+      ],
+      [
         'sound without a picture',
         async () => lavfiClip(ffmpeg!, 'anullsrc=r=8000:cl=mono', clip('sound.mp4'), ['-t', '2', '-c:a', 'aac']),
         'sound.mp4',
