@@ -28,6 +28,13 @@ const envSchema = environmentSchema().superRefine((e, ctx) => {
       message: `must be less than VISIBILITY_TIMEOUT_SECONDS (${e.VISIBILITY_TIMEOUT_SECONDS}), or a held message becomes visible between two extensions`,
     });
   }
+  if (e.DYNAMODB_PORT === undefined && e.EMULATOR_PORT === 65_535) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DYNAMODB_PORT'],
+      message: 'must be set when EMULATOR_PORT is 65535 (its default is the port after the emulator’s)',
+    });
+  }
   if (e.HEADERS_TIMEOUT_SECONDS > e.UPLOAD_TIMEOUT_SECONDS) {
     ctx.addIssue({
       code: 'custom',
@@ -65,7 +72,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const local = e.FACEFLEET_STACK === 'local';
   const endpoint = e.AWS_ENDPOINT_URL ?? (local ? `http://127.0.0.1:${e.EMULATOR_PORT}` : undefined);
   const dataDir = resolve(e.DATA_DIR ?? DEFAULT_DATA_DIR);
-  const dynamodbEndpoint = e.DYNAMODB_ENDPOINT_URL ?? (local ? `http://127.0.0.1:${e.DYNAMODB_PORT}` : undefined);
+  // Beside the emulator's port, so that stacks on other emulator ports (or on free ones) never share it.
+  const dynamodbPort = e.DYNAMODB_PORT ?? (e.EMULATOR_PORT === 0 ? 0 : e.EMULATOR_PORT + 1);
+  const dynamodbEndpoint = e.DYNAMODB_ENDPOINT_URL ?? (local ? `http://127.0.0.1:${dynamodbPort}` : undefined);
   return deepFreeze({
     stack: e.FACEFLEET_STACK,
     aws: {
@@ -77,7 +86,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dynamodbEndpoint,
     },
     /** `npm start`'s DynamoDB-compatible server. */
-    dynamodb: { port: e.DYNAMODB_PORT },
+    dynamodb: { port: dynamodbPort },
     /** Classroom videos: their limits, how they are sampled, and the tools that read them. */
     video: {
       maxBytes: e.VIDEO_MAX_BYTES,

@@ -553,9 +553,11 @@ export const SETTINGS = {
     description: 'the ffprobe that reads video headers; found as `FFMPEG_PATH` is (`@ffprobe-installer/ffprobe`)',
   }),
   DYNAMODB_PORT: setting({
-    schema: port(4567),
+    schema: optionalInt(0, 65_535),
     readBy: ['local'],
-    description: 'port of the DynamoDB-compatible server (dynalite) that `npm start` runs for the student records',
+    defaultText: '`EMULATOR_PORT` + 1 (4567), or a free one when `EMULATOR_PORT` is 0',
+    description:
+      'port of the DynamoDB-compatible server (dynalite) that `npm start` runs beside the emulator for the student records',
   }),
   DYNAMODB_ENDPOINT_URL: setting({
     schema: z.url({ protocol: /^https?$/ }).optional(),

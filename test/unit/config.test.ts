@@ -16,6 +16,18 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.web)).toBe(true);
   });
 
+  it('runs the student records’ dynalite beside the emulator, on the next port or a free one', () => {
+    expect(loadConfig({}).aws.dynamodbEndpoint).toBe('http://127.0.0.1:4567');
+    expect(loadConfig({ EMULATOR_PORT: '5000' }).dynamodb.port).toBe(5001);
+    expect(loadConfig({ EMULATOR_PORT: '0' }).dynamodb.port).toBe(0);
+    expect(loadConfig({ EMULATOR_PORT: '5000', DYNAMODB_PORT: '6000' }).aws.dynamodbEndpoint).toBe(
+      'http://127.0.0.1:6000',
+    );
+    expect(() => loadConfig({ EMULATOR_PORT: '65535' })).toThrow(/DYNAMODB_PORT: must be set when EMULATOR_PORT/);
+    // On AWS: DynamoDB's own endpoint, from the region.
+    expect(loadConfig({ FACEFLEET_STACK: 'aws' }).aws.dynamodbEndpoint).toBeUndefined();
+  });
+
   it('uses the default AWS endpoints and credential chain on the aws stack', () => {
     const config = loadConfig({ FACEFLEET_STACK: 'aws', RESOURCE_PREFIX: 'asu1234' });
     expect(config.aws.endpoint).toBeUndefined();
