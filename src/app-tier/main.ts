@@ -144,7 +144,8 @@ await runMain('app-tier worker', async (config) => {
       onOutcome: (outcome) => metrics.outcome(outcome),
       onHeartbeat: (extended) => metrics.extended(extended),
     });
-  // The request queue, and S3's events for videos put into the bucket (one at a time: each is long work).
+  // The request queue, and the video queue (POST /videos, and S3's events of videos put into the bucket), one
+  // video at a time: each is long work, and the engine takes the images between its frames.
   const consumers = [
     consumerOf(queues.request, pollSqs, config.worker.batchSize),
     consumerOf(queues.video, videoPollSqs, 1),

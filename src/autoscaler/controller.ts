@@ -13,7 +13,7 @@ import { decide, type Action, type Decision, type PolicyOptions } from './policy
 export interface ControllerOptions {
   readonly sqs: SQSClient;
   readonly requestQueueUrl: string;
-  /** S3's event messages for videos (on AWS): work for the same workers, counted with the requests. */
+  /** The video queue (POST /videos, and S3's events on AWS): work for the same workers, counted with the requests. */
   readonly videoQueueUrl?: string;
   readonly fleet: Fleet;
   readonly policy: PolicyOptions;

@@ -61,10 +61,10 @@ export function webPolicy(w: Where) {
         Resource: queueArn(w, n.responseQueue),
       },
       { Effect: 'Allow', Action: 'sqs:GetQueueUrl', Resource: queueArn(w, n.deadLetterQueue) },
-      // The autoscaler counts the S3 events of videos waiting for the workers; POST /videos answers the CSV.
+      // POST /videos queues its video there, the autoscaler counts it, and the answer may be the stored CSV.
       {
         Effect: 'Allow',
-        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
         Resource: queueArn(w, n.videoQueue),
       },
       { Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn(n.outBucket)}/*.csv` },
@@ -150,7 +150,7 @@ export function workerPolicy(w: Where) {
           'sqs:GetQueueAttributes',
           'sqs:GetQueueUrl',
         ],
-        // The video queue: S3's events of videos put under videos/.
+        // The video queue: POST /videos's requests, and S3's events of videos put under videos/.
         Resource: [queueArn(w, n.requestQueue), queueArn(w, n.videoQueue)],
       },
       {

@@ -10,8 +10,9 @@ export function resourceNames(prefix: string) {
     responseQueue: `${prefix}-resp-queue`,
     deadLetterQueue: `${prefix}-req-dlq`,
     /**
-     * S3's event messages for videos put under `videos/` (AWS): some 700 bytes plus the key (up to 1024 bytes
-     * itself), more than the request queue's 1024 bytes for any but short names.
+     * Videos: the web tier's `video` requests (long work, kept out of the image batches), and S3's event messages
+     * for videos put under `videos/` (AWS), some 700 bytes plus the key (up to 1024 bytes itself): more than the
+     * request queue's 1024 bytes for any but short names.
      */
     videoQueue: `${prefix}-video-queue`,
     /** DynamoDB: the student records of classroom videos, keyed by the enrolled person's name. */

@@ -26,7 +26,7 @@ export interface QueueUrls {
   readonly request: string;
   readonly response: string;
   readonly deadLetter: string;
-  /** S3's event messages for videos put under `videos/` (on AWS; nothing fills it under `npm start`). */
+  /** Videos: the web tier's `video` requests, and S3's events of videos put under `videos/` (on AWS). */
   readonly video: string;
 }
 

@@ -149,6 +149,9 @@ export function buildApp(deps: WebTierDeps): Express {
     videoUpload,
     videoRoute({
       ...submitting,
+      // The video queue, which workers poll beside the request queue: a video is long work, and images must
+      // not wait behind it in a batch.
+      requests: new RequestSender(deps.sqs, deps.queues.video),
       outBucket: deps.outBucket,
       ffprobe: deps.video.ffprobe,
       limits: deps.video.limits,

@@ -4,7 +4,8 @@
  * is kept in a temporary file, never whole in memory; its container header is read (ffprobe, locked down) and
  * held to the limits (size, duration, resolution) before anything is stored or queued. It goes to the
  * in-bucket under `uploads/<requestId>/`, not `videos/`: on AWS a video put under `videos/` is processed by S3's
- * event, and this one is processed by the `video` request sent here.
+ * event, and this one is processed by the `video` request sent here, on the video queue (deps.requests): every
+ * worker polls it beside the request queue, so images are answered while a video is being looked at.
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';

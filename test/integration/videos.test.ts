@@ -26,9 +26,9 @@ import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
 import { ERROR_CATALOGUE } from '../../src/shared/errors.js';
 import { createDynamoClient, StudentTable } from '../../src/video/student-table.js';
 import { findTool } from '../../src/video/tools.js';
-import { DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
 import { runScript } from '../helpers/scripts.js';
-import { enroll, queueDepth, startTestStack, until } from '../helpers/stack.js';
+import { enroll, enrollCourseSubset, queueDepth, startTestStack, until } from '../helpers/stack.js';
 import { lavfiClip, makeClip } from '../../scripts/lib/clips.js';
 
 const LFW = `${DATASETS_DIR}lfw-view1-train/images/`;
@@ -451,8 +451,10 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
           );
         else expect(res.body).toBe(sentence(code, params));
         expect(await uploadsStored()).toBe(before);
-        const depth = await queueDepth(sqs, stack.queues.request);
-        expect(depth.visible + depth.inFlight).toBe(0);
+        for (const queue of [stack.queues.request, stack.queues.video]) {
+          const depth = await queueDepth(sqs, queue);
+          expect(depth.visible + depth.inFlight).toBe(0);
+        }
       },
       120_000,
     );
@@ -512,4 +514,47 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
       'Hans Blix': { id: 'S-1002', major: 'Law "International"', year: '4' },
     });
   }, 120_000);
+});
+
+describe.skipIf(!ffmpeg || !hasCourseData)('a video beside images, on one worker', () => {
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ MIN_WORKERS: '1', MAX_WORKERS: '1' });
+    await enrollCourseSubset(stack, 3);
+  }, 180_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('answers an image sent while the worker looks at a long video, before the video', async () => {
+    const url = `http://127.0.0.1:${stack.web.port}`;
+    const path = await makeClip(
+      ffmpeg!,
+      [{ image: `${COURSE_IMAGES}test_000.jpg`, seconds: 90 }],
+      join(mkdtempSync(join(tmpdir(), 'facefleet-long-')), 'long.mp4'),
+    );
+    const sqs = createSqsClient(stack.config);
+    const done: string[] = [];
+    const form = (bytes: Uint8Array, name: string) => {
+      const f = new FormData();
+      f.append('inputFile', new Blob([bytes]), name);
+      return f;
+    };
+    const video = fetch(`${url}/videos`, { method: 'POST', body: form(readFileSync(path), 'long.mp4') }).then(
+      async (res) => done.push(`video ${res.status} ${((await res.json()) as VideoAnswer).framesSeen} frames`),
+    );
+    // Once the worker holds the video, an image.
+    await until(async () => (await queueDepth(sqs, stack.queues.video)).inFlight === 1, 30_000, 'the video taken');
+    const image = fetch(url, {
+      method: 'POST',
+      body: form(readFileSync(`${COURSE_IMAGES}test_001.jpg`), 'test_001.jpg'),
+    }).then(async (res) => done.push(`image ${res.status} ${await res.text()}`));
+    await Promise.all([video, image]);
+    sqs.destroy();
+    // The image went by the request queue, the video by the video queue: the worker polls both, and the engine
+    // takes the image between two of the video's frames.
+    expect(done).toEqual(['image 200 test_001:Emily', 'video 200 90 frames']);
+  }, 180_000);
 });
