@@ -94,19 +94,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
     job.stem = fileStem(fileName);
     timings['downloadMs'] = ms;
     const result = await this.o.tasks[request.task as 'recognize' | 'enroll'](request, bytes, timings);
-    if (result.label !== undefined) {
-      const storeStarted = performance.now();
-      await this.o.s3.send(
-        new PutObjectCommand({
-          Bucket: this.o.outBucket,
-          Key: job.stem,
-          Body: result.label,
-          ContentType: 'text/plain; charset=utf-8',
-          Metadata: { 'request-id': request.requestId, 'input-key': encodeURIComponent(request.key) },
-        }),
-      );
-      timings['storeMs'] = performance.now() - storeStarted;
-    }
+    if (result.label !== undefined) await this.store(job, job.stem, result.label, 'text/plain; charset=utf-8');
     this.o.onHandled?.(request.task, timings);
     this.o.logger.info(
       {
@@ -177,17 +165,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
           if (job.fromS3Event && err instanceof AppError && !err.retryable) await this.storeRefusal(job, err);
           throw err;
         });
-      const storeStarted = performance.now();
-      await this.o.s3.send(
-        new PutObjectCommand({
-          Bucket: this.o.outBucket,
-          Key: csvKey,
-          Body: result.csv,
-          ContentType: 'text/csv; charset=utf-8',
-          Metadata: { 'request-id': request.requestId, 'input-key': encodeURIComponent(request.key) },
-        }),
-      );
-      timings['storeMs'] = performance.now() - storeStarted;
+      await this.store(job, csvKey, result.csv, 'text/csv; charset=utf-8');
       this.o.onHandled?.(request.task, timings);
       this.o.logger.info(
         {
@@ -219,6 +197,21 @@ export class RequestHandler implements MessageHandler<RequestJob> {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /** The answer in the out-bucket under `key`, with where it came from; its time is the `store` stage. */
+  private async store(job: RequestJob, key: string, body: string, contentType: string): Promise<void> {
+    const started = performance.now();
+    await this.o.s3.send(
+      new PutObjectCommand({
+        Bucket: this.o.outBucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        Metadata: { 'request-id': job.request.requestId, 'input-key': encodeURIComponent(job.request.key) },
+      }),
+    );
+    job.timings['storeMs'] = performance.now() - started;
   }
 
   /** `<stem>.error.txt` in the out-bucket: the sentence a refused video (put under `videos/`) got. */

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestHandler, Response } from 'express';
 import onHeaders from 'on-headers';
+import { roundMs } from '../shared/timing.js';
 import {
   formatServerTiming,
   formatState,
@@ -43,6 +44,19 @@ export class AnswerTimer {
   /** Every stage recorded, and the total so far. */
   durations(): StageDurations {
     return { ...this.stages, total: performance.now() - this.startedAt };
+  }
+
+  /** The web tier's stages and the worker's, as a JSON answer's `timings` shows them. */
+  answerTimings(worker: Readonly<Record<string, number>>) {
+    const d = this.durations();
+    return {
+      validateMs: roundMs(d.validate ?? 0),
+      uploadMs: roundMs(d.upload ?? 0),
+      enqueueMs: roundMs(d.enqueue ?? 0),
+      waitMs: roundMs(d.wait ?? 0),
+      totalMs: roundMs(d.total ?? 0),
+      worker,
+    };
   }
 }
 

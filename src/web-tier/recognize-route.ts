@@ -3,12 +3,10 @@
  * once a worker's result comes back. The image goes to the in-bucket under a key unique to this request, so
  * concurrent uploads of the same file name never see each other's image or answer.
  */
-import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
-import { roundMs } from '../shared/timing.js';
-import { fileStem, inBucketKey, safeFileName, UPLOADS_PREFIX } from '../shared/messages.js';
-import { timerOf } from './answer-timer.js';
+import { inBucketKey, UPLOADS_PREFIX } from '../shared/messages.js';
+import { acceptedUpload, cancelWhenClientLeaves } from './uploads.js';
 import { wantsJson } from './http-errors.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
@@ -19,13 +17,7 @@ export interface RecognizeDeps extends SubmitDeps {
 
 export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
   return async (req, res) => {
-    const timer = timerOf(res);
-    const requestId = randomUUID();
-    res.locals['requestId'] = requestId;
-    const file = req.file;
-    if (!file) throw new AppError('MISSING_FILE');
-    const fileName = safeFileName(file.originalname);
-    const stem = fileStem(fileName);
+    const { timer, requestId, file, fileName, stem } = acceptedUpload(req, res);
     let image;
     try {
       image = checkImage(file.buffer, fileName, deps.maxImagePixels);
@@ -35,9 +27,7 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
     }
 
     const json = wantsJson(req);
-    res.on('close', () => {
-      if (!res.writableFinished) deps.router.cancel(requestId);
-    });
+    cancelWhenClientLeaves(res, deps.router, requestId);
     const answer = await submit(deps, {
       requestId,
       key: inBucketKey(`${UPLOADS_PREFIX}${requestId}`, fileName),
@@ -50,15 +40,7 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
       timer,
       onQueued: () => deps.logger.debug({ requestId, bytes: file.size }, 'request queued'),
     });
-    const d = timer.durations();
-    const timings = {
-      validateMs: roundMs(d.validate ?? 0),
-      uploadMs: roundMs(d.upload ?? 0),
-      enqueueMs: roundMs(d.enqueue ?? 0),
-      waitMs: roundMs(d.wait ?? 0),
-      totalMs: roundMs(d.total ?? 0),
-      worker: answer.timings,
-    };
+    const timings = timer.answerTimings(answer.timings);
     if (answer.status === 'error') {
       throw AppError.fromReport(answer.code, { ...answer.params, file: fileName });
     }

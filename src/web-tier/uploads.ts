@@ -5,9 +5,13 @@
  * or garbled body as a plain `Error`) as a malformed upload, since that is the only thing the parser reads.
  */
 import { tmpdir } from 'node:os';
-import type { Request, RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { AppError } from '../shared/errors.js';
+import { fileStem, safeFileName } from '../shared/messages.js';
+import { timerOf } from './answer-timer.js';
+import type { ResponseRouter } from './response-router.js';
 
 /** Text fields a form may carry besides its files, and their size: forms of curl and browsers need few. */
 const MAX_FIELDS = 20;
@@ -63,4 +67,25 @@ function uploadError(err: unknown, req: Request, o: UploadOptions): unknown {
     }
   }
   return new AppError('MALFORMED_UPLOAD', {}, err);
+}
+
+/**
+ * The one file a route takes to the app tier, with the request's id (in the logs from here on), its timer, and
+ * its file name made safe; MISSING_FILE when there is none.
+ */
+export function acceptedUpload(req: Request, res: Response) {
+  const timer = timerOf(res);
+  const requestId = randomUUID();
+  res.locals['requestId'] = requestId;
+  const file = req.file;
+  if (!file) throw new AppError('MISSING_FILE');
+  const fileName = safeFileName(file.originalname);
+  return { timer, requestId, file, fileName, stem: fileStem(fileName) };
+}
+
+/** A client that leaves before its answer: nobody waits for its result any more. */
+export function cancelWhenClientLeaves(res: Response, router: ResponseRouter, requestId: string): void {
+  res.on('close', () => {
+    if (!res.writableFinished) router.cancel(requestId);
+  });
 }

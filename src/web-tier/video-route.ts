@@ -7,16 +7,14 @@
  * event, and this one is processed by the `video` request sent here, on the video queue (deps.requests): every
  * worker polls it beside the request queue, so images are answered while a video is being looked at.
  */
-import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
-import { fileStem, inBucketKey, safeFileName, UPLOADS_PREFIX } from '../shared/messages.js';
-import { roundMs } from '../shared/timing.js';
+import { inBucketKey, UPLOADS_PREFIX } from '../shared/messages.js';
 import { checkVideoLimits, probeVideo, type VideoLimits } from '../video/probe.js';
 import type { VideoTool, VideoToolError } from '../video/tools.js';
-import { timerOf } from './answer-timer.js';
+import { acceptedUpload, cancelWhenClientLeaves } from './uploads.js';
 import { ResultTimeoutError } from './response-router.js';
 import { submit, type SubmitDeps } from './submit.js';
 
@@ -36,15 +34,9 @@ const CONTENT_TYPES = { mp4: 'video/mp4', mov: 'video/quicktime', webm: 'video/w
 
 export function videoRoute(deps: VideoRouteDeps): RequestHandler {
   return async (req, res) => {
-    const timer = timerOf(res);
-    const requestId = randomUUID();
-    res.locals['requestId'] = requestId;
-    const file = req.file;
-    if (!file) throw new AppError('MISSING_FILE');
+    const { timer, requestId, file, fileName, stem } = acceptedUpload(req, res);
     // The temporary file goes whatever the answer.
     res.once('close', () => void rm(file.path, { force: true }));
-    const fileName = safeFileName(file.originalname);
-    const stem = fileStem(fileName);
     if (!('path' in deps.ffprobe)) throw new AppError('VIDEO_TOOLS_MISSING', { detail: deps.ffprobe.message });
     let info;
     try {
@@ -63,9 +55,7 @@ export function videoRoute(deps: VideoRouteDeps): RequestHandler {
       timer.record('validate', performance.now() - timer.startedAt);
     }
 
-    res.on('close', () => {
-      if (!res.writableFinished) deps.router.cancel(requestId);
-    });
+    cancelWhenClientLeaves(res, deps.router, requestId);
     const answer = await submit(deps, {
       requestId,
       key: inBucketKey(`${UPLOADS_PREFIX}${requestId}`, fileName),
@@ -84,7 +74,6 @@ export function videoRoute(deps: VideoRouteDeps): RequestHandler {
     if (answer.status === 'error') throw AppError.fromReport(answer.code, { ...answer.params, file: fileName });
     const video = answer.video;
     if (!video) throw new AppError('INTERNAL', {}, new Error(`a video's answer from ${answer.workerId} has no roster`));
-    const d = timer.durations();
     deps.logger.info(
       { requestId, stem, students: video.students.length, frames: video.framesSeen, workerId: answer.workerId },
       'answered',
@@ -105,14 +94,7 @@ export function videoRoute(deps: VideoRouteDeps): RequestHandler {
       facesFound: answer.facesFound,
       galleryVersion: answer.galleryVersion,
       workerId: answer.workerId,
-      timings: {
-        validateMs: roundMs(d.validate ?? 0),
-        uploadMs: roundMs(d.upload ?? 0),
-        enqueueMs: roundMs(d.enqueue ?? 0),
-        waitMs: roundMs(d.wait ?? 0),
-        totalMs: roundMs(d.total ?? 0),
-        worker: answer.timings,
-      },
+      timings: timer.answerTimings(answer.timings),
     });
   };
 }

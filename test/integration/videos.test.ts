@@ -83,6 +83,23 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
       headers: res.headers,
     };
   };
+  /** The text of an object once a worker has written it. */
+  const stored = async (Bucket: string, Key: string) => {
+    let text = '';
+    await until(
+      async () => {
+        try {
+          text = await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+      `${Key} in ${Bucket}`,
+    );
+    return text;
+  };
   const uploadsStored = async () =>
     (await s3.send(new ListObjectsV2Command({ Bucket: stack.config.resources.inBucket, Prefix: 'uploads/' })))
       .KeyCount ?? 0;
@@ -267,20 +284,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
       event('ObjectCreated:Put', 'videos/Tuesday+lecture.mp4'),
     ])
       await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.video, MessageBody: body }));
-    let csv = '';
-    await until(
-      async () => {
-        try {
-          const got = await s3.send(new GetObjectCommand({ Bucket: outBucket, Key: 'Tuesday lecture.csv' }));
-          csv = await got.Body!.transformToString();
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      60_000,
-      'the CSV of the video put under videos/',
-    );
+    const csv = await stored(outBucket, 'Tuesday lecture.csv');
     expect(csv.split('\r\n').map((l) => l.split(',')[0])).toEqual([
       'name',
       'Jennifer Lopez',
@@ -318,20 +322,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
         }),
       }),
     );
-    let text = '';
-    await until(
-      async () => {
-        try {
-          const got = await s3.send(new GetObjectCommand({ Bucket: outBucket, Key: 'nobody.error.txt' }));
-          text = await got.Body!.transformToString();
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      60_000,
-      'the refusal of the video put under videos/',
-    );
+    const text = await stored(outBucket, 'nobody.error.txt');
     expect(text).toBe(`${sentence('VIDEO_NO_FACES', { file: 'nobody', frames: 2 })}\n`);
   }, 120_000);
 
