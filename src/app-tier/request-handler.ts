@@ -152,7 +152,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
       body.destroy();
       throw new AppError('VIDEO_TOO_LARGE', { limitBytes: this.o.maxVideoBytes });
     }
-    const dir = await mkdtemp(join(tmpdir(), 'facefleet-video-'));
+    const dir = await mkdtemp(join(tmpdir(), 'facefleet-download-'));
     try {
       const path = join(dir, 'video');
       await pipeline(body, createWriteStream(path));

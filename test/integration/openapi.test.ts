@@ -3,7 +3,7 @@
  * real stack as the document describes it (parameters, headers, body), is answered as the document says
  * (status, content type, the exact sentence where it gives one, the JSON schema where it names one).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
@@ -90,6 +90,7 @@ describe.skipIf(!hasCourseData)('the OpenAPI description', () => {
   }, 180_000);
 
   afterAll(async () => {
+    rmSync(clips, { recursive: true, force: true });
     await stack?.stop();
   });
 

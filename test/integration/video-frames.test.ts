@@ -5,11 +5,11 @@
  * installs Debian's) and with the npm build, the fallback; skipped with a message for one that is absent.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractFrames, type FrameOptions } from '../../src/video/frames.js';
 import { findTool, VideoToolError, type VideoTool } from '../../src/video/tools.js';
 import { createRequire } from 'node:module';
@@ -51,6 +51,7 @@ describe.each([
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'facefleet-video-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const clip = join(dir, 'class.mp4');
 
   beforeAll(async () => {

@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readdirSync,
   mkdtempSync,
+  rmSync,
   readFileSync,
   statSync,
   truncateSync,
@@ -134,6 +135,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
     s3?.destroy();
     sqs?.destroy();
     await stack?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const studentsCommand = (file: string) =>
@@ -509,6 +511,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
 
 describe.skipIf(!ffmpeg || !hasCourseData)('a video beside images, on one worker', () => {
   let stack: LocalStack;
+  const dir = mkdtempSync(join(tmpdir(), 'facefleet-long-'));
 
   beforeAll(async () => {
     stack = await startTestStack({ MIN_WORKERS: '1', MAX_WORKERS: '1' });
@@ -517,6 +520,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('a video beside images, on one worker
 
   afterAll(async () => {
     await stack?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers an image sent while the worker looks at a long video, before the video', async () => {
@@ -524,7 +528,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('a video beside images, on one worker
     const path = await makeClip(
       ffmpeg!,
       [{ image: `${COURSE_IMAGES}test_000.jpg`, seconds: 90 }],
-      join(mkdtempSync(join(tmpdir(), 'facefleet-long-')), 'long.mp4'),
+      join(dir, 'long.mp4'),
     );
     const sqs = createSqsClient(stack.config);
     const done: string[] = [];

@@ -1,8 +1,8 @@
 /** A video's limits as its header says, and the frames looked at over its length. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/errors.js';
 import { checkVideoLimits, frameInterval, sniffContainer, type VideoInfo } from '../../src/video/probe.js';
 
@@ -68,6 +68,7 @@ describe('the frames looked at', () => {
 
 describe('a container by its first bytes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'facefleet-sniff-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   it.each([
     ['an MP4', Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypisom')]), 'iso'],
     ['a WebM', Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81]), 'ebml'],
