@@ -89,6 +89,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dynamodb: { port: dynamodbPort },
     /** Classroom videos: their limits, how they are sampled, and the tools that read them. */
     video: {
+      requireKey: e.VIDEOS_REQUIRE_KEY,
       maxBytes: e.VIDEO_MAX_BYTES,
       maxSeconds: e.VIDEO_MAX_SECONDS,
       maxDimension: e.VIDEO_MAX_DIMENSION,

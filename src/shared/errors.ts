@@ -189,6 +189,12 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     message: () => 'The enrollment API is off on this server: its operator has to set API_KEY to turn it on.',
   }),
+  VIDEOS_NEED_KEY: error({
+    status: 403,
+    retryable: false,
+    message: () =>
+      'Videos are answered with students’ records, so they need the API key, and this server has none: its operator has to set API_KEY (or VIDEOS_REQUIRE_KEY=false).',
+  }),
   GALLERY_BUSY: error({
     status: 503,
     retryable: true,

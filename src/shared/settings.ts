@@ -477,6 +477,13 @@ export const SETTINGS = {
     description: 'how long a stopping process may take to finish the work it holds',
     deploy: { to: BOTH, at: 'shutdownGraceSeconds' },
   }),
+  VIDEOS_REQUIRE_KEY: setting({
+    schema: bool(true),
+    readBy: ['web'],
+    description:
+      'whether `POST /videos` needs the API key (`API_KEY`): its answer holds students’ records, which are personal',
+    deploy: { to: ['web'], at: 'video.requireKey' },
+  }),
   VIDEO_MAX_BYTES: setting({
     schema: int(1024 * 1024, 5 * 1024 ** 3, 512 * 1024 * 1024),
     unit: 'bytes',

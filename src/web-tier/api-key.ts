@@ -7,10 +7,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
 
-export function requireApiKey(apiKey: string | undefined): RequestHandler {
+export function requireApiKey(
+  apiKey: string | undefined,
+  /** The refusal when the server has no key. */
+  off: () => AppError = () => new AppError('ENROLLMENT_DISABLED'),
+): RequestHandler {
   const expected = apiKey === undefined ? undefined : digest(apiKey);
   return (req, res, next) => {
-    if (!expected) return next(new AppError('ENROLLMENT_DISABLED'));
+    if (!expected) return next(off());
     const bearer = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
     const given = req.get('x-api-key') ?? bearer;
     if (!given) {

@@ -27,6 +27,7 @@ import { openApiDocument } from './openapi.js';
 import { RecentAnswers } from './recent-answers.js';
 import { consoleRoute, type ConsoleBundle } from './console-route.js';
 import { videoRoute } from './video-route.js';
+import { requireApiKey } from './api-key.js';
 import type { VideoLimits } from '../video/probe.js';
 import type { VideoTool, VideoToolError } from '../video/tools.js';
 
@@ -63,6 +64,8 @@ export interface WebTierDeps {
   readonly console: ConsoleBundle;
   /** Classroom videos (POST /videos): the header reader, the limits, the deadline. */
   readonly video: {
+    /** POST /videos needs the API key (its answer holds students' records). */
+    readonly requireKey: boolean;
     readonly ffprobe: VideoTool | VideoToolError;
     readonly limits: VideoLimits;
     readonly toolMemoryBytes: number;
@@ -142,9 +145,14 @@ export function buildApp(deps: WebTierDeps): Express {
     toDisk: true,
     tooLarge: () => new AppError('VIDEO_TOO_LARGE', { limitBytes: deps.video.limits.maxBytes }),
   });
+  // The answer holds students' records: the key is checked before any body is read.
+  const videoAuth: RequestHandler = deps.video.requireKey
+    ? requireApiKey(deps.apiKey, () => new AppError('VIDEOS_NEED_KEY'))
+    : (_req, _res, next) => next();
   app.post(
     '/videos',
     whileAccepting,
+    videoAuth,
     slots,
     videoUpload,
     videoRoute({

@@ -182,8 +182,9 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     post: {
       summary: 'Who is in a classroom video, with their student records',
       description:
-        'One MP4, MOV or WebM video in the multipart field `inputFile`. Its header is checked first (VIDEO_MAX_BYTES, VIDEO_MAX_SECONDS, VIDEO_MAX_DIMENSION); then a worker looks at a frame every VIDEO_FRAME_SECONDS from the first, names every face, counts each person once (first seen, best similarity) and the unknown faces apart, and stores `<stem>.csv` with each student’s record in the out-bucket. The answer is that roster as JSON, or the CSV itself with `Accept: text/csv`.',
+        'One MP4, MOV or WebM video in the multipart field `inputFile`. Its header is checked first (VIDEO_MAX_BYTES, VIDEO_MAX_SECONDS, VIDEO_MAX_DIMENSION); then a worker looks at a frame every VIDEO_FRAME_SECONDS from the first, names every face, counts each person once (first seen, best similarity) and the unknown faces apart, and stores `<stem>.csv` with each student’s record in the out-bucket. The answer is that roster as JSON, or the CSV itself with `Accept: text/csv`. It needs the API key (VIDEOS_REQUIRE_KEY): the records are personal.',
       tag: 'videos',
+      key: 'always',
       body: {
         type: 'multipart/form-data',
         schema: {
@@ -201,6 +202,8 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       answers: {
         200: { description: 'the roster (JSON), or its CSV (`Accept: text/csv`)', schema: videoSchema },
         400: errorAnswer('no file, an empty one, or a malformed upload'),
+        401: errorAnswer('no API key'),
+        403: errorAnswer('a wrong API key, or none on the server'),
         413: errorAnswer('larger than VIDEO_MAX_BYTES'),
         415: errorAnswer('not an MP4, MOV or WebM video'),
         422: errorAnswer(
@@ -210,22 +213,30 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
         504: errorAnswer('no worker answered within VIDEO_RESULT_TIMEOUT_SECONDS'),
       },
       examples: {
-        classroom: { summary: 'a class of one', files: { inputFile: 'classroom.mp4' }, status: 200 },
+        classroom: { summary: 'a class of one', headers: key, files: { inputFile: 'classroom.mp4' }, status: 200 },
         classroomCsv: {
           summary: 'the same, as the CSV',
           files: { inputFile: 'classroom.mp4' },
-          headers: { Accept: 'text/csv' },
+          headers: { ...key, Accept: 'text/csv' },
           status: 200,
           type: 'text/csv',
         },
+        noKey: {
+          summary: 'without the API key',
+          files: { inputFile: 'classroom.mp4' },
+          status: 401,
+          text: errorText('API_KEY_MISSING'),
+        },
         notAVideo: {
           summary: 'a text file',
+          headers: key,
           files: { inputFile: 'notes.txt' },
           status: 415,
           text: errorText('NOT_A_VIDEO', { file: 'notes.txt' }),
         },
         emptyRoom: {
           summary: 'two seconds of an empty room',
+          headers: key,
           files: { inputFile: 'empty-room.mp4' },
           status: 422,
           text: errorText('VIDEO_NO_FACES', { file: 'empty-room.mp4', frames: 2 }),

@@ -104,6 +104,7 @@ export async function startWebTier(
     monitorUrl: options.monitorUrl ?? (() => config.monitor.url),
     console: buildConsole(logger),
     video: {
+      requireKey: config.video.requireKey,
       ffprobe: findVideoProbe(config, logger),
       limits: config.video,
       toolMemoryBytes: config.video.toolMemoryBytes,

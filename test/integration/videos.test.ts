@@ -41,6 +41,8 @@ const photo = (name: string, i: number) =>
       .sort()[i]!
   }`;
 const ENROLLED = ['Jennifer_Lopez', 'Hans_Blix', 'Ricardo_Lagos'];
+/** The API key of the test stack: videos need it (their answers hold students' records). */
+const KEY = 'video-test-key-0123456789';
 /** Nobody enrolled her: she is an unknown face. */
 const STRANGER = 'Angelina_Jolie';
 
@@ -72,10 +74,14 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
   const dir = mkdtempSync(join(tmpdir(), 'facefleet-videos-'));
   const clip = (name: string) => join(dir, name);
 
-  const post = async (path: string, name: string, accept?: string) => {
+  const post = async (path: string, name: string, accept?: string, key: string | undefined = KEY) => {
     const form = new FormData();
     form.append('inputFile', new Blob([readFileSync(path)]), name);
-    const res = await fetch(`${url}/videos`, { method: 'POST', body: form, headers: accept ? { Accept: accept } : {} });
+    const res = await fetch(`${url}/videos`, {
+      method: 'POST',
+      body: form,
+      headers: { ...(accept ? { Accept: accept } : {}), ...(key ? { 'X-API-Key': key } : {}) },
+    });
     return {
       status: res.status,
       type: res.headers.get('content-type'),
@@ -106,7 +112,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
       .KeyCount ?? 0;
 
   beforeAll(async () => {
-    stack = await startTestStack({ VIDEO_MAX_BYTES: String(2 * 1024 * 1024) });
+    stack = await startTestStack({ VIDEO_MAX_BYTES: String(2 * 1024 * 1024), API_KEY: KEY });
     url = `http://127.0.0.1:${stack.web.port}`;
     s3 = createS3Client(stack.config);
     sqs = createSqsClient(stack.config);
@@ -452,10 +458,19 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
       120_000,
     );
 
+    it('a video without the API key, or with a wrong one: students’ records are personal', async () => {
+      const before = await uploadsStored();
+      const none = await post(clip('class.mp4'), 'class.mp4', undefined, '');
+      expect([none.status, none.code, none.body]).toEqual([401, 'API_KEY_MISSING', sentence('API_KEY_MISSING', {})]);
+      const wrong = await post(clip('class.mp4'), 'class.mp4', undefined, 'not-the-key-0123456789');
+      expect([wrong.status, wrong.code]).toEqual([403, 'API_KEY_WRONG']);
+      expect(await uploadsStored()).toBe(before);
+    });
+
     it('a request without a video, and a GET', async () => {
       const form = new FormData();
       form.append('note', 'no file');
-      const res = await fetch(`${url}/videos`, { method: 'POST', body: form });
+      const res = await fetch(`${url}/videos`, { method: 'POST', body: form, headers: { 'X-API-Key': KEY } });
       expect([res.status, await res.text()]).toEqual([400, sentence('MISSING_FILE', {})]);
       const get = await fetch(`${url}/videos`);
       expect(get.status).toBe(405);
@@ -514,7 +529,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('a video beside images, on one worker
   const dir = mkdtempSync(join(tmpdir(), 'facefleet-long-'));
 
   beforeAll(async () => {
-    stack = await startTestStack({ MIN_WORKERS: '1', MAX_WORKERS: '1' });
+    stack = await startTestStack({ MIN_WORKERS: '1', MAX_WORKERS: '1', VIDEOS_REQUIRE_KEY: 'false' });
     await enrollCourseSubset(stack, 3);
   }, 180_000);
 
