@@ -6,6 +6,7 @@ import { liveView } from './live.js';
 import { monitoringView } from './monitoring.js';
 import { peopleView } from './people.js';
 import { recogniseView } from './recognise.js';
+import { videosView } from './videos.js';
 
 type View = { element: HTMLElement; stop?: () => void };
 
@@ -13,6 +14,7 @@ const VIEWS: Record<string, () => View> = {
   recognise: () => ({ element: recogniseView() }),
   people: () => ({ element: peopleView() }),
   camera: cameraView,
+  videos: () => ({ element: videosView() }),
   live: liveView,
   monitoring: monitoringView,
 };

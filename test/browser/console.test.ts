@@ -2,7 +2,8 @@
  * The web console in a real browser (Debian's Chromium, driven by playwright-core) against the real local
  * stack: recognise a course image and see the right label in a box; enroll and remove a person with the key;
  * watch the live charts follow a burst (0 → 2 workers → 0); run the camera view on Chromium's fake camera fed
- * from a clip made here from a course image, and see the right name; see the monitoring history. With
+ * from a clip made here from a course image, and see the right name; name who is in a classroom video; see the
+ * monitoring history. With
  * SCREENSHOTS_DIR set (`npm run docs:screenshots`), each page's screenshot is saved there.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
 import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
+import { makeClip } from '../../scripts/lib/clips.js';
+import { parseStudentRecords } from '../../src/video/student-records.js';
+import { createDynamoClient, StudentTable } from '../../src/video/student-table.js';
+import { findTool } from '../../src/video/tools.js';
 
 /** Debian's Chromium (.ci/run installs it with apt): the test tool's own browser download fails on these machines. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -164,6 +169,35 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
     expect(await page.textContent('#camera-status')).toMatch(/frames\/s/);
     await screenshot('camera');
     await page.click('#camera-stop');
+  });
+
+  it('names who is in a classroom video, with their records', async () => {
+    const dynamodb = createDynamoClient(stack.config);
+    await new StudentTable(dynamodb, stack.config.resources.studentsTable).load(
+      parseStudentRecords('name,id,major,year\nPaul,S-2001,"Computer Science, Systems",4\n'),
+    );
+    dynamodb.destroy();
+    const clip = await makeClip(
+      findTool('ffmpeg').path,
+      [
+        { image: `${COURSE_IMAGES}test_000.jpg`, seconds: 2 },
+        { image: `${COURSE_IMAGES}test_001.jpg`, seconds: 2 },
+      ],
+      join(scratch, 'class.mp4'),
+    );
+    // The key set on the People tab goes with the video.
+    await open('videos');
+    expect(await page.locator('#videos-key-hint').count()).toBe(0);
+    await page.setInputFiles('#videos-file', clip);
+    await page.waitForSelector('#videos-answer', { timeout: 60_000 });
+    expect(await page.textContent('#videos-answer')).toMatch(
+      /^2 students, 0 unknown faces .* 4 frames, one every 1 s of 4\.0 s/,
+    );
+    const rows = await page.locator('#videos-result tbody tr').allTextContents();
+    expect(rows[0]).toMatch(/^PaulS-2001Computer Science, Systems40\.0 s(0\.9\d{2}|1\.000)2$/);
+    expect(rows[1]).toMatch(/^Emily2\.0 s[01]\.\d{3}2$/);
+    expect(rows[2]).toBe('Unknown0');
+    await screenshot('videos');
   });
 
   it('says clearly when the camera is refused', async () => {
