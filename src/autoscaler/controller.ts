@@ -13,7 +13,10 @@ import { decide, type Action, type Decision, type PolicyOptions } from './policy
 export interface ControllerOptions {
   readonly sqs: SQSClient;
   readonly requestQueueUrl: string;
-  /** The video queue (POST /videos, and S3's events on AWS): work for the same workers, counted with the requests. */
+  /**
+   * The video queue (POST /videos, and S3's events on AWS): work for the same workers, counted with the
+   * requests, each video as MESSAGES_PER_WORKER of them.
+   */
   readonly videoQueueUrl?: string;
   readonly fleet: Fleet;
   readonly policy: PolicyOptions;
@@ -87,14 +90,14 @@ export class AutoscalerController {
 
   /** One round: observe, decide, act. */
   async tick(): Promise<Decision> {
-    const [queue, workers] = await Promise.all([this.observeQueue(), this.o.fleet.list()]);
+    const [{ queue, work }, workers] = await Promise.all([this.observeQueues(), this.o.fleet.list()]);
     const now = Date.now();
     const backlog = queue.visible + queue.inFlight;
     if (backlog > 0) this.emptySince = undefined;
     else this.emptySince ??= now;
     const decision = decide(
       {
-        ...queue,
+        ...work,
         workers,
         queueEmptyForMs: this.emptySince === undefined ? 0 : now - this.emptySince,
         overProvisionedForMs: this.overProvisionedSince === undefined ? 0 : now - this.overProvisionedSince,
@@ -109,10 +112,24 @@ export class AutoscalerController {
     return decision;
   }
 
-  private async observeQueue(): Promise<QueueDepth> {
-    const urls = [this.o.requestQueueUrl, ...(this.o.videoQueueUrl ? [this.o.videoQueueUrl] : [])];
-    const depths = await Promise.all(urls.map((url) => queueDepth(this.o.sqs, url)));
-    return depths.reduce((a, b) => ({ visible: a.visible + b.visible, inFlight: a.inFlight + b.inFlight }));
+  /**
+   * The messages queued (what the status shows), and the work they are for the policy: a video counts as
+   * MESSAGES_PER_WORKER messages, so that each video queued gets a worker of its own (a worker takes one video at
+   * a time, and a video is hundreds of images' work).
+   */
+  private async observeQueues(): Promise<{ queue: QueueDepth; work: QueueDepth }> {
+    const [requests, videos] = await Promise.all([
+      queueDepth(this.o.sqs, this.o.requestQueueUrl),
+      this.o.videoQueueUrl ? queueDepth(this.o.sqs, this.o.videoQueueUrl) : { visible: 0, inFlight: 0 },
+    ]);
+    const weight = this.o.policy.messagesPerWorker;
+    return {
+      queue: { visible: requests.visible + videos.visible, inFlight: requests.inFlight + videos.inFlight },
+      work: {
+        visible: requests.visible + videos.visible * weight,
+        inFlight: requests.inFlight + videos.inFlight * weight,
+      },
+    };
   }
 
   private async act(action: Action): Promise<void> {
