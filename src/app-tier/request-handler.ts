@@ -112,11 +112,15 @@ export class RequestHandler implements MessageHandler<RequestJob> {
   }
 
   replyToFailure(job: RequestJob, decision: FinalDecision): string | null {
-    if (job.fromS3Event) return null;
     const { code, params } =
       decision.kind === 'refuse'
         ? decision.error
         : { code: 'RECOGNITION_FAILED' as const, params: { attempts: decision.attempts } };
+    if (job.fromS3Event) {
+      // Nobody waits for a video S3 announced: why it failed goes beside where its CSV would be.
+      void this.storeRefusal(job, AppError.fromReport(code, params));
+      return null;
+    }
     return encodeResponse({ ...this.base(job), status: 'error', code, params });
   }
 
@@ -158,13 +162,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
       await pipeline(body, createWriteStream(path));
       timings['downloadMs'] = performance.now() - started;
       const csvKey = `${job.stem}.csv`;
-      const result = await this.o
-        .video({ path, bytes: object.ContentLength ?? 0, fileName, csvKey }, timings)
-        .catch(async (err: unknown) => {
-          // Nobody waits for a video S3 announced: why it was refused goes beside where its CSV would be.
-          if (job.fromS3Event && err instanceof AppError && !err.retryable) await this.storeRefusal(job, err);
-          throw err;
-        });
+      const result = await this.o.video({ path, bytes: object.ContentLength ?? 0, fileName, csvKey }, timings);
       await this.store(job, csvKey, result.csv, 'text/csv; charset=utf-8');
       this.o.onHandled?.(request.task, timings);
       this.o.logger.info(
@@ -214,14 +212,19 @@ export class RequestHandler implements MessageHandler<RequestJob> {
     job.timings['storeMs'] = performance.now() - started;
   }
 
-  /** `<stem>.error.txt` in the out-bucket: the sentence a refused video (put under `videos/`) got. */
+  /**
+   * `<stem>.error.txt` in the out-bucket: the sentence of a video put under `videos/` that was refused, or given up
+   * after its last attempt.
+   */
   private async storeRefusal(job: RequestJob, err: AppError): Promise<void> {
-    const error = AppError.fromReport(err.code, { ...err.params, file: job.stem });
+    // The stem, even when the video could not be downloaded to read its name.
+    const stem = job.stem || fileStem(job.request.key.slice(job.request.key.lastIndexOf('/') + 1));
+    const error = AppError.fromReport(err.code, { ...err.params, file: stem });
     await this.o.s3
       .send(
         new PutObjectCommand({
           Bucket: this.o.outBucket,
-          Key: `${job.stem}.error.txt`,
+          Key: `${stem}.error.txt`,
           Body: `${error.message}\n`,
           ContentType: 'text/plain; charset=utf-8',
           Metadata: { 'request-id': job.request.requestId, 'error-code': err.code },

@@ -332,6 +332,23 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
     );
     const text = await stored(outBucket, 'nobody.error.txt');
     expect(text).toBe(`${sentence('VIDEO_NO_FACES', { file: 'nobody', frames: 2 })}\n`);
+    // A video deleted before a worker took its event: said the same way, named from its key.
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.queues.video,
+        MessageBody: JSON.stringify({
+          Records: [
+            {
+              eventSource: 'aws:s3',
+              eventTime: new Date().toISOString(),
+              eventName: 'ObjectCreated:Put',
+              s3: { bucket: { name: inBucket }, object: { key: 'videos/ghost.mp4', size: 1 } },
+            },
+          ],
+        }),
+      }),
+    );
+    expect(await stored(outBucket, 'ghost.error.txt')).toBe(`${sentence('IMAGE_GONE', {})}\n`);
   }, 120_000);
 
   describe('refused by the web tier, with nothing stored or queued', () => {
