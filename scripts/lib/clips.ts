@@ -25,6 +25,8 @@ export interface ClipOptions {
   /** The picture's size; default 640x480. */
   readonly width?: number;
   readonly height?: number;
+  /** The pasted photo's side, in pixels; default about half the height. */
+  readonly faceSide?: number;
 }
 
 export const CODECS = {
@@ -38,13 +40,13 @@ export async function makeClip(
   ffmpeg: string,
   segments: readonly Segment[],
   out: string,
-  { container = 'mp4', extra = [], width = 640, height = 480 }: ClipOptions = {},
+  { container = 'mp4', extra = [], width = 640, height = 480, faceSide }: ClipOptions = {},
 ): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'facefleet-clip-'));
   try {
     let n = 0;
     // The face takes about half the picture's height, in its middle (250 px at 640x480).
-    const side = Math.round(height * 0.52);
+    const side = faceSide ?? Math.round(height * 0.52);
     const place = { left: Math.round((width - side) / 2), top: Math.round((height - side) / 2) };
     for (const segment of segments) {
       const background = sharp({ create: { width, height, channels: 3, background: '#5a6070' } });

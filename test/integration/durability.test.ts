@@ -258,7 +258,14 @@ describe.skipIf(!hasCourseData)('a local stack keeps what it was given', () => {
 
   it('keeps two stacks with their own data directories and ports apart, and refuses a second on one directory', async () => {
     const [dirA, dirB] = [newDataDir(), newDataDir()];
-    const [a, b] = await Promise.all([Stack.start(dirA), Stack.start(dirB)]);
+    const started = await Promise.allSettled([Stack.start(dirA), Stack.start(dirB)]);
+    // One that failed to start must not leave the other running after the test.
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+      throw failed.reason;
+    }
+    const [a, b] = started.map((r) => (r as PromiseFulfilledResult<Stack>).value) as [Stack, Stack];
     try {
       await a.enroll();
       expect((await upload(a.url, image('test_004'), 'test_004.jpg')).body).toBe('test_004:Emily');

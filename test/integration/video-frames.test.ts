@@ -81,17 +81,17 @@ describe.each([
     ]);
   });
 
-  it('keeps one frame a second from 0 s, as JPEGs of the video’s size', async () => {
+  it('keeps one frame a second from 0 s, as JPEGs whose longest side is 1280 (a 640x480 video scaled up)', async () => {
     const frames = await extractFrames(ffmpeg!, clip, options);
     expect(frames.map((f) => f.atSeconds)).toEqual([0, 1, 2]);
     for (const f of frames) {
       const meta = await sharp(f.bytes).metadata();
-      expect(meta).toMatchObject({ format: 'jpeg', width: 640, height: 480 });
+      expect(meta).toMatchObject({ format: 'jpeg', width: 1280, height: 960 });
     }
   });
 
-  it('caps the frames, and scales wide frames down', async () => {
-    const frames = await extractFrames(ffmpeg!, clip, { ...options, maxFrames: 2, maxWidth: 320 });
+  it('caps the frames, and scales them to the longest side asked for', async () => {
+    const frames = await extractFrames(ffmpeg, clip, { ...options, maxFrames: 2, longestSide: 320 });
     expect(frames).toHaveLength(2);
     expect(await sharp(frames[0]!.bytes).metadata()).toMatchObject({ width: 320, height: 240 });
   });
