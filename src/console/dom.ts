@@ -43,3 +43,22 @@ export function table(headers: string[], rows: Child[][], numeric: boolean[] = [
     h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c, i) => h('td', numeric[i] ? { class: 'num' } : {}, c))))),
   );
 }
+
+/** A file picked with `input`, or dropped on `drop` (its `label`, shown `.over` while a file is dragged over it). */
+export function onFile(input: HTMLInputElement, drop: HTMLElement, take: (file: File) => void): void {
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    if (file) take(file);
+  });
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const file = e.dataTransfer?.files[0];
+    if (file) take(file);
+  });
+}

@@ -1,6 +1,6 @@
 /** Recognise: drop or pick a photo, see every face boxed and named, with similarities and the top three. */
 import { recognise } from './api.js';
-import { fill, h, ms } from './dom.js';
+import { fill, h, onFile, ms } from './dom.js';
 import { drawFaces, facesTable } from './faces.js';
 import { stagesLine } from './timing.js';
 
@@ -47,20 +47,6 @@ export function recogniseView(): HTMLElement {
     );
   };
 
-  input.addEventListener('change', () => {
-    const file = input.files?.[0];
-    if (file) void run(file);
-  });
-  drop.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    drop.classList.add('over');
-  });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => {
-    e.preventDefault();
-    drop.classList.remove('over');
-    const file = e.dataTransfer?.files[0];
-    if (file) void run(file);
-  });
+  onFile(input, drop, (file) => void run(file));
   return h('div', {}, h('h2', {}, 'Recognise'), input, drop, result);
 }

@@ -4,7 +4,7 @@
  * carries the API key kept on the People tab.
  */
 import { apiKey, call, withKey } from './api.js';
-import { fill, h, ms, table } from './dom.js';
+import { fill, h, onFile, ms, table } from './dom.js';
 import { stagesLine } from './timing.js';
 
 interface Roster {
@@ -90,20 +90,6 @@ export function videosView(): HTMLElement {
     );
   };
 
-  input.addEventListener('change', () => {
-    const file = input.files?.[0];
-    if (file) void run(file);
-  });
-  drop.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    drop.classList.add('over');
-  });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => {
-    e.preventDefault();
-    drop.classList.remove('over');
-    const file = e.dataTransfer?.files[0];
-    if (file) void run(file);
-  });
+  onFile(input, drop, (file) => void run(file));
   return h('div', {}, h('h2', {}, 'Videos'), hint, input, drop, result);
 }
