@@ -90,6 +90,26 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
       headers: res.headers,
     };
   };
+  /** An S3 event message as S3 sends it to the video queue on AWS (its key URL-encoded, a space as +). */
+  const s3Event = (eventName: string, key: string) => {
+    const inBucket = stack.config.resources.inBucket;
+    return JSON.stringify({
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: new Date().toISOString(),
+          eventName,
+          s3: {
+            s3SchemaVersion: '1.0',
+            bucket: { name: inBucket, arn: `arn:aws:s3:::${inBucket}` },
+            object: { key, size: 1 },
+          },
+        },
+      ],
+    });
+  };
   /** The text of an object once a worker has written it. */
   const stored = async (Bucket: string, Key: string) => {
     let text = '';
@@ -283,27 +303,10 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
         Body: readFileSync(clip('class.mp4')),
       }),
     );
-    const event = (eventName: string, key: string) =>
-      JSON.stringify({
-        Records: [
-          {
-            eventVersion: '2.1',
-            eventSource: 'aws:s3',
-            awsRegion: 'us-east-1',
-            eventTime: new Date().toISOString(),
-            eventName,
-            s3: {
-              s3SchemaVersion: '1.0',
-              bucket: { name: inBucket, arn: `arn:aws:s3:::${inBucket}` },
-              object: { key, size: 1 },
-            },
-          },
-        ],
-      });
     for (const body of [
       JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: inBucket }),
-      event('ObjectRemoved:Delete', 'videos/Tuesday+lecture.mp4'),
-      event('ObjectCreated:Put', 'videos/Tuesday+lecture.mp4'),
+      s3Event('ObjectRemoved:Delete', 'videos/Tuesday+lecture.mp4'),
+      s3Event('ObjectCreated:Put', 'videos/Tuesday+lecture.mp4'),
     ])
       await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.video, MessageBody: body }));
     const csv = await stored(outBucket, 'Tuesday lecture.csv');
@@ -332,16 +335,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: stack.queues.video,
-        MessageBody: JSON.stringify({
-          Records: [
-            {
-              eventSource: 'aws:s3',
-              eventTime: new Date().toISOString(),
-              eventName: 'ObjectCreated:Put',
-              s3: { bucket: { name: inBucket }, object: { key: 'videos/nobody.mp4', size: 1 } },
-            },
-          ],
-        }),
+        MessageBody: s3Event('ObjectCreated:Put', 'videos/nobody.mp4'),
       }),
     );
     const text = await stored(outBucket, 'nobody.error.txt');
@@ -350,16 +344,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: stack.queues.video,
-        MessageBody: JSON.stringify({
-          Records: [
-            {
-              eventSource: 'aws:s3',
-              eventTime: new Date().toISOString(),
-              eventName: 'ObjectCreated:Put',
-              s3: { bucket: { name: inBucket }, object: { key: 'videos/ghost.mp4', size: 1 } },
-            },
-          ],
-        }),
+        MessageBody: s3Event('ObjectCreated:Put', 'videos/ghost.mp4'),
       }),
     );
     expect(await stored(outBucket, 'ghost.error.txt')).toBe(`${sentence('IMAGE_GONE', {})}\n`);
