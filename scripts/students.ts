@@ -13,7 +13,8 @@ import { nameKey } from '../src/shared/gallery.js';
 import { GalleryRepository } from '../src/shared/gallery-repository.js';
 import { MODEL_FILES } from '../src/shared/models.js';
 import { parseStudentRecords, StudentRecordsError } from '../src/video/student-records.js';
-import { createDynamoClient, StudentTable } from '../src/video/student-table.js';
+import { StudentTable } from '../src/video/student-table.js';
+import { createDynamoClient } from '../src/shared/aws.js';
 
 const program = new Command()
   .name('npm run students --')

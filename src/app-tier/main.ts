@@ -26,7 +26,8 @@ const INSTANCE_RUNTIME_DIR = '/run/facefleet';
 import { recognizeTask } from './tasks/recognize.js';
 import { videoTask } from './tasks/video.js';
 import { findTool, VideoToolError } from '../video/tools.js';
-import { createDynamoClient, StudentTable } from '../video/student-table.js';
+import { StudentTable } from '../video/student-table.js';
+import { createDynamoClient } from '../shared/aws.js';
 
 await runMain('app-tier worker', async (config) => {
   const workerId = config.worker.id ?? `${hostname()}-${process.pid}`;

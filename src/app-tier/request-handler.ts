@@ -142,14 +142,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
   private async handleVideo(job: RequestJob): Promise<string | null> {
     const { request, timings } = job;
     const started = performance.now();
-    const object = await this.o.s3
-      .send(new GetObjectCommand({ Bucket: this.o.inBucket, Key: request.key }))
-      .catch((err: unknown) => {
-        throw isNotFound(err) ? new AppError('IMAGE_GONE', {}, err) : err;
-      });
-    const fileName =
-      decodeFileNameMetadata(object.Metadata?.[FILE_NAME_METADATA]) ??
-      request.key.slice(request.key.lastIndexOf('/') + 1);
+    const { object, fileName } = await this.openInput(request);
     job.stem = fileStem(fileName);
     const body = object.Body as Readable;
     if ((object.ContentLength ?? 0) > this.o.maxVideoBytes) {
@@ -218,7 +211,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
    */
   private async storeRefusal(job: RequestJob, err: AppError): Promise<void> {
     // The stem, even when the video could not be downloaded to read its name.
-    const stem = job.stem || fileStem(job.request.key.slice(job.request.key.lastIndexOf('/') + 1));
+    const stem = job.stem || fileStem(keyFileName(job.request.key));
     const error = AppError.fromReport(err.code, { ...err.params, file: stem });
     await this.o.s3
       .send(
@@ -235,20 +228,32 @@ export class RequestHandler implements MessageHandler<RequestJob> {
       );
   }
 
-  /** The image, and its whole file name from its metadata (the key holds only what fits the message). */
+  /** The image, and its whole file name. */
   private async download(request: RequestMessage): Promise<Download> {
     const started = performance.now();
-    // S3 reads its writes, so a missing image will not appear later: it was deleted (its enrollment's client
+    const { object, fileName } = await this.openInput(request);
+    const bytes = await object.Body!.transformToByteArray();
+    return { bytes, fileName, ms: performance.now() - started };
+  }
+
+  /**
+   * The request's object in the in-bucket, not yet read, and its whole file name from its metadata (the key
+   * holds only what fits the message; a video S3 announced has no metadata of ours, its key's name is its name).
+   */
+  private async openInput(request: RequestMessage) {
+    // S3 reads its writes, so a missing object will not appear later: it was deleted (its enrollment's client
     // left) or expired. Answered at once, not retried for minutes.
     const object = await this.o.s3
       .send(new GetObjectCommand({ Bucket: this.o.inBucket, Key: request.key }))
       .catch((err: unknown) => {
         throw isNotFound(err) ? new AppError('IMAGE_GONE', {}, err) : err;
       });
-    const bytes = await object.Body!.transformToByteArray();
-    const fileName =
-      decodeFileNameMetadata(object.Metadata?.[FILE_NAME_METADATA]) ??
-      request.key.slice(request.key.lastIndexOf('/') + 1);
-    return { bytes, fileName, ms: performance.now() - started };
+    const fileName = decodeFileNameMetadata(object.Metadata?.[FILE_NAME_METADATA]) ?? keyFileName(request.key);
+    return { object, fileName };
   }
+}
+
+/** The last segment of an in-bucket key: the file name it holds. */
+function keyFileName(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
 }

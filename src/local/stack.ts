@@ -19,7 +19,8 @@ import { startWebTier, type RunningWebTier } from '../web-tier/server.js';
 import { AutoscalerProcess } from './autoscaler-process.js';
 import { emptyDataDir, holdDataDir } from './data-dir.js';
 import { EmulatorProcess } from './emulator-process.js';
-import { createDynamoClient, ensureStudentTable } from '../video/student-table.js';
+import { ensureStudentTable } from '../video/student-table.js';
+import { createDynamoClient } from '../shared/aws.js';
 import { MonitorProcess } from './monitor-process.js';
 import { RetentionSweeper } from './retention-sweeper.js';
 

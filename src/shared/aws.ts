@@ -1,9 +1,10 @@
 /**
- * The AWS client factory: every S3 and SQS client is built here, with the endpoint passed explicitly (the
+ * The AWS client factory: every S3, SQS and DynamoDB client is built here, with the endpoint passed explicitly (the
  * SQS client would otherwise send to the queue URL's host) and path-style S3 addressing for the emulator.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from './config.js';
 
 /**
@@ -15,10 +16,11 @@ const MAX_SOCKETS = 256;
 /** The emulator accepts any static credentials; these are placeholders, not secrets. */
 const EMULATOR_CREDENTIALS = { accessKeyId: 'emulator', secretAccessKey: 'emulator' };
 
-function common(config: Config) {
+/** Every client's settings; `endpoint` is the emulator's (S3, SQS) unless a client has its own. */
+function common(config: Config, endpoint = config.aws.endpoint) {
   return {
     region: config.aws.region,
-    ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}),
+    ...(endpoint ? { endpoint } : {}),
     ...(config.aws.useEmulatorCredentials ? { credentials: EMULATOR_CREDENTIALS } : {}),
     requestHandler: {
       httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
@@ -46,6 +48,11 @@ export function createS3Client(config: Config): S3Client {
 /** Give each long-poll loop its own SQS client so that its open poll never holds a socket a send needs. */
 export function createSqsClient(config: Config): SQSClient {
   return new SQSClient(common(config));
+}
+
+/** The student records' DynamoDB: dynalite under `npm start` (its own endpoint, beside the emulator's). */
+export function createDynamoClient(config: Config): DynamoDBClient {
+  return new DynamoDBClient(common(config, config.aws.dynamodbEndpoint));
 }
 
 /**

@@ -45,29 +45,20 @@ export function fleetGauges(
   help: { readonly queue: string; readonly workers: string },
   figures: () => FleetFigures | undefined,
 ): void {
-  new Gauge({
-    name: names.queue,
-    help: help.queue,
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const f = figures();
-      if (!f) return;
-      this.set({ state: 'visible' }, f.queue.visible);
-      this.set({ state: 'in_flight' }, f.queue.inFlight);
-    },
+  const byState = (name: string, helpText: string, values: () => Readonly<Record<string, number>> | undefined) =>
+    new Gauge({
+      name,
+      help: helpText,
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [state, count] of Object.entries(values() ?? {})) this.set({ state }, count);
+      },
+    });
+  byState(names.queue, help.queue, () => {
+    const f = figures();
+    return f && { visible: f.queue.visible, in_flight: f.queue.inFlight };
   });
-  new Gauge({
-    name: names.workers,
-    help: help.workers,
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const f = figures();
-      if (!f) return;
-      for (const [state, count] of Object.entries(f.workers)) this.set({ state }, count);
-    },
-  });
+  byState(names.workers, help.workers, () => figures()?.workers);
 }

@@ -10,6 +10,9 @@ import { AppError } from '../shared/errors.js';
 import { VIDEO_DEMUXERS } from './frames.js';
 import { runTool, VideoToolError, type RunLimits, type VideoTool } from './tools.js';
 
+/** ffprobe reads a header only: a short deadline of its own, for the web tier and the workers alike. */
+export const PROBE_TIMEOUT_MS = 30_000;
+
 export type VideoContainer = 'mp4' | 'mov' | 'webm';
 
 export interface VideoInfo {

@@ -14,12 +14,11 @@ import {
   BatchWriteItemCommand,
   CreateTableCommand,
   DescribeTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   waitUntilTableExists,
   type AttributeValue,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { Config } from '../shared/config.js';
 import { isNotFound } from '../shared/aws.js';
 import { nameKey } from '../shared/gallery.js';
 import type { StudentRecord } from './roster.js';
@@ -30,17 +29,6 @@ const WRITE_BATCH = 25;
 const READ_BATCH = 100;
 /** Tries of one batch's unprocessed items, with pauses of 50 ms, 100 ms, … */
 const TRIES = 8;
-
-/** The emulator accepts any static credentials; these are placeholders, not secrets. */
-const EMULATOR_CREDENTIALS = { accessKeyId: 'emulator', secretAccessKey: 'emulator' };
-
-export function createDynamoClient(config: Config): DynamoDBClient {
-  return new DynamoDBClient({
-    region: config.aws.region,
-    ...(config.aws.dynamodbEndpoint ? { endpoint: config.aws.dynamodbEndpoint } : {}),
-    ...(config.aws.useEmulatorCredentials ? { credentials: EMULATOR_CREDENTIALS } : {}),
-  });
-}
 
 /** The table's definition, for `npm start` and provisioning alike: on-demand, keyed by `key`. */
 export function studentTableDefinition(TableName: string) {

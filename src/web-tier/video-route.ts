@@ -12,14 +12,11 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
 import { inBucketKey, UPLOADS_PREFIX } from '../shared/messages.js';
-import { checkVideoLimits, probeVideo, type VideoLimits } from '../video/probe.js';
+import { checkVideoLimits, PROBE_TIMEOUT_MS, probeVideo, type VideoLimits } from '../video/probe.js';
 import type { VideoTool, VideoToolError } from '../video/tools.js';
 import { acceptedUpload, cancelWhenClientLeaves } from './uploads.js';
 import { ResultTimeoutError } from './response-router.js';
 import { submit, type SubmitDeps } from './submit.js';
-
-/** ffprobe reads a header: a short deadline. */
-const PROBE_TIMEOUT_MS = 30_000;
 
 export interface VideoRouteDeps extends SubmitDeps {
   readonly outBucket: string;

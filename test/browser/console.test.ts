@@ -17,7 +17,8 @@ import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.
 import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 import { makeClip } from '../../scripts/lib/clips.js';
 import { parseStudentRecords } from '../../src/video/student-records.js';
-import { createDynamoClient, StudentTable } from '../../src/video/student-table.js';
+import { StudentTable } from '../../src/video/student-table.js';
+import { createDynamoClient } from '../../src/shared/aws.js';
 import { findTool } from '../../src/video/tools.js';
 
 /** Debian's Chromium (.ci/run installs it with apt): the test tool's own browser download fails on these machines. */

@@ -16,7 +16,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import { createDynamoClient } from '../../src/video/student-table.js';
+import { createDynamoClient } from '../../src/shared/aws.js';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

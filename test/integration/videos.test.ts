@@ -25,12 +25,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
 import { ERROR_CATALOGUE } from '../../src/shared/errors.js';
-import { createDynamoClient, StudentTable } from '../../src/video/student-table.js';
+import { StudentTable } from '../../src/video/student-table.js';
+import { createDynamoClient } from '../../src/shared/aws.js';
 import { findTool } from '../../src/video/tools.js';
 import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
 import { runScript } from '../helpers/scripts.js';
 import { enroll, enrollCourseSubset, queueDepth, startTestStack, until } from '../helpers/stack.js';
-import { lavfiClip, makeClip } from '../../scripts/lib/clips.js';
+import { CODECS, lavfiClip, makeClip } from '../../scripts/lib/clips.js';
 
 const LFW = `${DATASETS_DIR}lfw-view1-train/images/`;
 /** A person's `i`th photo (from 0), in the order of their file names. */
@@ -399,17 +400,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
       ],
       [
         'a 10-hour video',
-        async () =>
-          lavfiClip(ffmpeg!, 'color=c=gray:s=64x64:r=1/60', clip('long.mp4'), [
-            '-t',
-            '36000',
-            '-c:v',
-            'libx264',
-            '-preset',
-            'ultrafast',
-            '-pix_fmt',
-            'yuv420p',
-          ]),
+        async () => lavfiClip(ffmpeg!, 'color=c=gray:s=64x64:r=1/60', clip('long.mp4'), ['-t', '36000', ...CODECS.mp4]),
         'long.mp4',
         422,
         'VIDEO_TOO_LONG',
@@ -417,17 +408,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
       ],
       [
         'an 8K video',
-        async () =>
-          lavfiClip(ffmpeg!, 'color=c=gray:s=7680x4320:r=1', clip('8k.mp4'), [
-            '-t',
-            '1',
-            '-c:v',
-            'libx264',
-            '-preset',
-            'ultrafast',
-            '-pix_fmt',
-            'yuv420p',
-          ]),
+        async () => lavfiClip(ffmpeg!, 'color=c=gray:s=7680x4320:r=1', clip('8k.mp4'), ['-t', '1', ...CODECS.mp4]),
         '8k.mp4',
         422,
         'VIDEO_RESOLUTION_TOO_HIGH',

@@ -6,7 +6,7 @@ import { AppError } from '../../shared/errors.js';
 import type { GalleryStore } from '../gallery-store.js';
 import type { RecognitionEngine } from '../recognition/engine.js';
 import { identify } from '../recognition/gallery.js';
-import { describeFace, refuseIfDamaged, type TaskHandler } from './task.js';
+import { currentGallery, describeFace, refuseIfDamaged, roundSimilarity, type TaskHandler } from './task.js';
 
 export interface RecognizeTaskOptions {
   readonly engine: RecognitionEngine;
@@ -19,10 +19,7 @@ export interface RecognizeTaskOptions {
 
 export function recognizeTask(o: RecognizeTaskOptions): TaskHandler {
   return async (request, bytes, timings) => {
-    // With no gallery yet, look again before refusing: one may have been enrolled since the last refresh.
-    if (!o.galleries.current()) await o.galleries.refresh();
-    const gallery = o.galleries.current();
-    if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
+    const gallery = await currentGallery(o.galleries);
     const analysis = await o.engine.analyze(bytes, request.faces === 'all' ? o.maxFaces : 1);
     Object.assign(timings, analysis.timings);
     if (analysis.faces.length === 0) {
@@ -50,9 +47,4 @@ export function recognizeTask(o: RecognizeTaskOptions): TaskHandler {
       galleryVersion: gallery.version,
     };
   };
-}
-
-/** Four decimals: finer than any threshold anyone sets, and answers stay readable. */
-function roundSimilarity(similarity: number): number {
-  return Math.round(similarity * 10_000) / 10_000;
 }

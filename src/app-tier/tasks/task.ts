@@ -6,6 +6,8 @@ import type { FaceResult, RequestMessage } from '../../shared/messages.js';
 import type { Face } from '../recognition/engine.js';
 import { decodesCleanly } from '../recognition/image.js';
 import { AppError } from '../../shared/errors.js';
+import type { GalleryStore } from '../gallery-store.js';
+import type { Gallery } from '../recognition/gallery.js';
 
 export interface TaskResult {
   readonly image: { readonly width: number; readonly height: number };
@@ -41,4 +43,20 @@ export function describeFace(face: Face) {
     box: [r(x1), r(y1), r(x2), r(y2)] as [number, number, number, number],
     score: Math.round(face.score * 1000) / 1000,
   };
+}
+
+/**
+ * The gallery to match against: looked for again before refusing, since one may have been enrolled since the
+ * last refresh. GALLERY_EMPTY when nobody is enrolled.
+ */
+export async function currentGallery(galleries: Pick<GalleryStore, 'current' | 'refresh'>): Promise<Gallery> {
+  if (!galleries.current()) await galleries.refresh();
+  const gallery = galleries.current();
+  if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
+  return gallery;
+}
+
+/** Four decimals: finer than any threshold anyone sets, and answers stay readable. */
+export function roundSimilarity(similarity: number): number {
+  return Math.round(similarity * 10_000) / 10_000;
 }

@@ -8,18 +8,17 @@
 import { AppError } from '../../shared/errors.js';
 import type { VideoResult } from '../../shared/messages.js';
 import { extractFrames, KEYFRAMES_ONLY_FROM_SECONDS } from '../../video/frames.js';
-import { checkVideoLimits, frameInterval, probeVideo, type VideoLimits } from '../../video/probe.js';
+import { checkVideoLimits, frameInterval, PROBE_TIMEOUT_MS, probeVideo, type VideoLimits } from '../../video/probe.js';
 import { rosterCsv, rosterOf, type FrameFaces } from '../../video/roster.js';
 import type { StudentLookup } from '../../video/student-table.js';
 import { VideoToolError, type VideoTool } from '../../video/tools.js';
 import type { GalleryStore } from '../gallery-store.js';
 import type { RecognitionEngine } from '../recognition/engine.js';
 import { identify } from '../recognition/gallery.js';
+import { currentGallery, roundSimilarity } from './task.js';
 
 /** Above this many bytes of students with their records, the answer leaves the records to the CSV. */
 const MAX_RECORDS_IN_MESSAGE_BYTES = 128 * 1024;
-/** ffprobe reads a header: it gets a short deadline of its own. */
-const PROBE_TIMEOUT_MS = 30_000;
 
 export interface VideoTaskOptions {
   readonly engine: RecognitionEngine;
@@ -67,9 +66,7 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
     checkVideoLimits(info, input.bytes, o.limits);
     timings['probeMs'] = performance.now() - t;
 
-    if (!o.galleries.current()) await o.galleries.refresh();
-    const gallery = o.galleries.current();
-    if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
+    const gallery = await currentGallery(o.galleries);
 
     t = performance.now();
     const everySeconds = frameInterval(info.durationSeconds, o.frameSeconds, o.maxFrames);
@@ -133,7 +130,7 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
     const students = roster.students.map((s) => ({
       name: s.name,
       firstSeenSeconds: s.firstSeenSeconds,
-      bestSimilarity: Math.round(s.bestSimilarity * 10_000) / 10_000,
+      bestSimilarity: roundSimilarity(s.bestSimilarity),
       frames: s.frames,
       record: lookup.records.get(s.name),
     }));
