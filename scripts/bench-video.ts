@@ -21,17 +21,11 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { loadEngine } from '../src/app-tier/recognition/engine.js';
-import { Gallery, identify } from '../src/app-tier/recognition/gallery.js';
+import { FaceMatcher, identify } from '../src/app-tier/recognition/face-matcher.js';
+import { quantize } from '../src/shared/collections/vectors.js';
 import { videoTask } from '../src/app-tier/tasks/video.js';
 import { loadConfig } from '../src/shared/config.js';
-import {
-  EMBEDDING_DIMENSIONS,
-  encodeVector,
-  faceIdOf,
-  GALLERY_SCHEMA_VERSION,
-  type StoredGallery,
-} from '../src/shared/gallery.js';
-import { MODEL_FILES } from '../src/shared/models.js';
+import { EMBEDDING_DIMENSIONS, faceIdOf } from '../src/shared/gallery.js';
 import { extractFrames, type Frame } from '../src/video/frames.js';
 import { findTool, type VideoTool } from '../src/video/tools.js';
 import { makeClip, type Segment } from './lib/clips.js';
@@ -91,25 +85,21 @@ async function main(): Promise<void> {
     const people = [...photos].filter(([, p]) => p.length >= 4).slice(0, ENROLLED_PEOPLE);
     const strangers = [...photos].filter(([, p]) => p.length === 1).slice(0, 10);
     log(`enrolling ${people.length} people…`);
-    const stored: StoredGallery = {
-      schemaVersion: GALLERY_SCHEMA_VERSION,
-      version: 1,
-      embedderSha256: MODEL_FILES.embedder.sha256,
-      updatedAt: new Date().toISOString(),
-      dimensions: EMBEDDING_DIMENSIONS,
-      people: [],
-    };
+    const gallery = new FaceMatcher({ indexMinFaces: config.worker.galleryIndexMinFaces });
     for (const [name, p] of people) {
-      const faces = [];
+      const faces: { id: string; name: string }[] = [];
+      const rows: Float32Array[] = [];
       for (const file of p.slice(0, 3)) {
         const bytes = await readFile(file);
         const { faces: found } = await engine.analyze(bytes, 1);
-        if (found[0])
-          faces.push({ id: faceIdOf(bytes), embedding: encodeVector(found[0].embedding), addedAt: stored.updatedAt });
+        if (!found[0]) continue;
+        faces.push({ id: faceIdOf(bytes), name: name.replace(/_/g, ' ') });
+        rows.push(found[0].embedding);
       }
-      if (faces.length) stored.people.push({ name: name.replace(/_/g, ' '), faces });
+      const matrix = new Float32Array(rows.length * EMBEDDING_DIMENSIONS);
+      rows.forEach((r, i) => matrix.set(r, i * EMBEDDING_DIMENSIONS));
+      if (faces.length) await gallery.add(faces, quantize(matrix));
     }
-    const gallery = Gallery.fromStored(stored);
 
     // The lecture: each enrolled person in a fourth photo, a stranger every fifth segment.
     const segments: Segment[] = [];
@@ -177,7 +167,7 @@ async function main(): Promise<void> {
     // 3. The whole task, as a worker runs it.
     const task = videoTask({
       engine,
-      galleries: { current: () => gallery, refresh: async () => undefined },
+      galleries: { get: async () => gallery },
       matchThreshold: config.matching.threshold,
       maxFaces: config.matching.maxFaces,
       tools: { ffmpeg: system, ffprobe: findTool('ffprobe') },
@@ -194,7 +184,10 @@ async function main(): Promise<void> {
     for (let run = 0; run < RUNS; run++) {
       const t: Record<string, number> = {};
       const started = performance.now();
-      const result = await task({ path: clip, bytes: clipBytes, fileName: 'lecture.mp4', csvKey: 'lecture.csv' }, t);
+      const result = await task(
+        { path: clip, bytes: clipBytes, fileName: 'lecture.mp4', csvKey: 'lecture.csv', collection: 'default' },
+        t,
+      );
       taskMs.push(performance.now() - started);
       timings = t;
       roster = {

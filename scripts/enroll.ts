@@ -1,7 +1,9 @@
 /**
- * `npm run enroll -- --images DIR [--labels CSV]`: computes gallery embeddings with the same engine the workers
- * run and stores the gallery where they load it (an object in the gallery bucket). Workers pick it up within
- * GALLERY_REFRESH_SECONDS, without a restart. With no other flags it targets the running `npm start` stack.
+ * `npm run enroll -- --images DIR [--labels CSV] [--collection NAME] [--replace]`: computes embeddings with the
+ * same engine the workers run and adds them to a collection (the default one unless named; created if new) as
+ * one new segment. Workers pick it up within GALLERY_REFRESH_SECONDS, without a restart. `--replace` removes
+ * everyone the collection held first, and says how many faces that was. With no other flags it targets the
+ * running `npm start` stack.
  *
  * Labels come either from a CSV with columns `Image,Results` keyed by file stem (the course's format) or, when
  * no CSV is given, from one sub-folder per person. Byte-identical images are embedded once. The rules and the
@@ -10,7 +12,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { pino } from 'pino';
 import { loadEngine, type RecognitionEngine } from '../src/app-tier/recognition/engine.js';
@@ -19,8 +21,9 @@ import { BulkEnrollment } from '../src/enrollment/plan.js';
 import { EnrollmentService } from '../src/enrollment/service.js';
 import { createS3Client } from '../src/shared/aws.js';
 import { loadConfig } from '../src/shared/config.js';
-import { validatePersonName, type StoredGallery } from '../src/shared/gallery.js';
-import { GalleryRepository } from '../src/shared/gallery-repository.js';
+import { validatePersonName } from '../src/shared/gallery.js';
+import { DEFAULT_COLLECTION, validateCollectionName } from '../src/shared/collections/manifest.js';
+import { CollectionRepository } from '../src/shared/collections/repository.js';
 import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../src/shared/image-formats.js';
 import { fileStem } from '../src/shared/messages.js';
 import { MODEL_FILES } from '../src/shared/models.js';
@@ -35,11 +38,22 @@ const program = new Command()
   .description('Enroll a gallery of labelled face images for the workers to match against.')
   .requiredOption('--images <dir>', 'folder of images (or of one sub-folder per person when --labels is absent)')
   .option('--labels <csv>', 'CSV with columns Image,Results: file stem and person name')
-  .option('--merge', 'add to the stored gallery instead of replacing it', false)
+  .option('--collection <name>', 'the collection to enroll into (created if new)', DEFAULT_COLLECTION)
+  .option('--replace', 'remove everyone the collection holds first (it is added to otherwise)', false)
+  // Adding is what it does now; --merge is kept so that older scripts keep working.
+  .addOption(new Option('--merge').hideHelp())
   .showHelpAfterError();
 
 async function main(): Promise<void> {
-  const opts = program.parse().opts<{ images: string; labels?: string; merge: boolean }>();
+  const opts = program
+    .parse()
+    .opts<{ images: string; labels?: string; collection: string; replace: boolean; merge?: boolean }>();
+  if (opts.merge && opts.replace) fail('--merge and --replace contradict each other: give one');
+  try {
+    validateCollectionName(opts.collection);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   const config = loadConfig();
   const images = opts.labels ? await fromCsv(opts.images, opts.labels) : await fromFolders(opts.images);
   if (images.length === 0) fail(`no labelled ${EXTENSION_NAMES} images found in ${opts.images}`);
@@ -65,16 +79,19 @@ async function main(): Promise<void> {
   const { people, refused, duplicates } = bulk;
 
   const s3 = createS3Client(config);
+  const collections = new CollectionRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
   const enrollment = new EnrollmentService({
-    gallery: new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256),
+    collections,
     // The command stores no photos, so it never deletes any.
     deletePhotos: async () => undefined,
     // It deletes nothing, the only thing the service logs about; the command prints its own summary.
     logger: pino({ level: 'silent' }),
   });
-  let gallery: StoredGallery;
+  let stored: Awaited<ReturnType<EnrollmentService['store']>>;
   try {
-    gallery = await enrollment.store(people, { merge: opts.merge });
+    stored = await enrollment.store(opts.collection, people, { replace: opts.replace });
+    // Small segments pile up with many enrollments; they are merged here rather than left to the web tier.
+    await collections.compact(opts.collection);
   } catch (err) {
     fail(
       `could not store the gallery in bucket ${config.resources.galleryBucket} at ${config.aws.endpoint ?? 'AWS'}: ` +
@@ -82,11 +99,12 @@ async function main(): Promise<void> {
     );
   }
   s3.destroy();
-  const faces = gallery.people.reduce((n, p) => n + p.faces.length, 0);
+  if (opts.replace) console.log(`Removed the ${stored.removed} faces the collection "${opts.collection}" held.`);
   console.log(
-    `Enrolled ${faces} faces of ${gallery.people.length} people from ${images.length} images ` +
+    `Enrolled ${stored.faces} faces of ${stored.people} people from ${images.length} images ` +
       `(${duplicates} duplicates skipped, ${refused.length} refused) into s3://${config.resources.galleryBucket}, ` +
-      `gallery version ${gallery.version}. Workers load it within ${config.worker.galleryRefreshSeconds} s.`,
+      `collection ${opts.collection}, gallery version ${stored.version} (${stored.added} faces new). ` +
+      `Workers load it within ${config.worker.galleryRefreshSeconds} s.`,
   );
   for (const reason of refused) console.warn(`not enrolled: ${reason}`);
 }

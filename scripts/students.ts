@@ -9,8 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createS3Client } from '../src/shared/aws.js';
 import { loadConfig } from '../src/shared/config.js';
-import { nameKey } from '../src/shared/gallery.js';
-import { GalleryRepository } from '../src/shared/gallery-repository.js';
+import { DEFAULT_COLLECTION, validateCollectionName } from '../src/shared/collections/manifest.js';
+import { CollectionRepository } from '../src/shared/collections/repository.js';
 import { MODEL_FILES } from '../src/shared/models.js';
 import { parseStudentRecords, StudentRecordsError } from '../src/video/student-records.js';
 import { StudentTable } from '../src/video/student-table.js';
@@ -20,10 +20,20 @@ const program = new Command()
   .name('npm run students --')
   .description('Load or update the student records that classroom videos are reported with.')
   .requiredOption('--file <csv>', 'CSV with a header: name (as enrolled), then the record’s fields (id, major, …)')
+  .option(
+    '--collection <name>',
+    'the collection the students are enrolled in (said when one is not)',
+    DEFAULT_COLLECTION,
+  )
   .showHelpAfterError();
 
 async function main(): Promise<void> {
-  const opts = program.parse().opts<{ file: string }>();
+  const opts = program.parse().opts<{ file: string; collection: string }>();
+  try {
+    validateCollectionName(opts.collection);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   const config = loadConfig();
   let text: string;
   try {
@@ -64,20 +74,23 @@ async function main(): Promise<void> {
   console.log(
     `Loaded ${result.written} student records into ${table} at ${where} (fields: ${records.fields.join(', ') || 'none'}).`,
   );
-  await warnUnenrolled(config, [...records.records.keys()]);
+  await warnUnenrolled(config, [...records.records.keys()], opts.collection);
 }
 
-/** Names the students the gallery does not hold; says nothing when the gallery cannot be read. */
-async function warnUnenrolled(config: ReturnType<typeof loadConfig>, names: string[]): Promise<void> {
+/** Names the students the collection does not hold; says nothing when it cannot be read. */
+async function warnUnenrolled(
+  config: ReturnType<typeof loadConfig>,
+  names: string[],
+  collection: string,
+): Promise<void> {
   const s3 = createS3Client(config);
   try {
-    const { gallery } = await new GalleryRepository(
+    const { view } = await new CollectionRepository(
       s3,
       config.resources.galleryBucket,
       MODEL_FILES.embedder.sha256,
-    ).read();
-    const enrolled = new Set(gallery.people.map((p) => nameKey(p.name)));
-    const missing = names.filter((n) => !enrolled.has(nameKey(n)));
+    ).read(collection);
+    const missing = names.filter((n) => view.readsAs(n) === undefined);
     if (missing.length > 0)
       console.warn(
         `warning: ${missing.length} of these students are not enrolled, so no video will recognise them until they are: ` +

@@ -10,8 +10,9 @@ import { MODEL_FILES } from '../shared/models.js';
 import { FleetRegistry, isAlive } from '../shared/fleet-registry.js';
 import { runMain } from '../shared/process.js';
 import { resolveQueueUrls } from '../shared/resources.js';
-import { GalleryRepository } from '../shared/gallery-repository.js';
-import { GalleryStore } from './gallery-store.js';
+import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
+import { CollectionRepository } from '../shared/collections/repository.js';
+import { CollectionCache } from './collection-cache.js';
 import { startHealthServer } from './health-server.js';
 import { loadEngine } from './recognition/engine.js';
 import { QueueConsumer } from './queue-consumer.js';
@@ -39,11 +40,11 @@ await runMain('app-tier worker', async (config) => {
   let waitingFor = (): string | undefined => 'loading and warming up the recognition models.';
   let warmUpMs = 0;
   // Filled in as the worker comes up; its metrics and probes answer from the start.
-  const parts: { galleries?: GalleryStore; consumer?: { readonly holding: number } } = {};
+  const parts: { galleries?: CollectionCache; consumer?: { readonly holding: number } } = {};
   const metrics = new WorkerMetrics({
     holding: () => parts.consumer?.holding ?? 0,
     ready: () => waitingFor() === undefined,
-    gallery: () => parts.galleries?.current(),
+    gallery: () => parts.galleries?.peek(DEFAULT_COLLECTION),
   });
   // A worker of the local fleet shares the machine with others: its probes listen on loopback only.
   const local = config.fleet.ownerPid !== undefined;
@@ -55,7 +56,12 @@ await runMain('app-tier worker', async (config) => {
           local ? '127.0.0.1' : undefined,
           {
             waitingFor: () => waitingFor(),
-            details: () => ({ workerId, galleryVersion: parts.galleries?.current()?.version ?? null, warmUpMs }),
+            details: () => ({
+              workerId,
+              galleryVersion: parts.galleries?.peek(DEFAULT_COLLECTION)?.version ?? null,
+              collections: parts.galleries?.summary() ?? [],
+              warmUpMs,
+            }),
           },
           metrics.registry,
         );
@@ -66,10 +72,13 @@ await runMain('app-tier worker', async (config) => {
   await engine.warmUp();
   warmUpMs = Math.round(performance.now() - started);
   waitingFor = () => 'reading the gallery from S3.';
-  const repository = new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
-  const store = new GalleryStore(repository, logger);
+  const repository = new CollectionRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
+  const store = new CollectionCache(repository, logger, {
+    maxFaces: config.worker.galleryMaxFacesInMemory,
+    indexMinFaces: config.worker.galleryIndexMinFaces,
+  });
   parts.galleries = store;
-  await store.start(config.worker.galleryRefreshSeconds);
+  await store.start(config.worker.galleryRefreshSeconds, DEFAULT_COLLECTION);
   // A worker whose first gallery read failed still starts (it keeps trying, and answers errors meanwhile),
   // but is not ready until S3 has answered.
   waitingFor = () => (store.ready ? undefined : 'the gallery could not be read from S3 yet; retrying.');
@@ -189,7 +198,11 @@ await runMain('app-tier worker', async (config) => {
         });
   lifecycle?.start();
   logger.info(
-    { warmUpMs, galleryVersion: store.current()?.version, faces: store.current()?.size ?? 0 },
+    {
+      warmUpMs,
+      galleryVersion: store.peek(DEFAULT_COLLECTION)?.version,
+      faces: store.peek(DEFAULT_COLLECTION)?.size ?? 0,
+    },
     'worker ready',
   );
   // A worker of the local fleet says it is ready in the fleet's registry, and stops once the stack that

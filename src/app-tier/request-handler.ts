@@ -155,7 +155,10 @@ export class RequestHandler implements MessageHandler<RequestJob> {
       await pipeline(body, createWriteStream(path));
       timings['downloadMs'] = performance.now() - started;
       const csvKey = `${job.stem}.csv`;
-      const result = await this.o.video({ path, bytes: object.ContentLength ?? 0, fileName, csvKey }, timings);
+      const result = await this.o.video(
+        { path, bytes: object.ContentLength ?? 0, fileName, csvKey, collection: request.collection },
+        timings,
+      );
       await this.store(job, csvKey, result.csv, 'text/csv; charset=utf-8');
       this.o.onHandled?.(request.task, timings);
       this.o.logger.info(
@@ -174,7 +177,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
         'done',
       );
       if (job.fromS3Event) return null;
-      const { image, facesFound, galleryVersion, video } = result;
+      const { image, facesFound, galleryVersion, collection, video } = result;
       return encodeResponse({
         ...this.base(job),
         status: 'ok',
@@ -183,6 +186,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
         facesFound,
         faces: [],
         galleryVersion,
+        collection,
         video,
       });
     } finally {

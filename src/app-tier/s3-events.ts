@@ -4,6 +4,7 @@
  * becomes a `video` request, as the web tier's `POST /videos` would have sent it. S3's `s3:TestEvent`, sent
  * when the notification is configured, and anything else are not requests.
  */
+import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MESSAGE_VERSION, VIDEOS_PREFIX, type RequestMessage } from '../shared/messages.js';
@@ -50,6 +51,7 @@ export function requestFromS3Event(body: string | undefined, inBucket: string): 
     sentAt: Number.isFinite(sentAt) ? sentAt : Date.now(),
     task: 'video',
     faces: 'all',
+    collection: DEFAULT_COLLECTION,
   };
 }
 

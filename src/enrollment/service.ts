@@ -1,33 +1,29 @@
 /**
- * Enrollment as a service: reads and changes of the gallery by person, for the web tier's routes and
+ * Enrollment as a service: reads and changes of a collection by person, for the web tier's routes and
  * `npm run enroll` alike. How photos are embedded is the caller's (the web tier asks the workers; the command
- * runs the engine itself); the rules are plan.ts's and gallery.ts's; what is kept or deleted from the
+ * runs the engine itself); the rules are plan.ts's and the collection view's; what is kept or deleted from the
  * in-bucket follows from them. An enrollment adds all its photos or none, and keeps no photo it did not add.
+ * Each change is one small segment in the collection (shared/collections/), never a rewrite of it.
  */
-import {
-  addFaces,
-  findPerson,
-  removeFace,
-  removePerson,
-  replacePeople,
-  validatePersonName,
-  type NewFace,
-  type StoredFace,
-  type StoredGallery,
-} from '../shared/gallery.js';
-import type { GalleryRepository } from '../shared/gallery-repository.js';
+import { validatePersonName, type NewFace } from '../shared/gallery.js';
+import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
+import { faceToAdd, type CollectionRepository } from '../shared/collections/repository.js';
+import { CollectionView } from '../shared/collections/view.js';
 import type { Logger } from '../shared/logger.js';
 import { facesOf, keptAndRepeated, type EmbeddedPhoto, type PlannedFace } from './plan.js';
 
 export interface EnrollmentDeps {
-  readonly gallery: GalleryRepository;
+  readonly collections: CollectionRepository;
   /** Deletes enrollment photos from the in-bucket. */
   readonly deletePhotos: (keys: readonly string[]) => Promise<void>;
   readonly logger: Logger;
+  /** Starts a compaction of the collection when its small segments pile up; never awaited by a request. */
+  readonly compact?: (collection: string) => void;
 }
 
 export interface EnrollmentResult {
   readonly name: string;
+  readonly collection: string;
   readonly galleryVersion: number;
   /** Faces added by this enrollment, one per distinct photo. */
   readonly added: readonly PlannedFace[];
@@ -37,37 +33,46 @@ export interface EnrollmentResult {
   readonly faces: number;
 }
 
+/** People listed per page at most: a collection of a million faces is never sent whole. */
+export const MAX_PEOPLE_PAGE = 1000;
+
 export class EnrollmentService {
   constructor(private readonly deps: EnrollmentDeps) {}
 
-  async list() {
-    const { gallery } = await this.deps.gallery.read();
+  /** People in name order, a page at a time: `after` is the last name of the page before. */
+  async list(collection: string, page: { after?: string; limit?: number } = {}) {
+    const { manifest, view } = await this.read(collection);
+    const { people, next } = view.page({ after: page.after, limit: Math.min(page.limit ?? 100, MAX_PEOPLE_PAGE) });
     return {
-      galleryVersion: gallery.version,
-      people: gallery.people
-        .map((p) => ({ name: p.name, faces: p.faces.length }))
-        .sort((a, b) => a.name.localeCompare(b.name)),
+      collection,
+      galleryVersion: manifest.version,
+      totalPeople: view.peopleCount,
+      totalFaces: view.faces,
+      people,
+      ...(next !== undefined ? { next } : {}),
     };
   }
 
-  async person(rawName: string) {
+  async person(collection: string, rawName: string) {
     const name = validatePersonName(rawName);
-    const { gallery } = await this.deps.gallery.read();
-    const person = findPerson(gallery, name);
+    const { manifest, view } = await this.read(collection);
     return {
       name,
-      galleryVersion: gallery.version,
-      faces: person.faces.map((f) => ({ id: f.id, addedAt: f.addedAt })),
+      collection,
+      galleryVersion: manifest.version,
+      faces: view.person(name).map((f) => ({ id: f.id, addedAt: f.addedAt })),
     };
   }
 
   /**
    * Enrolls photos of one person. `embed` embeds them all (or throws); `sourceKeys` are where they were stored,
-   * every one deleted when the enrollment is refused, and repeats deleted when it succeeds.
+   * every one deleted when the enrollment is refused, and repeats deleted when it succeeds. The default
+   * collection is created by its first enrollment; any other must have been created.
    */
   async enroll(
+    collection: string,
     rawName: string,
-    o: {
+    request: {
       readonly requestId: string;
       readonly sourceKeys: readonly string[];
       readonly embed: () => Promise<EmbeddedPhoto[]>;
@@ -75,63 +80,114 @@ export class EnrollmentService {
   ): Promise<EnrollmentResult> {
     const name = validatePersonName(rawName);
     let faces: PlannedFace[];
-    let update: { gallery: StoredGallery; added: string[] };
+    let update: { added: string[]; faces: number; version: number };
     try {
-      faces = facesOf(await o.embed());
-      update = await this.deps.gallery.update((current) => addFaces(current, name, faces));
+      faces = facesOf(await request.embed());
+      update = await this.deps.collections.change(
+        collection,
+        (view) => {
+          const fresh = view.planAdd(name, faces);
+          const now = new Date();
+          const held = view.has(name) ? view.person(name).length : 0;
+          return {
+            add: fresh.map((f) => faceToAdd(name, f, now)),
+            result: { added: fresh.map((f) => f.id), faces: held + fresh.length },
+          };
+        },
+        { create: collection === DEFAULT_COLLECTION },
+      );
     } catch (err) {
       // Refused (the one-face rule, a look-alike name, a photo that is someone else's) or not written: nothing
       // is enrolled, so no photo is kept either.
-      await this.deletePhotos(o.sourceKeys);
+      await this.deletePhotos(request.sourceKeys);
       throw err;
     }
-    const { gallery, added } = update;
-    const { kept, repeated } = keptAndRepeated(faces, added);
+    const { kept, repeated } = keptAndRepeated(faces, update.added);
     await this.deletePhotos(repeated.flatMap((f) => (f.sourceKey ? [f.sourceKey] : [])));
     this.deps.logger.info(
-      { requestId: o.requestId, name, added: kept.length, repeated: repeated.length, galleryVersion: gallery.version },
+      {
+        requestId: request.requestId,
+        collection,
+        name,
+        added: kept.length,
+        repeated: repeated.length,
+        galleryVersion: update.version,
+      },
       'enrolled',
     );
+    if (kept.length > 0) this.deps.compact?.(collection);
     return {
       name,
-      galleryVersion: gallery.version,
+      collection,
+      galleryVersion: update.version,
       added: kept,
       alreadyEnrolled: repeated,
-      faces: findPerson(gallery, name).faces.length,
+      faces: update.faces,
     };
   }
 
-  async removePerson(rawName: string) {
+  async removePerson(collection: string, rawName: string) {
     const name = validatePersonName(rawName);
-    const { gallery, removed } = await this.deps.gallery.update((current) => removePerson(current, name));
-    await this.deletePhotos(sourceKeys(removed));
-    this.deps.logger.info({ name, faces: removed.length, galleryVersion: gallery.version }, 'person removed');
-    return { name, removedFaces: removed.length, galleryVersion: gallery.version };
+    const { removed, version } = await this.deps.collections.change(collection, (view) => {
+      const faces = view.person(name);
+      return { remove: faces.map((f) => f.id), result: { removed: faces } };
+    });
+    await this.deletePhotos(removed.flatMap((f) => (f.sourceKey ? [f.sourceKey] : [])));
+    this.deps.logger.info({ collection, name, faces: removed.length, galleryVersion: version }, 'person removed');
+    this.deps.compact?.(collection);
+    return { name, collection, removedFaces: removed.length, galleryVersion: version };
   }
 
-  async removeFace(rawName: string, faceId: string) {
+  async removeFace(collection: string, rawName: string, faceId: string) {
     const name = validatePersonName(rawName);
-    const { gallery, removed } = await this.deps.gallery.update((current) => removeFace(current, name, faceId));
-    await this.deletePhotos(sourceKeys(removed));
-    const left = gallery.people.find((p) => p.name === name)?.faces.length ?? 0;
-    this.deps.logger.info({ name, faceId, galleryVersion: gallery.version }, 'face removed');
-    return { name, removedFace: faceId, faces: left, galleryVersion: gallery.version };
+    const { removed, left, version } = await this.deps.collections.change(collection, (view) => {
+      const face = view.face(name, faceId);
+      return { remove: [face.id], result: { removed: face, left: view.person(name).length - 1 } };
+    });
+    await this.deletePhotos(removed.sourceKey ? [removed.sourceKey] : []);
+    this.deps.logger.info({ collection, name, faceId, galleryVersion: version }, 'face removed');
+    this.deps.compact?.(collection);
+    return { name, collection, removedFace: faceId, faces: left, galleryVersion: version };
   }
 
   /**
-   * Stores many people at once, as `npm run enroll` does: added to the stored gallery (`merge`), or replacing
+   * Stores many people at once, as `npm run enroll` does: added to the collection, or (`replace`) replacing
    * everyone in it. The same rules hold as for one person (valid, distinct names; a photo is one person's).
+   * Returns the new version, the collection's people and faces, and with `replace` how many faces it removed.
    */
-  async store(people: ReadonlyMap<string, readonly NewFace[]>, { merge }: { merge: boolean }): Promise<StoredGallery> {
+  async store(
+    collection: string,
+    people: ReadonlyMap<string, readonly NewFace[]>,
+    { replace }: { replace: boolean },
+  ): Promise<{ version: number; people: number; faces: number; added: number; removed: number }> {
     for (const name of people.keys()) validatePersonName(name);
-    const { gallery } = merge
-      ? await this.deps.gallery.update((current) => {
-          let next = { gallery: current };
-          for (const [name, faces] of people) next = addFaces(next.gallery, name, faces);
-          return next;
-        })
-      : await this.deps.gallery.update((current) => ({ gallery: replacePeople(current, people) }), { replace: true });
-    return gallery;
+    return this.deps.collections.change(
+      collection,
+      (view) => {
+        const remove = replace ? view.allFaceIds() : [];
+        // With `replace`, the people are planned as if nobody were enrolled before them.
+        const planned = (replace ? new CollectionView() : view).planAddMany(people);
+        const now = new Date();
+        const add = planned.flatMap((p) => p.faces.map((f) => faceToAdd(p.name, f, now)));
+        const before = replace ? 0 : view.peopleCount;
+        const newPeople = planned.filter((p) => p.faces.length > 0 && (replace || !view.has(p.name))).length;
+        return {
+          add,
+          remove,
+          result: {
+            people: before + newPeople,
+            faces: (replace ? 0 : view.faces) + add.length,
+            added: add.length,
+            removed: remove.length,
+          },
+        };
+      },
+      { create: true },
+    );
+  }
+
+  private async read(collection: string) {
+    return this.deps.collections.read(collection);
   }
 
   /** A failure to delete is logged, not fatal: the gallery is what counts, and unused photos are swept later. */
@@ -143,8 +199,4 @@ export class EnrollmentService {
       this.deps.logger.warn({ err, keys }, 'could not delete enrollment photos from the in-bucket');
     }
   }
-}
-
-function sourceKeys(faces: readonly StoredFace[]): string[] {
-  return faces.flatMap((f) => (f.sourceKey ? [f.sourceKey] : []));
 }

@@ -10,7 +10,9 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import { childEnvironment, loadConfig, type Config } from '../shared/config.js';
 import { dataDirLayout } from '../shared/data-dir.js';
-import { GalleryRepository } from '../shared/gallery-repository.js';
+import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
+import { migrateGalleryDocument } from '../shared/collections/migration.js';
+import { CollectionRepository } from '../shared/collections/repository.js';
 import type { Logger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
 import { ensureResources, queueDepth, retentionRules, type QueueDepth, type QueueUrls } from '../shared/resources.js';
@@ -173,18 +175,21 @@ async function look(
   queues: QueueUrls,
   logger: Logger,
 ): Promise<Found> {
-  const gallery = new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
+  const collections = new CollectionRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
+  const embedderSha256 = MODEL_FILES.embedder.sha256;
   const [stored, requests, results] = await Promise.all([
-    gallery.read().catch((err: unknown) => {
-      logger.warn({ err }, 'the stored gallery cannot be used; enroll again (npm run enroll replaces it)');
-      return undefined;
-    }),
+    migrateGalleryDocument({ s3, bucket: config.resources.galleryBucket, collections, embedderSha256, logger })
+      .then(() => collections.manifest(DEFAULT_COLLECTION))
+      .catch((err: unknown) => {
+        logger.warn({ err }, 'the stored gallery cannot be used; enroll again (npm run enroll -- --replace)');
+        return undefined;
+      }),
     queueDepth(sqs, queues.request),
     queueDepth(sqs, queues.response),
   ]);
   return {
-    people: stored?.gallery.people.length ?? 0,
-    galleryVersion: stored?.gallery.version ?? 0,
+    people: stored?.manifest.people ?? 0,
+    galleryVersion: stored?.manifest.version ?? 0,
     requests,
     results: results.visible + results.inFlight,
   };

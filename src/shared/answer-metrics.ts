@@ -80,6 +80,8 @@ export interface ServerState {
   readonly worker?: string;
   /** The gallery version that request was matched against. */
   readonly gallery?: number;
+  /** The collection that request was matched against. */
+  readonly collection?: string;
   /** How old the fleet figures are, in milliseconds (the autoscaler decides about once a second). */
   readonly stateAgeMs?: number;
 }
@@ -91,6 +93,7 @@ const STATE_KEYS = {
   workersRunning: 'workers-running',
   worker: 'worker',
   gallery: 'gallery',
+  collection: 'collection',
   stateAgeMs: 'state-age-ms',
 } as const satisfies Record<keyof ServerState, string>;
 

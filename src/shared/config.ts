@@ -139,6 +139,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       group: e.APP_TIER_GROUP,
       heartbeatSeconds: e.HEARTBEAT_SECONDS ?? Math.max(1, Math.floor(e.VISIBILITY_TIMEOUT_SECONDS / 3)),
       galleryRefreshSeconds: e.GALLERY_REFRESH_SECONDS,
+      galleryMaxFacesInMemory: e.GALLERY_MAX_FACES_IN_MEMORY,
+      galleryIndexMinFaces: e.GALLERY_INDEX_MIN_FACES,
       healthPort: e.WORKER_HEALTH_PORT ?? (local ? undefined : 8002),
     },
     monitor: {

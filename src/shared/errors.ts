@@ -107,6 +107,38 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     message: () => 'No people are enrolled yet: enroll a gallery first (npm run enroll).',
   }),
+  COLLECTION_NOT_FOUND: error({
+    status: 404,
+    retryable: false,
+    params: { name: text },
+    message: (p) => `There is no collection named "${p.name}": create it first (POST /collections/${p.name}).`,
+  }),
+  COLLECTION_EXISTS: error({
+    status: 409,
+    retryable: false,
+    params: { name: text },
+    message: (p) => `A collection named "${p.name}" already exists.`,
+  }),
+  COLLECTION_EMPTY: error({
+    status: 503,
+    retryable: false,
+    params: { name: text },
+    message: (p) => `Nobody is enrolled in the collection "${p.name}" yet: enroll people in it first.`,
+  }),
+  INVALID_COLLECTION: error({
+    status: 400,
+    retryable: false,
+    params: { name: text, max: count },
+    message: (p) =>
+      `"${p.name}" is not a valid collection name: use 1 to ${p.max} letters, digits, underscores, dots or ` +
+      `hyphens, starting with a letter or digit.`,
+  }),
+  INVALID_PAGE_LIMIT: error({
+    status: 400,
+    retryable: false,
+    params: { max: count },
+    message: (p) => `limit must be a whole number from 1 to ${p.max}.`,
+  }),
   INVALID_NAME: error({
     status: 400,
     retryable: false,

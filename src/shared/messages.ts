@@ -43,6 +43,8 @@ export const requestMessageSchema = z.object({
   task: z.enum(['recognize', 'enroll', 'video']).default('recognize'),
   /** `subject`: only the most prominent face (a plain-text answer); `all`: every face (a JSON answer). */
   faces: z.enum(['subject', 'all']).default('subject'),
+  /** The collection to match against (at most 64 characters; checked by the web tier). */
+  collection: z.string().min(1).max(64).default('default'),
 });
 export type RequestMessage = z.infer<typeof requestMessageSchema>;
 
@@ -115,8 +117,10 @@ export const responseMessageSchema = z.discriminatedUnion('status', [
     /** Recognize: the most prominent face's label and similarity, the course's answer. */
     label: z.string().min(1).optional(),
     similarity: z.number().optional(),
-    /** Recognize: the version of the gallery the faces were matched against. */
+    /** Recognize: the version of the collection the faces were matched against. */
     galleryVersion: z.number().int().nonnegative().optional(),
+    /** Recognize, video: the collection the faces were matched against. */
+    collection: z.string().optional(),
     /** Video: the roster. */
     video: videoResultSchema.optional(),
     /** Milliseconds per stage on the worker: download, decode, detect, landmarks, embed, match, store. */

@@ -255,6 +255,22 @@ export const SETTINGS = {
     description: 'how often a worker looks for a new gallery in S3',
     deploy: { to: BOTH, at: 'worker.galleryRefreshSeconds' },
   }),
+  GALLERY_MAX_FACES_IN_MEMORY: setting({
+    schema: int(1_000, 100_000_000, 1_500_000),
+    unit: 'faces',
+    readBy: ['worker'],
+    description:
+      'faces a worker keeps in memory over every collection it has served; past it the least recently used collection is dropped (and read again when asked for). About 0.8 KiB a face once indexed: the default fits a 2 GiB instance (docs/collections.md)',
+    deploy: { to: ['worker'], at: 'worker.galleryMaxFacesInMemory' },
+  }),
+  GALLERY_INDEX_MIN_FACES: setting({
+    schema: int(0, 100_000_000, 2_000),
+    unit: 'faces',
+    readBy: ['worker', 'tools'],
+    description:
+      'from this many faces on, a collection is searched with an approximate nearest-neighbour index (usearch HNSW) instead of comparing every face; below, the exact scan is as fast (measured by `npm run bench:gallery`)',
+    deploy: { to: ['worker'], at: 'worker.galleryIndexMinFaces' },
+  }),
   MATCH_THRESHOLD: setting({
     schema: z
       .union([

@@ -25,6 +25,7 @@ export class AnswerTimer {
   /** The worker that answered, and the gallery version it matched against. */
   worker: string | undefined;
   gallery: number | undefined;
+  collection: string | undefined;
 
   /** Records a stage. One recorded twice (the photos of one enrollment, in parallel) keeps the longest. */
   record(stage: Exclude<Stage, 'total'>, ms: number): void {
@@ -32,13 +33,19 @@ export class AnswerTimer {
   }
 
   /** The stages a worker reported in its response message (`downloadMs`, `detectMs`, …). */
-  recordWorker(timings: Readonly<Record<string, number>>, workerId: string, galleryVersion?: number): void {
+  recordWorker(
+    timings: Readonly<Record<string, number>>,
+    workerId: string,
+    galleryVersion?: number,
+    collection?: string,
+  ): void {
     for (const stage of WORKER_STAGES) {
       const ms = timings[`${stage}Ms`];
       if (ms !== undefined) this.record(stage, ms);
     }
     this.worker = workerId;
     if (galleryVersion !== undefined) this.gallery = galleryVersion;
+    if (collection !== undefined) this.collection = collection;
   }
 
   /** Every stage recorded, and the total so far. */
@@ -101,7 +108,15 @@ export function answerHeaders(deps: AnswerHeadersDeps): RequestHandler {
     res.locals['timer'] = timer;
     onHeaders(res, () => {
       res.setHeader(SERVER_TIMING_HEADER, formatServerTiming(timer.durations()));
-      res.setHeader(STATE_HEADER, formatState({ ...deps.fleetState(), worker: timer.worker, gallery: timer.gallery }));
+      res.setHeader(
+        STATE_HEADER,
+        formatState({
+          ...deps.fleetState(),
+          worker: timer.worker,
+          gallery: timer.gallery,
+          collection: timer.collection,
+        }),
+      );
       // Lets a page of another origin (a dashboard) read the timings through the Resource Timing API: they
       // say how long stages took, nothing about what was sent.
       res.setHeader('Timing-Allow-Origin', '*');

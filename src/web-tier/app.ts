@@ -7,7 +7,8 @@ import express, { type Express, type RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { QueueUrls } from '../shared/resources.js';
-import type { GalleryRepository } from '../shared/gallery-repository.js';
+import type { CollectionRepository } from '../shared/collections/repository.js';
+import { collectionParam } from './collection-param.js';
 import { healthRoutes } from './health-routes.js';
 import { peopleRoutes } from './people-routes.js';
 import { uploadSlots, type ClientLimits } from './client-limits.js';
@@ -49,7 +50,7 @@ export interface WebTierDeps {
   readonly isAccepting: () => boolean;
   /** Where the autoscaler's status is read for GET /status; undefined while it is unknown. */
   readonly autoscalerStatusUrl: () => string | undefined;
-  readonly gallery: GalleryRepository;
+  readonly collections: CollectionRepository;
   /** The enrollment API's key; undefined turns its changes off. */
   readonly apiKey: string | undefined;
   readonly readRequiresKey: boolean;
@@ -127,17 +128,18 @@ export function buildApp(deps: WebTierDeps): Express {
     next(deps.isAccepting() ? undefined : new AppError('SHUTTING_DOWN'));
   // Uploads arriving at once are capped, before any body is read.
   const slots = uploadSlots(deps.clientLimits);
-  app.post('/people/:name/faces', whileAccepting, slots);
+  app.post(['/people/:name/faces', '/collections/:collection/people/:name/faces'], whileAccepting, slots);
   app.use(
     peopleRoutes({
       ...submitting,
-      gallery: deps.gallery,
+      collections: deps.collections,
       apiKey: deps.apiKey,
       readRequiresKey: deps.readRequiresKey,
       maxUploadBytes: deps.maxUploadBytes,
     }),
   );
-  app.post('/', whileAccepting, slots, upload, recognizeRoute(submitting));
+  const collection = collectionParam(deps.collections);
+  app.post('/', whileAccepting, collection, slots, upload, recognizeRoute(submitting));
   const videoUpload = parseUpload({
     maxUploadBytes: deps.video.limits.maxBytes,
     files: { field: UPLOAD_FIELD },
@@ -153,6 +155,7 @@ export function buildApp(deps: WebTierDeps): Express {
     '/videos',
     whileAccepting,
     videoAuth,
+    collection,
     slots,
     videoUpload,
     videoRoute({

@@ -1,19 +1,22 @@
 /**
- * The enrollment API: GET /people, GET /people/{name}, POST /people/{name}/faces (multipart, 1 to 10 images,
- * each showing exactly one face), DELETE /people/{name}, DELETE /people/{name}/faces/{faceId}.
+ * The enrollment API, in a collection: GET /collections/{collection}/people (paged), GET …/people/{name},
+ * POST …/people/{name}/faces (multipart, 1 to 10 images, each showing exactly one face), DELETE
+ * …/people/{name}, DELETE …/people/{name}/faces/{faceId}; and the same routes at /people for the default
+ * collection. Collections themselves: GET /collections, and POST, GET, DELETE /collections/{collection}.
  *
  * Changes need the API key; reads too unless PEOPLE_READ_REQUIRES_KEY=false. Names are checked against one
- * rule (shared/gallery.ts) and are only ever data in the gallery document, never paths or keys. Faces are
- * embedded by the workers, like any request; the gallery is then changed with a conditional write, and
+ * rule (shared/gallery.ts) and are only ever data in segments, never paths or keys. Faces are embedded by the
+ * workers, like any request; the collection then gets a new segment and a conditionally written manifest, and
  * workers load the new version within GALLERY_REFRESH_SECONDS. A request enrolls all its images or none.
  */
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
-import { EnrollmentService } from '../enrollment/service.js';
+import { EnrollmentService, MAX_PEOPLE_PAGE } from '../enrollment/service.js';
 import type { EmbeddedPhoto } from '../enrollment/plan.js';
 import { AppError } from '../shared/errors.js';
 import { decodeVector, validatePersonName } from '../shared/gallery.js';
-import type { GalleryRepository } from '../shared/gallery-repository.js';
+import { DEFAULT_COLLECTION, validateCollectionName } from '../shared/collections/manifest.js';
+import type { CollectionRepository } from '../shared/collections/repository.js';
 import type { Logger } from '../shared/logger.js';
 import { ENROLLMENT_PREFIX, inBucketKey, safeFileName, type ResponseMessage } from '../shared/messages.js';
 import { deleteKeys } from '../shared/s3-objects.js';
@@ -28,7 +31,7 @@ import { parseUpload } from './uploads.js';
 export const MAX_ENROLL_IMAGES = 10;
 
 export interface PeopleDeps extends SubmitDeps {
-  readonly gallery: GalleryRepository;
+  readonly collections: CollectionRepository;
   readonly logger: Logger;
   readonly apiKey: string | undefined;
   readonly readRequiresKey: boolean;
@@ -39,9 +42,10 @@ export interface PeopleDeps extends SubmitDeps {
 export function peopleRoutes(deps: PeopleDeps): Router {
   const router = Router();
   const enrollment = new EnrollmentService({
-    gallery: deps.gallery,
+    collections: deps.collections,
     deletePhotos: (keys) => deleteKeys(deps.s3, deps.inBucket, keys),
     logger: deps.logger,
+    compact: compactor(deps.collections, deps.logger),
   });
   const auth = requireApiKey(deps.apiKey);
   const readAuth: RequestHandler = deps.readRequiresKey ? auth : (_req, _res, next) => next();
@@ -51,16 +55,39 @@ export function peopleRoutes(deps: PeopleDeps): Router {
     tooManyFiles: () => new AppError('TOO_MANY_IMAGES', { max: MAX_ENROLL_IMAGES }),
   });
 
-  router.get('/people', readAuth, async (_req, res) => {
-    res.json(await enrollment.list());
+  router.get('/collections', readAuth, async (_req, res) => {
+    res.json({ collections: await deps.collections.list() });
   });
 
-  router.get('/people/:name', readAuth, async (req, res) => {
-    res.json(await enrollment.person(personName(req)));
+  router.post('/collections/:collection', auth, async (req, res) => {
+    res.status(201).json(await deps.collections.create(collectionName(req)));
+  });
+
+  router.get('/collections/:collection', readAuth, async (req, res) => {
+    res.json(await deps.collections.describe(collectionName(req)));
+  });
+
+  router.delete('/collections/:collection', auth, async (req, res) => {
+    const { description, sourceKeys } = await deps.collections.delete(collectionName(req));
+    await deleteKeys(deps.s3, deps.inBucket, sourceKeys).catch((err: unknown) =>
+      deps.logger.warn({ err }, 'could not delete the photos of a deleted collection; the sweep takes them'),
+    );
+    deps.logger.info({ collection: description.name, faces: description.faces }, 'collection deleted');
+    res.json({ deleted: description });
+  });
+
+  router.get(paths(''), readAuth, async (req, res) => {
+    const after = typeof req.query['after'] === 'string' ? req.query['after'] : undefined;
+    const limit = pageLimit(req.query['limit']);
+    res.json(await enrollment.list(collectionName(req), { after, limit }));
+  });
+
+  router.get(paths('/:name'), readAuth, async (req, res) => {
+    res.json(await enrollment.person(collectionName(req), personName(req)));
   });
 
   router.post(
-    '/people/:name/faces',
+    paths('/:name/faces'),
     auth,
     (req, _res, next) => {
       // Check the name before reading a possibly large upload.
@@ -85,7 +112,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
       res.on('close', () => {
         if (!res.writableFinished) for (const u of uploads) deps.router.cancel(u.requestId);
       });
-      const result = await enrollment.enroll(personName(req), {
+      const result = await enrollment.enroll(collectionName(req), personName(req), {
         requestId,
         sourceKeys: uploads.map((u) => u.key),
         // Every answer is awaited before any is judged, so that a refusal deletes photos no worker still reads.
@@ -109,6 +136,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
       });
       res.status(result.added.length > 0 ? 201 : 200).json({
         name: result.name,
+        collection: result.collection,
         galleryVersion: result.galleryVersion,
         added: result.added.map((f) => ({ id: f.id, file: f.file, box: f.box, score: f.score })),
         alreadyEnrolled: result.alreadyEnrolled.map((f) => ({ id: f.id, file: f.file })),
@@ -117,19 +145,63 @@ export function peopleRoutes(deps: PeopleDeps): Router {
     },
   );
 
-  router.delete('/people/:name', auth, async (req, res) => {
-    res.json(await enrollment.removePerson(personName(req)));
+  router.delete(paths('/:name'), auth, async (req, res) => {
+    res.json(await enrollment.removePerson(collectionName(req), personName(req)));
   });
 
-  router.delete('/people/:name/faces/:faceId', auth, async (req, res) => {
-    res.json(await enrollment.removeFace(personName(req), String(req.params['faceId'])));
+  router.delete(paths('/:name/faces/:faceId'), auth, async (req, res) => {
+    res.json(await enrollment.removeFace(collectionName(req), personName(req), String(req.params['faceId'])));
   });
 
-  router.all('/people', methodNotAllowed('GET'));
-  router.all('/people/:name', methodNotAllowed('GET, DELETE'));
-  router.all('/people/:name/faces', methodNotAllowed('POST'));
-  router.all('/people/:name/faces/:faceId', methodNotAllowed('DELETE'));
+  router.all('/collections', methodNotAllowed('GET'));
+  router.all('/collections/:collection', methodNotAllowed('GET, POST, DELETE'));
+  router.all(paths(''), methodNotAllowed('GET'));
+  router.all(paths('/:name'), methodNotAllowed('GET, DELETE'));
+  router.all(paths('/:name/faces'), methodNotAllowed('POST'));
+  router.all(paths('/:name/faces/:faceId'), methodNotAllowed('DELETE'));
   return router;
+}
+
+/** A people route, for the default collection and under /collections/{collection}. */
+function paths(suffix: string): string[] {
+  return [`/people${suffix}`, `/collections/:collection/people${suffix}`];
+}
+
+/** `?limit=` of a people page: 1 to MAX_PEOPLE_PAGE, 100 when absent. */
+function pageLimit(raw: unknown): number {
+  if (raw === undefined) return 100;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PEOPLE_PAGE) {
+    throw new AppError('INVALID_PAGE_LIMIT', { max: MAX_PEOPLE_PAGE });
+  }
+  return n;
+}
+
+/** The validated {collection} of the path; the default collection for the /people routes. */
+function collectionName(req: Request): string {
+  const raw = req.params['collection'];
+  return raw === undefined ? DEFAULT_COLLECTION : validateCollectionName(String(raw));
+}
+
+/**
+ * Compacts a collection after a change, in the background, one collection at a time: a compaction that fails
+ * is logged and tried again after the next change.
+ */
+function compactor(collections: CollectionRepository, logger: Logger): (collection: string) => void {
+  const running = new Set<string>();
+  return (collection) => {
+    if (running.has(collection)) return;
+    running.add(collection);
+    collections
+      .compact(collection)
+      .then(async (done) => {
+        if (done) logger.info({ collection, ...done }, 'collection compacted');
+        const orphans = await collections.sweepOrphans(collection);
+        if (orphans.length > 0) logger.info({ collection, deleted: orphans.length }, 'unreferenced segments deleted');
+      })
+      .catch((err: unknown) => logger.warn({ err, collection }, 'could not compact the collection; tried again later'))
+      .finally(() => running.delete(collection));
+  };
 }
 
 /** A worker's answer for one enrollment photo, as the enrollment service takes it; an error answer throws. */

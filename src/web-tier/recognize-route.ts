@@ -10,6 +10,7 @@ import { acceptedUpload, cancelWhenClientLeaves } from './uploads.js';
 import { wantsJson } from './http-errors.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
+import { collectionOf } from './collection-param.js';
 
 export interface RecognizeDeps extends SubmitDeps {
   readonly maxImagePixels: number;
@@ -35,6 +36,7 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
       body: file.buffer,
       contentType: `image/${image.format}`,
       task: 'recognize',
+      collection: collectionOf(res),
       // The plain-text answer names one face; only a JSON answer needs every face embedded and matched.
       faces: json ? 'all' : 'subject',
       timer,
@@ -54,6 +56,7 @@ export function recognizeRoute(deps: RecognizeDeps): RequestHandler {
         image: answer.image,
         facesFound: answer.facesFound,
         faces: answer.faces,
+        collection: answer.collection,
         galleryVersion: answer.galleryVersion,
         workerId: answer.workerId,
         timings,

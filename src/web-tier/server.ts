@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import type { Config } from '../shared/config.js';
-import { GalleryRepository } from '../shared/gallery-repository.js';
+import { CollectionRepository } from '../shared/collections/repository.js';
+import { migrateGalleryDocument } from '../shared/collections/migration.js';
 import type { Logger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
 import type { QueueUrls } from '../shared/resources.js';
@@ -78,7 +79,17 @@ export async function startWebTier(
   fleetState.start();
   const metrics = new WebMetrics({ waiting: () => router.pending, fleet: () => fleetState.current() });
 
-  const gallery = new GalleryRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
+  const collections = new CollectionRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
+  // A gallery.json of an older version becomes the default collection, once; a failure is tried at next start.
+  await migrateGalleryDocument({
+    s3,
+    bucket: config.resources.galleryBucket,
+    collections,
+    embedderSha256: MODEL_FILES.embedder.sha256,
+    logger,
+  }).catch((err: unknown) =>
+    logger.error({ err }, 'could not move gallery.json into a collection; tried at next start'),
+  );
   let accepting = true;
   // config.web holds the deadlines and caps on what clients send (client-limits.ts).
   const limits = config.web;
@@ -95,7 +106,7 @@ export async function startWebTier(
     resultTimeoutSeconds: config.web.resultTimeoutSeconds,
     isAccepting: () => accepting,
     autoscalerStatusUrl: options.statusUrl ?? (() => config.autoscaler.statusUrl),
-    gallery,
+    collections,
     apiKey: config.enrollment.apiKey,
     readRequiresKey: config.enrollment.readRequiresKey,
     clientLimits: limits,
@@ -132,7 +143,7 @@ export async function startWebTier(
   const photos = sweepUnenrolledPhotos({
     s3,
     inBucket: config.resources.inBucket,
-    gallery,
+    collections,
     // No enrollment takes longer than its upload and the wait for its results.
     minAgeMs: (limits.uploadTimeoutSeconds + config.web.resultTimeoutSeconds) * 1000,
     logger,

@@ -42,6 +42,8 @@ export interface Submission {
   readonly resultTimeoutSeconds?: number;
   readonly task: RequestMessage['task'];
   readonly faces: RequestMessage['faces'];
+  /** The collection to match against; default: the default collection. */
+  readonly collection?: string;
   /** Where the stages are recorded: upload, enqueue, wait, and the worker's own. */
   readonly timer: AnswerTimer;
   /** Called once the image is stored and the message sent. */
@@ -79,6 +81,7 @@ export async function submit(deps: SubmitDeps, s: Submission): Promise<ResponseM
         sentAt: Date.now(),
         task: s.task,
         faces: s.faces,
+        ...(s.collection ? { collection: s.collection } : {}),
       }),
     );
   } catch (err) {
@@ -100,7 +103,12 @@ export async function submit(deps: SubmitDeps, s: Submission): Promise<ResponseM
   s.onQueued?.();
   try {
     const answer = await result;
-    s.timer.recordWorker(answer.timings, answer.workerId, answer.status === 'ok' ? answer.galleryVersion : undefined);
+    s.timer.recordWorker(
+      answer.timings,
+      answer.workerId,
+      answer.status === 'ok' ? answer.galleryVersion : undefined,
+      answer.status === 'ok' ? answer.collection : undefined,
+    );
     return answer;
   } finally {
     s.timer.record('wait', performance.now() - queuedAt);

@@ -16,6 +16,7 @@ import { checkVideoLimits, PROBE_TIMEOUT_MS, probeVideo, type VideoLimits } from
 import type { VideoTool, VideoToolError } from '../video/tools.js';
 import { acceptedUpload, cancelWhenClientLeaves } from './uploads.js';
 import { ResultTimeoutError } from './response-router.js';
+import { collectionOf } from './collection-param.js';
 import { submit, type SubmitDeps } from './submit.js';
 
 export interface VideoRouteDeps extends SubmitDeps {
@@ -61,6 +62,7 @@ export function videoRoute(deps: VideoRouteDeps): RequestHandler {
       contentType: CONTENT_TYPES[info.container],
       task: 'video',
       faces: 'all',
+      collection: collectionOf(res),
       timer,
       resultTimeoutSeconds: deps.videoResultTimeoutSeconds,
     }).catch((err: unknown) => {
@@ -89,6 +91,7 @@ export function videoRoute(deps: VideoRouteDeps): RequestHandler {
       ...video,
       image: answer.image,
       facesFound: answer.facesFound,
+      collection: answer.collection,
       galleryVersion: answer.galleryVersion,
       workerId: answer.workerId,
       timings: timer.answerTimings(answer.timings),

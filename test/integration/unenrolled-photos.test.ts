@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
-import { addFaces, EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
-import { GalleryRepository } from '../../src/shared/gallery-repository.js';
+import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
+import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { deleteUnenrolledPhotos } from '../../src/web-tier/unenrolled-photos.js';
 
-describe('enrollment photos that no gallery entry uses', () => {
+describe('enrollment photos that no collection uses', () => {
   let emulator: Emulator;
   let s3: ReturnType<typeof createS3Client>;
   const [inBucket, galleryBucket] = ['unused-in', 'unused-gallery'];
@@ -33,19 +33,27 @@ describe('enrollment photos that no gallery entry uses', () => {
   const put = (Key: string) => s3.send(new PutObjectCommand({ Bucket: inBucket, Key, Body: 'photo' }));
 
   it('are deleted once older than an enrollment can take; used and young photos, and uploads, are kept', async () => {
-    const gallery = new GalleryRepository(s3, galleryBucket, 'a'.repeat(64));
+    const collections = new CollectionRepository(s3, galleryBucket, 'a'.repeat(64));
     const embedding = new Float32Array(EMBEDDING_DIMENSIONS);
     embedding[0] = 1;
-    await gallery.update((g) =>
-      addFaces(g, 'Ana', [{ id: '0'.repeat(16), embedding, sourceKey: 'enrollment/r1/ana.jpg' }]),
-    );
-    for (const key of ['enrollment/r1/ana.jpg', 'enrollment/r2/left-by-a-crash.jpg', 'uploads/r3/test_000.jpg']) {
+    const ana = { id: '0'.repeat(16), embedding, sourceKey: 'enrollment/r1/ana.jpg' };
+    await collections.change('default', () => ({ add: [faceToAdd('Ana', ana)], result: {} }), { create: true });
+    // A photo in another collection is in use too.
+    await collections.create('staff');
+    const bo = { id: '1'.repeat(16), embedding, sourceKey: 'enrollment/r4/bo.jpg' };
+    await collections.change('staff', () => ({ add: [faceToAdd('Bo', bo)], result: {} }));
+    for (const key of [
+      'enrollment/r1/ana.jpg',
+      'enrollment/r2/left-by-a-crash.jpg',
+      'uploads/r3/test_000.jpg',
+      'enrollment/r4/bo.jpg',
+    ]) {
       await put(key);
     }
     const options = {
       s3,
       inBucket,
-      gallery,
+      collections,
       minAgeMs: 60_000,
       logger: createLogger(loadConfig({ LOG_LEVEL: 'silent' }), { tier: 'test' }),
     };
@@ -53,6 +61,6 @@ describe('enrollment photos that no gallery entry uses', () => {
     expect(await deleteUnenrolledPhotos(options)).toEqual([]);
     // A minute later.
     expect(await deleteUnenrolledPhotos(options, Date.now() + 61_000)).toEqual(['enrollment/r2/left-by-a-crash.jpg']);
-    expect(await keys()).toEqual(['enrollment/r1/ana.jpg', 'uploads/r3/test_000.jpg']);
+    expect(await keys()).toEqual(['enrollment/r1/ana.jpg', 'enrollment/r4/bo.jpg', 'uploads/r3/test_000.jpg']);
   });
 });

@@ -19,8 +19,13 @@ import {
 describe('request messages', () => {
   it('round-trip, recognizing the subject unless told otherwise', () => {
     const m = { v: 3 as const, requestId: randomUUID(), key: 'k/test_00.jpg', sentAt: 1 };
-    expect(decodeRequest(encodeRequest(m))).toEqual({ ...m, task: 'recognize', faces: 'subject' });
-    const enroll = { ...m, task: 'enroll' as const, faces: 'all' as const };
+    expect(decodeRequest(encodeRequest(m))).toEqual({
+      ...m,
+      task: 'recognize',
+      faces: 'subject',
+      collection: 'default',
+    });
+    const enroll = { ...m, task: 'enroll' as const, faces: 'all' as const, collection: 'staff' };
     expect(decodeRequest(encodeRequest(enroll))).toEqual(enroll);
   });
 
@@ -30,7 +35,17 @@ describe('request messages', () => {
       const name = safeFileName(`${raw}.jpg`);
       const requestId = randomUUID();
       const key = inBucketKey(requestId, name);
-      const body = encodeRequest({ v: 3, task: 'enroll', faces: 'subject', requestId, key, sentAt: Date.now() });
+      // The longest collection name too.
+      const collection = 'c'.repeat(64);
+      const body = encodeRequest({
+        v: 3,
+        task: 'enroll',
+        faces: 'subject',
+        requestId,
+        key,
+        sentAt: Date.now(),
+        collection,
+      });
       expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_REQUEST_MESSAGE_BYTES);
       // Nothing above U+FFFF reaches the queue (the emulator refuses it), and the key comes back whole.
       expect([...body].every((c) => c.codePointAt(0)! <= 0xfffd)).toBe(true);

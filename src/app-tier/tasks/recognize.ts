@@ -3,14 +3,14 @@
  * the answer. Refused without a gallery or a face.
  */
 import { AppError } from '../../shared/errors.js';
-import type { GalleryStore } from '../gallery-store.js';
+import type { CollectionCache } from '../collection-cache.js';
 import type { RecognitionEngine } from '../recognition/engine.js';
-import { identify } from '../recognition/gallery.js';
+import { identify } from '../recognition/face-matcher.js';
 import { currentGallery, describeFace, refuseIfDamaged, roundSimilarity, type TaskHandler } from './task.js';
 
 export interface RecognizeTaskOptions {
   readonly engine: RecognitionEngine;
-  readonly galleries: GalleryStore;
+  readonly galleries: Pick<CollectionCache, 'get'>;
   /** Similarity below which a face is "Unknown"; undefined: always the nearest person. */
   readonly matchThreshold: number | undefined;
   /** Most faces embedded for an answer that lists every face. */
@@ -19,7 +19,7 @@ export interface RecognizeTaskOptions {
 
 export function recognizeTask(o: RecognizeTaskOptions): TaskHandler {
   return async (request, bytes, timings) => {
-    const gallery = await currentGallery(o.galleries);
+    const gallery = await currentGallery(o.galleries, request.collection);
     const analysis = await o.engine.analyze(bytes, request.faces === 'all' ? o.maxFaces : 1);
     Object.assign(timings, analysis.timings);
     if (analysis.faces.length === 0) {
@@ -45,6 +45,7 @@ export function recognizeTask(o: RecognizeTaskOptions): TaskHandler {
       label: subject.label,
       similarity: subject.similarity,
       galleryVersion: gallery.version,
+      collection: request.collection,
     };
   };
 }

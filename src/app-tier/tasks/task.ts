@@ -6,8 +6,9 @@ import type { FaceResult, RequestMessage } from '../../shared/messages.js';
 import type { Face } from '../recognition/engine.js';
 import { decodesCleanly } from '../recognition/image.js';
 import { AppError } from '../../shared/errors.js';
-import type { GalleryStore } from '../gallery-store.js';
-import type { Gallery } from '../recognition/gallery.js';
+import { matcherFor, type CollectionCache } from '../collection-cache.js';
+import type { FaceMatcher } from '../recognition/face-matcher.js';
+import { DEFAULT_COLLECTION } from '../../shared/collections/manifest.js';
 
 export interface TaskResult {
   readonly image: { readonly width: number; readonly height: number };
@@ -17,6 +18,7 @@ export interface TaskResult {
   readonly label: string | undefined;
   readonly similarity: number | undefined;
   readonly galleryVersion?: number;
+  readonly collection?: string;
 }
 
 /**
@@ -46,14 +48,14 @@ export function describeFace(face: Face) {
 }
 
 /**
- * The gallery to match against: looked for again before refusing, since one may have been enrolled since the
- * last refresh. GALLERY_EMPTY when nobody is enrolled.
+ * The collection to match against, loaded at its first request: GALLERY_EMPTY when nobody is enrolled in the
+ * default collection, COLLECTION_NOT_FOUND for another that does not exist.
  */
-export async function currentGallery(galleries: Pick<GalleryStore, 'current' | 'refresh'>): Promise<Gallery> {
-  if (!galleries.current()) await galleries.refresh();
-  const gallery = galleries.current();
-  if (!gallery || gallery.size === 0) throw new AppError('GALLERY_EMPTY');
-  return gallery;
+export async function currentGallery(
+  galleries: Pick<CollectionCache, 'get'>,
+  collection: string,
+): Promise<FaceMatcher> {
+  return matcherFor(galleries, collection, DEFAULT_COLLECTION);
 }
 
 /** Four decimals: finer than any threshold anyone sets, and answers stay readable. */

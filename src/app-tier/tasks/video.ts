@@ -12,9 +12,9 @@ import { checkVideoLimits, frameInterval, PROBE_TIMEOUT_MS, probeVideo, type Vid
 import { rosterCsv, rosterOf, type FrameFaces } from '../../video/roster.js';
 import type { StudentLookup } from '../../video/student-table.js';
 import { VideoToolError, type VideoTool } from '../../video/tools.js';
-import type { GalleryStore } from '../gallery-store.js';
+import type { CollectionCache } from '../collection-cache.js';
 import type { RecognitionEngine } from '../recognition/engine.js';
-import { identify } from '../recognition/gallery.js';
+import { identify } from '../recognition/face-matcher.js';
 import { currentGallery, roundSimilarity } from './task.js';
 
 /** Above this many bytes of students with their records, the answer leaves the records to the CSV. */
@@ -22,7 +22,7 @@ const MAX_RECORDS_IN_MESSAGE_BYTES = 128 * 1024;
 
 export interface VideoTaskOptions {
   readonly engine: RecognitionEngine;
-  readonly galleries: Pick<GalleryStore, 'current' | 'refresh'>;
+  readonly galleries: Pick<CollectionCache, 'get'>;
   readonly matchThreshold: number | undefined;
   /** Most faces of one frame embedded and matched. */
   readonly maxFaces: number;
@@ -44,12 +44,15 @@ export interface VideoInput {
   readonly fileName: string;
   /** The CSV's key in the out-bucket. */
   readonly csvKey: string;
+  /** The collection its faces are matched against. */
+  readonly collection: string;
 }
 
 export interface VideoTaskResult {
   readonly image: { readonly width: number; readonly height: number };
   readonly facesFound: number;
   readonly galleryVersion: number;
+  readonly collection: string;
   readonly video: VideoResult;
   readonly csv: string;
 }
@@ -66,7 +69,7 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
     checkVideoLimits(info, input.bytes, o.limits);
     timings['probeMs'] = performance.now() - t;
 
-    const gallery = await currentGallery(o.galleries);
+    const gallery = await currentGallery(o.galleries, input.collection);
 
     t = performance.now();
     const everySeconds = frameInterval(info.durationSeconds, o.frameSeconds, o.maxFrames);
@@ -139,6 +142,7 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
       image: size,
       facesFound,
       galleryVersion: gallery.version,
+      collection: input.collection,
       csv,
       video: {
         container: info.container,

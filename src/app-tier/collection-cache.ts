@@ -1,0 +1,204 @@
+/**
+ * The collections a worker has been asked about, in memory: each loaded at its first request, then kept
+ * current by polling its manifest's ETag every GALLERY_REFRESH_SECONDS and reading only the segments added
+ * since (a compaction of segments it holds costs no read). Collections nobody asks about are never loaded;
+ * past `maxFaces` faces in memory the least recently used collection is dropped (and said so).
+ */
+import { catchUp, type Manifest } from '../shared/collections/manifest.js';
+import { mapLimit, type CollectionRepository } from '../shared/collections/repository.js';
+import { AppError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { PollLoop } from '../shared/poll-loop.js';
+import { FaceMatcher, type MatcherOptions } from './recognition/face-matcher.js';
+
+export interface CollectionCacheOptions extends MatcherOptions {
+  /** Faces held in memory over every collection before the least recently used is dropped. */
+  readonly maxFaces: number;
+}
+
+interface Loaded {
+  matcher: FaceMatcher;
+  etag: string;
+  ids: string[];
+  /** Bytes read from S3 for this collection since it was loaded. */
+  bytesRead: number;
+}
+
+export class CollectionCache {
+  /** In order of use, least recent first. */
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly loading = new Map<string, Promise<Loaded | undefined>>();
+  private loop: PollLoop | undefined;
+  private checked = false;
+
+  constructor(
+    private readonly repository: CollectionRepository,
+    private readonly logger: Logger,
+    private readonly o: CollectionCacheOptions,
+  ) {}
+
+  /** True once S3 has answered at least once, whether or not a collection is stored there. */
+  get ready(): boolean {
+    return this.checked;
+  }
+
+  /** The collection's matcher, loaded if it is not in memory; undefined when there is no such collection. */
+  async get(collection: string): Promise<FaceMatcher | undefined> {
+    const held = this.loaded.get(collection);
+    if (held) {
+      this.loaded.delete(collection);
+      this.loaded.set(collection, held);
+      return held.matcher;
+    }
+    let pending = this.loading.get(collection);
+    if (!pending) {
+      pending = this.load(collection).finally(() => this.loading.delete(collection));
+      this.loading.set(collection, pending);
+    }
+    return (await pending)?.matcher;
+  }
+
+  /** The matcher in memory for `collection`, without loading it. */
+  peek(collection: string): FaceMatcher | undefined {
+    return this.loaded.get(collection)?.matcher;
+  }
+
+  /** What is in memory: each collection's version and faces. */
+  summary(): { collection: string; version: number; faces: number; indexed: boolean; bytesRead: number }[] {
+    return [...this.loaded].map(([collection, l]) => ({
+      collection,
+      version: l.matcher.version,
+      faces: l.matcher.size,
+      indexed: l.matcher.indexed,
+      bytesRead: l.bytesRead,
+    }));
+  }
+
+  /** Brings every loaded collection up to date. Errors are logged and the collection in memory kept. */
+  async refresh(): Promise<void> {
+    for (const [collection, held] of [...this.loaded]) {
+      try {
+        const etag = await this.repository.etag(collection);
+        this.checked = true;
+        if (etag === undefined) {
+          this.loaded.delete(collection);
+          this.logger.info({ collection }, 'collection deleted; dropped from memory');
+          continue;
+        }
+        if (etag === held.etag) continue;
+        const stored = await this.repository.manifest(collection);
+        if (!stored) continue;
+        await this.catchUp(collection, held, stored.manifest, stored.etag);
+      } catch (err) {
+        this.logger.error({ err, collection }, 'could not refresh the collection; keeping the one in memory');
+      }
+    }
+  }
+
+  /** Reads `initial` (the default collection), then looks for changes every `intervalSeconds` until stopped. */
+  async start(intervalSeconds: number, initial: string): Promise<void> {
+    await this.get(initial).catch((err: unknown) => this.logger.error({ err }, 'could not read the collection'));
+    this.loop = new PollLoop({
+      // refresh() logs and keeps what it holds on any failure: it never throws.
+      round: () => this.refresh(),
+      intervalMs: intervalSeconds * 1000,
+      pauseFirst: true,
+      backoffMs: () => intervalSeconds * 1000,
+      onError: (err) => this.logger.error({ err }, 'collection refresh failed'),
+      abortRoundOnStop: false,
+    });
+    this.loop.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop?.stop();
+  }
+
+  private async load(collection: string): Promise<Loaded | undefined> {
+    const started = performance.now();
+    const stored = await this.repository.manifest(collection);
+    this.checked = true;
+    if (!stored) return undefined;
+    const loaded: Loaded = { matcher: new FaceMatcher(this.o), etag: '', ids: [], bytesRead: 0 };
+    await this.catchUp(collection, loaded, stored.manifest, stored.etag);
+    this.loaded.set(collection, loaded);
+    this.logger.info(
+      {
+        collection,
+        version: loaded.matcher.version,
+        faces: loaded.matcher.size,
+        people: loaded.matcher.people,
+        indexed: loaded.matcher.indexed,
+        ms: Math.round(performance.now() - started),
+      },
+      'collection loaded',
+    );
+    this.evict(collection);
+    return loaded;
+  }
+
+  /** Applies what changed since `held` was read; a change it cannot append is a reload beside the old copy. */
+  private async catchUp(collection: string, held: Loaded, manifest: Manifest, etag: string): Promise<void> {
+    const plan = catchUp(held.ids, manifest);
+    const target = plan.kind === 'append' ? held : { ...held, matcher: new FaceMatcher(this.o), ids: [] };
+    const entries = plan.kind === 'append' ? plan.entries : manifest.entries;
+    // Segments are fetched a few at a time and applied in the manifest's order.
+    const segments = await mapLimit(entries, 4, async (entry) => ({
+      meta: await this.repository.segmentMeta(collection, entry.id),
+      vectors: entry.kind === 'faces' ? await this.repository.segmentVectors(collection, entry.id) : undefined,
+      bytes: entry.bytes,
+    }));
+    for (const { meta, vectors, bytes } of segments) {
+      if (meta.kind === 'faces') await target.matcher.add(meta.faces, vectors!);
+      else target.matcher.remove(meta.faceIds);
+      held.bytesRead += bytes;
+    }
+    held.matcher = target.matcher;
+    held.matcher.version = manifest.version;
+    held.ids = manifest.entries.map((e) => e.id);
+    held.etag = etag;
+    if (entries.length > 0 && held.ids.length > 0 && this.loaded.has(collection)) {
+      this.logger.info(
+        {
+          collection,
+          version: manifest.version,
+          segments: entries.length,
+          faces: held.matcher.size,
+          reload: plan.kind === 'reload',
+        },
+        'collection updated',
+      );
+    }
+  }
+
+  private evict(keep: string): void {
+    let faces = [...this.loaded.values()].reduce((n, l) => n + l.matcher.size, 0);
+    for (const [collection, held] of this.loaded) {
+      if (faces <= this.o.maxFaces || collection === keep) continue;
+      this.loaded.delete(collection);
+      faces -= held.matcher.size;
+      this.logger.info(
+        { collection, faces: held.matcher.size, maxFaces: this.o.maxFaces },
+        'collection dropped from memory (least recently used, over GALLERY_MAX_FACES_IN_MEMORY)',
+      );
+    }
+  }
+}
+
+/**
+ * The collection to match against: GALLERY_EMPTY when it is the default one and nobody is enrolled yet,
+ * COLLECTION_NOT_FOUND for another that does not exist.
+ */
+export async function matcherFor(
+  cache: Pick<CollectionCache, 'get'>,
+  collection: string,
+  defaultCollection: string,
+): Promise<FaceMatcher> {
+  const matcher = await cache.get(collection);
+  if (!matcher && collection !== defaultCollection) throw new AppError('COLLECTION_NOT_FOUND', { name: collection });
+  if (!matcher || matcher.size === 0) {
+    if (collection === defaultCollection) throw new AppError('GALLERY_EMPTY');
+    throw new AppError('COLLECTION_EMPTY', { name: collection });
+  }
+  return matcher;
+}
