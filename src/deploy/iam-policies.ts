@@ -40,11 +40,20 @@ export function webPolicy(w: Where) {
         // crash); an upload that could not be queued goes at once.
         Resource: [`${bucketArn(n.inBucket)}/enrollment/*`, `${bucketArn(n.inBucket)}/uploads/*`],
       },
+      // Collections: manifests and segments are written, read and deleted (a removed collection, compaction's
+      // leftovers) by the web tier alone.
       {
         Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject'],
+        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        Resource: `${bucketArn(n.galleryBucket)}/collections/*`,
+      },
+      // An older deployment's gallery.json is moved into the default collection once, and kept under legacy/.
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:DeleteObject'],
         Resource: `${bucketArn(n.galleryBucket)}/gallery.json`,
       },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucketArn(n.galleryBucket)}/legacy/*` },
       {
         Effect: 'Allow',
         Action: 's3:ListBucket',
@@ -136,7 +145,8 @@ export function workerPolicy(w: Where) {
       {
         Effect: 'Allow',
         Action: 's3:GetObject',
-        Resource: [`${bucketArn(n.inBucket)}/*`, `${bucketArn(n.galleryBucket)}/gallery.json`],
+        // Workers read collections (manifests and segments); they never write one.
+        Resource: [`${bucketArn(n.inBucket)}/*`, `${bucketArn(n.galleryBucket)}/collections/*`],
       },
       { Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucketArn(n.outBucket)}/*` },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn(n.galleryBucket) },
