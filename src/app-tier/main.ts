@@ -3,7 +3,7 @@
  * run each once, read the gallery, and only then take requests, until SIGTERM, finishing what it holds.
  * Its GET /readyz (WORKER_HEALTH_PORT) answers 503 until then.
  */
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { createS3Client, createSqsClient } from '../shared/aws.js';
 import { createLogger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
@@ -45,6 +45,7 @@ await runMain('app-tier worker', async (config) => {
     holding: () => parts.consumer?.holding ?? 0,
     ready: () => waitingFor() === undefined,
     gallery: () => parts.galleries?.peek(DEFAULT_COLLECTION),
+    collections: () => parts.galleries?.summary() ?? [],
   });
   // A worker of the local fleet shares the machine with others: its probes listen on loopback only.
   const local = config.fleet.ownerPid !== undefined;
@@ -76,6 +77,8 @@ await runMain('app-tier worker', async (config) => {
   const store = new CollectionCache(repository, logger, {
     maxFaces: config.worker.galleryMaxFacesInMemory,
     indexMinFaces: config.worker.galleryIndexMinFaces,
+    // An index is built when a collection is loaded, before its requests are answered: every core helps.
+    indexThreads: availableParallelism(),
   });
   parts.galleries = store;
   await store.start(config.worker.galleryRefreshSeconds, DEFAULT_COLLECTION);

@@ -1,6 +1,7 @@
 /**
  * A worker's Prometheus metrics (GET /metrics on its health port): messages by outcome, each stage's time
- * by task, what it holds now, whether it is ready, and the gallery it matches against; process metrics too.
+ * by task, what it holds now, whether it is ready, and the default collection it matches against, and
+ * the collections it holds in memory; process metrics too.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { WORKER_STAGES } from '../shared/answer-metrics.js';
@@ -12,6 +13,8 @@ export interface WorkerMetricsSources {
   readonly holding: () => number;
   readonly ready: () => boolean;
   readonly gallery: () => { version: number; size: number } | undefined;
+  /** Every collection in memory, with its faces. */
+  readonly collections: () => readonly { faces: number }[];
 }
 
 export class WorkerMetrics {
@@ -72,6 +75,22 @@ export class WorkerMetrics {
       collect() {
         const gallery = sources.gallery();
         if (gallery) this.set(gallery.size);
+      },
+    });
+    new Gauge({
+      name: 'facefleet_worker_collections_loaded',
+      help: 'Collections this worker holds in memory (each loaded at its first request).',
+      registers,
+      collect() {
+        this.set(sources.collections().length);
+      },
+    });
+    new Gauge({
+      name: 'facefleet_worker_faces_in_memory',
+      help: 'Faces over every collection in memory; GALLERY_MAX_FACES_IN_MEMORY caps it.',
+      registers,
+      collect() {
+        this.set(sources.collections().reduce((n, c) => n + c.faces, 0));
       },
     });
     // Every outcome is present from the start, so that rate() sees its first increase.

@@ -85,11 +85,24 @@ export async function call<T>(path: string, init: RequestInit = {}, report = fal
   };
 }
 
-/** POST / with one image: every face, boxed and matched. */
+const COLLECTION = 'facefleet-collection';
+
+/** The collection this tab works in (People, Recognise, Camera, Videos); `default` unless one was chosen. */
+export const collection = {
+  get: (): string => sessionStorage.getItem(COLLECTION) ?? 'default',
+  set: (name: string) => sessionStorage.setItem(COLLECTION, name),
+  /** `?collection=` for the chosen collection, nothing for the default one (the course's plain POST /). */
+  query: (): string => {
+    const name = collection.get();
+    return name === 'default' ? '' : `?collection=${encodeURIComponent(name)}`;
+  },
+};
+
+/** POST / with one image: every face, boxed and matched against the chosen collection. */
 export function recognise(image: Blob, fileName: string): Promise<Answer<Recognition>> {
   const form = new FormData();
   form.append('inputFile', image, fileName);
-  return call<Recognition>('/', { method: 'POST', body: form }, true);
+  return call<Recognition>(`/${collection.query()}`, { method: 'POST', body: form }, true);
 }
 
 const KEY = 'facefleet-api-key';

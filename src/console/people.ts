@@ -1,14 +1,24 @@
 /**
- * People: who is enrolled, enroll someone with photos, remove a face or a person. Changes need the API key,
- * asked for here and kept only for this tab's session.
+ * People: who is enrolled in a collection, a page at a time, enroll someone with photos, remove a face or a
+ * person; choose or create the collection (the other views match against the one chosen here). Changes need
+ * the API key, asked for here and kept only for this tab's session.
  */
-import { apiKey, call, withKey } from './api.js';
+import { apiKey, call, collection, withKey } from './api.js';
 import { fill, h, table } from './dom.js';
 
 interface PeopleList {
+  collection: string;
   galleryVersion: number;
+  totalPeople: number;
+  totalFaces: number;
   people: { name: string; faces: number }[];
+  next?: string;
 }
+interface Collections {
+  collections: { name: string; people: number; faces: number; version: number }[];
+}
+/** People per page: a collection of a million faces is never sent whole. */
+const PAGE = 50;
 interface Person {
   name: string;
   galleryVersion: number;
@@ -20,7 +30,53 @@ export function peopleView(): HTMLElement {
   const list = h('section', { id: 'people-list' });
   const detail = h('section', { id: 'person-detail' });
   const say = (text: string, ok = true) => fill(status, h('span', { class: ok ? 'ok' : 'error' }, text));
-  const path = (name: string) => `/people/${encodeURIComponent(name)}`;
+  const base = () => `/collections/${encodeURIComponent(collection.get())}/people`;
+  const path = (name: string) => `${base()}/${encodeURIComponent(name)}`;
+  /** The first name of each page shown so far, for going back; the page shown starts after the last. */
+  let pages: (string | undefined)[] = [undefined];
+
+  const picker = h('select', { id: 'collection' });
+  const newName = h('input', { type: 'text', id: 'new-collection', placeholder: 'class-2026', maxlength: '64' });
+  const collectionForm = h(
+    'form',
+    { class: 'row', id: 'collection-form' },
+    h('label', { for: 'collection' }, 'Collection'),
+    picker,
+    newName,
+    h('button', { type: 'submit' }, 'Create'),
+  );
+  picker.addEventListener('change', () => {
+    collection.set(picker.value);
+    pages = [undefined];
+    fill(detail);
+    void refresh();
+  });
+  collectionForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const wanted = newName.value.trim();
+    if (!wanted) return;
+    const answer = await call(`/collections/${encodeURIComponent(wanted)}`, withKey({ method: 'POST' }));
+    if (!answer.ok) return say(answer.message, false);
+    collection.set(wanted);
+    newName.value = '';
+    pages = [undefined];
+    await loadCollections();
+    await refresh();
+    say(`The collection ${wanted} was created; Recognise, Camera and Videos now match against it.`);
+  });
+  const loadCollections = async () => {
+    const answer = await call<Collections>('/collections', withKey());
+    const names = answer.ok ? answer.body.collections.map((c) => c.name) : ['default'];
+    if (!names.includes(collection.get())) collection.set('default');
+    fill(
+      picker,
+      ...names.map((n) => {
+        const option = h('option', { value: n }, n);
+        if (n === collection.get()) option.setAttribute('selected', '');
+        return option;
+      }),
+    );
+  };
 
   const key = h('input', { type: 'password', id: 'api-key', placeholder: 'API key', autocomplete: 'off' });
   key.value = apiKey.get();
@@ -44,7 +100,7 @@ export function peopleView(): HTMLElement {
     e.preventDefault();
     apiKey.set(key.value.trim());
     say('The key will be sent with changes.');
-    void refresh();
+    void loadCollections().then(refresh);
   });
 
   const name = h('input', {
@@ -118,7 +174,7 @@ export function peopleView(): HTMLElement {
     say(`A face of ${person} was removed.`);
   };
   const removePerson = async (person: string) => {
-    if (!confirm(`Remove ${person} and every face of theirs from the gallery?`)) return;
+    if (!confirm(`Remove ${person} and every face of theirs from ${collection.get()}?`)) return;
     const answer = await call(path(person), withKey({ method: 'DELETE' }));
     if (!answer.ok) return say(answer.message, false);
     fill(detail);
@@ -126,15 +182,44 @@ export function peopleView(): HTMLElement {
     say(`${person} was removed.`);
   };
   const refresh = async () => {
-    const answer = await call<PeopleList>('/people', withKey());
+    const after = pages.at(-1);
+    const query = `?limit=${PAGE}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
+    const answer = await call<PeopleList>(`${base()}${query}`, withKey());
     if (!answer.ok) return fill(list, h('p', { class: 'error' }, answer.message));
-    const { people, galleryVersion } = answer.body;
+    const { people, galleryVersion, totalPeople, totalFaces, next } = answer.body;
+    const shown = (pages.length - 1) * PAGE;
+    const pager = h(
+      'p',
+      { class: 'row pager' },
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'previous-page',
+          ...(pages.length > 1 ? {} : { disabled: '' }),
+          onclick: () => (pages.pop(), void refresh()),
+        },
+        'Previous',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'next-page',
+          ...(next === undefined ? { disabled: '' } : {}),
+          onclick: () => (pages.push(next), void refresh()),
+        },
+        'Next',
+      ),
+    );
     fill(
       list,
       h(
         'p',
-        { class: 'muted' },
-        `${people.length} ${people.length === 1 ? 'person' : 'people'} · gallery v${galleryVersion}`,
+        { class: 'muted', id: 'people-summary' },
+        `${totalPeople} ${totalPeople === 1 ? 'person' : 'people'}, ${totalFaces} faces · ` +
+          `${answer.body.collection} v${galleryVersion}` +
+          (totalPeople > people.length ? ` · showing ${shown + 1}–${shown + people.length}` : ''),
       ),
       table(
         ['name', 'faces'],
@@ -148,8 +233,9 @@ export function peopleView(): HTMLElement {
         ]),
         [false, true],
       ),
+      ...(totalPeople > people.length ? [pager] : []),
     );
   };
-  void refresh();
-  return h('div', {}, h('h2', {}, 'People'), keyForm, enrollForm, status, list, detail);
+  void loadCollections().then(refresh);
+  return h('div', {}, h('h2', {}, 'People'), keyForm, collectionForm, enrollForm, status, list, detail);
 }

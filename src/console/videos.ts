@@ -3,7 +3,7 @@
  * seen and the best similarity) and the unknown faces apart. The answer holds students' records: the request
  * carries the API key kept on the People tab.
  */
-import { apiKey, call, withKey } from './api.js';
+import { apiKey, call, collection, withKey } from './api.js';
 import { fill, h, onFile, ms, table } from './dom.js';
 import { stagesLine } from './timing.js';
 
@@ -49,7 +49,7 @@ export function videosView(): HTMLElement {
     fill(result, h('p', { class: 'muted' }, `Looking at ${file.name}: a frame a second, every face in each…`));
     const form = new FormData();
     form.append('inputFile', file, file.name);
-    const answer = await call<Roster>('/videos', withKey({ method: 'POST', body: form }));
+    const answer = await call<Roster>(`/videos${collection.query()}`, withKey({ method: 'POST', body: form }));
     if (!answer.ok) {
       fill(result, h('p', { class: 'error', id: 'videos-error' }, answer.message));
       return;

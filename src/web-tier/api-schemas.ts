@@ -45,7 +45,8 @@ export const recognitionSchema = z
     image: z.strictObject({ width: count, height: count }),
     facesFound: count,
     faces: z.array(faceSchema).describe('every face (up to MAX_FACES), most prominent first'),
-    galleryVersion: count.optional(),
+    collection: z.string().optional().describe('the collection the faces were matched against'),
+    galleryVersion: count.optional().describe('that collection’s version'),
     workerId: z.string(),
     timings: z
       .strictObject({
@@ -67,6 +68,7 @@ export const videoSchema = z
     ...videoResultSchema.shape,
     image: z.strictObject({ width: count, height: count }).describe('the frames’ size as looked at'),
     facesFound: count.describe('faces detected over all frames'),
+    collection: z.string().optional().describe('the collection the faces were matched against'),
     galleryVersion: count.optional(),
     workerId: z.string(),
     timings: recognitionSchema.shape.timings,
@@ -75,14 +77,21 @@ export const videoSchema = z
 
 export const peopleListSchema = z
   .strictObject({
+    collection: z.string(),
     galleryVersion: count,
-    people: z.array(z.strictObject({ name: z.string(), faces: count })),
+    totalPeople: count.describe('people in the collection'),
+    totalFaces: count.describe('faces in the collection'),
+    people: z
+      .array(z.strictObject({ name: z.string(), faces: count }))
+      .describe('a page of people in code-point order of their names (`?limit=`, 100 by default)'),
+    next: z.string().optional().describe('present when more follow: ask again with `?after=` this name'),
   })
   .meta({ id: 'People' });
 
 export const personSchema = z
   .strictObject({
     name: z.string(),
+    collection: z.string(),
     galleryVersion: count,
     faces: z.array(z.strictObject({ id: z.string(), addedAt: z.string().describe('ISO 8601') })),
   })
@@ -91,6 +100,7 @@ export const personSchema = z
 export const enrollmentSchema = z
   .strictObject({
     name: z.string(),
+    collection: z.string(),
     galleryVersion: count,
     added: z.array(
       z.strictObject({
@@ -106,12 +116,37 @@ export const enrollmentSchema = z
   .meta({ id: 'Enrollment' });
 
 export const personRemovedSchema = z
-  .strictObject({ name: z.string(), removedFaces: count, galleryVersion: count })
+  .strictObject({ name: z.string(), collection: z.string(), removedFaces: count, galleryVersion: count })
   .meta({ id: 'PersonRemoved' });
 
 export const faceRemovedSchema = z
-  .strictObject({ name: z.string(), removedFace: z.string(), faces: count, galleryVersion: count })
+  .strictObject({
+    name: z.string(),
+    collection: z.string(),
+    removedFace: z.string(),
+    faces: count,
+    galleryVersion: count,
+  })
   .meta({ id: 'FaceRemoved' });
+
+export const collectionSchema = z
+  .strictObject({
+    name: z.string(),
+    version: count.describe('increases by one with every change'),
+    people: count,
+    faces: count,
+    bytes: count.describe('bytes of its segments in the gallery bucket'),
+    segments: count,
+    createdAt: z.string().describe('ISO 8601'),
+    updatedAt: z.string().describe('ISO 8601'),
+  })
+  .meta({ id: 'Collection' });
+
+export const collectionsListSchema = z
+  .strictObject({ collections: z.array(collectionSchema).describe('every collection, the default one included') })
+  .meta({ id: 'Collections' });
+
+export const collectionDeletedSchema = z.strictObject({ deleted: collectionSchema }).meta({ id: 'CollectionDeleted' });
 
 const workersSchema = z.strictObject({ starting: count, running: count, stopping: count });
 const queueSchema = z.strictObject({ visible: count, inFlight: count });

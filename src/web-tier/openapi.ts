@@ -13,6 +13,9 @@ import { SERVER_TIMING_HEADER, STATE_HEADER, ERROR_CODE_HEADER } from '../shared
 import { AppError, type ErrorCode } from '../shared/errors.js';
 import { MAX_REPORTS_PER_BATCH, reportBatchSchema } from '../monitor/reports.js';
 import {
+  collectionDeletedSchema,
+  collectionSchema,
+  collectionsListSchema,
   enrollmentSchema,
   errorSchema,
   errorsReportSchema,
@@ -65,7 +68,8 @@ interface Operation {
   readonly description?: string;
   readonly tag: string;
   readonly key?: 'always' | 'for-changes';
-  readonly query?: Record<string, string>;
+  /** Query parameters: their description (a number), or their description and type. */
+  readonly query?: Record<string, string | { readonly description: string; readonly type: 'string' | 'number' }>;
   readonly body?: {
     readonly type: 'multipart/form-data' | 'application/json';
     readonly schema: Record<string, unknown>;
@@ -93,6 +97,16 @@ const uploadSchema = (field: string, many: boolean) => ({
       : { type: 'string', contentMediaType: 'application/octet-stream', description: 'a JPEG, PNG or WebP image' },
   },
 });
+
+const collectionQuery = {
+  description: 'the collection to match against (default: `default`); 404 when it does not exist',
+  type: 'string',
+} as const;
+
+const pageQuery = {
+  after: { description: 'the `next` of the page before: people whose names come after it', type: 'string' },
+  limit: 'people on this page, 1 to 1000 (default 100)',
+} as const;
 
 const windowQuery = {
   minutes: 'the window ends now and starts this many minutes ago (default 15, at most 10080)',
@@ -126,13 +140,15 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       description:
         'The course contract: one image in the multipart field `inputFile`, answered with `<stem>:<label>` in plain text, the most prominent face’s name or `Unknown`. With `Accept: application/json`, every face with its box, label, similarity and top-3 candidates.',
       tag: 'recognition',
+      query: { collection: collectionQuery },
       body: { type: 'multipart/form-data', schema: uploadSchema('inputFile', false) },
       answers: {
         200: {
           description: 'the answer: `<stem>:<label>` (text/plain), or every face (JSON)',
           schema: recognitionSchema,
         },
-        400: errorAnswer('no file, or a malformed upload'),
+        400: errorAnswer('no file, a malformed upload, or an invalid collection name'),
+        404: errorAnswer('no such collection'),
         413: errorAnswer('larger than MAX_UPLOAD_BYTES'),
         415: errorAnswer('not a JPEG, PNG or WebP image'),
         422: errorAnswer('no face in the image, or nobody enrolled'),
@@ -160,6 +176,13 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
           status: 422,
           text: errorText('NO_FACE', { file: 'wall.jpg' }),
         },
+        noCollection: {
+          summary: 'a collection nobody created',
+          query: { collection: 'nowhere' },
+          files: { inputFile: 'test_000.jpg' },
+          status: 404,
+          text: errorText('COLLECTION_NOT_FOUND', { name: 'nowhere' }),
+        },
       },
     },
     get: {
@@ -185,6 +208,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
         'One MP4, MOV or WebM video in the multipart field `inputFile`. Its header is checked first (VIDEO_MAX_BYTES, VIDEO_MAX_SECONDS, VIDEO_MAX_DIMENSION); then a worker looks at a frame every VIDEO_FRAME_SECONDS from the first, names every face, counts each person once (first seen, best similarity) and the unknown faces apart, and stores `<stem>.csv` with each student’s record in the out-bucket. The answer is that roster as JSON, or the CSV itself with `Accept: text/csv`. It needs the API key (VIDEOS_REQUIRE_KEY): the records are personal.',
       tag: 'videos',
       key: 'always',
+      query: { collection: collectionQuery },
       body: {
         type: 'multipart/form-data',
         schema: {
@@ -201,9 +225,10 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       },
       answers: {
         200: { description: 'the roster (JSON), or its CSV (`Accept: text/csv`)', schema: videoSchema },
-        400: errorAnswer('no file, an empty one, or a malformed upload'),
+        400: errorAnswer('no file, an empty one, a malformed upload, or an invalid collection name'),
         401: errorAnswer('no API key'),
         403: errorAnswer('a wrong API key, or none on the server'),
+        404: errorAnswer('no such collection'),
         413: errorAnswer('larger than VIDEO_MAX_BYTES'),
         415: errorAnswer('not an MP4, MOV or WebM video'),
         422: errorAnswer(
@@ -244,6 +269,180 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       },
     },
   },
+  '/collections/{collection}': {
+    post: {
+      summary: 'Create a collection',
+      description:
+        'A collection is a gallery of its own (Rekognition’s word): people and faces are enrolled in one, and `POST /?collection=` matches against one. The rules of a gallery (one face a photo, names that do not read as another, a photo under one name) hold inside each. The `default` collection needs no creating: it is the one `/people` and a plain `POST /` use.',
+      tag: 'collections',
+      key: 'always',
+      answers: {
+        201: { description: 'created, empty', schema: collectionSchema },
+        400: errorAnswer('not a collection name'),
+        401: errorAnswer('no API key'),
+        409: errorAnswer('it exists already'),
+      },
+      examples: {
+        create: { summary: 'a new collection', path: { collection: 'staff' }, headers: key, status: 201 },
+        createAnother: { summary: 'another', path: { collection: 'archive' }, headers: key, status: 201 },
+        exists: {
+          summary: 'one that exists',
+          path: { collection: 'staff' },
+          headers: key,
+          status: 409,
+          text: errorText('COLLECTION_EXISTS', { name: 'staff' }),
+        },
+        badName: {
+          summary: 'a name with a slash',
+          path: { collection: 'a/b' },
+          headers: key,
+          status: 400,
+          text: errorText('INVALID_COLLECTION', { name: 'a/b', max: 64 }),
+        },
+      },
+    },
+    get: {
+      summary: 'What a collection holds',
+      tag: 'collections',
+      key: 'for-changes',
+      answers: {
+        200: { description: 'its people, faces, version and size', schema: collectionSchema },
+        404: errorAnswer('no such collection'),
+      },
+      examples: {
+        describe: { summary: 'a collection', path: { collection: 'staff' }, headers: key, status: 200 },
+        nowhere: {
+          summary: 'one nobody created',
+          path: { collection: 'nowhere' },
+          headers: key,
+          status: 404,
+          text: errorText('COLLECTION_NOT_FOUND', { name: 'nowhere' }),
+        },
+      },
+    },
+    delete: {
+      summary: 'Delete a collection, everyone in it and their enrollment photos',
+      tag: 'collections',
+      key: 'always',
+      answers: {
+        200: { description: 'deleted', schema: collectionDeletedSchema },
+        404: errorAnswer('no such collection'),
+      },
+      examples: {
+        remove: { summary: 'a collection', path: { collection: 'archive' }, headers: key, status: 200 },
+      },
+    },
+  },
+  '/collections': {
+    get: {
+      summary: 'Every collection',
+      tag: 'collections',
+      key: 'for-changes',
+      answers: {
+        200: { description: 'each collection, described', schema: collectionsListSchema },
+        401: errorAnswer('no API key'),
+      },
+      examples: { list: { summary: 'with the key', headers: key, status: 200 } },
+    },
+  },
+  '/collections/{collection}/people/{name}/faces': {
+    post: {
+      summary: 'Enroll a person in a collection with 1 to 10 photos of their one face',
+      tag: 'collections',
+      key: 'always',
+      body: { type: 'multipart/form-data', schema: uploadSchema('images', true) },
+      answers: {
+        201: { description: 'enrolled', schema: enrollmentSchema },
+        200: { description: 'every photo was already enrolled', schema: enrollmentSchema },
+        400: errorAnswer('an invalid name, or no photo'),
+        404: errorAnswer('no such collection'),
+        422: errorAnswer('a photo without exactly one face'),
+      },
+      examples: {
+        enroll: {
+          summary: 'two photos of one person',
+          path: { collection: 'staff', name: 'Aaron_Example' },
+          headers: key,
+          files: { images: ['Aaron_Peirsol_0001.jpg', 'Aaron_Peirsol_0002.jpg'] },
+          status: 201,
+        },
+      },
+    },
+  },
+  '/collections/{collection}/people': {
+    get: {
+      summary: 'Everyone enrolled in a collection, a page at a time',
+      tag: 'collections',
+      key: 'for-changes',
+      query: pageQuery,
+      answers: {
+        200: { description: 'names and face counts', schema: peopleListSchema },
+        404: errorAnswer('no such collection'),
+      },
+      examples: {
+        list: {
+          summary: 'the first page',
+          path: { collection: 'staff' },
+          query: { limit: '10' },
+          headers: key,
+          status: 200,
+        },
+      },
+    },
+  },
+  '/collections/{collection}/people/{name}': {
+    get: {
+      summary: 'One person’s faces in a collection',
+      tag: 'collections',
+      key: 'for-changes',
+      answers: { 200: { description: 'the person', schema: personSchema }, 404: errorAnswer('nobody by that name') },
+      examples: {
+        person: {
+          summary: 'an enrolled person',
+          path: { collection: 'staff', name: 'Aaron_Example' },
+          headers: key,
+          status: 200,
+        },
+      },
+    },
+    delete: {
+      summary: 'Remove a person from a collection',
+      tag: 'collections',
+      key: 'always',
+      answers: {
+        200: { description: 'removed', schema: personRemovedSchema },
+        404: errorAnswer('nobody by that name'),
+      },
+      examples: {
+        remove: {
+          summary: 'an enrolled person',
+          path: { collection: 'staff', name: 'Aaron_Example' },
+          headers: key,
+          status: 200,
+        },
+      },
+    },
+  },
+  '/collections/{collection}/people/{name}/faces/{faceId}': {
+    delete: {
+      summary: 'Remove one face of a person in a collection',
+      tag: 'collections',
+      key: 'always',
+      answers: {
+        200: { description: 'removed', schema: faceRemovedSchema },
+        404: errorAnswer('no such person or face'),
+      },
+      examples: {
+        nobody: {
+          summary: 'a person the collection does not have',
+          path: { collection: 'staff', name: 'Nobody_Here', faceId: '0000000000000000' },
+          headers: { ...key, Accept: 'text/plain' },
+          status: 404,
+          text: errorText('PERSON_NOT_FOUND', { name: 'Nobody_Here' }),
+        },
+      },
+    },
+  },
   '/people/{name}/faces': {
     post: {
       summary: 'Enroll a person with 1 to 10 photos of their one face',
@@ -278,9 +477,10 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/people': {
     get: {
-      summary: 'Everyone enrolled',
+      summary: 'Everyone enrolled in the default collection, a page at a time',
       tag: 'people',
       key: 'for-changes',
+      query: pageQuery,
       answers: {
         200: { description: 'names and face counts', schema: peopleListSchema },
         401: errorAnswer('no API key'),
@@ -552,12 +752,12 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           schema: { type: 'string' },
           examples: exampleValues((e) => e.path?.[p]),
         })),
-        ...Object.entries(op.query ?? {}).map(([q, description]) => ({
+        ...Object.entries(op.query ?? {}).map(([q, spec]) => ({
           name: q,
           in: 'query',
           required: false,
-          description,
-          schema: { type: 'number' },
+          description: typeof spec === 'string' ? spec : spec.description,
+          schema: { type: typeof spec === 'string' ? 'number' : spec.type },
           examples: exampleValues((e) => e.query?.[q]),
         })),
         ...headerNames.map((hd) => ({
@@ -653,7 +853,11 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     tags: [
       { name: 'recognition' },
-      { name: 'people', description: 'The enrollment API; on when the server has API_KEY set.' },
+      {
+        name: 'people',
+        description: 'The enrollment API of the default collection; on when the server has API_KEY set.',
+      },
+      { name: 'collections', description: 'Collections, and the enrollment API inside each; API_KEY as for people.' },
       { name: 'operations' },
       { name: 'monitoring' },
       { name: 'console' },
@@ -680,7 +884,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
         },
         State: {
           description:
-            'An RFC 8941 dictionary: queue-visible, queue-in-flight, workers-starting, workers-running (as the autoscaler last saw them), worker (that answered), gallery (its version), state-age-ms.',
+            'An RFC 8941 dictionary: queue-visible, queue-in-flight, workers-starting, workers-running (as the autoscaler last saw them), worker (that answered), gallery (the version of the collection it matched against), collection, state-age-ms.',
           schema: {
             type: 'string',
             examples: [

@@ -201,6 +201,96 @@ describe.skipIf(!hasLfw)('recognition and enrollment', () => {
     });
   });
 
+  describe('collections', () => {
+    const enrollIn = async (collection: string, name: string, files: { bytes: Uint8Array; file: string }[]) => {
+      const form = new FormData();
+      for (const f of files) form.append('images', new Blob([f.bytes]), f.file);
+      const res = await fetch(`${base}/collections/${collection}/people/${encodeURIComponent(name)}/faces`, {
+        method: 'POST',
+        body: form,
+        headers: { 'X-API-Key': API_KEY },
+      });
+      return { status: res.status, body: await res.text() };
+    };
+    const recognizeIn = async (collection: string, bytes: Uint8Array) => {
+      const form = new FormData();
+      form.append('inputFile', new Blob([bytes]), 'probe.jpg');
+      const res = await fetch(`${base}/?collection=${collection}`, {
+        method: 'POST',
+        body: form,
+        headers: { Accept: 'application/json' },
+      });
+      const body = await res.text();
+      const state = res.headers.get('facefleet-state') ?? '';
+      const message = () => (JSON.parse(body) as { error?: { message: string } }).error?.message ?? body;
+      return {
+        status: res.status,
+        state,
+        message,
+        json: () => JSON.parse(body) as { label: string; collection: string; galleryVersion: number },
+      };
+    };
+
+    it('match against the collection named, each with its own people and rules', async () => {
+      expect((await api('POST', '/collections/staff')).status).toBe(201);
+      expect((await api('POST', '/collections/staff')).status).toBe(409);
+      expect((await api('POST', '/collections/a%2Fb')).status).toBe(400);
+      // Nobody enrolled in it yet.
+      const empty = await recognizeIn('staff', photo('Tiger_Woods_0001'));
+      expect([empty.status, empty.message()]).toEqual([
+        503,
+        expect.stringMatching(/Nobody is enrolled in the collection "staff"/),
+      ]);
+      // A photo enrolled in the default collection may be enrolled in another, under a name of its own there.
+      expect((await enrollIn('staff', 'Serena_Example', lfw('Tiger_Woods_0003'))).status).toBe(201);
+      const added = await enrollIn('staff', 'Venus_Williams', lfw('Venus_Williams_0002', 'Venus_Williams_0003'));
+      expect(added.status, added.body).toBe(201);
+      expect(JSON.parse(added.body)).toMatchObject({ collection: 'staff', faces: 2 });
+      const listed = JSON.parse((await api('GET', '/collections/staff/people?limit=1')).body);
+      expect(listed).toMatchObject({
+        collection: 'staff',
+        totalPeople: 2,
+        totalFaces: 3,
+        people: [{ name: 'Serena_Example', faces: 1 }],
+        next: 'Serena_Example',
+      });
+      const second = JSON.parse((await api('GET', '/collections/staff/people?limit=1&after=Serena_Example')).body);
+      expect(second.people).toEqual([{ name: 'Venus_Williams', faces: 2 }]);
+      expect(second.next).toBeUndefined();
+      // Each worker loads staff at its first request, then follows its versions.
+      const version = JSON.parse((await api('GET', '/collections/staff')).body).version as number;
+      let answer = await recognizeIn('staff', photo('Tiger_Woods_0001'));
+      await until(
+        async () => (answer = await recognizeIn('staff', photo('Tiger_Woods_0001'))).json().galleryVersion >= version,
+        30_000,
+        'staff at its latest version',
+      );
+      expect(answer.json()).toMatchObject({ label: 'Serena_Example', collection: 'staff' });
+      expect(answer.state).toMatch(/collection="staff"/);
+      // The same photo in the default collection is still Tiger Woods.
+      expect((await recognize(photo('Tiger_Woods_0001'))).label).toBe('Tiger_Woods');
+      const missing = await recognizeIn('nowhere', photo('Tiger_Woods_0001'));
+      expect([missing.status, missing.message()]).toEqual([
+        404,
+        expect.stringMatching(/no collection named "nowhere"/),
+      ]);
+    });
+
+    it('are listed and described, and deleted with their photos', async () => {
+      const all = JSON.parse((await api('GET', '/collections')).body) as { collections: { name: string }[] };
+      expect(all.collections.map((c) => c.name)).toEqual(expect.arrayContaining(['default', 'staff']));
+      expect(JSON.parse((await api('GET', '/collections/staff')).body)).toMatchObject({ people: 2, faces: 3 });
+      const gone = await api('DELETE', '/collections/staff');
+      expect(gone.status).toBe(200);
+      expect(JSON.parse(gone.body).deleted).toMatchObject({ name: 'staff', faces: 3 });
+      expect(await storedPhotos('Venus_Williams_0002')).toEqual([]);
+      // The default collection's photos of her stay.
+      expect(await storedPhotos('Venus_Williams_0001')).toHaveLength(1);
+      expect((await api('GET', '/collections/staff')).status).toBe(404);
+      expect((await recognizeIn('staff', photo('Tiger_Woods_0001'))).status).toBe(404);
+    });
+  });
+
   describe('answers', () => {
     beforeAll(async () => {
       await allWorkersAt(JSON.parse((await api('GET', '/people')).body).galleryVersion);

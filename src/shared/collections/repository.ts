@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { isNotFound } from '../aws.js';
 import { AppError } from '../errors.js';
-import type { NewFace } from '../gallery.js';
+import { EMBEDDING_DIMENSIONS, type NewFace } from '../gallery.js';
 import { OneAtATime } from '../one-at-a-time.js';
 import { deleteKeys, listObjects } from '../s3-objects.js';
 import {
@@ -39,6 +39,11 @@ import { collectionKeys, COLLECTIONS_PREFIX, segmentMetaSchema, type FaceMeta, t
 import { CollectionView } from './view.js';
 import { concatVectors, decodeVectors, encodeVectors, quantize, selectRows, type QuantizedVectors } from './vectors.js';
 
+/**
+ * Faces in one segment at most: 8.4 MB of vectors. The S3 emulator takes at most about 11 MiB in one
+ * PutObject, and a worker reads a segment whole; S3 itself would take 5 GB.
+ */
+export const MAX_SEGMENT_FACES = 16_384;
 /** Attempts at a conditional write before giving up with GALLERY_BUSY. */
 const MAX_WRITE_ATTEMPTS = 8;
 /** A compaction merges the small segments at the end of the list once there are this many. */
@@ -378,10 +383,11 @@ export class CollectionRepository {
   ): Promise<ManifestEntry[]> {
     const entries: ManifestEntry[] = [];
     if (change.remove?.length) entries.push(await this.writeTombstones(collection, version, change.remove, written));
-    if (change.add?.length) {
-      const rows = new Float32Array(change.add.length * change.add[0]!.embedding.length);
-      change.add.forEach((f, i) => rows.set(f.embedding, i * f.embedding.length));
-      entries.push(await this.writeFaces(collection, version, change.add.map(metaOf), quantize(rows), written));
+    for (let i = 0; i < (change.add?.length ?? 0); i += MAX_SEGMENT_FACES) {
+      const part = change.add!.slice(i, i + MAX_SEGMENT_FACES);
+      const rows = new Float32Array(part.length * EMBEDDING_DIMENSIONS);
+      part.forEach((f, j) => rows.set(f.embedding, j * EMBEDDING_DIMENSIONS));
+      entries.push(await this.writeFaces(collection, version, part.map(metaOf), quantize(rows), written));
     }
     return entries;
   }
