@@ -9,7 +9,8 @@
  *   against brute force over the same vectors;
  * - enrollments through the enrollment service (rules, segment, conditional manifest; the emulator included,
  *   the worker's embedding not), each followed by the worker's refresh: how long, and how many bytes;
- * - a compaction of those small segments, and the worker's refresh after it.
+ * - a compaction of those small segments, and the worker's refresh after it;
+ * - a second worker started after the first, which reads the index the first one stored instead of building it.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -255,6 +256,14 @@ async function main(): Promise<void> {
       const compactionMs = performance.now() - t;
       const afterCompaction = await probe.send('refresh');
       await probe.quit();
+      // A worker started now: the index the first one built is stored beside the collection.
+      const restart = startProbe([emulator.endpoint, bucket, COLLECTION, SHA, String(indexMinFaces), queriesFile]);
+      const again = await restart.first;
+      await restart.quit();
+      log(
+        `  a worker started after: ${((again['ms'] as number) / 1000).toFixed(1)} s, RSS ${again['rssMiB']} MiB` +
+          (again['fromStoredIndex'] ? ' (the stored index read, not built)' : ''),
+      );
 
       const entry = {
         faces: size,
@@ -265,6 +274,9 @@ async function main(): Promise<void> {
         indexed: loaded['indexed'] as boolean,
         workerLoadSeconds: round((loaded['ms'] as number) / 1000, 2),
         workerRssMiB: loaded['rssMiB'] as number,
+        restartSeconds: round((again['ms'] as number) / 1000, 2),
+        restartRssMiB: again['rssMiB'] as number,
+        restartFromStoredIndex: again['fromStoredIndex'] as boolean,
         loadBytes: loaded['bytesRead'] as number,
         matchP50Ms: round(percentile(searched['ms'] as number[], 50), 3),
         matchP99Ms: round(percentile(searched['ms'] as number[], 99), 3),
@@ -312,10 +324,13 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(report, null, 2));
     return;
   }
-  console.log('\nfaces      load s  RSS MiB  match p99  exact p99  recall@1  enroll p99  refresh ms  refresh bytes');
+  console.log(
+    '\nfaces      load s  restart s  RSS MiB  match p99  exact p99  recall@1  enroll p99  refresh ms  refresh bytes',
+  );
   for (const r of results) {
     console.log(
-      `${String(r.faces).padEnd(10)} ${String(r.workerLoadSeconds).padEnd(7)} ${String(r.workerRssMiB).padEnd(8)} ` +
+      `${String(r.faces).padEnd(10)} ${String(r.workerLoadSeconds).padEnd(7)} ${String(r.restartSeconds).padEnd(10)} ` +
+        `${String(r.workerRssMiB).padEnd(8)} ` +
         `${String(r.matchP99Ms).padEnd(10)} ${String(r.exactMatchP99Ms).padEnd(10)} ${String(r.recallAt1).padEnd(9)} ` +
         `${String(r.enrollP99Ms).padEnd(11)} ${String(r.refreshMs).padEnd(11)} ${r.refreshBytes}`,
     );

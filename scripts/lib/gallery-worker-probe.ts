@@ -6,7 +6,8 @@
  *   search  — every query of the queries file through the worker's matcher: per-query ms and top-1 person;
  *   exact N — the exact scan (the matcher below GALLERY_INDEX_MIN_FACES) on the first N queries, and the exact
  *             top-1 person of every query (usearch's brute force over the same int8 vectors, the reference);
- *   refresh — one refresh round, as the worker's poll loop runs it: ms, bytes read, version.
+ *   refresh — one refresh round, as the worker's poll loop runs it: ms, bytes read, version;
+ *   quit    — once the index it built (if it built one) is stored beside the collection.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -15,6 +16,7 @@ import { exactSearch, MetricKind } from 'usearch';
 import { CollectionCache } from '../../src/app-tier/collection-cache.js';
 import { FaceMatcher } from '../../src/app-tier/recognition/face-matcher.js';
 import { createS3Client } from '../../src/shared/aws.js';
+import { IndexSnapshots } from '../../src/shared/collections/index-snapshots.js';
 import { mapLimit, CollectionRepository } from '../../src/shared/collections/repository.js';
 import { concatVectors } from '../../src/shared/collections/vectors.js';
 import { loadConfig } from '../../src/shared/config.js';
@@ -37,6 +39,8 @@ const cache = new CollectionCache(repository, createLogger(config, { tier: 'prob
   maxFaces: 100_000_000,
   indexMinFaces: Number(indexMinFaces),
   indexThreads: threads,
+  // As a worker does: a stored index is read instead of built, and one this process built is stored.
+  snapshots: new IndexSnapshots(s3, bucket),
 });
 const raw = readFileSync(queriesFile);
 const queries = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
@@ -54,6 +58,7 @@ say({
   faces: matcher.size,
   indexed: matcher.indexed,
   bytesRead: cache.summary()[0]!.bytesRead,
+  fromStoredIndex: cache.summary()[0]!.fromStoredIndex,
 });
 
 for await (const line of createInterface({ input: process.stdin })) {
@@ -116,6 +121,15 @@ for await (const line of createInterface({ input: process.stdin })) {
     say({ event: 'refreshed', ms: performance.now() - t, bytesRead: after.bytesRead - before, version: after.version });
   } else if (command === 'quit') {
     break;
+  }
+}
+// A worker that built the index stores it in the background; the bench's restart wants it stored.
+const built = cache.summary()[0]!;
+if (built.indexed) {
+  const snapshots = new IndexSnapshots(s3, bucket);
+  const deadline = Date.now() + 30 * 60_000;
+  while (!(await snapshots.latest(collection)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 s3.destroy();

@@ -4,8 +4,12 @@
  * since (a compaction of segments it holds costs no read). Collections nobody asks about are never loaded;
  * past `maxFaces` faces in memory the least recently used collection is dropped (and said so).
  */
-import { catchUp, type Manifest } from '../shared/collections/manifest.js';
-import { mapLimit, type CollectionRepository } from '../shared/collections/repository.js';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IndexSnapshots } from '../shared/collections/index-snapshots.js';
+import { catchUp, newEntryId, type Manifest } from '../shared/collections/manifest.js';
+import type { CollectionRepository } from '../shared/collections/repository.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { PollLoop } from '../shared/poll-loop.js';
@@ -14,7 +18,18 @@ import { FaceMatcher, type MatcherOptions } from './recognition/face-matcher.js'
 export interface CollectionCacheOptions extends MatcherOptions {
   /** Faces held in memory over every collection before the least recently used is dropped. */
   readonly maxFaces: number;
+  /**
+   * Where indexes are stored beside their collection: read instead of building one, and written after this
+   * worker built one. Undefined: every index is built.
+   */
+  readonly snapshots?: IndexSnapshots;
 }
+
+/** Segments read ahead of the one being applied. */
+const PREFETCH_SEGMENTS = 3;
+
+/** A snapshot behind the collection by more than this share of its faces is replaced by a fresh one. */
+const SNAPSHOT_STALE_SHARE = 0.1;
 
 interface Loaded {
   matcher: FaceMatcher;
@@ -22,6 +37,8 @@ interface Loaded {
   ids: string[];
   /** Bytes read from S3 for this collection since it was loaded. */
   bytesRead: number;
+  /** Whether its index was read from beside the collection rather than built. */
+  fromStoredIndex?: boolean;
 }
 
 export class CollectionCache {
@@ -64,13 +81,21 @@ export class CollectionCache {
   }
 
   /** What is in memory: each collection's version and faces. */
-  summary(): { collection: string; version: number; faces: number; indexed: boolean; bytesRead: number }[] {
+  summary(): {
+    collection: string;
+    version: number;
+    faces: number;
+    indexed: boolean;
+    bytesRead: number;
+    fromStoredIndex: boolean;
+  }[] {
     return [...this.loaded].map(([collection, l]) => ({
       collection,
       version: l.matcher.version,
       faces: l.matcher.size,
       indexed: l.matcher.indexed,
       bytesRead: l.bytesRead,
+      fromStoredIndex: l.fromStoredIndex ?? false,
     }));
   }
 
@@ -120,8 +145,26 @@ export class CollectionCache {
     this.checked = true;
     if (!stored) return undefined;
     const loaded: Loaded = { matcher: new FaceMatcher(this.o), etag: '', ids: [], bytesRead: 0 };
+    const snapshot =
+      this.o.snapshots && stored.manifest.faces >= this.o.indexMinFaces
+        ? await this.restore(collection, stored.manifest).catch((err: unknown) => {
+            this.logger.warn({ err, collection }, 'could not read the stored index; building it');
+            return undefined;
+          })
+        : undefined;
+    if (snapshot) {
+      loaded.matcher = snapshot.matcher;
+      loaded.ids = snapshot.entries;
+      loaded.bytesRead += snapshot.bytes;
+      loaded.fromStoredIndex = true;
+    }
     await this.catchUp(collection, loaded, stored.manifest, stored.etag);
     this.loaded.set(collection, loaded);
+    const stale = snapshot && loaded.matcher.size - snapshot.faces > SNAPSHOT_STALE_SHARE * snapshot.faces;
+    if (this.o.snapshots && loaded.matcher.indexed && (!snapshot || stale)) {
+      // In the background: the collection answers meanwhile. A worker without the right to write is said so.
+      void this.publish(collection, loaded, stored.manifest.version);
+    }
     this.logger.info(
       {
         collection,
@@ -129,6 +172,7 @@ export class CollectionCache {
         faces: loaded.matcher.size,
         people: loaded.matcher.people,
         indexed: loaded.matcher.indexed,
+        fromStoredIndex: snapshot !== undefined,
         ms: Math.round(performance.now() - started),
       },
       'collection loaded',
@@ -137,21 +181,67 @@ export class CollectionCache {
     return loaded;
   }
 
+  /** The stored index, when it holds entries this manifest still has (compacted or not). */
+  private async restore(collection: string, manifest: Manifest) {
+    const pointer = await this.o.snapshots!.latest(collection);
+    if (!pointer || catchUp(pointer.entries, manifest).kind !== 'append') return undefined;
+    const dir = await mkdtemp(join(tmpdir(), 'facefleet-index-'));
+    try {
+      const path = join(dir, 'index.usearch');
+      const rows = await this.o.snapshots!.download(collection, pointer, path);
+      const matcher = FaceMatcher.restoreSnapshot(this.o, rows, path);
+      return { matcher, entries: pointer.entries, faces: pointer.faces, bytes: pointer.bytes };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Stores this worker's index of `collection` beside it, for the workers that load it next. */
+  private async publish(collection: string, held: Loaded, version: number): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'facefleet-index-'));
+    try {
+      const path = join(dir, 'index.usearch');
+      const entries = [...held.ids];
+      const faces = held.matcher.size;
+      const rows = held.matcher.saveSnapshot(path);
+      const { size } = await stat(path);
+      const id = newEntryId(version);
+      await this.o.snapshots!.upload(collection, { id, version, entries, faces, bytes: size }, path, rows);
+      this.logger.info({ collection, version, faces, bytes: size }, 'index stored beside the collection');
+    } catch (err) {
+      this.logger.warn(
+        { err, collection },
+        'could not store the index beside the collection; the next worker builds it',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   /** Applies what changed since `held` was read; a change it cannot append is a reload beside the old copy. */
   private async catchUp(collection: string, held: Loaded, manifest: Manifest, etag: string): Promise<void> {
     const plan = catchUp(held.ids, manifest);
     const target = plan.kind === 'append' ? held : { ...held, matcher: new FaceMatcher(this.o), ids: [] };
     const entries = plan.kind === 'append' ? plan.entries : manifest.entries;
-    // Segments are fetched a few at a time and applied in the manifest's order.
-    const segments = await mapLimit(entries, 4, async (entry) => ({
-      meta: await this.repository.segmentMeta(collection, entry.id),
-      vectors: entry.kind === 'faces' ? await this.repository.segmentVectors(collection, entry.id) : undefined,
-      bytes: entry.bytes,
-    }));
-    for (const { meta, vectors, bytes } of segments) {
+    // Segments are fetched a few ahead and applied in the manifest's order, each let go once applied: a
+    // million faces never sit in memory twice.
+    const fetch = (entry: (typeof entries)[number]) => {
+      const read = Promise.all([
+        this.repository.segmentMeta(collection, entry.id),
+        entry.kind === 'faces' ? this.repository.segmentVectors(collection, entry.id) : undefined,
+      ]);
+      // Awaited in turn below; one read ahead of a failure is never awaited, and must not be unhandled.
+      read.catch(() => undefined);
+      return read;
+    };
+    const ahead: ReturnType<typeof fetch>[] = [];
+    for (let i = 0; i < Math.min(PREFETCH_SEGMENTS, entries.length); i++) ahead.push(fetch(entries[i]!));
+    for (let i = 0; i < entries.length; i++) {
+      const [meta, vectors] = await ahead.shift()!;
+      if (i + PREFETCH_SEGMENTS < entries.length) ahead.push(fetch(entries[i + PREFETCH_SEGMENTS]!));
       if (meta.kind === 'faces') await target.matcher.add(meta.faces, vectors!);
       else target.matcher.remove(meta.faceIds);
-      held.bytesRead += bytes;
+      held.bytesRead += entries[i]!.bytes;
     }
     held.matcher = target.matcher;
     held.matcher.version = manifest.version;

@@ -11,6 +11,7 @@ import { FleetRegistry, isAlive } from '../shared/fleet-registry.js';
 import { runMain } from '../shared/process.js';
 import { resolveQueueUrls } from '../shared/resources.js';
 import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
+import { IndexSnapshots } from '../shared/collections/index-snapshots.js';
 import { CollectionRepository } from '../shared/collections/repository.js';
 import { CollectionCache } from './collection-cache.js';
 import { startHealthServer } from './health-server.js';
@@ -79,6 +80,7 @@ await runMain('app-tier worker', async (config) => {
     indexMinFaces: config.worker.galleryIndexMinFaces,
     // An index is built when a collection is loaded, before its requests are answered: every core helps.
     indexThreads: availableParallelism(),
+    snapshots: new IndexSnapshots(s3, config.resources.galleryBucket),
   });
   parts.galleries = store;
   await store.start(config.worker.galleryRefreshSeconds, DEFAULT_COLLECTION);

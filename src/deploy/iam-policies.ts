@@ -149,6 +149,8 @@ export function workerPolicy(w: Where) {
         Resource: [`${bucketArn(n.inBucket)}/*`, `${bucketArn(n.galleryBucket)}/collections/*`],
       },
       { Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucketArn(n.outBucket)}/*` },
+      // A worker that built a collection's index stores it there for the next ones (docs/collections.md).
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucketArn(n.galleryBucket)}/collections/*/index/*` },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn(n.galleryBucket) },
       {
         Effect: 'Allow',

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectionCache } from '../../src/app-tier/collection-cache.js';
 import { l2Normalize } from '../../src/app-tier/recognition/embedder.js';
 import { createS3Client } from '../../src/shared/aws.js';
+import { IndexSnapshots } from '../../src/shared/collections/index-snapshots.js';
 import { collectionKeys } from '../../src/shared/collections/segment.js';
 import { migrateGalleryDocument, MIGRATED_GALLERY_KEY } from '../../src/shared/collections/migration.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
@@ -22,6 +23,7 @@ import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
 import { AppError } from '../../src/shared/errors.js';
 import { EMBEDDING_DIMENSIONS, encodeVector } from '../../src/shared/gallery.js';
 import { createLogger } from '../../src/shared/logger.js';
+import { until } from '../helpers/stack.js';
 
 const SHA = 'c'.repeat(64);
 const logger = createLogger(loadConfig({ LOG_LEVEL: 'silent' }), { tier: 'test' });
@@ -235,6 +237,47 @@ describe('collections in the gallery bucket', () => {
     expect(await migrateGalleryDocument(o)).toEqual({ migrated: false, faces: 0, people: 0 });
     expect((await repo().read('default')).manifest.version).toBe(1);
     expect(await codeOf(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'gallery.json' })))).toBe('NoSuchKey');
+  });
+
+  it('stores an index a worker built, and the next worker reads it instead of building one', async () => {
+    await freshBucket();
+    const r = repo({ smallCount: 100, minEntries: 3 });
+    const people = Array.from({ length: 120 }, (_, p) => p);
+    await r.change('default', () => ({ add: people.map((p) => faceToAdd(`P${p}`, face(1000 + p))), result: {} }), {
+      create: true,
+    });
+    const options = { maxFaces: 10_000, indexMinFaces: 50, snapshots: new IndexSnapshots(s3, bucket) };
+    const first = new CollectionCache(repo(), logger, options);
+    expect((await first.get('default'))!.indexed).toBe(true);
+    await until(async () => (await options.snapshots.latest('default')) !== undefined, 20_000, 'the stored index');
+    expect(first.summary()[0]!.fromStoredIndex).toBe(false);
+    // Changes after it was stored: more faces, a removal, a compaction of those.
+    await enroll(r, 'default', 'Late', [5000]);
+    await r.change('default', () => ({ remove: [face(1000).id], result: {} }));
+    await enroll(r, 'default', 'Later', [5001]);
+    expect(await r.compact('default')).toMatchObject({ merged: 3 });
+    const second = new CollectionCache(repo(), logger, options);
+    const matcher = (await second.get('default'))!;
+    expect(second.summary()[0]).toMatchObject({ fromStoredIndex: true, faces: 121 });
+    expect(matcher.search(vector(1000 + 7), 1)[0]!.name).toBe('P7');
+    expect(matcher.search(vector(5001), 1)[0]!.name).toBe('Later');
+    expect(matcher.search(vector(1000), 3).map((c) => c.name)).not.toContain('P0');
+    // A stored index no manifest can use any more (the collection made anew) is not used.
+    await r.delete('default');
+    await r.change('default', () => ({ add: people.map((p) => faceToAdd(`Q${p}`, face(6000 + p))), result: {} }), {
+      create: true,
+    });
+    const stale = { v: 1, id: 'gone', version: 1, entries: ['00000001-aaaaaaaa'], faces: 120, bytes: 1 };
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'collections/default/index/latest.json',
+        Body: JSON.stringify({ ...stale, createdAt: new Date().toISOString() }),
+      }),
+    );
+    const third = new CollectionCache(repo(), logger, options);
+    expect((await third.get('default'))!.search(vector(6003), 1)[0]!.name).toBe('Q3');
+    expect(third.summary()[0]!.fromStoredIndex).toBe(false);
   });
 
   it('lets a worker read only what changed, nothing for a compaction, and drop the least recently used', async () => {

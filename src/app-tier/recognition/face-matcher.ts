@@ -9,6 +9,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { EMBEDDING_DIMENSIONS, UNKNOWN_LABEL } from '../../shared/gallery.js';
+import type { SnapshotRows } from '../../shared/collections/index-snapshots.js';
 import type { QuantizedVectors } from '../../shared/collections/vectors.js';
 
 export interface Candidate {
@@ -50,7 +51,11 @@ export class FaceMatcher {
   private readonly nameIndex = new Map<string, number>();
   private personFaces: Int32Array = new Int32Array(64);
   private rowPerson: Int32Array = new Int32Array(1024);
-  private readonly rowOf = new Map<string, number>();
+  /**
+   * Each row's face id (16 hex digits) as a 64-bit number: 8 bytes a face, where a Map from id strings took
+   * some 100 at a million faces. Removals scan it, which is fine for how rarely and how few faces go.
+   */
+  private faceIds = new BigUint64Array(1024);
   /** Exact mode only: the codes and each row's 1/|codes|; freed once the index holds the vectors. */
   private codes = new Int8Array(1024 * EMBEDDING_DIMENSIONS);
   private inverseNorms = new Float32Array(1024);
@@ -77,10 +82,12 @@ export class FaceMatcher {
     return this.index !== undefined;
   }
 
-  /** Adds a segment's faces, row for row with `vectors`; a face id already held is replaced. */
+  /**
+   * Adds a segment's faces, row for row with `vectors`. A face id is in a collection once (the rules refuse a
+   * photo under a second name, and a face added again comes after the tombstone that removed it).
+   */
   async add(faces: readonly { id: string; name: string }[], vectors: QuantizedVectors): Promise<void> {
     const first = this.rows;
-    this.remove(faces.map((f) => f.id));
     this.grow(this.rows + faces.length);
     faces.forEach((face, i) => {
       const row = first + i;
@@ -93,7 +100,7 @@ export class FaceMatcher {
       }
       if (this.personFaces[person]!++ === 0) this.peopleCount++;
       this.rowPerson[row] = person;
-      this.rowOf.set(face.id, row);
+      this.faceIds[row] = idNumber(face.id);
       this.alive[row] = 1;
     });
     this.rows += faces.length;
@@ -114,11 +121,12 @@ export class FaceMatcher {
 
   /** Removes faces by id; ids it does not hold are ignored. */
   remove(faceIds: readonly string[]): void {
+    if (faceIds.length === 0) return;
+    // An id that is no face id is no face here either.
+    const wanted = new Set(faceIds.filter((id) => /^[0-9a-f]{16}$/.test(id)).map(idNumber));
     const gone: bigint[] = [];
-    for (const id of faceIds) {
-      const row = this.rowOf.get(id);
-      if (row === undefined) continue;
-      this.rowOf.delete(id);
+    for (let row = 0; row < this.rows && gone.length < wanted.size; row++) {
+      if (this.alive[row] === 0 || !wanted.has(this.faceIds[row]!)) continue;
       this.alive[row] = 0;
       this.faceCount--;
       const person = this.rowPerson[row]!;
@@ -135,7 +143,7 @@ export class FaceMatcher {
 
   /** Bytes this matcher holds, roughly: rows, and the vectors in the arrays or the index. */
   get memoryBytes(): number {
-    const perRow = 4 + 1 + 40; // person, alive, and the id's entry in rowOf
+    const perRow = 4 + 1 + 8; // person, alive, face id
     const vectors = this.index
       ? Number(this.index.size()) * (EMBEDDING_DIMENSIONS + CONNECTIVITY * 2 * 4)
       : this.codes.byteLength + this.inverseNorms.byteLength;
@@ -187,15 +195,7 @@ export class FaceMatcher {
   }
 
   private async buildIndex(): Promise<void> {
-    const index = new Index({
-      dimensions: EMBEDDING_DIMENSIONS,
-      metric: MetricKind.Cos,
-      quantization: ScalarKind.I8,
-      connectivity: CONNECTIVITY,
-      expansion_add: EXPANSION_ADD,
-      expansion_search: EXPANSION_SEARCH,
-      multi: false,
-    });
+    const index = this.newIndex();
     const codes = this.codes;
     // Rows removed before the index was built are left out of it; searches use the exact scan until it is whole.
     const live = [...Array(this.rows).keys()].filter((r) => this.alive[r] === 1);
@@ -232,6 +232,70 @@ export class FaceMatcher {
     }
   }
 
+  /**
+   * Writes the index to `indexPath` and returns the rows that go with it: another worker restores the same
+   * matcher from them in seconds instead of building the index anew. Only an indexed matcher has a snapshot.
+   */
+  saveSnapshot(indexPath: string): SnapshotRows {
+    if (!this.index) throw new Error('only an indexed matcher is saved');
+    this.index.save(indexPath);
+    const ids = Array.from({ length: this.rows }, (_, row) =>
+      this.alive[row] === 1 ? this.faceIds[row]!.toString(16).padStart(16, '0') : '',
+    );
+    const person = this.rowPerson.slice(0, this.rows);
+    return {
+      v: 1,
+      names: [...this.names],
+      rowPerson: Buffer.from(person.buffer, person.byteOffset, person.byteLength).toString('base64'),
+      ids,
+    };
+  }
+
+  /** The matcher a snapshot holds: its rows, and its index loaded from `indexPath`. */
+  static restoreSnapshot(o: MatcherOptions, rows: SnapshotRows, indexPath: string): FaceMatcher {
+    const matcher = new FaceMatcher(o);
+    const bytes = Buffer.from(rows.rowPerson, 'base64');
+    const person = new Int32Array(bytes.byteLength / 4);
+    new Uint8Array(person.buffer).set(bytes);
+    if (person.length !== rows.ids.length) throw new RangeError('a snapshot whose rows do not match its ids');
+    // Room for the rows, and none for codes: the index holds the vectors.
+    matcher.codes = new Int8Array(0);
+    matcher.inverseNorms = new Float32Array(0);
+    matcher.rowPerson = new Int32Array(Math.max(1024, rows.ids.length));
+    matcher.alive = new Uint8Array(matcher.rowPerson.length);
+    matcher.faceIds = new BigUint64Array(matcher.rowPerson.length);
+    matcher.rowPerson.set(person);
+    for (const name of rows.names) {
+      matcher.nameIndex.set(name, matcher.names.length);
+      matcher.names.push(name);
+    }
+    matcher.personFaces = new Int32Array(Math.max(64, rows.names.length));
+    rows.ids.forEach((id, row) => {
+      if (!id) return;
+      matcher.faceIds[row] = idNumber(id);
+      matcher.alive[row] = 1;
+      if (matcher.personFaces[person[row]!]!++ === 0) matcher.peopleCount++;
+      matcher.faceCount++;
+    });
+    matcher.rows = rows.ids.length;
+    const index = matcher.newIndex();
+    index.load(indexPath);
+    matcher.index = index;
+    return matcher;
+  }
+
+  private newIndex(): Index {
+    return new Index({
+      dimensions: EMBEDDING_DIMENSIONS,
+      metric: MetricKind.Cos,
+      quantization: ScalarKind.I8,
+      connectivity: CONNECTIVITY,
+      expansion_add: EXPANSION_ADD,
+      expansion_search: EXPANSION_SEARCH,
+      multi: false,
+    });
+  }
+
   private grow(rows: number): void {
     if (rows <= this.rowPerson.length) return;
     const capacity = Math.max(rows, this.rowPerson.length * 2);
@@ -239,6 +303,9 @@ export class FaceMatcher {
     const alive = new Uint8Array(capacity);
     alive.set(this.alive);
     this.alive = alive;
+    const ids = new BigUint64Array(capacity);
+    ids.set(this.faceIds);
+    this.faceIds = ids;
     if (!this.index) {
       const codes = new Int8Array(capacity * EMBEDDING_DIMENSIONS);
       codes.set(this.codes);
@@ -263,6 +330,12 @@ function quantizeQuery(v: Float32Array): Int8Array {
   if (max === 0) return out;
   for (let i = 0; i < v.length; i++) out[i] = Math.round((v[i]! / max) * 127);
   return out;
+}
+
+/** A face id's 16 hex digits as the number they are (ids are checked where segments are read). */
+function idNumber(id: string): bigint {
+  if (!/^[0-9a-f]{16}$/.test(id)) throw new RangeError(`"${id}" is not a face id`);
+  return BigInt(`0x${id}`);
 }
 
 function growInt32(a: Int32Array, size: number): Int32Array {

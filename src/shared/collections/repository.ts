@@ -36,6 +36,7 @@ import {
   type ManifestEntry,
 } from './manifest.js';
 import { collectionKeys, COLLECTIONS_PREFIX, segmentMetaSchema, type FaceMeta, type SegmentMeta } from './segment.js';
+import { IndexSnapshots, snapshotKeys } from './index-snapshots.js';
 import { CollectionView } from './view.js';
 import { concatVectors, decodeVectors, encodeVectors, quantize, selectRows, type QuantizedVectors } from './vectors.js';
 
@@ -337,10 +338,15 @@ export class CollectionRepository {
     if (!stored) return [];
     const keys = collectionKeys(collection);
     const listed = new Set(stored.manifest.entries.flatMap((e) => [keys.meta(e.id), keys.vectors(e.id)]));
+    // The stored index that latest.json names is in use; older ones are not.
+    const snapshots = snapshotKeys(collection);
+    const pointer = await new IndexSnapshots(this.s3, this.bucket).latest(collection).catch(() => undefined);
+    listed.add(snapshots.latest);
+    if (pointer) for (const key of [snapshots.index(pointer.id), snapshots.rows(pointer.id)]) listed.add(key);
     const orphans: string[] = [];
-    for await (const page of listObjects(this.s3, this.bucket, `${keys.base}segments/`)) {
+    for await (const page of listObjects(this.s3, this.bucket, keys.base)) {
       for (const { Key, LastModified } of page) {
-        if (!Key || listed.has(Key)) continue;
+        if (!Key || listed.has(Key) || Key === keys.manifest) continue;
         if (LastModified && now - LastModified.getTime() < minAgeMs) continue;
         orphans.push(Key);
       }
