@@ -17,7 +17,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { FaceMatcher } from '../src/app-tier/recognition/face-matcher.js';
+import { FaceMatcher, matchThresholdFor } from '../src/app-tier/recognition/face-matcher.js';
+import { DEFAULT_MATCH_THRESHOLD } from '../src/shared/settings.js';
 import { quantize } from '../src/shared/collections/vectors.js';
 import { loadConfig } from '../src/shared/config.js';
 import { EMBEDDING_DIMENSIONS } from '../src/shared/gallery.js';
@@ -25,7 +26,7 @@ import { cosine } from './lib/accuracy.js';
 import { gaussianOf, lfwEmbeddings, type LabelledEmbedding as Labelled } from './lib/lfw-embeddings.js';
 import { cpuInfo } from './lib/reference.js';
 
-const THRESHOLDS = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65];
+const THRESHOLDS = [0.35, 0.4, 0.45, 0.47, 0.49, 0.5, 0.55, 0.6];
 const DISTRACTOR = 'distractor';
 
 const program = new Command()
@@ -105,11 +106,14 @@ async function main(): Promise<void> {
     const buildMs = performance.now() - t;
     const probeTop = probes.map((p) => matcher.search(p.embedding, 1)[0]!);
     const strangerTop = strangers.map((p) => matcher.search(p.embedding, 1)[0]!);
-    const rates = THRESHOLDS.map((threshold) => {
+    const auto = matchThresholdFor({ threshold: DEFAULT_MATCH_THRESHOLD, grows: true }, people)!;
+    const thresholds = [...new Set([...THRESHOLDS, auto])].sort((a, b) => a - b);
+    const rates = thresholds.map((threshold) => {
       const missed = probeTop.filter((c, i) => c.name !== probes[i]!.identity || c.similarity < threshold).length;
       const accepted = strangerTop.filter((c) => c.similarity >= threshold);
       return {
         threshold,
+        auto: threshold === auto,
         fnir: missed / probes.length,
         fpir: accepted.length / strangers.length,
         fpirToRealPeople: accepted.filter((c) => !c.name.startsWith(DISTRACTOR)).length / strangers.length,
@@ -149,7 +153,7 @@ async function main(): Promise<void> {
     );
     for (const r of rates) {
       log(
-        `  threshold ${r.threshold.toFixed(2)}${r.threshold === config.matching.threshold ? '*' : ' '} ` +
+        `  threshold ${r.threshold.toFixed(3)}${r.auto ? '*' : ' '} ` +
           `miss ${pct(r.fnir)}  stranger accepted ${pct(r.fpir)} (to a real person ${pct(r.fpirToRealPeople)})`,
       );
     }
@@ -168,7 +172,7 @@ async function main(): Promise<void> {
     enrolled: enrolled.length,
     probes: probes.length,
     strangers: strangers.length,
-    configuredThreshold: config.matching.threshold,
+    autoThreshold: 'MATCH_THRESHOLD=auto: * in the tables',
     strangerSimilarity: stand,
     sizes: results,
   };

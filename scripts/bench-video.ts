@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { loadEngine } from '../src/app-tier/recognition/engine.js';
-import { FaceMatcher, identify } from '../src/app-tier/recognition/face-matcher.js';
+import { FaceMatcher, identify, matchThresholdFor } from '../src/app-tier/recognition/face-matcher.js';
 import { quantize } from '../src/shared/collections/vectors.js';
 import { videoTask } from '../src/app-tier/tasks/video.js';
 import { loadConfig } from '../src/shared/config.js';
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     const task = videoTask({
       engine,
       galleries: { get: async () => gallery },
-      matchThreshold: config.matching.threshold,
+      matchThreshold: (people) => matchThresholdFor(config.matching, people),
       maxFaces: config.matching.maxFaces,
       tools: { ffmpeg: system, ffprobe: findTool('ffprobe') },
       limits: config.video,

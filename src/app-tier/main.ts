@@ -14,6 +14,7 @@ import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
 import { IndexSnapshots } from '../shared/collections/index-snapshots.js';
 import { CollectionRepository } from '../shared/collections/repository.js';
 import { CollectionCache } from './collection-cache.js';
+import { matchThresholdFor } from './recognition/face-matcher.js';
 import { startHealthServer } from './health-server.js';
 import { loadEngine } from './recognition/engine.js';
 import { QueueConsumer } from './queue-consumer.js';
@@ -119,7 +120,7 @@ await runMain('app-tier worker', async (config) => {
       recognize: recognizeTask({
         engine,
         galleries: store,
-        matchThreshold: config.matching.threshold,
+        matchThreshold: (people) => matchThresholdFor(config.matching, people),
         maxFaces: config.matching.maxFaces,
       }),
       enroll: enrollTask(engine),
@@ -127,7 +128,7 @@ await runMain('app-tier worker', async (config) => {
     video: videoTask({
       engine,
       galleries: store,
-      matchThreshold: config.matching.threshold,
+      matchThreshold: (people) => matchThresholdFor(config.matching, people),
       maxFaces: config.matching.maxFaces,
       tools: videoTools,
       limits: config.video,

@@ -7,7 +7,13 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { dataDirLayout } from './data-dir.js';
 import { resourceNames } from './resources-names.js';
-import { COURSE_MAX_WORKERS, DEFAULT_DATA_DIR, environmentSchema, SECRET_SETTINGS } from './settings.js';
+import {
+  COURSE_MAX_WORKERS,
+  DEFAULT_DATA_DIR,
+  DEFAULT_MATCH_THRESHOLD,
+  environmentSchema,
+  SECRET_SETTINGS,
+} from './settings.js';
 
 const envSchema = environmentSchema().superRefine((e, ctx) => {
   const max = e.MAX_WORKERS ?? (e.FACEFLEET_STACK === 'local' ? availableParallelism() : COURSE_MAX_WORKERS);
@@ -109,7 +115,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     recognition: { modelDir: e.MODEL_DIR, maxImagePixels: e.MAX_IMAGE_PIXELS },
     matching: {
       /** Undefined: always the nearest person. */
-      threshold: e.MATCH_THRESHOLD === 'off' ? undefined : e.MATCH_THRESHOLD,
+      /** The threshold for up to 1,000 people; undefined: off (always the nearest person). */
+      threshold:
+        e.MATCH_THRESHOLD === 'off'
+          ? undefined
+          : e.MATCH_THRESHOLD === 'auto'
+            ? DEFAULT_MATCH_THRESHOLD
+            : e.MATCH_THRESHOLD,
+      /** `auto`: the threshold rises with the collection's people (matchThresholdFor). */
+      grows: e.MATCH_THRESHOLD === 'auto',
       maxFaces: e.MAX_FACES,
     },
     enrollment: { apiKey: e.API_KEY, readRequiresKey: e.PEOPLE_READ_REQUIRES_KEY },

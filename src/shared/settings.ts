@@ -275,17 +275,25 @@ export const SETTINGS = {
     schema: z
       .union([
         z.literal('off'),
+        z.literal('auto'),
         z.coerce
-          .number({ error: 'must be a number from -1 to 1, or off' })
+          .number({ error: 'must be a number from -1 to 1, auto or off' })
           .min(-1, 'must be at least -1')
           .max(1, 'must be at most 1'),
       ])
-      .default(DEFAULT_MATCH_THRESHOLD),
+      .default('auto'),
     unit: 'cosine similarity',
     readBy: ['worker', 'tools'],
     description:
-      'similarity below which a face is `Unknown` (−1 to 1), or `off` for always the nearest person (the course’s behaviour); the default gives a 0.1 % false-accept rate per comparison on the LFW pairs (docs/accuracy.md)',
-    deploy: { to: BOTH, at: 'matching.threshold', render: (v) => (v === undefined ? 'off' : String(v)) },
+      'similarity below which a face is `Unknown` (−1 to 1), `off` for always the nearest person (the course’s behaviour), or `auto`: 0.45 up to 1,000 people in the collection, then 0.02 higher for every tenfold more, so that strangers are not taken for someone more often as a collection grows (docs/accuracy.md)',
+    deploy: {
+      to: BOTH,
+      at: 'matching',
+      render: (v) => {
+        const m = v as { threshold: number | undefined; grows: boolean };
+        return m.grows ? 'auto' : m.threshold === undefined ? 'off' : String(m.threshold);
+      },
+    },
   }),
   MAX_FACES: setting({
     schema: int(1, 100, 20),

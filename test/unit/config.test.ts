@@ -91,7 +91,10 @@ describe('loadConfig', () => {
   });
 
   it('matches with the measured threshold unless told otherwise, and can always name the nearest person', () => {
-    expect(loadConfig({}).matching).toEqual({ threshold: 0.45, maxFaces: 20 });
+    expect(loadConfig({}).matching).toEqual({ threshold: 0.45, grows: true, maxFaces: 20 });
+    expect(loadConfig({}).matching).toMatchObject({ threshold: 0.45, grows: true });
+    expect(loadConfig({ MATCH_THRESHOLD: 'auto' }).matching).toMatchObject({ threshold: 0.45, grows: true });
+    expect(loadConfig({ MATCH_THRESHOLD: '0.5' }).matching).toMatchObject({ threshold: 0.5, grows: false });
     expect(loadConfig({ MATCH_THRESHOLD: 'off' }).matching.threshold).toBeUndefined();
     expect(loadConfig({ MATCH_THRESHOLD: '0.3' }).matching.threshold).toBe(0.3);
     expect(loadConfig({ MATCH_THRESHOLD: '-1' }).matching.threshold).toBe(-1);

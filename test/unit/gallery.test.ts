@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { l2Normalize } from '../../src/app-tier/recognition/embedder.js';
-import { FaceMatcher, identify } from '../../src/app-tier/recognition/face-matcher.js';
+import { FaceMatcher, identify, matchThresholdFor } from '../../src/app-tier/recognition/face-matcher.js';
 import { AppError } from '../../src/shared/errors.js';
 import { EMBEDDING_DIMENSIONS, faceIdOf, requireOneFace, validatePersonName } from '../../src/shared/gallery.js';
 import { CollectionView } from '../../src/shared/collections/view.js';
@@ -282,6 +282,26 @@ describe('FaceMatcher search and identify', () => {
     expect(result.label).toBe(label);
     expect(result.similarity).toBe(similarity);
     expect(result.candidates[0]!.name).toBe('Paul');
+  });
+
+  it.each([
+    // [MATCH_THRESHOLD, people, the threshold]
+    ['auto', 8, 0.45],
+    ['auto', 1_000, 0.45],
+    ['auto', 10_000, 0.47],
+    ['auto', 100_000, 0.49],
+    ['auto', 1_000_000, 0.51],
+    ['auto', 1e12, 0.6],
+    ['fixed 0.3', 1_000_000, 0.3],
+    ['off', 1_000_000, undefined],
+  ] as const)('a threshold of %s with %i people is %s', (setting, people, expected) => {
+    const matching =
+      setting === 'auto'
+        ? { threshold: 0.45, grows: true }
+        : setting === 'off'
+          ? { threshold: undefined, grows: false }
+          : { threshold: 0.3, grows: false };
+    expect(matchThresholdFor(matching, people)).toBe(expected);
   });
 
   it('is Unknown with an empty gallery', () => {

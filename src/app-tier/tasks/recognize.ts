@@ -11,8 +11,8 @@ import { currentGallery, describeFace, refuseIfDamaged, roundSimilarity, type Ta
 export interface RecognizeTaskOptions {
   readonly engine: RecognitionEngine;
   readonly galleries: Pick<CollectionCache, 'get'>;
-  /** Similarity below which a face is "Unknown"; undefined: always the nearest person. */
-  readonly matchThreshold: number | undefined;
+  /** Similarity below which a face is "Unknown" in a collection of so many people; undefined: always the nearest. */
+  readonly matchThreshold: (people: number) => number | undefined;
   /** Most faces embedded for an answer that lists every face. */
   readonly maxFaces: number;
 }
@@ -27,8 +27,9 @@ export function recognizeTask(o: RecognizeTaskOptions): TaskHandler {
       throw new AppError('NO_FACE');
     }
     const matchStarted = performance.now();
+    const threshold = o.matchThreshold(gallery.people);
     const faces = analysis.faces.map((face) => {
-      const { label, similarity, candidates } = identify(gallery.search(face.embedding, 3), o.matchThreshold);
+      const { label, similarity, candidates } = identify(gallery.search(face.embedding, 3), threshold);
       return {
         ...describeFace(face),
         label,

@@ -23,7 +23,8 @@ const MAX_RECORDS_IN_MESSAGE_BYTES = 128 * 1024;
 export interface VideoTaskOptions {
   readonly engine: RecognitionEngine;
   readonly galleries: Pick<CollectionCache, 'get'>;
-  readonly matchThreshold: number | undefined;
+  /** Similarity below which a face is "Unknown" in a collection of so many people; undefined: always the nearest. */
+  readonly matchThreshold: (people: number) => number | undefined;
   /** Most faces of one frame embedded and matched. */
   readonly maxFaces: number;
   /** The tools, or why there are none (the worker still takes images). */
@@ -117,7 +118,8 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
       size = { width: analysis.width, height: analysis.height };
       facesFound += analysis.facesFound;
       const matchStarted = performance.now();
-      const faces = analysis.faces.map((face) => identify(gallery.search(face.embedding, 1), o.matchThreshold));
+      const threshold = o.matchThreshold(gallery.people);
+      const faces = analysis.faces.map((face) => identify(gallery.search(face.embedding, 1), threshold));
       timings['matchMs'] = (timings['matchMs'] ?? 0) + performance.now() - matchStarted;
       seen.push({ atSeconds: frame.atSeconds, faces });
     }
