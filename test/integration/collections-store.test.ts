@@ -3,6 +3,8 @@
  * deleted; enrollments as segments and removals as tombstones; a writer that dies between its two steps; the
  * migration of a gallery.json; compaction; and a worker's cache that reads only what changed.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -158,6 +160,51 @@ describe('collections in the gallery bucket', () => {
       'collections/default/segments/*.vec',
     ]);
     expect((await repo().read('default')).view.faces).toBe(1);
+  });
+
+  it('is whole after a writer process is killed at a random moment, again and again', async () => {
+    await freshBucket();
+    for (let round = 0; round < 4; round++) {
+      const writer = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'test/helpers/collection-writer.ts',
+          emulator.endpoint,
+          bucket,
+          'default',
+          SHA,
+          String(round * 1000),
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let stored = 0;
+      writer.stdout.on('data', (chunk: Buffer) => (stored += (chunk.toString().match(/stored/g) ?? []).length));
+      await until(() => stored >= 6, 30_000, 'six versions stored');
+      // Killed anywhere: between a segment and its manifest, in a compaction, or between two changes.
+      await new Promise((r) => setTimeout(r, Math.random() * 40));
+      writer.kill('SIGKILL');
+      await once(writer, 'exit');
+      // Whatever version is stored is whole: its manifest parses, every segment it lists is there, and the
+      // faces it counts are the faces its segments hold.
+      const { manifest, view } = await repo().read('default');
+      expect(view.faces).toBe(manifest.faces);
+      expect(view.peopleCount).toBe(manifest.people);
+      const keys = new Set(
+        (
+          (await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'collections/default/segments/' })))
+            .Contents ?? []
+        ).map((o) => o.Key),
+      );
+      for (const e of manifest.entries) {
+        expect(keys.has(collectionKeys('default').meta(e.id))).toBe(true);
+        if (e.kind === 'faces') expect(keys.has(collectionKeys('default').vectors(e.id))).toBe(true);
+      }
+      // And a worker loads it.
+      const cache = new CollectionCache(repo(), logger, { maxFaces: 100_000, indexMinFaces: 1000 });
+      expect((await cache.get('default'))!.size).toBe(manifest.faces);
+    }
   });
 
   it('sweep segments no manifest lists once they are old', async () => {
