@@ -12,6 +12,7 @@ import { catchUp, newEntryId, type Manifest } from '../shared/collections/manife
 import type { CollectionRepository } from '../shared/collections/repository.js';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { OneAtATime } from '../shared/one-at-a-time.js';
 import { PollLoop } from '../shared/poll-loop.js';
 import { FaceMatcher, type MatcherOptions } from './recognition/face-matcher.js';
 
@@ -45,6 +46,8 @@ export class CollectionCache {
   /** In order of use, least recent first. */
   private readonly loaded = new Map<string, Loaded>();
   private readonly loading = new Map<string, Promise<Loaded | undefined>>();
+  /** Per collection: a catch-up and the saving of its index never interleave. */
+  private readonly turns = new Map<string, OneAtATime>();
   private loop: PollLoop | undefined;
   private checked = false;
 
@@ -113,7 +116,7 @@ export class CollectionCache {
         if (etag === held.etag) continue;
         const stored = await this.repository.manifest(collection);
         if (!stored) continue;
-        await this.catchUp(collection, held, stored.manifest, stored.etag);
+        await this.turn(collection).run(() => this.catchUp(collection, held, stored.manifest, stored.etag));
       } catch (err) {
         this.logger.error({ err, collection }, 'could not refresh the collection; keeping the one in memory');
       }
@@ -201,9 +204,12 @@ export class CollectionCache {
     const dir = await mkdtemp(join(tmpdir(), 'facefleet-index-'));
     try {
       const path = join(dir, 'index.usearch');
-      const entries = [...held.ids];
-      const faces = held.matcher.size;
-      const rows = held.matcher.saveSnapshot(path);
+      // The rows, the index and the entries they hold, taken together between two catch-ups.
+      const { entries, faces, rows } = await this.turn(collection).run(async () => ({
+        entries: [...held.ids],
+        faces: held.matcher.size,
+        rows: held.matcher.saveSnapshot(path),
+      }));
       const { size } = await stat(path);
       const id = newEntryId(version);
       await this.o.snapshots!.upload(collection, { id, version, entries, faces, bytes: size }, path, rows);
@@ -220,7 +226,16 @@ export class CollectionCache {
 
   /** Applies what changed since `held` was read; a change it cannot append is a reload beside the old copy. */
   private async catchUp(collection: string, held: Loaded, manifest: Manifest, etag: string): Promise<void> {
-    const plan = catchUp(held.ids, manifest);
+    let plan = catchUp(held.ids, manifest);
+    if (plan.kind === 'append' && plan.drop.length > 0) {
+      // Entries it holds were merged with ones it never read: their faces go, and come back with the merge.
+      // A replaced segment is kept an hour for this; one already swept means reading everything.
+      const dropped = await Promise.all(
+        plan.drop.map((id) => this.repository.segmentMeta(collection, id).catch(() => undefined)),
+      );
+      if (dropped.some((m) => m === undefined)) plan = { kind: 'reload' };
+      else for (const meta of dropped) if (meta!.kind === 'faces') held.matcher.remove(meta!.faces.map((f) => f.id));
+    }
     const target = plan.kind === 'append' ? held : { ...held, matcher: new FaceMatcher(this.o), ids: [] };
     const entries = plan.kind === 'append' ? plan.entries : manifest.entries;
     // Segments are fetched a few ahead and applied in the manifest's order, each let go once applied: a
@@ -261,11 +276,21 @@ export class CollectionCache {
     }
   }
 
+  private turn(collection: string): OneAtATime {
+    let turn = this.turns.get(collection);
+    if (!turn) {
+      turn = new OneAtATime();
+      this.turns.set(collection, turn);
+    }
+    return turn;
+  }
+
   private evict(keep: string): void {
     let faces = [...this.loaded.values()].reduce((n, l) => n + l.matcher.size, 0);
     for (const [collection, held] of this.loaded) {
       if (faces <= this.o.maxFaces || collection === keep) continue;
       this.loaded.delete(collection);
+      this.turns.delete(collection);
       faces -= held.matcher.size;
       this.logger.info(
         { collection, faces: held.matcher.size, maxFaces: this.o.maxFaces },

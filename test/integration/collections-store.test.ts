@@ -327,6 +327,38 @@ describe('collections in the gallery bucket', () => {
     expect(third.summary()[0]!.fromStoredIndex).toBe(false);
   });
 
+  it('follows a compaction that merged what a worker holds with what it has not read yet', async () => {
+    await freshBucket();
+    const r = repo({ smallCount: 100, minEntries: 3 });
+    await enroll(r, 'default', 'Ana', [1, 2], true);
+    await enroll(r, 'default', 'Bo', [3]);
+    const cache = new CollectionCache(repo(), logger, { maxFaces: 1000, indexMinFaces: 1000 });
+    expect((await cache.get('default'))!.size).toBe(3);
+    const webTier = repo();
+    expect((await webTier.read('default')).view.faces).toBe(3);
+    // Before the worker looks again: one more enrollment, a removal, and a compaction of all of them.
+    await enroll(r, 'default', 'Cy', [4]);
+    await r.change('default', (view) => ({
+      remove: view
+        .person('Ana')
+        .map((f) => f.id)
+        .slice(0, 1),
+      result: {},
+    }));
+    expect(await r.compact('default')).toMatchObject({ merged: 4, faces: 3 });
+    await cache.refresh();
+    const matcher = cache.peek('default')!;
+    expect([matcher.size, matcher.people]).toEqual([3, 3]);
+    expect(matcher.search(vector(4), 1)[0]!.name).toBe('Cy');
+    expect(matcher.search(vector(1), 3).find((c) => c.similarity > 0.99)).toBeUndefined();
+    // Another web tier's view follows it the same way.
+    expect((await webTier.read('default')).view.page({ limit: 10 }).people).toEqual([
+      { name: 'Ana', faces: 1 },
+      { name: 'Bo', faces: 1 },
+      { name: 'Cy', faces: 1 },
+    ]);
+  });
+
   it('lets a worker read only what changed, nothing for a compaction, and drop the least recently used', async () => {
     await freshBucket();
     const r = repo({ smallCount: 100, minEntries: 3 });

@@ -54,12 +54,28 @@ describe('catchUp: what a reader holding some entries must read', () => {
   ] as const)('%s', (_, held, manifest, expected) => {
     const plan = catchUp(held, manifest);
     expect(plan.kind).toBe('append');
-    if (plan.kind === 'append') expect(plan.entries.map((e) => e.id)).toEqual(expected);
+    if (plan.kind === 'append') expect([plan.entries.map((e) => e.id), plan.drop]).toEqual([expected, []]);
+  });
+
+  it('drops what it holds of a compaction of entries it partly never read, and reads the merge', () => {
+    // Held a, b; c arrived, and a compaction merged b and c before the reader saw c.
+    const manifest = manifestOf(faces('a'), merged('t', ['b', 'c'], 'tombstones'), merged('m', ['b', 'c']), faces('d'));
+    const plan = catchUp(['a', 'b'], manifest);
+    expect(plan).toEqual({
+      kind: 'append',
+      drop: ['b'],
+      entries: manifest.entries.slice(1),
+      ids: ['a', 't', 'm', 'd'],
+    });
   });
 
   it.each([
     ['an entry it holds is gone (the collection replaced)', ['a', 'x'], manifestOf(faces('a'), faces('b'))],
-    ['a compaction of entries it never read', ['a'], manifestOf(merged('m', ['a', 'b']))],
+    [
+      'a compaction of entries of which it read none, before one it holds',
+      ['x'],
+      manifestOf(merged('m', ['a', 'b']), faces('x')),
+    ],
     ['a new entry before one it holds', ['b'], manifestOf(faces('a'), faces('b'))],
   ] as const)('reloads when %s', (_, held, manifest) => {
     expect(catchUp(held, manifest)).toEqual({ kind: 'reload' });

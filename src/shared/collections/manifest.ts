@@ -145,16 +145,19 @@ export function replaceRun(
 }
 
 /**
- * What a reader that has applied `loaded` (entry ids, in order) must read to be at `manifest`: the entries to
- * apply, in order, and the ids it then holds; or `reload` when the list changed in a way that cannot be caught
- * up by appending (the collection replaced, a compaction of entries it never read).
+ * What a reader that has applied `loaded` (entry ids, in order) must do to be at `manifest`: drop the faces of
+ * the entries in `drop` (held entries that a compaction merged with entries the reader never read: the merged
+ * segments hold their surviving faces again), then apply `entries` in order; it then holds `ids`. `reload` when
+ * the list changed in a way that appending cannot follow (the collection made anew, an entry it holds after
+ * one it has not read).
  */
 export function catchUp(
   loaded: readonly string[],
   manifest: Manifest,
-): { kind: 'append'; entries: ManifestEntry[]; ids: string[] } | { kind: 'reload' } {
+): { kind: 'append'; drop: string[]; entries: ManifestEntry[]; ids: string[] } | { kind: 'reload' } {
   const held = new Set(loaded);
   const covered = new Set<string>();
+  const drop = new Set<string>();
   const entries: ManifestEntry[] = [];
   for (const entry of manifest.entries) {
     if (held.has(entry.id)) {
@@ -164,9 +167,15 @@ export function catchUp(
       if (entries.length > 0) return { kind: 'reload' };
       for (const id of entry.compactedFrom) covered.add(id);
     } else {
+      // Merged from entries of which the reader holds some: those are dropped and the merge read instead.
+      for (const id of entry.compactedFrom ?? []) {
+        if (!held.has(id)) continue;
+        drop.add(id);
+        covered.add(id);
+      }
       entries.push(entry);
     }
   }
   if (covered.size !== held.size) return { kind: 'reload' };
-  return { kind: 'append', entries, ids: manifest.entries.map((e) => e.id) };
+  return { kind: 'append', drop: [...drop], entries, ids: manifest.entries.map((e) => e.id) };
 }

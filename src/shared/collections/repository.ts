@@ -370,7 +370,25 @@ export class CollectionRepository {
     }
     const cached = this.cache.get(collection);
     if (cached && cached.etag === stored.etag) return cached;
-    const plan = cached ? catchUp(cached.ids, stored.manifest) : { kind: 'reload' as const };
+    try {
+      return await this.catchUpTo(collection, stored, cached);
+    } catch (err) {
+      // A view half brought up to date is not kept.
+      this.cache.delete(collection);
+      throw err;
+    }
+  }
+
+  private async catchUpTo(collection: string, stored: StoredManifest, cached: Cached | undefined): Promise<Cached> {
+    let plan: ReturnType<typeof catchUp> = cached ? catchUp(cached.ids, stored.manifest) : { kind: 'reload' };
+    if (plan.kind === 'append' && plan.drop.length > 0) {
+      // Held segments merged with ones not read yet: their faces go, and come back with the merge.
+      const dropped = await Promise.all(plan.drop.map((id) => this.segmentMeta(collection, id).catch(() => undefined)));
+      if (dropped.some((m) => m === undefined)) plan = { kind: 'reload' };
+      else
+        for (const meta of dropped)
+          if (meta!.kind === 'faces') cached!.view.apply({ kind: 'tombstones', faceIds: meta!.faces.map((f) => f.id) });
+    }
     const view = plan.kind === 'append' ? cached!.view : new CollectionView();
     const toRead = plan.kind === 'append' ? plan.entries : stored.manifest.entries;
     // Read a few segments at a time, applied in the manifest's order.
