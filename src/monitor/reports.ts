@@ -44,6 +44,8 @@ export const reportSchema = z.strictObject({
       workersRunning: count.optional(),
       worker: z.string().max(64).optional(),
       gallery: count.optional(),
+      /** The collection the answer was matched against: accepted, not stored (the store keeps the fields above). */
+      collection: z.string().max(64).optional(),
       stateAgeMs: ms.optional(),
     })
     .default({}),

@@ -246,7 +246,7 @@ describe.skipIf(!hasCourseData)('a local stack keeps what it was given', () => {
 
     stack = await Stack.start(dir, {}, ['--fresh']);
     const emptied = await stack.line('--fresh: the data directory was emptied');
-    expect(emptied['deleted']).toMatch(/^\d+ objects \(.*1 in facefleet-gallery-bucket.*\), every queue/);
+    expect(emptied['deleted']).toMatch(/^\d+ objects \(.*3 in facefleet-gallery-bucket.*\), every queue/);
     expect((await stack.line('ready on')).msg).toContain('the gallery is empty');
     expect(await stack.label('test_003')).toBeUndefined();
     const s3 = stack.s3();
