@@ -8,7 +8,7 @@ import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { QueueUrls } from '../shared/resources.js';
 import type { CollectionRepository } from '../shared/collections/repository.js';
-import { collectionParam } from './collection-param.js';
+import { collectionParam, SeenCollections } from './collection-param.js';
 import { healthRoutes } from './health-routes.js';
 import { peopleRoutes } from './people-routes.js';
 import { uploadSlots, type ClientLimits } from './client-limits.js';
@@ -129,16 +129,18 @@ export function buildApp(deps: WebTierDeps): Express {
   // Uploads arriving at once are capped, before any body is read.
   const slots = uploadSlots(deps.clientLimits);
   app.post(['/people/:name/faces', '/collections/:collection/people/:name/faces'], whileAccepting, slots);
+  const seenCollections = new SeenCollections();
   app.use(
     peopleRoutes({
       ...submitting,
       collections: deps.collections,
+      seenCollections,
       apiKey: deps.apiKey,
       readRequiresKey: deps.readRequiresKey,
       maxUploadBytes: deps.maxUploadBytes,
     }),
   );
-  const collection = collectionParam(deps.collections);
+  const collection = collectionParam(deps.collections, seenCollections);
   app.post('/', whileAccepting, collection, slots, upload, recognizeRoute(submitting));
   const videoUpload = parseUpload({
     maxUploadBytes: deps.video.limits.maxBytes,

@@ -703,6 +703,9 @@ const SCHEMAS = [
   errorsReportSchema,
   storedSchema,
   videoSchema,
+  collectionSchema,
+  collectionsListSchema,
+  collectionDeletedSchema,
 ];
 
 /** The zod schema of each named component: what the OpenAPI test checks answers against. */

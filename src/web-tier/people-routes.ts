@@ -21,6 +21,7 @@ import type { Logger } from '../shared/logger.js';
 import { ENROLLMENT_PREFIX, inBucketKey, safeFileName, type ResponseMessage } from '../shared/messages.js';
 import { deleteKeys } from '../shared/s3-objects.js';
 import { requireApiKey } from './api-key.js';
+import type { SeenCollections } from './collection-param.js';
 import { methodNotAllowed } from './http-errors.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
@@ -32,6 +33,8 @@ export const MAX_ENROLL_IMAGES = 10;
 
 export interface PeopleDeps extends SubmitDeps {
   readonly collections: CollectionRepository;
+  /** What `?collection=` believes exists: a deleted collection is forgotten there at once. */
+  readonly seenCollections: SeenCollections;
   readonly logger: Logger;
   readonly apiKey: string | undefined;
   readonly readRequiresKey: boolean;
@@ -69,6 +72,7 @@ export function peopleRoutes(deps: PeopleDeps): Router {
 
   router.delete('/collections/:collection', auth, async (req, res) => {
     const { description, sourceKeys } = await deps.collections.delete(collectionName(req));
+    deps.seenCollections.forget(description.name);
     await deleteKeys(deps.s3, deps.inBucket, sourceKeys).catch((err: unknown) =>
       deps.logger.warn({ err }, 'could not delete the photos of a deleted collection; the sweep takes them'),
     );

@@ -94,14 +94,18 @@ export class IndexSnapshots {
       partSize: 8 * 1024 * 1024,
       queueSize: 2,
     }).done();
-    await this.s3.send(
-      new PutObjectCommand({
+    // The rows of a million faces are some 30 MB: in parts too (the emulator takes about 11 MiB at once).
+    await new Upload({
+      client: this.s3,
+      params: {
         Bucket: this.bucket,
         Key: keys.rows(what.id),
         Body: JSON.stringify(rows),
         ContentType: 'application/json',
-      }),
-    );
+      },
+      partSize: 8 * 1024 * 1024,
+      queueSize: 2,
+    }).done();
     const pointer: SnapshotPointer = { v: 1, ...what, createdAt: new Date().toISOString() };
     await this.s3.send(
       new PutObjectCommand({
