@@ -260,7 +260,7 @@ export const SETTINGS = {
     unit: 'faces',
     readBy: ['worker'],
     description:
-      'faces a worker keeps in memory over every collection it has served; past it the least recently used collection is dropped (and read again when asked for). About 0.8 KiB a face once indexed: the default fits a 2 GiB instance (docs/collections.md)',
+      'faces a worker keeps in memory over every collection it has served; past it the least recently used collection is dropped (and read again when asked for). About 1.1 KiB a face once indexed (measured at a million): the default fits a 2 GiB instance (docs/collections.md)',
     deploy: { to: ['worker'], at: 'worker.galleryMaxFacesInMemory' },
   }),
   GALLERY_INDEX_MIN_FACES: setting({
