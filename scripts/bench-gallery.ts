@@ -28,6 +28,7 @@ import { loadConfig } from '../src/shared/config.js';
 import { startEmulator } from '../src/shared/emulator.js';
 import { EMBEDDING_DIMENSIONS } from '../src/shared/gallery.js';
 import { gaussianOf, lfwEmbeddings } from './lib/lfw-embeddings.js';
+import { seededGaussian } from './lib/random.js';
 import { cpuInfo } from './lib/reference.js';
 import { positiveInt } from './lib/options.js';
 
@@ -61,22 +62,7 @@ const SHA = 'e'.repeat(64);
 const COLLECTION = 'bench';
 
 /** Deterministic Gaussian noise for (seed, stream): a person's centre, or one of their faces. */
-function gaussian(seed: number, out: Float32Array): Float32Array {
-  let state = (seed * 2654435761) >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return ((state >>> 0) + 0.5) / 2 ** 32;
-  };
-  for (let i = 0; i < out.length; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(next()));
-    const t = 2 * Math.PI * next();
-    out[i] = r * Math.cos(t);
-    if (i + 1 < out.length) out[i + 1] = r * Math.sin(t);
-  }
-  return out;
-}
+const gaussian = (seed: number, out: Float32Array) => seededGaussian(seed, out) as Float32Array;
 
 function unit(v: Float32Array): Float32Array {
   let n = 0;

@@ -11,6 +11,7 @@ import { loadEngine } from '../../src/app-tier/recognition/engine.js';
 import type { Config } from '../../src/shared/config.js';
 import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
 import { MODEL_FILES } from '../../src/shared/models.js';
+import { seededUniform } from './random.js';
 
 export interface LabelledEmbedding {
   readonly identity: string;
@@ -101,13 +102,7 @@ export function gaussianOf(xs: readonly Float32Array[]): (seed: number) => Float
     }
   }
   return (seed) => {
-    let state = (seed * 2654435761) >>> 0 || 1;
-    const next = () => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return ((state >>> 0) + 0.5) / 2 ** 32;
-    };
+    const next = seededUniform(seed);
     const z = new Float64Array(d);
     for (let i = 0; i < d; i++) z[i] = Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
     const v = new Float32Array(d);

@@ -69,8 +69,11 @@ describe('two writers racing on one collection', () => {
     return client;
   }
 
-  it('loses no enrollment: the loser reads the new version and plans its change again', async () => {
-    // Both writers have read the collection and written their segments before either swaps the manifest.
+  /**
+   * Two writers that have both read the collection and written their segments before either swaps the
+   * manifest, and the log of their manifest writes.
+   */
+  function twoWriters() {
     let arrived = 0;
     let release!: () => void;
     const bothReady = new Promise<void>((r) => (release = r));
@@ -79,10 +82,15 @@ describe('two writers racing on one collection', () => {
       if (arrived <= 2) await bothReady;
     };
     const log: string[] = [];
-    const seed = new CollectionRepository(plain, bucket, SHA);
-    await seed.create('class');
     const a = new CollectionRepository(conditionalClient(barrier, log, 'a'), bucket, SHA);
     const b = new CollectionRepository(conditionalClient(barrier, log, 'b'), bucket, SHA);
+    return { a, b, log };
+  }
+
+  it('loses no enrollment: the loser reads the new version and plans its change again', async () => {
+    const seed = new CollectionRepository(plain, bucket, SHA);
+    await seed.create('class');
+    const { a, b, log } = twoWriters();
     const enroll = (r: CollectionRepository, name: string, s: number) =>
       r.change('class', (view) => ({ add: view.planAdd(name, [face(s)]).map((f) => faceToAdd(name, f)), result: {} }));
     const versions = await Promise.all([enroll(a, 'Ana', 1), enroll(b, 'Bo', 2)]);
@@ -96,17 +104,8 @@ describe('two writers racing on one collection', () => {
   });
 
   it('refuses a second enrollment of one photo under another name, whoever wins', async () => {
-    let arrived = 0;
-    let release!: () => void;
-    const bothReady = new Promise<void>((r) => (release = r));
-    const barrier = async () => {
-      if (++arrived === 2) release();
-      if (arrived <= 2) await bothReady;
-    };
-    const log: string[] = [];
     await new CollectionRepository(plain, bucket, SHA).create('photos');
-    const a = new CollectionRepository(conditionalClient(barrier, log, 'a'), bucket, SHA);
-    const b = new CollectionRepository(conditionalClient(barrier, log, 'b'), bucket, SHA);
+    const { a, b } = twoWriters();
     const enroll = (r: CollectionRepository, name: string) =>
       r.change('photos', (view) => ({ add: view.planAdd(name, [face(9)]).map((f) => faceToAdd(name, f)), result: {} }));
     const outcomes = await Promise.allSettled([enroll(a, 'Ana'), enroll(b, 'Bo')]);
