@@ -96,10 +96,23 @@ for await (const line of createInterface({ input: process.stdin })) {
       for (let d = 0; d < EMBEDDING_DIMENSIONS; d++)
         quantized[i * EMBEDDING_DIMENSIONS + d] = Math.round((q[d]! / max) * 127);
     }
-    const found = exactSearch(all.codes, quantized, EMBEDDING_DIMENSIONS, 1, MetricKind.Cos, threads) as {
-      keys: BigUint64Array;
-      distances: Float32Array;
-    };
+    // 50 queries at a time: usearch's brute force holds a distance for every face and query it is given (some
+    // 20 GiB for 1,200 queries against a million faces).
+    const found = { keys: new BigUint64Array(count), distances: new Float32Array(count) };
+    for (let from = 0; from < count; from += 50) {
+      const n = Math.min(50, count - from);
+      const part = exactSearch(
+        all.codes,
+        // A copy: the binding reads a typed array from the start of its buffer.
+        quantized.slice(from * EMBEDDING_DIMENSIONS, (from + n) * EMBEDDING_DIMENSIONS),
+        EMBEDDING_DIMENSIONS,
+        1,
+        MetricKind.Cos,
+        threads,
+      ) as { keys: BigUint64Array; distances: Float32Array };
+      found.keys.set(part.keys.subarray(0, n), from);
+      found.distances.set(part.distances.subarray(0, n), from);
+    }
     const bruteForceMs = performance.now() - t;
     const top = [...found.keys].map((k) => names[Number(k)] ?? '');
     const similarity = [...found.distances].map((d) => 1 - d);

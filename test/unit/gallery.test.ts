@@ -259,6 +259,16 @@ describe('FaceMatcher search and identify', () => {
       expect(i[0]!.name).toBe(e[0]!.name);
       expect(i[0]!.similarity).toBeCloseTo(e[0]!.similarity, 2);
     }
+    // A segment larger than one chunk of the index's adds: every face lands at its own row.
+    const big: [string, number[]][] = Array.from({ length: 5000 }, (_, p) => [`Q${p}`, [10_000 + p]]);
+    const grown = await matcherOfNoise([['Seed', [1]], ...people.slice(0, 20)], 10);
+    const rows = new Float32Array(big.length * EMBEDDING_DIMENSIONS);
+    big.forEach(([, [seed]], i) => rows.set(noise(seed!), i * EMBEDDING_DIMENSIONS));
+    await grown.add(
+      big.map(([name, [seed]]) => ({ id: face(seed!).id, name })),
+      quantize(rows),
+    );
+    for (const p of [0, 4095, 4096, 4999]) expect(grown.search(noise(10_000 + p), 1)[0]!.name).toBe(`Q${p}`);
     indexed.remove([face(77).id, face(78).id]);
     expect(indexed.search(noise(77), 3).map((c) => c.name)).not.toContain('P38');
     expect(indexed.size).toBe(598);

@@ -225,7 +225,9 @@ export class FaceMatcher {
       const keys = BigUint64Array.from({ length: n }, (_, j) => BigInt(first + i + j));
       this.index!.add(
         keys,
-        codes.subarray(i * EMBEDDING_DIMENSIONS, (i + n) * EMBEDDING_DIMENSIONS),
+        // A copy that starts its own buffer: usearch's exact search was seen to read a view from its buffer's
+        // start, and an add is cheap to copy for next to what inserting costs.
+        codes.slice(i * EMBEDDING_DIMENSIONS, (i + n) * EMBEDDING_DIMENSIONS),
         this.o.indexThreads ?? 1,
       );
       if (i + n < count) await yieldToEventLoop();
