@@ -230,11 +230,9 @@ export class CollectionCache {
     if (plan.kind === 'append' && plan.drop.length > 0) {
       // Entries it holds were merged with ones it never read: their faces go, and come back with the merge.
       // A replaced segment is kept an hour for this; one already swept means reading everything.
-      const dropped = await Promise.all(
-        plan.drop.map((id) => this.repository.segmentMeta(collection, id).catch(() => undefined)),
-      );
-      if (dropped.some((m) => m === undefined)) plan = { kind: 'reload' };
-      else for (const meta of dropped) if (meta!.kind === 'faces') held.matcher.remove(meta!.faces.map((f) => f.id));
+      const faceIds = await this.repository.droppedFaceIds(collection, plan.drop);
+      if (faceIds === undefined) plan = { kind: 'reload' };
+      else held.matcher.remove(faceIds);
     }
     const target = plan.kind === 'append' ? held : { ...held, matcher: new FaceMatcher(this.o), ids: [] };
     const entries = plan.kind === 'append' ? plan.entries : manifest.entries;

@@ -145,6 +145,17 @@ export class CollectionRepository {
     return decodeVectors(await object.Body!.transformToByteArray());
   }
 
+  /**
+   * The face ids of entries a reader holds and a compaction merged with entries it never read (catchUp's
+   * `drop`): the reader removes them and reads the merge. Undefined when one of them is gone already (kept an
+   * hour after the compaction): the reader must then read the whole collection.
+   */
+  async droppedFaceIds(collection: string, entryIds: readonly string[]): Promise<string[] | undefined> {
+    const metas = await Promise.all(entryIds.map((id) => this.segmentMeta(collection, id).catch(() => undefined)));
+    if (metas.some((m) => m === undefined)) return undefined;
+    return metas.flatMap((m) => (m!.kind === 'faces' ? m!.faces.map((f) => f.id) : []));
+  }
+
   /** Every collection's name, in order. */
   async names(): Promise<string[]> {
     const names: string[] = [];
@@ -383,11 +394,9 @@ export class CollectionRepository {
     let plan: ReturnType<typeof catchUp> = cached ? catchUp(cached.ids, stored.manifest) : { kind: 'reload' };
     if (plan.kind === 'append' && plan.drop.length > 0) {
       // Held segments merged with ones not read yet: their faces go, and come back with the merge.
-      const dropped = await Promise.all(plan.drop.map((id) => this.segmentMeta(collection, id).catch(() => undefined)));
-      if (dropped.some((m) => m === undefined)) plan = { kind: 'reload' };
-      else
-        for (const meta of dropped)
-          if (meta!.kind === 'faces') cached!.view.apply({ kind: 'tombstones', faceIds: meta!.faces.map((f) => f.id) });
+      const faceIds = await this.droppedFaceIds(collection, plan.drop);
+      if (faceIds === undefined) plan = { kind: 'reload' };
+      else cached!.view.apply({ kind: 'tombstones', faceIds });
     }
     const view = plan.kind === 'append' ? cached!.view : new CollectionView();
     const toRead = plan.kind === 'append' ? plan.entries : stored.manifest.entries;
