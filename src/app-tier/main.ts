@@ -17,6 +17,7 @@ import { CollectionCache } from './collection-cache.js';
 import { matchThresholdFor } from './recognition/face-matcher.js';
 import { startHealthServer } from './health-server.js';
 import { loadEngine } from './recognition/engine.js';
+import { ReplyQueueUrls } from './reply-queue-directory.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { RequestHandler } from './request-handler.js';
 import { enrollTask } from './tasks/enroll.js';
@@ -140,12 +141,16 @@ await runMain('app-tier worker', async (config) => {
     }),
     maxVideoBytes: config.video.maxBytes,
     logger,
+    replyNames: config.resources,
     onHandled: (task, timings) => metrics.handled(task, timings),
   });
+  // Requests from web processes with queues of their own name them (reply-queues.ts).
+  const replyQueues = new ReplyQueueUrls(sqs, logger);
   const consumerOf = (queueUrl: string, poll: typeof pollSqs, batchSize: number) =>
     new QueueConsumer({
       queueUrl,
       replyQueueUrl: queues.response,
+      replyQueues,
       pollSqs: poll,
       sqs,
       handler,

@@ -18,6 +18,7 @@ import type { Logger } from '../shared/logger.js';
 import { PollLoop } from '../shared/poll-loop.js';
 import { SQS_MAX_BATCH } from '../shared/settings.js';
 import { decideRetry, type FinalDecision } from './retry-decision.js';
+import { isNotFound } from '../shared/aws.js';
 
 /** What a consumer needs from whoever gives messages their meaning. */
 export interface MessageHandler<Job> {
@@ -36,11 +37,27 @@ export interface MessageHandler<Job> {
   replyToFailure(job: Job, decision: FinalDecision): string | null;
   /** What the consumer's log lines about this job carry besides the message id (a request id). */
   logContext(job: Job): Record<string, unknown>;
+  /**
+   * The name of the queue the job's reply goes to, when the request says (a web process's own queue);
+   * `undefined`: the consumer's `replyQueueUrl`. `null`: the request names a queue that is not ours, so no
+   * reply can go anywhere (the request is deleted all the same).
+   */
+  replyQueue?(job: Job): string | null | undefined;
+}
+
+/** Turns reply queue names into URLs; a queue that is gone is `undefined` (its owner stopped or died). */
+export interface ReplyQueueDirectory {
+  urlOf(name: string): Promise<string | undefined>;
+  /** Told that a send to `name` found it gone: forget it, and say so once. */
+  gone(name: string, context: Record<string, unknown>): void;
 }
 
 export interface QueueConsumerOptions<Job> {
   readonly queueUrl: string;
+  /** Where replies go unless the handler names a queue (`MessageHandler.replyQueue`). */
   readonly replyQueueUrl: string;
+  /** Resolves the queues handlers name; without it, every reply goes to `replyQueueUrl`. */
+  readonly replyQueues?: ReplyQueueDirectory;
   /** Client for the long poll only, so that it never holds a socket the replies need. */
   readonly pollSqs: SQSClient;
   readonly sqs: SQSClient;
@@ -73,10 +90,14 @@ export interface QueueConsumerOptions<Job> {
 export const MESSAGE_OUTCOMES = ['answered', 'refused', 'given-up', 'retried', 'malformed'] as const;
 export type MessageOutcome = (typeof MESSAGE_OUTCOMES)[number];
 
-/** A message that is done with: its reply to send, or none for a malformed message that is only deleted. */
+/**
+ * A message that is done with: its reply to send and the name of the queue it goes to (undefined: the
+ * default), or no reply for a malformed message that is only deleted.
+ */
 interface Done {
   readonly message: Message;
   readonly reply?: string;
+  readonly replyTo?: string | null;
 }
 
 export class QueueConsumer<Job> {
@@ -190,7 +211,7 @@ export class QueueConsumer<Job> {
       // Answered (its reply goes with the batch's) or given up for a later attempt: no longer extended, so
       // that a retry comes back when its current visibility ends.
       if (reply === undefined) pending.delete(message.MessageId!);
-      else done.push({ message, reply: reply ?? undefined });
+      else done.push({ message, reply: reply ?? undefined, replyTo: this.o.handler.replyQueue?.(job) });
     }
     await this.finish(done);
   }
@@ -221,34 +242,17 @@ export class QueueConsumer<Job> {
   }
 
   /**
-   * Sends the batch's replies in one call, then deletes in one call the requests whose reply went out (and
-   * the malformed ones). Two calls per batch instead of two per message: on a loaded machine every HTTP
-   * exchange with SQS costs CPU that the work needs. A message whose reply failed is not deleted, so it is
-   * handled again after its visibility timeout.
+   * Sends the batch's replies, one call per reply queue (one in all with one web process), then deletes in one
+   * call the requests whose reply went out (and the malformed ones). Calls per batch instead of per message: on
+   * a loaded machine every HTTP exchange with SQS costs CPU that the work needs. A message whose reply could not
+   * be sent is not deleted, so it is handled again after its visibility timeout; a reply whose queue is gone
+   * (its web process stopped or died, so nobody waits for it) is dropped, and its request deleted.
    */
   private async finish(done: readonly Done[]): Promise<void> {
     if (done.length === 0) return;
     const { logger } = this.o;
-    const answered = done.filter((d) => d.reply !== undefined);
     const sendFailed = new Set<string>();
-    if (answered.length > 0) {
-      try {
-        const { Failed = [] } = await this.o.sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: this.o.replyQueueUrl,
-            Entries: answered.map((d, i) => ({ Id: String(i), MessageBody: d.reply! })),
-          }),
-        );
-        for (const f of Failed) {
-          const { message } = answered[Number(f.Id)]!;
-          sendFailed.add(message.MessageId!);
-          logger.error({ messageId: message.MessageId, code: f.Code, reason: f.Message }, 'could not send a result');
-        }
-      } catch (err) {
-        logger.error({ err, messages: answered.length }, 'could not send results; the requests will be retried');
-        for (const d of answered) sendFailed.add(d.message.MessageId!);
-      }
-    }
+    for (const [queue, replies] of this.byReplyQueue(done)) await this.sendReplies(queue, replies, sendFailed);
     const toDelete = done.filter((d) => !sendFailed.has(d.message.MessageId!));
     if (toDelete.length === 0) return;
     try {
@@ -262,6 +266,49 @@ export class QueueConsumer<Job> {
         logger.warn({ failed: f }, 'could not delete an answered request; it may be answered twice');
     } catch (err) {
       logger.error({ err }, 'could not delete answered requests; they may be answered twice');
+    }
+  }
+
+  /** The answered messages by the name of their reply queue ('' for the default); unaddressable ones dropped. */
+  private byReplyQueue(done: readonly Done[]): Map<string, Done[]> {
+    const groups = new Map<string, Done[]>();
+    for (const d of done) {
+      if (d.reply === undefined) continue;
+      if (d.replyTo === null) {
+        this.o.logger.warn(
+          { messageId: d.message.MessageId },
+          'the request names a reply queue that is not one of ours; its reply is dropped',
+        );
+        continue;
+      }
+      const key = d.replyTo ?? '';
+      groups.set(key, [...(groups.get(key) ?? []), d]);
+    }
+    return groups;
+  }
+
+  /** Sends one queue's replies in one call; adds to `failed` the messages to handle again. */
+  private async sendReplies(queue: string, replies: readonly Done[], failed: Set<string>): Promise<void> {
+    const { logger, replyQueues } = this.o;
+    let url: string | undefined = this.o.replyQueueUrl;
+    try {
+      if (queue !== '' && replyQueues) url = await replyQueues.urlOf(queue);
+      if (url === undefined) return replyQueues!.gone(queue, { replies: replies.length });
+      const { Failed = [] } = await this.o.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: replies.map((d, i) => ({ Id: String(i), MessageBody: d.reply! })),
+        }),
+      );
+      for (const f of Failed) {
+        const { message } = replies[Number(f.Id)]!;
+        failed.add(message.MessageId!);
+        logger.error({ messageId: message.MessageId, code: f.Code, reason: f.Message }, 'could not send a result');
+      }
+    } catch (err) {
+      if (queue !== '' && replyQueues && isNotFound(err)) return replyQueues.gone(queue, { replies: replies.length });
+      logger.error({ err, messages: replies.length }, 'could not send results; the requests will be retried');
+      for (const d of replies) failed.add(d.message.MessageId!);
     }
   }
 }

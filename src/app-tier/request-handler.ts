@@ -16,6 +16,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { Message } from '@aws-sdk/client-sqs';
 import { isNotFound } from '../shared/aws.js';
 import { AppError } from '../shared/errors.js';
+import { replyQueueFor } from '../shared/reply-queues.js';
 import type { Logger } from '../shared/logger.js';
 import {
   decodeFileNameMetadata,
@@ -44,6 +45,8 @@ export interface RequestHandlerOptions {
   /** Largest video downloaded (VIDEO_MAX_BYTES): a larger one is refused before its bytes are read. */
   readonly maxVideoBytes: number;
   readonly logger: Logger;
+  /** The resource prefix and canonical response queue, to check where a request asks its reply to go. */
+  readonly replyNames: { readonly prefix: string; readonly responseQueue: string };
   /** Told the stage timings of each message handled (for the worker's metrics). */
   readonly onHandled?: (task: RequestMessage['task'], timings: Readonly<Record<string, number>>) => void;
 }
@@ -126,6 +129,12 @@ export class RequestHandler implements MessageHandler<RequestJob> {
 
   logContext(job: RequestJob): Record<string, unknown> {
     return { requestId: job.request.requestId };
+  }
+
+  replyQueue(job: RequestJob): string | null | undefined {
+    const queue = replyQueueFor(this.o.replyNames, job.request.replyTo);
+    if (queue === undefined) return null;
+    return queue === this.o.replyNames.responseQueue ? undefined : queue;
   }
 
   private base(job: RequestJob) {

@@ -24,10 +24,11 @@ export function forkPart<M extends { type: string }>(
   env: Record<string, string>,
   readyType: M['type'],
   name: string,
+  { keepSecrets = false }: { keepSecrets?: boolean } = {},
 ): ForkedPart<M> {
   const child = fork(main, [], {
     execArgv: ['--import', 'tsx'],
-    env: childEnvironment(env),
+    env: childEnvironment(env, { keepSecrets }),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
   });
@@ -62,6 +63,12 @@ export interface SupervisedPartOptions<M extends { type: string }> {
   readonly onReady: (message: M) => void;
   /** Told when it keeps dying (more than 5 times a minute); it is not started again. */
   readonly onGiveUp: (err: Error) => void;
+  /** Told every message it sends after its ready message (its live figures, for a web process). */
+  readonly onMessage?: (message: unknown) => void;
+  /** Told when it exits, before it is started again (its figures are stale from then on). */
+  readonly onExit?: () => void;
+  /** It is given the secrets (API_KEY): a web process checks the key. */
+  readonly keepSecrets?: boolean;
 }
 
 /** A part that is started again when it dies; a crash loop is given up. */
@@ -76,9 +83,16 @@ export class SupervisedPart<M extends { type: string }> {
 
   /** Starts it; resolves once it runs, or rejects if it exits first (a first start is not retried). */
   async start(): Promise<void> {
-    const { child, ready } = forkPart<M>(this.o.main, this.o.env(), this.o.readyType, this.o.name);
+    const { child, ready } = forkPart<M>(this.o.main, this.o.env(), this.o.readyType, this.o.name, {
+      keepSecrets: this.o.keepSecrets,
+    });
     this.child = child;
-    child.once('exit', (code, signal) => this.died(child, code, signal));
+    const { onMessage } = this.o;
+    if (onMessage) child.on('message', (m: unknown) => onMessage(m));
+    child.once('exit', (code, signal) => {
+      this.o.onExit?.();
+      this.died(child, code, signal);
+    });
     const message = await ready;
     this.ran = true;
     this.o.onReady(message);
@@ -91,6 +105,12 @@ export class SupervisedPart<M extends { type: string }> {
   /** Sends a signal to the current process; tests use SIGKILL to crash it and SIGSTOP to freeze it. */
   kill(signal: NodeJS.Signals): void {
     this.child?.kill(signal);
+  }
+
+  /** Sends a message to the current process over its IPC channel, if it runs. */
+  send(message: unknown): void {
+    const child = this.child;
+    if (child?.connected) child.send(message as object, (err) => err && undefined);
   }
 
   async stop(): Promise<void> {

@@ -55,7 +55,12 @@ await runMain('facefleet', async (config) => {
     type: 'facefleet:stack-ready',
     webUrl: url,
     endpoint: stack.emulator.endpoint,
-    pids: { webTier: process.pid, emulator: stack.emulator.pid, autoscaler: stack.autoscaler.pid },
+    pids: {
+      webTier: process.pid,
+      webProcesses: stack.web.pids(),
+      emulator: stack.emulator.pid,
+      autoscaler: stack.autoscaler.pid,
+    },
     fleetDir: stack.config.fleet.dir,
   };
   process.send?.(ready);

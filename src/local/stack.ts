@@ -18,6 +18,7 @@ import { MODEL_FILES } from '../shared/models.js';
 import { ensureResources, queueDepth, retentionRules, type QueueDepth, type QueueUrls } from '../shared/resources.js';
 import { LocalFleet } from '../autoscaler/local-fleet.js';
 import { startWebTier, type RunningWebTier } from '../web-tier/server.js';
+import { WebProcessGroup } from '../web-tier/web-processes.js';
 import { AutoscalerProcess } from './autoscaler-process.js';
 import { emptyDataDir, holdDataDir } from './data-dir.js';
 import { EmulatorProcess } from './emulator-process.js';
@@ -34,9 +35,22 @@ export interface LocalStack {
   readonly fleet: LocalFleet;
   readonly autoscaler: AutoscalerProcess;
   readonly monitor: MonitorProcess;
-  readonly web: RunningWebTier;
+  readonly web: FrontDoor;
   /** What the stack found when it started: people enrolled, requests waiting. */
   readonly found: Found;
+  stop(): Promise<void>;
+}
+
+/** The web tier: one process, this one (WEB_PROCESSES=1), or a group of child processes on one port. */
+export interface FrontDoor {
+  readonly url: string;
+  readonly port: number;
+  /** The web tier in this process, with one web process. */
+  readonly inProcess?: RunningWebTier;
+  /** The web processes, with more than one. */
+  readonly group?: WebProcessGroup;
+  /** The pids of the processes that take requests. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -156,16 +170,50 @@ export async function startLocalStack(
     const monitor = new MonitorProcess({ env: overrides, logger, stopGraceMs });
     started.push(monitor);
     await monitor.start();
-    const web = await startWebTier(config, logger, queues, {
-      statusUrl: () => autoscaler.statusUrl,
-      monitorUrl: () => config.monitor.url ?? monitor.url,
-    });
+    const web = await startFrontDoor(config, logger, queues, overrides, autoscaler, monitor);
     started.push(web);
     return { config, emulator, queues, fleet, autoscaler, monitor, web, found, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+async function startFrontDoor(
+  config: Config,
+  logger: Logger,
+  queues: QueueUrls,
+  overrides: Record<string, string>,
+  autoscaler: AutoscalerProcess,
+  monitor: MonitorProcess,
+): Promise<FrontDoor> {
+  if (config.web.processes === 1) {
+    const web = await startWebTier(config, logger, queues, {
+      statusUrl: () => autoscaler.statusUrl,
+      monitorUrl: () => config.monitor.url ?? monitor.url,
+    });
+    return { url: web.url, port: web.port, inProcess: web, pids: () => [process.pid], stop: () => web.stop() };
+  }
+  const group = await WebProcessGroup.start({
+    processes: config.web.processes,
+    port: config.web.port,
+    env: () => ({
+      ...overrides,
+      ...(autoscaler.statusUrl ? { AUTOSCALER_STATUS_URL: autoscaler.statusUrl } : {}),
+      ...((config.monitor.url ?? monitor.url) ? { MONITOR_URL: (config.monitor.url ?? monitor.url)! } : {}),
+    }),
+    logger,
+    // Each drains for up to SHUTDOWN_GRACE_SECONDS, then deletes its reply queue.
+    stopGraceMs: (config.shutdownGraceSeconds + 5) * 1000,
+  });
+  const host = config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host;
+  return {
+    url: `http://${host}:${group.listeningPort}`,
+    port: group.listeningPort,
+    group,
+    pids: () => group.processes().map((p) => p.pid),
+    stop: () => group.stop(),
+  };
 }
 
 async function look(

@@ -93,6 +93,9 @@ export function buildMonitorApp(deps: MonitorAppDeps): Express {
   app.get('/api/workers', (req, res) => {
     res.json(deps.store.workers(query(req)));
   });
+  app.get('/api/web', (req, res) => {
+    res.json(deps.store.webProcesses(query(req)));
+  });
   app.get('/api/errors', (req, res) => {
     res.json(deps.store.errors(query(req)));
   });

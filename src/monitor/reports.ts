@@ -46,6 +46,8 @@ export const reportSchema = z.strictObject({
       gallery: count.optional(),
       /** The collection the answer was matched against: accepted, not stored (the store keeps the fields above). */
       collection: z.string().max(64).optional(),
+      /** The web process that took the request. */
+      web: z.string().max(64).optional(),
       stateAgeMs: ms.optional(),
     })
     .default({}),

@@ -39,6 +39,7 @@ interface Row {
   client_ms: number;
   network_ms: number | null;
   worker: string | null;
+  web: string | null;
   queue_visible: number | null;
   queue_in_flight: number | null;
   workers_starting: number | null;
@@ -78,6 +79,7 @@ export class MonitorStore {
         queue_in_flight INTEGER,
         workers_starting INTEGER,
         workers_running INTEGER,
+        web TEXT,
         ${STAGES.map((s) => `${column(s)} REAL`).join(',\n        ')}
       );
       CREATE INDEX IF NOT EXISTS reports_at ON reports (at);
@@ -88,6 +90,8 @@ export class MonitorStore {
     );
     for (const s of STAGES)
       if (!present.has(column(s))) this.db.exec(`ALTER TABLE reports ADD COLUMN ${column(s)} REAL`);
+    // And one from before several web processes gets the column that says which took each request.
+    if (!present.has('web')) this.db.exec('ALTER TABLE reports ADD COLUMN web TEXT');
     const columns = [
       'at',
       'received_at',
@@ -102,6 +106,7 @@ export class MonitorStore {
       'queue_in_flight',
       'workers_starting',
       'workers_running',
+      'web',
       ...STAGES.map(column),
     ];
     this.insertRow = this.db.prepare(
@@ -131,6 +136,7 @@ export class MonitorStore {
           r.state.queueInFlight ?? null,
           r.state.workersStarting ?? null,
           r.state.workersRunning ?? null,
+          r.state.web ?? null,
           ...STAGES.map((s) => r.server[s] ?? null),
         );
       }
@@ -216,25 +222,13 @@ export class MonitorStore {
   /** Each worker that answered in the window: answers, errors, and its server-side latency. */
   workers(w: Window) {
     const { rows, truncated } = this.rows(w);
-    const byWorker = new Map<string, Row[]>();
-    for (const r of rows) {
-      if (r.worker === null) continue;
-      let list = byWorker.get(r.worker);
-      if (!list) byWorker.set(r.worker, (list = []));
-      list.push(r);
-    }
-    return {
-      ...w,
-      truncated,
-      workers: [...byWorker.entries()]
-        .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
-        .map(([worker, list]) => ({
-          worker,
-          answers: list.length,
-          errors: list.filter(isError).length,
-          serverMs: percentiles(present(list.map((r) => r.total_ms))),
-        })),
-    };
+    return { ...w, truncated, workers: byProcess(rows, 'worker').map(({ id, ...rest }) => ({ worker: id, ...rest })) };
+  }
+
+  /** Each web process that took requests in the window: answers, errors, and the server-side latency. */
+  webProcesses(w: Window) {
+    const { rows, truncated } = this.rows(w);
+    return { ...w, truncated, web: byProcess(rows, 'web').map(({ id, ...rest }) => ({ web: id, ...rest })) };
   }
 
   /** Errors in the window by status and code, most frequent first. */
@@ -277,4 +271,24 @@ function max(values: readonly number[]): number | null {
 
 function sum(a: number | null, b: number | null): number | null {
   return a === null && b === null ? null : (a ?? 0) + (b ?? 0);
+}
+
+/** The rows grouped by a process column (a worker, a web process): answers, errors, server-side latency. */
+function byProcess(rows: readonly Row[], key: 'worker' | 'web') {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const id = r[key];
+    if (id === null) continue;
+    let list = groups.get(id);
+    if (!list) groups.set(id, (list = []));
+    list.push(r);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .map(([id, list]) => ({
+      id,
+      answers: list.length,
+      errors: list.filter(isError).length,
+      serverMs: percentiles(present(list.map((r) => r.total_ms))),
+    }));
 }

@@ -3,7 +3,7 @@
  * the monitor, so monitoring costs the server a header, not a database write):
  *
  *   Server-Timing: validate;dur=0.4, upload;dur=3.1, enqueue;dur=2.2, queue;dur=5, download;dur=1.3, …, total;dur=61
- *   Facefleet-State: queue-visible=3, queue-in-flight=5, workers-starting=1, workers-running=2, worker="local-worker-1", gallery=7
+ *   Facefleet-State: queue-visible=3, queue-in-flight=5, workers-starting=1, workers-running=2, worker="local-worker-1", gallery=7, web="w1-k3x9qa7b"
  *
  * Server-Timing is the W3C header that browsers' devtools show; the state header is an RFC 8941 dictionary.
  * Both are formatted and parsed here, so the web tier, the workload generator and the console agree.
@@ -82,6 +82,8 @@ export interface ServerState {
   readonly gallery?: number;
   /** The collection that request was matched against. */
   readonly collection?: string;
+  /** The web process that took the request (`w1-k3x9qa7b`). */
+  readonly web?: string;
   /** How old the fleet figures are, in milliseconds (the autoscaler decides about once a second). */
   readonly stateAgeMs?: number;
 }
@@ -94,6 +96,7 @@ const STATE_KEYS = {
   worker: 'worker',
   gallery: 'gallery',
   collection: 'collection',
+  web: 'web',
   stateAgeMs: 'state-age-ms',
 } as const satisfies Record<keyof ServerState, string>;
 

@@ -41,6 +41,20 @@ const envSchema = environmentSchema().superRefine((e, ctx) => {
       message: 'must be set when EMULATOR_PORT is 65535 (its default is the port after the emulator’s)',
     });
   }
+  if (e.REPLY_QUEUE_HEARTBEAT_SECONDS >= e.REPLY_QUEUE_IDLE_SECONDS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REPLY_QUEUE_IDLE_SECONDS'],
+      message: `must be more than REPLY_QUEUE_HEARTBEAT_SECONDS (${e.REPLY_QUEUE_HEARTBEAT_SECONDS}), or the reaper deletes the queues of live web processes`,
+    });
+  }
+  if (e.REPLY_QUEUE === 'shared' && e.WEB_PROCESSES > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REPLY_QUEUE'],
+      message: `cannot be shared with WEB_PROCESSES=${e.WEB_PROCESSES}: processes polling one response queue take each other's results`,
+    });
+  }
   if (e.HEADERS_TIMEOUT_SECONDS > e.UPLOAD_TIMEOUT_SECONDS) {
     ctx.addIssue({
       code: 'custom',
@@ -138,6 +152,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
       maxUploadMemoryBytes: e.MAX_UPLOAD_MEMORY_BYTES,
       responsePollers: e.RESPONSE_POLLERS,
+      processes: e.WEB_PROCESSES,
+      /** Set in a process the web tier's supervisor started (web-processes.ts). */
+      processIndex: e.WEB_PROCESS_INDEX,
+      replyQueue: {
+        mode: e.REPLY_QUEUE,
+        heartbeatSeconds: e.REPLY_QUEUE_HEARTBEAT_SECONDS,
+        idleSeconds: e.REPLY_QUEUE_IDLE_SECONDS,
+      },
+      /** Undefined locally: each process takes a free loopback port. */
+      metricsPort: e.WEB_METRICS_PORT ?? (local ? undefined : 8020),
     },
     retention: {
       /** Undefined: kept forever. */

@@ -45,6 +45,14 @@ export const requestMessageSchema = z.object({
   faces: z.enum(['subject', 'all']).default('subject'),
   /** The collection to match against (at most 64 characters; checked by the web tier). */
   collection: z.string().min(1).max(64).default('default'),
+  /**
+   * The name of the queue the reply goes to: the web process's own (reply-queues.ts). Absent: the canonical
+   * response queue, as with one web process (the course's setup) and with requests of older web tiers.
+   */
+  replyTo: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,80}$/)
+    .optional(),
 });
 export type RequestMessage = z.infer<typeof requestMessageSchema>;
 

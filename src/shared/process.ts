@@ -36,7 +36,14 @@ export interface StackReadyMessage {
   readonly webUrl: string;
   readonly endpoint: string;
   /** The processes of the stack, so that the benchmark can account each one's CPU and memory. */
-  readonly pids: { readonly webTier: number; readonly emulator: number; readonly autoscaler: number | undefined };
+  readonly pids: {
+    /** npm start itself: the web tier with one web process, their supervisor with several. */
+    readonly webTier: number;
+    /** The processes that take requests: npm start's alone, or its web processes (WEB_PROCESSES). */
+    readonly webProcesses: readonly number[];
+    readonly emulator: number;
+    readonly autoscaler: number | undefined;
+  };
   /** The local fleet's registry directory, where each worker's pid is recorded. */
   readonly fleetDir: string;
 }
@@ -72,10 +79,13 @@ export async function runMain(name: string, start: (config: Config) => Promise<S
   }
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    // A second Ctrl-C is a person who will not wait. A second SIGTERM is not: systemd and a supervisor may both
+    // send one (the web tier's processes), and the drain under way must finish.
+    if (stopping && signal === 'SIGINT') {
       started.logger.warn({ signal }, 'second signal; exiting now');
       process.exit(130);
     }
+    if (stopping) return;
     stopping = true;
     started.logger.info({ signal }, 'stopping');
     started.stop().then(

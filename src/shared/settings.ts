@@ -208,6 +208,51 @@ export const SETTINGS = {
     description: 'long-poll loops on the response queue, each with its own SQS client',
     deploy: { to: ['web'], at: 'web.responsePollers' },
   }),
+  WEB_PROCESSES: setting({
+    schema: int(1, 64, 1),
+    unit: 'processes',
+    readBy: ['web', 'local'],
+    description:
+      'web-tier processes on this machine, all on `PORT` (the kernel spreads connections: `SO_REUSEPORT`); a dead one is started again. More than one: each receives its results on a reply queue of its own (`REPLY_QUEUE`)',
+    deploy: { to: ['web'], at: 'web.processes' },
+  }),
+  WEB_PROCESS_INDEX: setting({
+    schema: optionalInt(1, 64),
+    readBy: ['web'],
+    description:
+      'which of the `WEB_PROCESSES` this one is: set by the web tier’s supervisor for each process it starts; not for people to set',
+  }),
+  REPLY_QUEUE: setting({
+    schema: z.enum(['auto', 'shared', 'own']).default('auto'),
+    readBy: ['web', 'local'],
+    description:
+      'where a web process receives its results: `shared`, the canonical `<prefix>-resp-queue` (the course’s layout; one web process in all); `own`, a queue of its own, `<prefix>-resp-w<n>-<random>`, created at start and deleted at a clean stop (any number of processes and instances); `auto`: `shared` with one web process, `own` with more. A web group behind a load balancer sets `own`',
+    deploy: { to: ['web'], at: 'web.replyQueue.mode' },
+  }),
+  REPLY_QUEUE_HEARTBEAT_SECONDS: setting({
+    schema: int(1, 3600, 30),
+    unit: 'seconds',
+    readBy: ['web'],
+    description:
+      'how often a web process tags its own reply queue with a sign of life (SQS allows some 5 tagging calls a second per account: 30 s leaves room for 150 processes)',
+    deploy: { to: ['web'], at: 'web.replyQueue.heartbeatSeconds' },
+  }),
+  REPLY_QUEUE_IDLE_SECONDS: setting({
+    schema: int(2, 86_400, 120),
+    unit: 'seconds',
+    readBy: ['web'],
+    description:
+      'a reply queue whose last sign of life is older than this is deleted by the reaper that every web process runs every half of this; a process killed outright leaves its queue at most 1.5 times this. More than `REPLY_QUEUE_HEARTBEAT_SECONDS`',
+    deploy: { to: ['web'], at: 'web.replyQueue.idleSeconds' },
+  }),
+  WEB_METRICS_PORT: setting({
+    schema: optionalInt(0, 65_535),
+    readBy: ['web'],
+    defaultText: '`8020` on AWS; locally a free loopback port per process',
+    description:
+      'with more than one web process, process n also answers `GET /metrics` (its own Prometheus metrics) on this port + n − 1, since `PORT` reaches any one of them; `GET /status` lists each one’s address',
+    deploy: { to: ['web'], at: 'web.metricsPort' },
+  }),
   VISIBILITY_TIMEOUT_SECONDS: setting({
     schema: int(1, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, 30),
     unit: 'seconds',

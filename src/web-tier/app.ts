@@ -16,7 +16,7 @@ import { errorHandler, methodNotAllowed } from './http-errors.js';
 import { parseUpload } from './uploads.js';
 import { recognizeRoute } from './recognize-route.js';
 import { RequestSender } from './request-sender.js';
-import { statusRoute } from './status-route.js';
+import { statusRoute, type WebTierStatus } from './status-route.js';
 import type { ResponseRouter } from './response-router.js';
 import { answerHeaders } from './answer-timer.js';
 import { serverStateOf, type FleetStateWatch } from './fleet-state.js';
@@ -25,7 +25,8 @@ import { metricsRoute } from './metrics-route.js';
 import { monitoringRoute } from './monitoring-route.js';
 import { liveRoute } from './live-route.js';
 import { openApiDocument } from './openapi.js';
-import { RecentAnswers } from './recent-answers.js';
+import type { RecentAnswers } from './recent-answers.js';
+import type { WebProcessSnapshot } from './web-processes.js';
 import { consoleRoute, type ConsoleBundle } from './console-route.js';
 import { videoRoute } from './video-route.js';
 import { requireApiKey } from './api-key.js';
@@ -56,6 +57,15 @@ export interface WebTierDeps {
   readonly readRequiresKey: boolean;
   /** Deadlines and caps on what clients send (client-limits.ts). */
   readonly clientLimits: ClientLimits;
+  /** This web process: its id (every answer names it), its last seconds, and the machine's other processes. */
+  readonly web: {
+    readonly id: string;
+    readonly recent: RecentAnswers;
+    /** This process and the machine's others, for GET /live. */
+    readonly processes: () => readonly WebProcessSnapshot[];
+    /** The web tier's part of GET /status. */
+    readonly status: () => WebTierStatus;
+  };
   /** The fleet as the autoscaler last saw it, for every answer's state header. */
   readonly fleetState: FleetStateWatch;
   readonly metrics: WebMetrics;
@@ -78,10 +88,10 @@ export function buildApp(deps: WebTierDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const recent = new RecentAnswers();
+  const { recent } = deps.web;
   app.use(
     answerHeaders({
-      fleetState: () => serverStateOf(deps.fleetState.current()),
+      fleetState: () => serverStateOf(deps.fleetState.current(), deps.web.id),
       onAnswered: (res, timer) => {
         deps.metrics.answered(res, timer);
         if (res.req.method === 'POST' && res.req.path === '/') recent.add(timer.durations().total!, res.statusCode);
@@ -100,14 +110,14 @@ export function buildApp(deps: WebTierDeps): Express {
       s3: deps.s3,
       sqs: deps.sqs,
       buckets: [deps.inBucket, deps.outBucket],
-      queueUrls: [deps.queues.request, deps.queues.response],
+      queueUrls: [deps.queues.request, deps.router.queueUrl],
       isAccepting: deps.isAccepting,
     }),
   );
-  app.use(statusRoute(deps.autoscalerStatusUrl));
+  app.use(statusRoute(deps.autoscalerStatusUrl, deps.web.status));
   app.use(metricsRoute(deps.metrics.registry));
   app.use(monitoringRoute(deps.monitorUrl));
-  app.use(liveRoute(recent, deps.fleetState, () => deps.router.pending));
+  app.use(liveRoute(deps.web.processes, deps.fleetState));
   const openApi = openApiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);

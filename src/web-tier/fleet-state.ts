@@ -67,10 +67,11 @@ export class FleetStateWatch {
 }
 
 /** The fleet part of an answer's state header. */
-export function serverStateOf(snapshot: FleetSnapshot | undefined): ServerState {
-  if (!snapshot) return {};
+export function serverStateOf(snapshot: FleetSnapshot | undefined, web?: string): ServerState {
+  if (!snapshot) return web === undefined ? {} : { web };
   const { queue, workers } = snapshot.status;
   return {
+    ...(web === undefined ? {} : { web }),
     queueVisible: queue.visible,
     queueInFlight: queue.inFlight,
     workersStarting: workers.starting,

@@ -1,21 +1,25 @@
 /**
  * GET /live: what the console's live view charts every second, from what the web tier already knows (no call
  * to S3, SQS or the autoscaler per request): recognitions per second and their latency over the last seconds,
- * and the fleet and queue as the autoscaler last saw them.
+ * summed over the machine's web processes, and the fleet and queue as the autoscaler last saw them.
  */
 import { Router } from 'express';
 import type { FleetStateWatch } from './fleet-state.js';
 import { methodNotAllowed } from './http-errors.js';
-import type { RecentAnswers } from './recent-answers.js';
+import { liveSummary } from './recent-answers.js';
+import type { WebProcessSnapshot } from './web-processes.js';
 
-export function liveRoute(recent: RecentAnswers, fleet: FleetStateWatch, waiting: () => number): Router {
+/** Every web process of this machine counts (their figures are passed around once a second). */
+export function liveRoute(processes: () => readonly WebProcessSnapshot[], fleet: FleetStateWatch): Router {
   const router = Router();
   router.get('/live', (_req, res) => {
     const snapshot = fleet.current();
+    const web = processes();
     res.set('Cache-Control', 'no-store').json({
       at: Date.now(),
-      recognitions: recent.summary(),
-      waiting: waiting(),
+      recognitions: liveSummary(web.map((p) => p.answers)),
+      waiting: web.reduce((sum, p) => sum + p.waiting, 0),
+      webProcesses: web.length,
       queue: snapshot?.status.queue ?? null,
       workers: snapshot?.status.workers ?? null,
       desired: snapshot?.status.desired ?? null,

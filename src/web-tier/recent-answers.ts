@@ -21,6 +21,30 @@ export interface LiveAnswers {
   readonly latencyMs: Percentiles;
 }
 
+/** One process's answers in the window: what several processes' views are summed from. */
+export interface AnswerWindow {
+  readonly answers: number;
+  readonly errors: number;
+  /** The answers' latencies, milliseconds (the newest MAX_WINDOW_SAMPLES). */
+  readonly latenciesMs: readonly number[];
+}
+
+/** Latencies a window carries at most (a web process passes its window to the others every second). */
+const MAX_WINDOW_SAMPLES = 5000;
+
+/** The live view of one or several processes' windows, summed. */
+export function liveSummary(windows: readonly AnswerWindow[], windowMs = LIVE_WINDOW_MS): LiveAnswers {
+  const seconds = windowMs / 1000;
+  const round = (n: number) => Math.round(n * 10) / 10;
+  const total = (f: (w: AnswerWindow) => number) => windows.reduce((sum, w) => sum + f(w), 0);
+  return {
+    windowMs,
+    answersPerSecond: round(total((w) => w.answers) / seconds),
+    errorsPerSecond: round(total((w) => w.errors) / seconds),
+    latencyMs: percentiles(windows.flatMap((w) => w.latenciesMs)),
+  };
+}
+
 export class RecentAnswers {
   private answers: Answered[] = [];
 
@@ -35,14 +59,15 @@ export class RecentAnswers {
   }
 
   summary(): LiveAnswers {
+    return liveSummary([this.window()], this.windowMs);
+  }
+
+  window(): AnswerWindow {
     this.prune();
-    const seconds = this.windowMs / 1000;
-    const round = (n: number) => Math.round(n * 10) / 10;
     return {
-      windowMs: this.windowMs,
-      answersPerSecond: round(this.answers.length / seconds),
-      errorsPerSecond: round(this.answers.filter((a) => a.error).length / seconds),
-      latencyMs: percentiles(this.answers.map((a) => a.ms)),
+      answers: this.answers.length,
+      errors: this.answers.filter((a) => a.error).length,
+      latenciesMs: this.answers.slice(-MAX_WINDOW_SAMPLES).map((a) => a.ms),
     };
   }
 

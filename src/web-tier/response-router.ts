@@ -33,6 +33,8 @@ interface Waiter {
 
 export interface ResponseRouterOptions {
   readonly queueUrl: string;
+  /** What request messages name as their reply queue; undefined: the canonical response queue. */
+  readonly replyTo?: string;
   /** One SQS client per poll loop, so that a long poll never holds a socket another call needs. */
   readonly clients: readonly SQSClient[];
   readonly logger: Logger;
@@ -62,6 +64,16 @@ export class ResponseRouter {
 
   get pending(): number {
     return this.waiters.size;
+  }
+
+  /** The queue this router receives from. */
+  get queueUrl(): string {
+    return this.options.queueUrl;
+  }
+
+  /** What a request message carries so that its reply comes here (undefined: the canonical queue). */
+  get replyTo(): string | undefined {
+    return this.options.replyTo;
   }
 
   /**

@@ -20,11 +20,24 @@ import { rawAnswerHeaders } from './answer-timer.js';
 import { answerClientErrors, capConnections, connectionsCheckingIntervalMs } from './client-limits.js';
 import { FleetStateWatch, serverStateOf } from './fleet-state.js';
 import { ResponseRouter } from './response-router.js';
+import { hostname } from 'node:os';
+import { newWebId } from '../shared/reply-queues.js';
+import { openReplyQueue, ReplyQueueReaper, type ReplyQueue } from './reply-queue.js';
+import { RecentAnswers } from './recent-answers.js';
+import type { WebTierStatus } from './status-route.js';
+import { WebPeers, type WebProcessSnapshot } from './web-processes.js';
 import { WebMetrics } from './web-metrics.js';
 import { sweepUnenrolledPhotos } from './unenrolled-photos.js';
 
 export interface RunningWebTier {
   readonly url: string;
+  /** This process's id (`w1-k3x9qa7b`), which every answer's state header names. */
+  readonly webId: string;
+  /** Where its results arrive. */
+  readonly replyQueue: ReplyQueue;
+  readonly reaper: ReplyQueueReaper;
+  /** This process's figures, as it passes them to the machine's other web processes. */
+  snapshot(): WebProcessSnapshot;
   /** The Express app (its routes are listed by the OpenAPI test). */
   readonly app: Express;
   readonly port: number;
@@ -48,6 +61,27 @@ export interface WebTierOptions {
   readonly monitorUrl?: () => string | undefined;
 }
 
+/**
+ * With several web processes, each also answers GET /metrics on an address of its own (PORT reaches any one):
+ * WEB_METRICS_PORT + index − 1, or a free loopback port locally.
+ */
+async function startMetricsServer(config: Config, index: number, metrics: WebMetrics): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Only GET /metrics is here.\n');
+      return;
+    }
+    void metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
+      (err: unknown) => res.writeHead(500).end(String(err)),
+    );
+  });
+  const port = config.web.metricsPort === undefined ? 0 : config.web.metricsPort + index - 1;
+  server.listen(port, config.web.metricsPort === undefined ? '127.0.0.1' : config.web.host);
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
+  return server;
+}
+
 /** The ffprobe that reads uploaded videos' headers, logged; without one, `POST /videos` answers 503. */
 function findVideoProbe(config: Config, logger: Logger): VideoTool | VideoToolError {
   try {
@@ -65,19 +99,79 @@ function findVideoProbe(config: Config, logger: Logger): VideoTool | VideoToolEr
 
 export async function startWebTier(
   config: Config,
-  logger: Logger,
+  baseLogger: Logger,
   queues: QueueUrls,
   options: WebTierOptions = {},
 ): Promise<RunningWebTier> {
   const s3 = createS3Client(config);
   const sqs = createSqsClient(config);
+  const index = config.web.processIndex ?? 1;
+  const webId = newWebId(index);
+  const logger = baseLogger.child({ web: webId });
+  // The router is made once the reply queue exists; nothing asks what waits before that.
+  const waiting = (): number => router.pending;
+  let metricsServer: Server | undefined;
+  const metricsUrl = () => {
+    const address = metricsServer?.address() as AddressInfo | null | undefined;
+    if (!address) return undefined;
+    const host = address.address === '0.0.0.0' || address.address === '::' ? hostname() : address.address;
+    return `http://${host}:${address.port}/metrics`;
+  };
+  const replyQueue = await openReplyQueue(config, sqs, queues, { webId, waiting, metricsUrl }, logger);
   const pollerClients = Array.from({ length: config.web.responsePollers }, () => createSqsClient(config));
-  const router = new ResponseRouter({ queueUrl: queues.response, clients: pollerClients, logger });
+  const router = new ResponseRouter({
+    queueUrl: replyQueue.url,
+    replyTo: replyQueue.replyTo,
+    clients: pollerClients,
+    logger,
+  });
   router.start();
+  // Every web process, even one alone, deletes the queues that processes killed outright left behind.
+  const reaper = new ReplyQueueReaper({
+    sqs,
+    resourcePrefix: config.resources.prefix,
+    ownQueue: replyQueue.own ? replyQueue.name : undefined,
+    idleSeconds: config.web.replyQueue.idleSeconds,
+    logger,
+  });
+  reaper.start();
 
   const fleetState = new FleetStateWatch(options.statusUrl ?? (() => config.autoscaler.statusUrl), logger);
   fleetState.start();
-  const metrics = new WebMetrics({ waiting: () => router.pending, fleet: () => fleetState.current() });
+  const metrics = new WebMetrics({ waiting, fleet: () => fleetState.current() });
+  if (config.web.processes > 1) metricsServer = await startMetricsServer(config, index, metrics);
+  const recent = new RecentAnswers();
+  const snapshot = (): WebProcessSnapshot => ({
+    id: webId,
+    pid: process.pid,
+    index,
+    replyQueue: replyQueue.name,
+    waiting: waiting(),
+    ...(metricsUrl() ? { metricsUrl: metricsUrl() } : {}),
+    answers: recent.window(),
+    at: Date.now(),
+  });
+  const peers = new WebPeers(snapshot);
+  peers.start();
+  const webStatus = (): WebTierStatus => {
+    const here = peers.all();
+    const known = new Set(here.map((p) => p.id));
+    const elsewhere = reaper.processes.filter((p) => !known.has(p.id));
+    return {
+      answeredBy: webId,
+      processes: [
+        ...here.map(({ id, pid, replyQueue, waiting, metricsUrl }) => ({ id, pid, replyQueue, waiting, metricsUrl })),
+        ...elsewhere.map(({ id, pid, host, replyQueue, waiting, metricsUrl }) => ({
+          id,
+          pid,
+          host,
+          replyQueue,
+          waiting,
+          metricsUrl,
+        })),
+      ],
+    };
+  };
 
   const collections = new CollectionRepository(s3, config.resources.galleryBucket, MODEL_FILES.embedder.sha256);
   // A gallery.json of an older version becomes the default collection, once; a failure is tried at next start.
@@ -114,6 +208,7 @@ export async function startWebTier(
     metrics,
     monitorUrl: options.monitorUrl ?? (() => config.monitor.url),
     console: buildConsole(logger),
+    web: { id: webId, recent, processes: () => peers.all(), status: webStatus },
     video: {
       requireKey: config.video.requireKey,
       ffprobe: findVideoProbe(config, logger),
@@ -132,14 +227,15 @@ export async function startWebTier(
   );
   server.timeout = 0;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  const rawHeaders = rawAnswerHeaders(server, () => serverStateOf(fleetState.current()));
+  const rawHeaders = rawAnswerHeaders(server, () => serverStateOf(fleetState.current(), webId));
   answerClientErrors(server, limits, logger, rawHeaders);
   capConnections(server, limits, logger, rawHeaders);
-  server.listen(config.web.port, config.web.host);
+  // Several processes share the port: the kernel spreads the connections among them (SO_REUSEPORT).
+  server.listen({ port: config.web.port, host: config.web.host, reusePort: config.web.processes > 1 });
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
   const { port } = server.address() as AddressInfo;
   const host = config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host;
-  logger.info({ port, queues }, 'web tier listening');
+  logger.info({ port, queues, replyQueue: replyQueue.name }, 'web tier listening');
   const photos = sweepUnenrolledPhotos({
     s3,
     inBucket: config.resources.inBucket,
@@ -156,6 +252,10 @@ export async function startWebTier(
 
   return {
     url: `http://${host}:${port}`,
+    webId,
+    replyQueue,
+    reaper,
+    snapshot,
     app,
     port,
     server,
@@ -166,12 +266,15 @@ export async function startWebTier(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const deadline = Date.now() + config.shutdownGraceSeconds * 1000;
-      while (router.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      if (router.pending > 0)
-        logger.warn({ pending: router.pending }, 'grace period over; abandoning waiting requests');
-      await Promise.all([router.stop(), fleetState.stop()]);
+      while (waiting() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      if (waiting() > 0) logger.warn({ pending: waiting() }, 'grace period over; abandoning waiting requests');
+      await Promise.all([router.stop(), fleetState.stop(), reaper.stop()]);
+      peers.stop();
+      // Only now: a result for a request that was still waiting finds its queue.
+      await replyQueue.close();
       server.closeAllConnections();
       await closed;
+      if (metricsServer) await new Promise((resolve) => metricsServer.close(resolve));
       await photosStopped;
       for (const client of [s3, sqs, ...pollerClients]) client.destroy();
       logger.info('web tier stopped');

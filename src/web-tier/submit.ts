@@ -82,6 +82,7 @@ export async function submit(deps: SubmitDeps, s: Submission): Promise<ResponseM
         task: s.task,
         faces: s.faces,
         ...(s.collection ? { collection: s.collection } : {}),
+        ...(deps.router.replyTo ? { replyTo: deps.router.replyTo } : {}),
       }),
     );
   } catch (err) {

@@ -120,7 +120,7 @@ describe.skipIf(!hasCourseData)('the OpenAPI description', () => {
         } else if (layer.handle?.stack) walk(layer.handle.stack);
       }
     };
-    walk((stack.web.app as unknown as { router: { stack: never[] } }).router.stack);
+    walk((stack.web.inProcess!.app as unknown as { router: { stack: never[] } }).router.stack);
     const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.keys(item).map((m) => `${m} ${path}`),
     );

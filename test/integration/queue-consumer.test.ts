@@ -8,6 +8,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type Mes
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueConsumer, type MessageHandler } from '../../src/app-tier/queue-consumer.js';
+import { ReplyQueueUrls } from '../../src/app-tier/reply-queue-directory.js';
 import type { FinalDecision } from '../../src/app-tier/retry-decision.js';
 import { createSqsClient } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
@@ -118,6 +119,61 @@ describe('QueueConsumer', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(handler.handled.has('after-stop')).toBe(false);
     expect((await queueDepth(sqs, requests)).visible).toBe(1);
+  });
+
+  it('sends each reply to the queue its request names, and drops (once said) those whose queue is gone', async () => {
+    const { QueueUrl: requestsUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'addressed-requests' }));
+    const { QueueUrl: own = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'addressed-w1' }));
+    // Bodies are "<text>@<reply queue name>", "<text>@" for the default, "<text>@!" for a queue that is not ours.
+    const addressed: MessageHandler<{ text: string; to: string }> = {
+      accept: (m) => {
+        const [text = '', to = ''] = (m.Body ?? '').split('@');
+        return { text, to };
+      },
+      handle: async ({ text }) => text,
+      replyToFailure: () => 'failed',
+      logContext: () => ({}),
+      replyQueue: ({ to }) => (to === '' ? undefined : to === '!' ? null : to),
+    };
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg as string) });
+    const directory = new ReplyQueueUrls(sqs, logger);
+    const consumer = new QueueConsumer({
+      queueUrl: requestsUrl,
+      replyQueueUrl: replies,
+      replyQueues: directory,
+      pollSqs,
+      sqs,
+      handler: addressed,
+      logger,
+      batchSize: 10,
+      waitTimeSeconds: 1,
+      maxReceiveCount: 3,
+    });
+    const bodies = ['a@addressed-w1', 'b@', 'c@addressed-gone', 'd@addressed-gone', 'e@!', 'f@addressed-w1'];
+    for (const body of bodies) await sqs.send(new SendMessageCommand({ QueueUrl: requestsUrl, MessageBody: body }));
+    consumer.start();
+    await until(
+      async () => {
+        const depth = await queueDepth(sqs, requestsUrl);
+        return depth.visible === 0 && depth.inFlight === 0;
+      },
+      20_000,
+      'every request deleted',
+    );
+    await consumer.stop();
+    const drain = async (url: string) => {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      return Messages.map((m) => m.Body!).sort();
+    };
+    expect(await drain(own)).toEqual(['a', 'f']);
+    expect(await drain(replies)).toEqual(['b']);
+    expect(directory.dropped).toBe(2);
+    // The gone queue is said once, at warn, however many replies it drops.
+    expect(warnings.filter((w) => w.startsWith('the reply queue is gone'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.includes('not one of ours'))).toHaveLength(1);
   });
 
   /** Two consumers on one queue whose visibility timeout (1 s) is shorter than each message's work (2.5 s). */

@@ -68,6 +68,15 @@ describe('loadConfig', () => {
     [{ MATCH_THRESHOLD: 'never' }, /MATCH_THRESHOLD \(got "never"\)/],
     [{ API_KEY: 'short' }, /^Invalid configuration:\n {2}- API_KEY: must be at least 16 characters$/],
     [{ MAX_FACES: '0' }, /MAX_FACES/],
+    [
+      { WEB_PROCESSES: '2', REPLY_QUEUE: 'shared' },
+      /REPLY_QUEUE \(got "shared"\): cannot be shared with WEB_PROCESSES=2/,
+    ],
+    [
+      { REPLY_QUEUE_HEARTBEAT_SECONDS: '60', REPLY_QUEUE_IDLE_SECONDS: '60' },
+      /REPLY_QUEUE_IDLE_SECONDS \(got "60"\): must be more than REPLY_QUEUE_HEARTBEAT_SECONDS \(60\)/,
+    ],
+    [{ WEB_PROCESSES: '0' }, /WEB_PROCESSES \(got "0"\): must be at least 1/],
   ])('refuses %o, naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

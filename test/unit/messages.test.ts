@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { replyQueueName } from '../../src/shared/reply-queues.js';
 import { describe, expect, it } from 'vitest';
 import {
   decodeFileNameMetadata,
@@ -35,8 +36,9 @@ describe('request messages', () => {
       const name = safeFileName(`${raw}.jpg`);
       const requestId = randomUUID();
       const key = inBucketKey(requestId, name);
-      // The longest collection name too.
+      // The longest collection name too, and the longest reply queue name (a 40-character prefix).
       const collection = 'c'.repeat(64);
+      const replyTo = replyQueueName('p'.repeat(40), 'w64-zzzzzzzz');
       const body = encodeRequest({
         v: 3,
         task: 'enroll',
@@ -45,6 +47,7 @@ describe('request messages', () => {
         key,
         sentAt: Date.now(),
         collection,
+        replyTo,
       });
       expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_REQUEST_MESSAGE_BYTES);
       // Nothing above U+FFFF reaches the queue (the emulator refuses it), and the key comes back whole.
