@@ -3,6 +3,7 @@
  * SSO, instance role); nothing here reads or writes an access key.
  *
  *   npm run aws:provision -- --allow-cidr 203.0.113.7/32 [--ami ami-…]   buckets, queues, IAM, groups, template
+ *                            [--group] [--web-group]                     app-tier group; load balancer + web group
  *   npm run aws:image -- --instance i-…                                  the baked instance → the app-tier AMI
  *   npm run aws:web                                                      the web instance (web tier + autoscaler)
  *   npm run aws:warm-pool -- --size 19                                   optional: stopped instances, ready to start
@@ -32,6 +33,7 @@ import { ensureWebInstance, webInstancePrerequisites } from '../src/deploy/web-i
 import { positiveInt, wholeNumber } from './lib/options.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 interface Common {
   region?: string;
@@ -71,7 +73,15 @@ program
   .option('--out <file>', 'where to write the deployment file (default: facefleet.<prefix>.env)')
   .option('--group', 'an Auto Scaling group for the app tier (the autoscaler then runs with FLEET_DRIVER=asg)')
   .option('--warm-pool <n>', 'with --group: a warm pool of n stopped instances', wholeNumber, 0)
-  .option('--subnets <ids>', 'with --group: comma-separated subnet ids (default: every subnet of the VPC)')
+  .option(
+    '--subnets <ids>',
+    'with --group or --web-group: comma-separated subnet ids (default: every subnet of the VPC; for --web-group, one in each of two availability zones)',
+  )
+  .option(
+    '--web-group',
+    'a load balancer on port 8000 in front of an Auto Scaling group of web instances (WEB_GROUP_MIN_SIZE, WEB_GROUP_MAX_SIZE, WEB_GROUP_REQUESTS_PER_TARGET); without it, one web instance (npm run aws:web)',
+  )
+  .option('--web-instance-type <type>', 'with --web-group: the web instances’ type', 't3.small')
   .action(async (opts: ProvisionCli) => {
     if (opts.warmPool > 0 && !opts.group) fail('--warm-pool needs --group.');
     const { config, clients, session } = setUp(
@@ -95,6 +105,7 @@ program
             },
           }
         : {}),
+      ...(opts.webGroup ? { webGroup: { instanceType: opts.webInstanceType } } : {}),
     });
     const file = opts.out ?? deploymentFileName(config);
     if (session.dryRun) {
@@ -107,6 +118,11 @@ program
     if (!result.launchTemplateId) {
       console.log('next: bake the app-tier AMI (docs/deployment.md), then run this again with --ami ami-…');
     } else console.log('next: npm run aws:web');
+    if (result.webGroup)
+      console.log(
+        `the web group answers on http://${result.webGroup.loadBalancerDns}:8000/ once its instances are healthy ` +
+          '(a few minutes); npm run aws:web still runs the autoscaler and the monitor',
+      );
   });
 
 program
@@ -222,6 +238,8 @@ interface ProvisionCli {
   group?: boolean;
   warmPool: number;
   subnets?: string;
+  webGroup?: boolean;
+  webInstanceType: string;
 }
 
 function setUp(common: Common, options: { quiet?: boolean } = {}, extraEnv: Record<string, string> = {}) {
@@ -250,6 +268,7 @@ function setUp(common: Common, options: { quiet?: boolean } = {}, extraEnv: Reco
     ec2: new EC2Client(retries),
     dynamodb: new DynamoDBClient(retries),
     autoscaling: new AutoScalingClient(retries),
+    elb: new ElasticLoadBalancingV2Client(retries),
   };
   const session = new Session(common.dryRun, options.quiet ? () => undefined : (line) => console.log(line));
   if (!options.quiet) {

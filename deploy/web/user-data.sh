@@ -2,11 +2,11 @@
 # facefleet web-instance user data, rendered by `npm run aws:web` (src/deploy/web-environment.ts). The AMI is
 # the baked app-tier image (Node, the project in /opt/facefleet, the units; see README, "Deploy on AWS"); this
 # writes the deployment's configuration, as `npm run aws:provision` wrote it, and starts the web tier, the
-# autoscaler and the monitoring server. No credentials: the SDK takes them from the instance profile.
+# autoscaler and the monitoring server (a web group's instance: the web tier only). No credentials: the SDK takes them from the instance profile.
 set -euo pipefail
 install -d -m 0755 /etc/facefleet
 cat > /etc/facefleet/web.env <<'FACEFLEET_ENV'
 {{WEB_ENV}}
 FACEFLEET_ENV
 chmod 0644 /etc/facefleet/web.env
-systemctl enable --now facefleet-autoscaler.service facefleet-monitor.service facefleet-web.service
+systemctl enable --now {{UNITS}}

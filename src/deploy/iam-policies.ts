@@ -4,6 +4,7 @@
  * shows these documents in full (for PREFIX, REGION, ACCOUNT); a test keeps the two identical.
  */
 import { FLEET_TAG } from '../autoscaler/ec2-fleet.js';
+import { replyQueuePrefix } from '../shared/reply-queues.js';
 import { deploymentNames } from './names.js';
 
 export interface Where {
@@ -69,6 +70,24 @@ export function webPolicy(w: Where) {
         Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
         Resource: queueArn(w, n.responseQueue),
       },
+      // Several web processes or instances: each creates, tags (its heartbeat), reads and deletes a reply queue of
+      // its own; the reaper lists the project's reply queues and deletes those of dead processes.
+      {
+        Effect: 'Allow',
+        Action: [
+          'sqs:CreateQueue',
+          'sqs:TagQueue',
+          'sqs:ListQueueTags',
+          'sqs:DeleteQueue',
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+        ],
+        Resource: queueArn(w, `${replyQueuePrefix(w.prefix)}*`),
+      },
+      // ListQueues names no queue (it is filtered by prefix): IAM takes no resource for it.
+      { Effect: 'Allow', Action: 'sqs:ListQueues', Resource: '*' },
       { Effect: 'Allow', Action: 'sqs:GetQueueUrl', Resource: queueArn(w, n.deadLetterQueue) },
       // POST /videos queues its video there, the autoscaler counts it, and the answer may be the stored CSV.
       {
@@ -168,7 +187,8 @@ export function workerPolicy(w: Where) {
       {
         Effect: 'Allow',
         Action: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
-        Resource: queueArn(w, n.responseQueue),
+        // The canonical response queue, and the web processes' own reply queues.
+        Resource: [queueArn(w, n.responseQueue), queueArn(w, `${replyQueuePrefix(w.prefix)}*`)],
       },
       { Effect: 'Allow', Action: 'sqs:GetQueueUrl', Resource: queueArn(w, n.deadLetterQueue) },
       // The students' records for a video's CSV: read only, this table only (`npm run students` writes with the

@@ -57,9 +57,6 @@ export async function ensureLaunchTemplate(
   amiId: string,
   workerSecurityGroupId: string,
 ): Promise<string> {
-  const { ec2 } = o.clients;
-  const { session } = o;
-  const step = `launch template ${names.launchTemplate}`;
   const data = workerLaunchData({
     config: o.config,
     names,
@@ -67,8 +64,21 @@ export async function ensureLaunchTemplate(
     instanceType: o.instanceType,
     securityGroupId: workerSecurityGroupId,
   });
+  return ensureNamedLaunchTemplate(o, names.launchTemplate, data, `${amiId}, ${o.instanceType}`);
+}
+
+/** A launch template whose default version launches `data`; returns its id. */
+export async function ensureNamedLaunchTemplate(
+  o: Pick<ProvisionOptions, 'clients' | 'session' | 'config'>,
+  name: string,
+  data: RequestLaunchTemplateData,
+  summary: string,
+): Promise<string> {
+  const { ec2 } = o.clients;
+  const { session } = o;
+  const step = `launch template ${name}`;
   const found = await session
-    .read(step, ec2, new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [names.launchTemplate] }))
+    .read(step, ec2, new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [name] }))
     .catch(orMissing);
   const id = found?.LaunchTemplates?.[0]?.LaunchTemplateId;
   if (!id) {
@@ -76,7 +86,7 @@ export async function ensureLaunchTemplate(
       step,
       ec2,
       new CreateLaunchTemplateCommand({
-        LaunchTemplateName: names.launchTemplate,
+        LaunchTemplateName: name,
         LaunchTemplateData: data,
         TagSpecifications: [
           { ResourceType: 'launch-template', Tags: [{ Key: DEPLOYMENT_TAG, Value: o.config.resources.prefix }] },
@@ -86,7 +96,7 @@ export async function ensureLaunchTemplate(
     );
     const createdId = created.LaunchTemplate?.LaunchTemplateId;
     if (!createdId) throw new DeployError(`${step}: EC2 returned no launch template id`, step);
-    session.report(step, 'created', `${createdId}: ${amiId}, ${o.instanceType}`);
+    session.report(step, 'created', `${createdId}: ${summary}`);
     return createdId;
   }
   const { LaunchTemplateVersions = [] } = await session.read(
@@ -112,14 +122,14 @@ export async function ensureLaunchTemplate(
       DefaultVersion: String(version.LaunchTemplateVersion?.VersionNumber),
     }),
   );
-  session.report(step, 'updated', `${id}: new default version (${amiId}, ${o.instanceType})`);
+  session.report(step, 'updated', `${id}: new default version (${summary})`);
   return id;
 }
 
-export async function deleteLaunchTemplate({ clients: { ec2 }, session }: Deployment, names: DeploymentNames) {
-  const step = `launch template ${names.launchTemplate}`;
+export async function deleteLaunchTemplate({ clients: { ec2 }, session }: Deployment, name: string) {
+  const step = `launch template ${name}`;
   const gone = await alreadyGone(() =>
-    session.change(step, ec2, new DeleteLaunchTemplateCommand({ LaunchTemplateName: names.launchTemplate })),
+    session.change(step, ec2, new DeleteLaunchTemplateCommand({ LaunchTemplateName: name })),
   );
   session.report(step, gone ? 'already gone' : 'deleted');
 }

@@ -14,6 +14,11 @@ import { ensureBucket } from './buckets.js';
 import { ensureRoles } from './iam-roles.js';
 import { ensureLaunchTemplate } from './launch-template.js';
 import { deploymentNames, WEB_PORT, type DeploymentNames } from './names.js';
+import type { IpPermission } from '@aws-sdk/client-ec2';
+import { DEFAULT_MONITOR_PORT } from '../shared/settings.js';
+import { ensureLoadBalancer, ensureWebGroup, subnetsInTwoZones, webGroupTimeouts } from './load-balancer.js';
+import { ensureNamedLaunchTemplate } from './launch-template.js';
+import { webGroupLaunchData } from './web-environment.js';
 import { ensureQueues } from './queues.js';
 import { defaultVpc, ensureSecurityGroup, vpcSubnets } from './security-groups.js';
 import { ensureAutoScalingGroup } from './auto-scaling-group.js';
@@ -31,6 +36,11 @@ export interface ProvisionOptions extends Deployment {
   readonly vpcId?: string;
   /** An Auto Scaling group for the app tier (FLEET_DRIVER=asg), with a warm pool of this many stopped instances. */
   readonly group?: { readonly warmPoolSize: number; readonly subnetIds?: readonly string[] };
+  /**
+   * A load balancer in front of an Auto Scaling group of web instances of this type (load-balancer.ts), sized
+   * by WEB_GROUP_MIN_SIZE, WEB_GROUP_MAX_SIZE and WEB_GROUP_REQUESTS_PER_TARGET.
+   */
+  readonly webGroup?: { readonly instanceType: string };
 }
 
 export interface Provisioned {
@@ -43,6 +53,8 @@ export interface Provisioned {
   readonly launchTemplateId: string | undefined;
   /** The app tier's Auto Scaling group, when provisioned with one. */
   readonly group?: string;
+  /** The web group and its load balancer, when provisioned with them. */
+  readonly webGroup?: { readonly name: string; readonly loadBalancerDns: string; readonly launchTemplateId: string };
 }
 
 export async function provision(o: ProvisionOptions): Promise<Provisioned> {
@@ -62,8 +74,14 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     `arn:aws:sqs:${o.config.aws.region}:${account}:${names.videoQueue}`,
   );
   const vpcId = o.vpcId ?? (await defaultVpc(o));
-  const webSecurityGroupId = await ensureSecurityGroup(o, names.webSecurityGroup, vpcId, [
-    { IpProtocol: 'tcp', FromPort: WEB_PORT, ToPort: WEB_PORT, IpRanges: [{ CidrIp: o.allowCidr }] },
+  const fromAllowed = { IpProtocol: 'tcp', FromPort: WEB_PORT, ToPort: WEB_PORT, IpRanges: [{ CidrIp: o.allowCidr }] };
+  // With a web group: its load balancer takes the clients' requests and passes them to the web instances.
+  const loadBalancerSecurityGroupId = o.webGroup
+    ? await ensureSecurityGroup(o, names.loadBalancerSecurityGroup, vpcId, [fromAllowed])
+    : undefined;
+  const webSecurityGroupId = await ensureSecurityGroup(o, names.webSecurityGroup, vpcId, (own) => [
+    fromAllowed,
+    ...(loadBalancerSecurityGroupId ? webGroupIngress(o.config, own, loadBalancerSecurityGroupId) : []),
   ]);
   const workerSecurityGroupId = await ensureSecurityGroup(o, names.workerSecurityGroup, vpcId, []);
   let launchTemplateId: string | undefined;
@@ -103,5 +121,89 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       group = names.appTierGroup;
     }
   }
-  return { names, account, queueUrls, vpcId, webSecurityGroupId, workerSecurityGroupId, launchTemplateId, group };
+  let webGroup: Provisioned['webGroup'];
+  if (o.webGroup && loadBalancerSecurityGroupId) {
+    webGroup = await provisionWebGroup(o, {
+      names,
+      vpcId,
+      loadBalancerSecurityGroupId,
+      webSecurityGroupId,
+      launchTemplateId,
+    });
+  }
+  return {
+    names,
+    account,
+    queueUrls,
+    vpcId,
+    webSecurityGroupId,
+    workerSecurityGroupId,
+    launchTemplateId,
+    group,
+    webGroup,
+  };
+}
+
+/**
+ * The web instances' inbound rules besides the clients' port: the load balancer's requests, and the group's
+ * calls to the web instance (tagged like them, in the same security group) for the autoscaler's status and
+ * the monitor.
+ */
+function webGroupIngress(config: Config, own: string, loadBalancer: string): IpPermission[] {
+  const from = (port: number, GroupId: string) => ({
+    IpProtocol: 'tcp',
+    FromPort: port,
+    ToPort: port,
+    UserIdGroupPairs: [{ GroupId }],
+  });
+  return [from(WEB_PORT, loadBalancer), from(config.autoscaler.port, own), from(DEFAULT_MONITOR_PORT, own)];
+}
+
+async function provisionWebGroup(
+  o: ProvisionOptions,
+  made: {
+    names: DeploymentNames;
+    vpcId: string;
+    loadBalancerSecurityGroupId: string;
+    webSecurityGroupId: string;
+    launchTemplateId: string | undefined;
+  },
+): Promise<Provisioned['webGroup']> {
+  const { names } = made;
+  const { elb, autoscaling } = o.clients;
+  const step = `Auto Scaling group ${names.webGroup}`;
+  if (!o.amiId || !made.launchTemplateId || !elb || !autoscaling) {
+    o.session.report(step, 'unchanged', 'skipped: the web group needs the AMI (--ami)');
+    return undefined;
+  }
+  const subnetIds = o.group?.subnetIds ?? (await subnetsInTwoZones(o.clients.ec2, o.session, made.vpcId));
+  const webLaunchTemplateId = await ensureNamedLaunchTemplate(
+    o,
+    names.webLaunchTemplate,
+    webGroupLaunchData({
+      config: o.config,
+      names,
+      amiId: o.amiId,
+      instanceType: o.webGroup!.instanceType,
+      securityGroupId: made.webSecurityGroupId,
+      appTierLaunchTemplateId: made.launchTemplateId,
+    }),
+    `${o.amiId}, ${o.webGroup!.instanceType}, the web tier only`,
+  );
+  const { group } = o.config.web;
+  const spec = {
+    names,
+    prefix: o.config.resources.prefix,
+    vpcId: made.vpcId,
+    subnetIds,
+    loadBalancerSecurityGroupId: made.loadBalancerSecurityGroupId,
+    launchTemplateId: webLaunchTemplateId,
+    minSize: group.minSize,
+    maxSize: group.maxSize,
+    requestsPerTarget: group.requestsPerTarget,
+    ...webGroupTimeouts(o.config),
+  };
+  const balancer = await ensureLoadBalancer({ elb, session: o.session }, spec);
+  await ensureWebGroup({ autoscaling, session: o.session }, spec, balancer);
+  return { name: names.webGroup, loadBalancerDns: balancer.dnsName, launchTemplateId: webLaunchTemplateId };
 }

@@ -2,11 +2,13 @@
  * The deployment's queues, in the order `ensureQueueSet` (shared with `npm start`) gives them: each created
  * with the attributes `queueAttributes` declares, or updated where its attributes differ.
  */
+import { queueNameOf, replyQueuePrefix, webIdOfQueue } from '../shared/reply-queues.js';
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListQueuesCommand,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { differingAttributes, ensureQueueSet, type QueueUrls } from '../shared/resources.js';
@@ -88,4 +90,29 @@ export async function deleteQueue({ clients: { sqs }, session }: Deployment, Que
   }
   await session.change(step, sqs, new DeleteQueueCommand({ QueueUrl: found.QueueUrl }));
   session.report(step, 'deleted');
+}
+
+/** Deletes every web process's reply queue of the deployment (`<prefix>-resp-w…`). */
+export async function deleteReplyQueues({ clients: { sqs }, session }: Deployment, prefix: string): Promise<void> {
+  const step = `reply queues ${replyQueuePrefix(prefix)}…`;
+  const names: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await session.read(
+      step,
+      sqs,
+      new ListQueuesCommand({ QueueNamePrefix: replyQueuePrefix(prefix), MaxResults: 1000, NextToken }),
+    );
+    names.push(...(page.QueueUrls ?? []).map(queueNameOf).filter((name) => webIdOfQueue(prefix, name) !== undefined));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  if (names.length === 0) {
+    session.report(step, 'already gone');
+    return;
+  }
+  for (const QueueName of names) {
+    const found = await session.read(step, sqs, new GetQueueUrlCommand({ QueueName })).catch(orMissing);
+    if (found?.QueueUrl) await session.change(step, sqs, new DeleteQueueCommand({ QueueUrl: found.QueueUrl }));
+  }
+  session.report(step, 'deleted', names.join(', '));
 }

@@ -13,23 +13,48 @@ import {
   RevokeSecurityGroupIngressCommand,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
-import { DEPLOYMENT_TAG, WEB_PORT } from './names.js';
+import { DEPLOYMENT_TAG } from './names.js';
 import type { ProvisionOptions } from './provision.js';
 import { DeployError, type Deployment } from './session.js';
 
-/** One rule's identity: protocol, ports and source range (rules from other sources count as one "other"). */
+/**
+ * One rule's identity: protocol, ports and sources, address ranges or security groups (rules from other kinds
+ * of source count as one "other").
+ */
 function ruleKey(p: IpPermission): string {
-  return (
-    (p.IpRanges ?? []).map((r) => `${p.IpProtocol}:${p.FromPort}:${p.ToPort}:${r.CidrIp}`).join('|') ||
-    `${p.IpProtocol}:${p.FromPort}:${p.ToPort}:other`
-  );
+  const ports = `${p.IpProtocol}:${p.FromPort}:${p.ToPort}`;
+  const sources = [
+    ...(p.IpRanges ?? []).map((r) => `${ports}:${r.CidrIp}`),
+    ...(p.UserIdGroupPairs ?? []).map((g) => `${ports}:sg:${g.GroupId}`),
+  ];
+  return sources.sort().join('|') || `${ports}:other`;
+}
+
+/** A rule with one source each (an address range or a security group). */
+function bySource(p: IpPermission): IpPermission[] {
+  const { IpRanges = [], UserIdGroupPairs = [], ...ports } = p;
+  const split = [
+    ...IpRanges.map((r) => ({ ...ports, IpRanges: [r] })),
+    ...UserIdGroupPairs.map((g) => ({ ...ports, UserIdGroupPairs: [{ GroupId: g.GroupId }] })),
+  ];
+  return split.length ? split : [p];
+}
+
+/** A rule as people read it: "tcp 8000 from 203.0.113.7/32", "tcp 8001 from sg-…". */
+function describeRule(p: IpPermission): string {
+  const from = [...(p.IpRanges ?? []).map((r) => r.CidrIp), ...(p.UserIdGroupPairs ?? []).map((g) => g.GroupId)];
+  const ports = p.FromPort === p.ToPort ? `${p.FromPort}` : `${p.FromPort}-${p.ToPort}`;
+  return `${p.IpProtocol} ${ports} from ${from.join(', ')}`;
 }
 
 /** What turns a group's inbound rules (`have`) into exactly `wanted`: rules to revoke, and rules to add. */
 export function ingressChanges(
-  have: readonly IpPermission[],
-  wanted: readonly IpPermission[],
+  haveRules: readonly IpPermission[],
+  wantedRules: readonly IpPermission[],
 ): { revoke: IpPermission[]; authorize: IpPermission[] } {
+  // EC2 describes the sources of one protocol and port range as one rule: compared source by source.
+  const have = haveRules.flatMap(bySource);
+  const wanted = wantedRules.flatMap(bySource);
   const wantedKeys = new Set(wanted.map(ruleKey));
   const haveKeys = new Set(have.map(ruleKey));
   return {
@@ -67,12 +92,15 @@ export async function vpcSubnets({ clients: { ec2 }, session }: ProvisionOptions
   return ids;
 }
 
-/** A security group whose inbound rules are exactly `ingress` (none for the workers); returns its id. */
+/**
+ * A security group whose inbound rules are exactly `ingress` (none for the workers); returns its id. A rule
+ * from the group itself needs its id: `ingress` may be a function of it.
+ */
 export async function ensureSecurityGroup(
   { clients: { ec2 }, session, config }: ProvisionOptions,
   GroupName: string,
   vpcId: string,
-  ingress: IpPermission[],
+  wanted: IpPermission[] | ((ownId: string) => IpPermission[]),
 ): Promise<string> {
   const step = `security group ${GroupName}`;
   const { SecurityGroups = [] } = await session.read(
@@ -86,7 +114,11 @@ export async function ensureSecurityGroup(
     }),
   );
   const existing = SecurityGroups[0];
-  const describe = ingress.length ? `in: tcp ${WEB_PORT} from ${ingress[0]!.IpRanges![0]!.CidrIp}` : 'nothing in';
+  const rulesOf = (id: string) => (typeof wanted === 'function' ? wanted(id) : wanted);
+  const describe = (id: string) => {
+    const rules = rulesOf(id);
+    return rules.length ? `in: ${rules.map(describeRule).join('; ')}` : 'nothing in';
+  };
   let groupId = existing?.GroupId;
   if (!existing) {
     const created = await session.change(
@@ -95,7 +127,7 @@ export async function ensureSecurityGroup(
       new CreateSecurityGroupCommand({
         GroupName,
         VpcId: vpcId,
-        Description: `facefleet ${config.resources.prefix}: ${describe}`,
+        Description: `facefleet ${config.resources.prefix}: ${describe('itself')}`.slice(0, 255),
         TagSpecifications: [
           { ResourceType: 'security-group', Tags: [{ Key: DEPLOYMENT_TAG, Value: config.resources.prefix }] },
         ],
@@ -105,6 +137,7 @@ export async function ensureSecurityGroup(
     groupId = created.GroupId;
   }
   if (!groupId) throw new DeployError(`${step}: EC2 returned no group id`, step);
+  const ingress = rulesOf(groupId);
   const { revoke, authorize } = ingressChanges(existing?.IpPermissions ?? [], ingress);
   if (revoke.length) {
     await session.change(step, ec2, new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: revoke }));
@@ -117,7 +150,7 @@ export async function ensureSecurityGroup(
     );
   }
   const outcome = existing ? (revoke.length || authorize.length ? 'updated' : 'unchanged') : 'created';
-  session.report(step, outcome, `${groupId}, ${describe}`);
+  session.report(step, outcome, `${groupId}, ${describe(groupId)}`);
   return groupId;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -50,6 +51,8 @@ export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
   /** The Auto Scaling group's calls (provisioning with --group, and teardown). */
   readonly autoscaling?: AutoScalingClient;
+  /** The web group's load balancer (provisioning with --web-group, and teardown). */
+  readonly elb?: ElasticLoadBalancingV2Client;
 }
 
 /** What each step of a deployment command works with: the clients, and the session that makes its calls. */

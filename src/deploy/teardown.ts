@@ -11,7 +11,8 @@ import { deleteInstanceProfile, deleteRole } from './iam-roles.js';
 import { terminateInstances } from './instances.js';
 import { deleteLaunchTemplate } from './launch-template.js';
 import { deploymentNames } from './names.js';
-import { deleteQueue } from './queues.js';
+import { deleteQueue, deleteReplyQueues } from './queues.js';
+import { deleteLoadBalancer } from './load-balancer.js';
 import { deleteSecurityGroup } from './security-groups.js';
 import { deleteStudentsTable } from './students-table.js';
 import type { Deployment } from './session.js';
@@ -26,18 +27,27 @@ export interface TeardownOptions extends Deployment {
 
 export async function teardown(o: TeardownOptions): Promise<void> {
   const names = deploymentNames(o.prefix);
-  // The group first: it would launch replacements for the instances terminated next.
-  if (o.clients.autoscaling)
-    await deleteAutoScalingGroup({ autoscaling: o.clients.autoscaling, session: o.session }, names.appTierGroup);
+  // The groups first: they would launch replacements for the instances terminated next. The web group's
+  // instances go with it (ForceDelete), and its load balancer before the security groups it uses.
+  if (o.clients.autoscaling) {
+    const steps = { autoscaling: o.clients.autoscaling, session: o.session };
+    await deleteAutoScalingGroup(steps, names.webGroup);
+    await deleteAutoScalingGroup(steps, names.appTierGroup);
+  }
+  if (o.clients.elb) await deleteLoadBalancer({ elb: o.clients.elb, session: o.session }, names);
   await terminateInstances(o, o.terminateWaitSeconds);
-  await deleteLaunchTemplate(o, names);
+  for (const name of [names.launchTemplate, names.webLaunchTemplate]) await deleteLaunchTemplate(o, name);
   for (const name of [names.webRole, names.workerRole]) await deleteInstanceProfile(o, name);
   for (const name of [names.webRole, names.workerRole]) await deleteRole(o, name);
-  for (const name of [names.webSecurityGroup, names.workerSecurityGroup])
+  // The web group's rules name the load balancer's group: it goes last.
+  for (const name of [names.webSecurityGroup, names.workerSecurityGroup, names.loadBalancerSecurityGroup])
     await deleteSecurityGroup(o, name, o.retryDelayMs);
   await deleteStudentsTable({ dynamodb: o.clients.dynamodb, session: o.session }, names.studentsTable);
   // The bucket's notification goes with the bucket.
   for (const name of [names.requestQueue, names.responseQueue, names.videoQueue, names.deadLetterQueue])
     await deleteQueue(o, name);
+  // Web processes' own reply queues: those of stopped processes are deleted already, and those of killed ones
+  // by the reaper, unless every web process is gone, as now.
+  await deleteReplyQueues(o, o.prefix);
   for (const name of [names.inBucket, names.outBucket, names.galleryBucket]) await deleteBucket(o, name);
 }

@@ -10,24 +10,62 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '../shared/config.js';
 import { DEFAULT_MONITOR_PORT } from '../shared/settings.js';
 import { environmentFile, instanceEnvironment } from '../shared/instance-environment.js';
-import { WEB_PORT } from './names.js';
+import type { RequestLaunchTemplateData, _InstanceType } from '@aws-sdk/client-ec2';
+import { WEB_PORT, type DeploymentNames } from './names.js';
 import type { Provisioned } from './provision.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../deploy/web/user-data.sh', import.meta.url));
-export const WEB_UNITS = ['facefleet-web.service', 'facefleet-autoscaler.service', 'facefleet-monitor.service'].map(
-  (unit) => fileURLToPath(new URL(`../../deploy/web/${unit}`, import.meta.url)),
-);
+/** The web instance's units, in the order they are started: the web tier reads the autoscaler's status. */
+const UNITS = ['facefleet-autoscaler.service', 'facefleet-monitor.service', 'facefleet-web.service'];
+export const WEB_UNITS = UNITS.map((unit) => fileURLToPath(new URL(`../../deploy/web/${unit}`, import.meta.url)));
+/** A web group instance runs the web tier alone: the autoscaler and the monitor are the web instance's. */
+const WEB_GROUP_UNITS = ['facefleet-web.service'];
 /**
  * What the web tier and the autoscaler read on the web instance: the settings declared for it (settings.ts),
  * its port, and the launch template provisioning made for the workers.
  */
-export function webEnvironment(config: Config, launchTemplateId: string | undefined): Record<string, string> {
+export function webEnvironment(
+  config: Config,
+  launchTemplateId: string | undefined,
+  o: { readonly servesWebGroup?: boolean } = {},
+): Record<string, string> {
   return {
     ...instanceEnvironment(config, 'web'),
     ...(launchTemplateId ? { APP_TIER_LAUNCH_TEMPLATE: launchTemplateId } : {}),
     PORT: String(WEB_PORT),
     // The monitoring server runs beside the web tier (facefleet-monitor.service), on its default port.
     MONITOR_URL: `http://127.0.0.1:${DEFAULT_MONITOR_PORT}`,
+    // With a web group, its instances read the autoscaler's status and report to the monitor here (the
+    // security group lets only them in).
+    ...(o.servesWebGroup ? { AUTOSCALER_HOST: '0.0.0.0', MONITOR_HOST: '0.0.0.0' } : {}),
+  };
+}
+
+/** A web group instance's environment: the web tier only, on a reply queue of its own. */
+export function webGroupEnvironment(config: Config, launchTemplateId: string): Record<string, string> {
+  // The monitor is the web instance's, found as the autoscaler is (control-host.ts), not this instance's own.
+  const env = webEnvironment(config, launchTemplateId);
+  delete env['MONITOR_URL'];
+  return { ...env, WEB_GROUP_MEMBER: 'true', REPLY_QUEUE: 'own' };
+}
+
+/** What the web group's instances are launched with (load-balancer.ts): the web tier's unit only. */
+export function webGroupLaunchData(o: {
+  config: Config;
+  names: DeploymentNames;
+  amiId: string;
+  instanceType: string;
+  securityGroupId: string;
+  appTierLaunchTemplateId: string;
+}): RequestLaunchTemplateData {
+  const env = environmentFile(webGroupEnvironment(o.config, o.appTierLaunchTemplateId));
+  return {
+    ImageId: o.amiId,
+    InstanceType: o.instanceType as _InstanceType,
+    IamInstanceProfile: { Name: o.names.webRole },
+    SecurityGroupIds: [o.securityGroupId],
+    UserData: Buffer.from(renderWebUserData(env, WEB_GROUP_UNITS)).toString('base64'),
+    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
   };
 }
 
@@ -55,16 +93,17 @@ export function deploymentFile(config: Config, p: Provisioned, now: Date = new D
     `# Security groups: web ${p.webSecurityGroupId}, workers ${p.workerSecurityGroupId} (VPC ${p.vpcId})`,
     `# Instance profiles: ${n.webRole}, ${n.workerRole}`,
     `# Auto Scaling group: ${p.group ?? 'none (the autoscaler launches instances itself; --group makes one)'}`,
-    environmentFile(webEnvironment(config, p.launchTemplateId)),
+    `# Web group: ${p.webGroup ? `${p.webGroup.name} behind http://${p.webGroup.loadBalancerDns}:${WEB_PORT}/` : 'none (one web instance; --web-group makes one)'}`,
+    environmentFile(webEnvironment(config, p.launchTemplateId, { servesWebGroup: p.webGroup !== undefined })),
     '',
   ].join('\n');
 }
 
-/** The web instance's user data, with the deployment file's variables (comments dropped). */
-export function renderWebUserData(deploymentFileText: string): string {
+/** The web instance's user data, with the deployment file's variables (comments dropped), starting `units`. */
+export function renderWebUserData(deploymentFileText: string, units: readonly string[] = UNITS): string {
   const variables = deploymentFileText
     .split('\n')
     .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
     .join('\n');
-  return readFileSync(TEMPLATE, 'utf8').replace('{{WEB_ENV}}', variables);
+  return readFileSync(TEMPLATE, 'utf8').replace('{{WEB_ENV}}', variables).replace('{{UNITS}}', units.join(' '));
 }

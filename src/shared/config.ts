@@ -48,11 +48,19 @@ const envSchema = environmentSchema().superRefine((e, ctx) => {
       message: `must be more than REPLY_QUEUE_HEARTBEAT_SECONDS (${e.REPLY_QUEUE_HEARTBEAT_SECONDS}), or the reaper deletes the queues of live web processes`,
     });
   }
-  if (e.REPLY_QUEUE === 'shared' && e.WEB_PROCESSES > 1) {
+  if (e.REPLY_QUEUE === 'shared' && (e.WEB_PROCESSES > 1 || e.WEB_GROUP_MEMBER)) {
+    const why = e.WEB_GROUP_MEMBER ? 'in a web group' : `with WEB_PROCESSES=${e.WEB_PROCESSES}`;
     ctx.addIssue({
       code: 'custom',
       path: ['REPLY_QUEUE'],
-      message: `cannot be shared with WEB_PROCESSES=${e.WEB_PROCESSES}: processes polling one response queue take each other's results`,
+      message: `cannot be shared ${why}: processes polling one response queue take each other's results`,
+    });
+  }
+  if (e.WEB_GROUP_MIN_SIZE > e.WEB_GROUP_MAX_SIZE) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEB_GROUP_MIN_SIZE'],
+      message: `must be at most WEB_GROUP_MAX_SIZE (${e.WEB_GROUP_MAX_SIZE})`,
     });
   }
   if (e.HEADERS_TIMEOUT_SECONDS > e.UPLOAD_TIMEOUT_SECONDS) {
@@ -159,6 +167,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         mode: e.REPLY_QUEUE,
         heartbeatSeconds: e.REPLY_QUEUE_HEARTBEAT_SECONDS,
         idleSeconds: e.REPLY_QUEUE_IDLE_SECONDS,
+      },
+      /** One of the web group behind a load balancer (deploy/load-balancer.ts). */
+      groupMember: e.WEB_GROUP_MEMBER,
+      group: {
+        minSize: e.WEB_GROUP_MIN_SIZE,
+        maxSize: e.WEB_GROUP_MAX_SIZE,
+        requestsPerTarget: e.WEB_GROUP_REQUESTS_PER_TARGET,
       },
       /** Undefined locally: each process takes a free loopback port. */
       metricsPort: e.WEB_METRICS_PORT ?? (local ? undefined : 8020),

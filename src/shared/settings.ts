@@ -226,7 +226,7 @@ export const SETTINGS = {
     schema: z.enum(['auto', 'shared', 'own']).default('auto'),
     readBy: ['web', 'local'],
     description:
-      'where a web process receives its results: `shared`, the canonical `<prefix>-resp-queue` (the course’s layout; one web process in all); `own`, a queue of its own, `<prefix>-resp-w<n>-<random>`, created at start and deleted at a clean stop (any number of processes and instances); `auto`: `shared` with one web process, `own` with more. A web group behind a load balancer sets `own`',
+      'where a web process receives its results: `shared`, the canonical `<prefix>-resp-queue` (the course’s layout; one web process in all); `own`, a queue of its own, `<prefix>-resp-w<n>-<random>`, created at start and deleted at a clean stop (any number of processes and instances); `auto`: `shared` with one web process, `own` with more, or in a web group behind a load balancer',
     deploy: { to: ['web'], at: 'web.replyQueue.mode' },
   }),
   REPLY_QUEUE_HEARTBEAT_SECONDS: setting({
@@ -252,6 +252,31 @@ export const SETTINGS = {
     description:
       'with more than one web process, process n also answers `GET /metrics` (its own Prometheus metrics) on this port + n − 1, since `PORT` reaches any one of them; `GET /status` lists each one’s address',
     deploy: { to: ['web'], at: 'web.metricsPort' },
+  }),
+  WEB_GROUP_MEMBER: setting({
+    schema: bool(false),
+    readBy: ['web'],
+    description:
+      'this web instance is one of the web group behind the load balancer (`npm run aws:provision -- --web-group`): it receives its results on a reply queue of its own, and reads the autoscaler’s status and forwards `/monitoring/` to the web instance, found by its tag; set by provisioning',
+  }),
+  WEB_GROUP_MIN_SIZE: setting({
+    schema: int(1, 100, 2),
+    unit: 'instances',
+    readBy: ['tools'],
+    description: 'the web group’s least instances (`--web-group`): two, one in each of two availability zones',
+  }),
+  WEB_GROUP_MAX_SIZE: setting({
+    schema: int(1, 100, 4),
+    unit: 'instances',
+    readBy: ['tools'],
+    description: 'the web group’s most instances (`--web-group`); at least `WEB_GROUP_MIN_SIZE`',
+  }),
+  WEB_GROUP_REQUESTS_PER_TARGET: setting({
+    schema: int(60, 10_000_000, 9000),
+    unit: 'requests a minute',
+    readBy: ['tools'],
+    description:
+      'the web group’s target-tracking policy: the load balancer’s requests a minute per web instance that the group keeps to (ALBRequestCountPerTarget); 9000 (150/s) is some three-quarters of what a 2-vCPU instance with two web processes answers (docs/benchmarks.md)',
   }),
   VISIBILITY_TIMEOUT_SECONDS: setting({
     schema: int(1, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, 30),

@@ -172,8 +172,26 @@ export const statusSchema = z
     reason: z.string(),
     decidedAt: z.string(),
     error: z.string().optional(),
+    web: z
+      .strictObject({
+        answeredBy: z.string().describe('the web process that answered this request'),
+        processes: z.array(
+          z.strictObject({
+            id: z.string().describe('as the `web` key of every answer’s Facefleet-State header names it'),
+            pid: count.optional(),
+            host: z.string().optional().describe('another instance’s (from its reply queue’s tags)'),
+            replyQueue: z.string().describe('the queue its results arrive on'),
+            waiting: count.optional().describe('requests waiting for a worker’s answer'),
+            metricsUrl: z.string().optional().describe('its own GET /metrics, with several web processes'),
+          }),
+        ),
+      })
+      .describe('the web processes: this machine’s, then other instances’ as their reply queues say'),
   })
-  .meta({ id: 'AutoscalerStatus', description: 'The autoscaler’s last decision and what it was based on.' });
+  .meta({
+    id: 'AutoscalerStatus',
+    description: 'The autoscaler’s last decision and what it was based on, and the web tier’s processes.',
+  });
 
 const percentilesSchema = z
   .strictObject({ count, p50: nullableMs, p90: nullableMs, p99: nullableMs, max: nullableMs })
@@ -189,6 +207,7 @@ export const liveSchema = z
       latencyMs: percentilesSchema,
     }),
     waiting: count,
+    webProcesses: count.describe('the web processes on this machine whose figures are summed'),
     queue: queueSchema.nullable(),
     workers: workersSchema.nullable(),
     desired: count.nullable(),

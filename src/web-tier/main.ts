@@ -7,6 +7,9 @@ import { createSqsClient } from '../shared/aws.js';
 import { createLogger } from '../shared/logger.js';
 import { runMain } from '../shared/process.js';
 import { resolveQueueUrls } from '../shared/resources.js';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { DEFAULT_MONITOR_PORT } from '../shared/settings.js';
+import { ControlHost } from './control-host.js';
 import { startWebTier } from './server.js';
 import { WebProcessGroup, type WebProcessReadyMessage } from './web-processes.js';
 
@@ -25,9 +28,29 @@ await runMain('web-tier', async (config) => {
   const sqs = createSqsClient(config);
   const queues = await resolveQueueUrls(config, sqs);
   sqs.destroy();
-  const web = await startWebTier(config, logger, queues);
+  // In a web group, the autoscaler and the monitor are the web instance's.
+  const control = config.web.groupMember
+    ? new ControlHost(new EC2Client({ region: config.aws.region }), config.resources.prefix, logger)
+    : undefined;
+  control?.start();
+  const at = (port: number, path = '') =>
+    control?.privateAddress ? `http://${control.privateAddress}:${port}${path}` : undefined;
+  const web = await startWebTier(
+    config,
+    logger,
+    queues,
+    control
+      ? { statusUrl: () => at(config.autoscaler.port, '/status'), monitorUrl: () => at(DEFAULT_MONITOR_PORT) }
+      : {},
+  );
   // A supervisor that started this process learns that it takes requests, and on which port.
   const ready: WebProcessReadyMessage = { type: 'facefleet:web-ready', port: web.port, process: web.snapshot() };
   process.send?.(ready);
-  return { logger, stop: () => web.stop() };
+  return {
+    logger,
+    stop: async () => {
+      await web.stop();
+      await control?.stop();
+    },
+  };
 });

@@ -559,7 +559,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/status': {
     get: {
-      summary: 'The autoscaler’s last decision: queue depth, workers by state, desired',
+      summary: 'The autoscaler’s last decision (queue depth, workers by state, desired) and the web processes',
       tag: 'operations',
       answers: {
         200: { description: 'the status', schema: statusSchema },

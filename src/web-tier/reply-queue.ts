@@ -50,10 +50,13 @@ export interface ReplyQueueOwner {
   readonly metricsUrl?: () => string | undefined;
 }
 
-/** Whether this process gets a queue of its own: REPLY_QUEUE, or with `auto`, when it is one of several. */
+/**
+ * Whether this process gets a queue of its own: REPLY_QUEUE, or with `auto`, when it is one of several (on this
+ * machine, or in a web group).
+ */
 export function wantsOwnQueue(config: Config): boolean {
   const mode = config.web.replyQueue.mode;
-  return mode === 'own' || (mode === 'auto' && config.web.processes > 1);
+  return mode === 'own' || (mode === 'auto' && (config.web.processes > 1 || config.web.groupMember));
 }
 
 export async function openReplyQueue(

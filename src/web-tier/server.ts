@@ -22,6 +22,7 @@ import { FleetStateWatch, serverStateOf } from './fleet-state.js';
 import { ResponseRouter } from './response-router.js';
 import { hostname } from 'node:os';
 import { newWebId } from '../shared/reply-queues.js';
+import { frontDoorTimeouts } from '../shared/front-door-timeouts.js';
 import { openReplyQueue, ReplyQueueReaper, type ReplyQueue } from './reply-queue.js';
 import { RecentAnswers } from './recent-answers.js';
 import type { WebTierStatus } from './status-route.js';
@@ -51,8 +52,6 @@ export interface RunningWebTier {
  * counting once it has arrived, so a request waiting minutes for a cold-booting fleet is not cut: the result
  * deadline bounds that). The idle socket timeout stays off for the same reason.
  */
-/** Longer than the 60 s idle timeout of AWS load balancers, so they, not we, close idle keep-alives. */
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export interface WebTierOptions {
   /** Where to read the autoscaler's status; default AUTOSCALER_STATUS_URL. */
@@ -226,7 +225,8 @@ export async function startWebTier(
     app,
   );
   server.timeout = 0;
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Longer than a load balancer's idle timeout, so that it, not we, closes idle keep-alives (front-door-timeouts.ts).
+  server.keepAliveTimeout = frontDoorTimeouts(config).keepAliveSeconds * 1000;
   const rawHeaders = rawAnswerHeaders(server, () => serverStateOf(fleetState.current(), webId));
   answerClientErrors(server, limits, logger, rawHeaders);
   capConnections(server, limits, logger, rawHeaders);

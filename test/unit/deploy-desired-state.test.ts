@@ -143,6 +143,29 @@ describe('security groups', () => {
   ])('have %j, want %j → revoke %j, authorize %j', (have, wanted, revoke, authorize) => {
     expect(ingressChanges(have, wanted)).toEqual({ revoke, authorize });
   });
+  it('compares source by source, as EC2 describes one port’s sources (address ranges, groups) as one rule', () => {
+    const fromGroup = (GroupId: string): IpPermission => ({
+      IpProtocol: 'tcp',
+      FromPort: 8000,
+      ToPort: 8000,
+      UserIdGroupPairs: [{ GroupId }],
+    });
+    // What the web group's deployment wants, as separate rules; and as EC2 describes them once they exist.
+    const wanted = [web('203.0.113.7/32'), fromGroup('sg-alb')];
+    const described: IpPermission = {
+      IpProtocol: 'tcp',
+      FromPort: 8000,
+      ToPort: 8000,
+      IpRanges: [{ CidrIp: '203.0.113.7/32' }],
+      UserIdGroupPairs: [{ GroupId: 'sg-alb', UserId: '123456789012' }],
+    };
+    expect(ingressChanges([described], wanted)).toEqual({ revoke: [], authorize: [] });
+    // A load balancer group that changed: only that source goes, and the new one comes.
+    expect(ingressChanges([described], [web('203.0.113.7/32'), fromGroup('sg-new')])).toEqual({
+      revoke: [fromGroup('sg-alb')],
+      authorize: [fromGroup('sg-new')],
+    });
+  });
 });
 
 describe('the launch template', () => {

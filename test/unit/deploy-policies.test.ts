@@ -25,10 +25,11 @@ describe('IAM policies', () => {
         if (r.startsWith('arn:aws:s3:::')) expect(r).toMatch(/^arn:aws:s3:::asu1234-(in|out|gallery)-bucket(\/.*)?$/);
         if (r.startsWith('arn:aws:sqs:'))
           expect(r).toMatch(
-            /^arn:aws:sqs:us-west-2:123456789012:asu1234-(req|resp|video)-(queue|dlq)$|^arn:aws:sqs:us-west-2:123456789012:asu1234-req-dlq$/,
+            /^arn:aws:sqs:us-west-2:123456789012:asu1234-(req|resp|video)-(queue|dlq)$|^arn:aws:sqs:us-west-2:123456789012:asu1234-req-dlq$|^arn:aws:sqs:us-west-2:123456789012:asu1234-resp-w\*$/,
           );
       }
-      if (s.actions.some((a) => a.startsWith('s3:') || a.startsWith('sqs:'))) {
+      // ListQueues names no queue: the one action on SQS that takes no resource.
+      if (s.actions.some((a) => a.startsWith('s3:') || (a.startsWith('sqs:') && a !== 'sqs:ListQueues'))) {
         expect(s.resources.every((r) => r.includes('asu1234'))).toBe(true);
       }
     }
@@ -39,6 +40,7 @@ describe('IAM policies', () => {
     const anywhere = s.filter((x) => x.resources.includes('*'));
     // Describe calls take no resource in IAM.
     expect(anywhere.flatMap((x) => x.actions)).toEqual([
+      'sqs:ListQueues',
       'ec2:DescribeInstances',
       'autoscaling:DescribeAutoScalingGroups',
     ]);
@@ -60,6 +62,22 @@ describe('IAM policies', () => {
     const pass = s.find((x) => x.actions.includes('iam:PassRole'))!;
     expect(pass.resources).toEqual(['arn:aws:iam::123456789012:role/asu1234-worker']);
     expect(s.flatMap((x) => x.actions).filter((a) => a.startsWith('iam:'))).toEqual(['iam:PassRole']);
+  });
+
+  it('lets the web role create, tag and delete only the reply queues, and workers send only to them', () => {
+    const replyQueues = 'arn:aws:sqs:us-west-2:123456789012:asu1234-resp-w*';
+    const web = statements(webPolicy(where));
+    for (const action of ['sqs:CreateQueue', 'sqs:TagQueue', 'sqs:DeleteQueue']) {
+      const granting = web.filter((x) => x.actions.includes(action));
+      expect(granting.flatMap((x) => x.resources)).toEqual([replyQueues]);
+    }
+    const worker = statements(workerPolicy(where));
+    expect(worker.flatMap((x) => x.actions)).not.toContain('sqs:CreateQueue');
+    const send = worker.filter((x) => x.actions.includes('sqs:SendMessage'));
+    expect(send.flatMap((x) => x.resources)).toEqual([
+      'arn:aws:sqs:us-west-2:123456789012:asu1234-resp-queue',
+      replyQueues,
+    ]);
   });
 
   it('gives workers no EC2 or IAM rights at all, Auto Scaling rights on their own group only, and the records to read', () => {
