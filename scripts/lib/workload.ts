@@ -14,6 +14,7 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../../src/shared/image-formats.js';
 import { reportOf, type MonitorReporter } from '../../src/monitor/reporter.js';
 import { percentiles } from '../../src/shared/percentiles.js';
+import { parseState, STATE_HEADER, type ServerState } from '../../src/shared/answer-metrics.js';
 
 /** A mistake in what the user asked for: printed as one line, never with a stack trace. */
 export class UsageError extends Error {}
@@ -192,6 +193,8 @@ export interface WorkloadOptions {
   readonly onAnswer?: (finished: number, outcome: Outcome) => void;
   /** Where each answer is reported (its latency and the server's metrics), for the monitoring server. */
   readonly monitor?: MonitorReporter;
+  /** Told the server's state header of every answer (which web process and worker took it). */
+  readonly onState?: (state: ServerState) => void;
 }
 
 export type Outcome = 'correct' | 'wrong' | 'unchecked' | 'failed';
@@ -270,6 +273,7 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
           throw err;
         });
         report(answer.status, answer.header);
+        o.onState?.(parseState(answer.header(STATE_HEADER)));
         latencies.push(performance.now() - sentAt);
         if (answer.status !== 200) {
           record('failed', `HTTP ${answer.status}: ${answer.body.split('\n')[0]!.slice(0, 160)}`);

@@ -170,7 +170,7 @@ function fakeAccount() {
     AutoScalingGroups: AutoScalingGroupNames.flatMap((n) => (groups.has(n) ? [groups.get(n)!] : [])),
   }));
   on(autoscaling, CreateAutoScalingGroupCommand, (input) => {
-    groups.set(input.AutoScalingGroupName!, { ...input, Instances: [] } as AutoScalingGroup);
+    groups.set(input.AutoScalingGroupName!, { ...input, Instances: [] } as unknown as AutoScalingGroup);
     return {};
   });
   on(autoscaling, UpdateAutoScalingGroupCommand, (input) => {
