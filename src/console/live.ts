@@ -14,6 +14,8 @@ interface Live {
     latencyMs: { p50: number | null; p90: number | null; p99: number | null };
   };
   waiting: number;
+  /** The web processes whose figures are summed (this machine's). */
+  webProcesses?: number;
   queue: { visible: number; inFlight: number } | null;
   workers: { starting: number; running: number; stopping: number } | null;
   desired: number | null;
@@ -69,6 +71,7 @@ export function liveView(): { element: HTMLElement; stop(): void } {
         tile('live-rate', 'answers per second', l.recognitions.answersPerSecond.toFixed(1)),
         tile('live-p50', 'latency p50', ms(l.recognitions.latencyMs.p50)),
         tile('live-waiting', 'waiting for a worker', String(l.waiting)),
+        tile('live-web', 'web processes', String(l.webProcesses ?? 1)),
       );
       fill(note, l.workers ? '' : 'The autoscaler has not reported yet: the fleet is unknown.');
     } else {

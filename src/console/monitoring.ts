@@ -65,6 +65,7 @@ export function monitoringView(): { element: HTMLElement; stop(): void } {
   ]);
   const stages = h('section', { id: 'monitoring-stages' });
   const workers = h('section', { id: 'monitoring-workers' });
+  const webProcesses = h('section', { id: 'monitoring-web' });
   const errors = h('section', { id: 'monitoring-errors' });
   const note = h('p', { class: 'muted', id: 'monitoring-note' });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -73,7 +74,7 @@ export function monitoringView(): { element: HTMLElement; stop(): void } {
   const refresh = async () => {
     clearTimeout(timer);
     const q = `minutes=${minutes.value}`;
-    const [o, t, s, w, e] = await Promise.all([
+    const [o, t, s, w, e, web] = await Promise.all([
       call<Overview>(`/monitoring/api/overview?${q}`),
       call<Timeline>(`/monitoring/api/timeline?${q}`),
       call<{ stages: Record<string, P> }>(`/monitoring/api/stages?${q}`),
@@ -81,6 +82,7 @@ export function monitoringView(): { element: HTMLElement; stop(): void } {
         `/monitoring/api/workers?${q}`,
       ),
       call<{ errors: { status: number; code: string | null; count: number }[] }>(`/monitoring/api/errors?${q}`),
+      call<{ web: { web: string; answers: number; errors: number; serverMs: P }[] }>(`/monitoring/api/web?${q}`),
     ]);
     if (stopped) return;
     if (!o.ok) {
@@ -145,6 +147,16 @@ export function monitoringView(): { element: HTMLElement; stop(): void } {
           [false, true, true, true, true, true, true],
         ),
       );
+    if (web.ok)
+      fill(
+        webProcesses,
+        h('h3', {}, 'Per web process (server time)'),
+        table(
+          ['web process', 'answers', 'errors', 'p50', 'p90', 'p99', 'max'],
+          web.body.web.map((x) => [x.web, x.answers, x.errors, ...pRow(x.serverMs)]),
+          [false, true, true, true, true, true, true],
+        ),
+      );
     if (e.ok)
       fill(
         errors,
@@ -171,6 +183,7 @@ export function monitoringView(): { element: HTMLElement; stop(): void } {
     h('div', { class: 'charts' }, latency.element, answers.element),
     stages,
     workers,
+    webProcesses,
     errors,
   );
   return {

@@ -276,7 +276,7 @@ export const SETTINGS = {
     unit: 'requests a minute',
     readBy: ['tools'],
     description:
-      'the web group’s target-tracking policy: the load balancer’s requests a minute per web instance that the group keeps to (ALBRequestCountPerTarget); 9000 (150/s) is some three-quarters of what a 2-vCPU instance with two web processes answers (docs/benchmarks.md)',
+      'the web group’s target-tracking policy: the load balancer’s requests a minute per web instance that the group keeps to (ALBRequestCountPerTarget); 9000 (150/s) is under 40 % of what a 2-vCPU instance with two web processes answered here (390/s, docs/benchmarks.md), room for TLS to AWS’s endpoints',
   }),
   VISIBILITY_TIMEOUT_SECONDS: setting({
     schema: int(1, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, 30),

@@ -310,6 +310,8 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
     await page.waitForSelector('#monitoring-stages table');
     expect(await page.textContent('#monitoring-stages')).toContain('detect');
     expect(await page.textContent('#monitoring-workers')).toMatch(/local-worker-[12]/);
+    // The web process that took each request (one here: WEB_PROCESSES=1).
+    expect(await page.textContent('#monitoring-web')).toMatch(/w1-[0-9a-z]{8}/);
     await screenshot('monitoring');
   });
 });
