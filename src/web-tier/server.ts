@@ -150,7 +150,7 @@ export async function startWebTier(
     answers: recent.window(),
     at: Date.now(),
   });
-  const peers = new WebPeers(snapshot);
+  const peers = new WebPeers(snapshot, config.web.processIndex !== undefined);
   peers.start();
   const webStatus = (): WebTierStatus => {
     const here = peers.all();

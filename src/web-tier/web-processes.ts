@@ -62,15 +62,17 @@ export class WebPeers {
       this.others = (m as PeersMessage).processes.filter((p) => p.id !== this.self().id);
   };
 
-  constructor(private readonly self: () => WebProcessSnapshot) {}
-
-  /** Whether a supervisor listens (this process was forked with an IPC channel). */
-  get supervised(): boolean {
-    return typeof process.send === 'function' && process.connected;
-  }
+  /**
+   * @param supervised This process is one of a supervisor's (WEB_PROCESS_INDEX is set), which listens on the IPC
+   *   channel; a process alone has none, or one to a parent that is not a supervisor (npm start's).
+   */
+  constructor(
+    private readonly self: () => WebProcessSnapshot,
+    private readonly supervised: boolean,
+  ) {}
 
   start(): void {
-    if (!this.supervised) return;
+    if (!this.supervised || typeof process.send !== 'function') return;
     process.on('message', this.onMessage);
     this.timer = setInterval(() => {
       const message: LiveMessage = { type: 'facefleet:web-live', process: this.self() };

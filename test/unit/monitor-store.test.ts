@@ -120,6 +120,22 @@ describe('the monitor store', () => {
     ]);
   });
 
+  it('groups by the web process that took each request', () => {
+    open();
+    store.add([
+      report({ at: T0, state: { web: 'w2-bbbbbbbb', worker: 'local-worker-1' }, server: { total: 8 } }),
+      report({ at: T0, state: { web: 'w1-aaaaaaaa', worker: 'local-worker-1' }, server: { total: 4 } }),
+      report({ at: T0, state: { web: 'w1-aaaaaaaa' }, status: 503, code: 'SHUTTING_DOWN' }),
+      // An answer from a web tier older than the web id: counted nowhere here.
+      report({ at: T0, state: { worker: 'local-worker-1' } }),
+    ]);
+    const web = store.webProcesses({ since: T0, until: T0 + 1 }).web;
+    expect(web.map((x) => [x.web, x.answers, x.errors, x.serverMs.p50])).toEqual([
+      ['w1-aaaaaaaa', 2, 1, 4],
+      ['w2-bbbbbbbb', 1, 0, 8],
+    ]);
+  });
+
   it('deletes what is past its age and the oldest beyond the cap', () => {
     open({ maxReports: 3, retentionMs: 60_000 });
     store.add([report({ at: T0 }), report({ at: T0 + 1 })]);
