@@ -22,7 +22,7 @@ import {
   type RequestMessage,
 } from '../../src/shared/messages.js';
 import { runMain } from '../../src/shared/process.js';
-import { replyQueueFor } from '../../src/shared/reply-queues.js';
+import { replyQueueOfRequest } from '../../src/shared/reply-queues.js';
 import { resolveQueueUrls } from '../../src/shared/resources.js';
 import { loadLabels } from './workload.js';
 
@@ -68,11 +68,7 @@ await runMain('instant-worker', async (config) => {
     },
     replyToFailure: () => null,
     logContext: (request) => ({ requestId: request.requestId }),
-    replyQueue(request) {
-      const queue = replyQueueFor(names, request.replyTo);
-      if (queue === undefined) return null;
-      return queue === names.responseQueue ? undefined : queue;
-    },
+    replyQueue: (request) => replyQueueOfRequest(names, request.replyTo),
   };
   const consumer = new QueueConsumer({
     queueUrl: queues.request,

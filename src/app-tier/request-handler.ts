@@ -16,7 +16,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { Message } from '@aws-sdk/client-sqs';
 import { isNotFound } from '../shared/aws.js';
 import { AppError } from '../shared/errors.js';
-import { replyQueueFor } from '../shared/reply-queues.js';
+import { replyQueueOfRequest } from '../shared/reply-queues.js';
 import type { Logger } from '../shared/logger.js';
 import {
   decodeFileNameMetadata,
@@ -132,9 +132,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
   }
 
   replyQueue(job: RequestJob): string | null | undefined {
-    const queue = replyQueueFor(this.o.replyNames, job.request.replyTo);
-    if (queue === undefined) return null;
-    return queue === this.o.replyNames.responseQueue ? undefined : queue;
+    return replyQueueOfRequest(this.o.replyNames, job.request.replyTo);
   }
 
   private base(job: RequestJob) {

@@ -137,24 +137,29 @@ export function monitoringView(): { element: HTMLElement; stop(): void } {
           [false, true, true, true, true, true],
         ),
       );
+    // Answers per process that took them: each worker, each web process.
+    const perProcess = (kind: string, rows: { id: string; answers: number; errors: number; serverMs: P }[]) => [
+      h('h3', {}, `Per ${kind} (server time)`),
+      table(
+        [kind, 'answers', 'errors', 'p50', 'p90', 'p99', 'max'],
+        rows.map((x) => [x.id, x.answers, x.errors, ...pRow(x.serverMs)]),
+        [false, true, true, true, true, true, true],
+      ),
+    ];
     if (w.ok)
       fill(
         workers,
-        h('h3', {}, 'Per worker (server time)'),
-        table(
-          ['worker', 'answers', 'errors', 'p50', 'p90', 'p99', 'max'],
-          w.body.workers.map((x) => [x.worker, x.answers, x.errors, ...pRow(x.serverMs)]),
-          [false, true, true, true, true, true, true],
+        ...perProcess(
+          'worker',
+          w.body.workers.map((x) => ({ ...x, id: x.worker })),
         ),
       );
     if (web.ok)
       fill(
         webProcesses,
-        h('h3', {}, 'Per web process (server time)'),
-        table(
-          ['web process', 'answers', 'errors', 'p50', 'p90', 'p99', 'max'],
-          web.body.web.map((x) => [x.web, x.answers, x.errors, ...pRow(x.serverMs)]),
-          [false, true, true, true, true, true, true],
+        ...perProcess(
+          'web process',
+          web.body.web.map((x) => ({ ...x, id: x.web })),
         ),
       );
     if (e.ok)

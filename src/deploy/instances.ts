@@ -1,10 +1,10 @@
 /** The instances of one deployment (fleet and web), for status, teardown and the warm pool. */
 import { DescribeInstancesCommand, TerminateInstancesCommand, waitUntilInstanceTerminated } from '@aws-sdk/client-ec2';
 import { FLEET_TAG } from '../autoscaler/ec2-fleet.js';
-import { WEB_TAG } from './names.js';
+import { WEB_GROUP_TAG, WEB_TAG } from './names.js';
 import { DeployError, type AwsClients, type Deployment, type Session } from './session.js';
 
-/** The web instance and every app-tier instance of this deployment that is not terminated yet. */
+/** The web instance, the web group's and every app-tier instance of this deployment not terminated yet. */
 export async function deploymentInstances({
   prefix,
   clients: { ec2 },
@@ -15,7 +15,7 @@ export async function deploymentInstances({
   session: Session;
 }) {
   const found = [];
-  for (const tag of [FLEET_TAG, WEB_TAG]) {
+  for (const tag of [FLEET_TAG, WEB_TAG, WEB_GROUP_TAG]) {
     const { Reservations = [] } = await session.read(
       'instances',
       ec2,
@@ -31,7 +31,7 @@ export async function deploymentInstances({
   return found;
 }
 
-/** Terminates every instance of the deployment (fleet and web), and waits until they are gone. */
+/** Terminates every instance of the deployment (fleet, web, web group), and waits until they are gone. */
 export async function terminateInstances(o: Deployment & { prefix: string }, waitSeconds = 600): Promise<void> {
   const instances = await deploymentInstances(o);
   const ids = instances.map((i) => i.InstanceId!).filter(Boolean);

@@ -13,6 +13,8 @@ export const WEB_TAG = 'facefleet:web';
 export const WEB_PORT = 8000;
 /** The course's name for the web instance. */
 export const WEB_INSTANCE_NAME = 'web-instance';
+/** Tag of the web group's instances (`--web-group`): listed and waited for like the others, never the fleet's. */
+export const WEB_GROUP_TAG = 'facefleet:web-group';
 /** The Name of the web group's instances (`--web-group`): they run the web tier only. */
 export const WEB_GROUP_INSTANCE_NAME = 'web-group-instance';
 /** Stand-in a dry run prints where AWS would have told the account id. */

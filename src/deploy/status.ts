@@ -1,9 +1,12 @@
 /**
  * `npm run aws:status`: the deployment at a glance: each queue's depth (visible and in flight), every instance
- * by state with its name and address, and how many objects each bucket holds. Reads only.
+ * by state with its name and address, the web processes' reply queues, the web group's load balancer, and how
+ * many objects each bucket holds. Reads only.
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { queueNameOf, replyQueuePrefix, webIdOfQueue } from '../shared/reply-queues.js';
 import { depthOf, QUEUE_DEPTH_ATTRIBUTES } from '../shared/resources.js';
 import { deploymentNames } from './names.js';
 import { orMissing, type AwsClients, type Session } from './session.js';
@@ -16,6 +19,10 @@ export interface DeploymentStatus {
   readonly queues: { name: string; visible?: number; inFlight?: number }[];
   readonly instances: { id: string; name: string; state: string; address?: string }[];
   readonly buckets: { name: string; objects?: number; more: boolean }[];
+  /** The web processes' own reply queues (reply-queues.ts): one per live web process, and those not reaped yet. */
+  readonly replyQueues: string[];
+  /** The web group's load balancer, when there is one (`--web-group`). */
+  readonly loadBalancer?: { name: string; dnsName: string; state: string };
 }
 
 export async function deploymentStatus(o: {
@@ -68,7 +75,30 @@ export async function deploymentStatus(o: {
     } while (token && objects < MAX_COUNTED_OBJECTS);
     buckets.push(exists ? { name, objects, more: token !== undefined } : { name, more: false });
   }
-  return { queues, instances, buckets };
+  const replyQueues = (
+    (
+      await o.session.read(
+        'reply queues',
+        sqs,
+        new ListQueuesCommand({ QueueNamePrefix: replyQueuePrefix(o.prefix), MaxResults: 1000 }),
+      )
+    ).QueueUrls ?? []
+  )
+    .map(queueNameOf)
+    .filter((name) => webIdOfQueue(o.prefix, name) !== undefined);
+  let loadBalancer: DeploymentStatus['loadBalancer'];
+  if (o.clients.elb) {
+    const found = await o.session
+      .read(
+        `load balancer ${names.loadBalancer}`,
+        o.clients.elb,
+        new DescribeLoadBalancersCommand({ Names: [names.loadBalancer] }),
+      )
+      .catch(orMissing);
+    const lb = found?.LoadBalancers?.[0];
+    if (lb) loadBalancer = { name: names.loadBalancer, dnsName: lb.DNSName ?? '?', state: lb.State?.Code ?? '?' };
+  }
+  return { queues, instances, buckets, replyQueues, ...(loadBalancer ? { loadBalancer } : {}) };
 }
 
 export function formatStatus(status: DeploymentStatus): string {
@@ -82,6 +112,11 @@ export function formatStatus(status: DeploymentStatus): string {
   for (const i of [...status.instances].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))) {
     lines.push(`  ${i.name.padEnd(24)} ${i.id.padEnd(20)} ${i.state.padEnd(14)} ${i.address ?? ''}`.trimEnd());
   }
+  lines.push(`reply queues of web processes: ${status.replyQueues.length ? status.replyQueues.join(', ') : 'none'}`);
+  if (status.loadBalancer)
+    lines.push(
+      `load balancer: ${status.loadBalancer.name}, ${status.loadBalancer.state}, http://${status.loadBalancer.dnsName}:8000/`,
+    );
   lines.push('buckets (objects):');
   for (const b of status.buckets) {
     lines.push(`  ${b.name.padEnd(32)} ${b.objects === undefined ? 'absent' : `${b.objects}${b.more ? '+' : ''}`}`);

@@ -83,6 +83,19 @@ export function replyQueueFor(
   return webIdOfQueue(names.prefix, replyTo) === undefined ? undefined : replyTo;
 }
 
+/**
+ * The same, as a worker's queue consumer takes it (`MessageHandler.replyQueue`): `undefined` for the canonical
+ * queue (the consumer's default), the name of a web process's own queue, or `null` when no reply can be sent.
+ */
+export function replyQueueOfRequest(
+  names: { readonly prefix: string; readonly responseQueue: string },
+  replyTo: string | undefined,
+): string | null | undefined {
+  const queue = replyQueueFor(names, replyTo);
+  if (queue === undefined) return null;
+  return queue === names.responseQueue ? undefined : queue;
+}
+
 /** One reply queue as the reaper sees it. */
 export interface SeenReplyQueue {
   readonly name: string;

@@ -332,6 +332,9 @@ describe('the AWS deployment commands', () => {
       expect(status.instances.map((i) => i.name).sort()).toEqual(['app-tier-instance-1', 'web-instance']);
       expect(status.buckets.find((b) => b.name === names.outBucket)!.objects).toBe(1);
       expect(formatStatus(status)).toMatch(/instances: 2 running/);
+      // No web process runs: no reply queue of its own; no web group: no load balancer.
+      expect(status.replyQueues).toEqual([]);
+      expect(formatStatus(status)).toMatch(/reply queues of web processes: none/);
     });
   });
 

@@ -11,6 +11,7 @@ import {
   REPLY_QUEUE_ROLE,
   REPLY_QUEUE_TAGS,
   replyQueueFor,
+  replyQueueOfRequest,
   replyQueueName,
   replyQueuePrefix,
   webIdOfQueue,
@@ -58,6 +59,14 @@ describe('where a worker sends a reply', () => {
   it('goes nowhere for any other queue, so that a forged message cannot aim workers at it', () => {
     for (const forged of [names.requestQueue, names.deadLetterQueue, 'someone-elses-queue', 'other-resp-w1-0a1b2c3d'])
       expect(replyQueueFor(names, forged)).toBeUndefined();
+  });
+
+  it('reads, for the queue consumer, as its default queue, a named one, or none at all', () => {
+    const own = replyQueueName('facefleet', 'w1-0a1b2c3d');
+    expect(replyQueueOfRequest(names, undefined)).toBeUndefined();
+    expect(replyQueueOfRequest(names, names.responseQueue)).toBeUndefined();
+    expect(replyQueueOfRequest(names, own)).toBe(own);
+    expect(replyQueueOfRequest(names, names.requestQueue)).toBeNull();
   });
 });
 
