@@ -264,6 +264,14 @@ export const workersReportSchema = z
   })
   .meta({ id: 'MonitoringWorkers' });
 
+export const webProcessesReportSchema = z
+  .strictObject({
+    ...window,
+    truncated: z.boolean(),
+    web: z.array(z.strictObject({ web: z.string(), answers: count, errors: count, serverMs: percentilesSchema })),
+  })
+  .meta({ id: 'MonitoringWebProcesses' });
+
 export const errorsReportSchema = z
   .strictObject({
     ...window,

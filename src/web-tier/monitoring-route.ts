@@ -13,7 +13,7 @@ import { methodNotAllowed } from './http-errors.js';
 /** A monitor that does not answer within this is treated as down. */
 const FORWARD_TIMEOUT_MS = 5000;
 /** The queries of the monitoring page (src/monitor/app.ts). */
-const QUERIES = ['overview', 'timeline', 'stages', 'workers', 'errors'] as const;
+const QUERIES = ['overview', 'timeline', 'stages', 'workers', 'web', 'errors'] as const;
 
 export function monitoringRoute(monitorUrl: () => string | undefined): Router {
   const router = Router();

@@ -32,6 +32,7 @@ import {
   timelineSchema,
   videoSchema,
   workersReportSchema,
+  webProcessesReportSchema,
 } from './api-schemas.js';
 
 /** The API key in the examples; the OpenAPI test runs a stack whose API_KEY is this. */
@@ -657,6 +658,9 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/monitoring/api/workers': {
     get: monitoringQuery(workersReportSchema, 'Answers, errors and server latency per worker'),
   },
+  '/monitoring/api/web': {
+    get: monitoringQuery(webProcessesReportSchema, 'Answers, errors and server latency per web process'),
+  },
   '/monitoring/api/errors': { get: monitoringQuery(errorsReportSchema, 'Errors by status and code') },
   '/console': {
     get: {
@@ -700,6 +704,7 @@ const SCHEMAS = [
   timelineSchema,
   stagesSchema,
   workersReportSchema,
+  webProcessesReportSchema,
   errorsReportSchema,
   storedSchema,
   videoSchema,
