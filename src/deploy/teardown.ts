@@ -34,7 +34,8 @@ export async function teardown(o: TeardownOptions): Promise<void> {
     await deleteAutoScalingGroup(steps, names.webGroup);
     await deleteAutoScalingGroup(steps, names.appTierGroup);
   }
-  if (o.clients.elb) await deleteLoadBalancer({ elb: o.clients.elb, session: o.session }, names);
+  if (o.clients.elb)
+    await deleteLoadBalancer({ elb: o.clients.elb, session: o.session }, names, { pollMs: o.retryDelayMs });
   await terminateInstances(o, o.terminateWaitSeconds);
   for (const name of [names.launchTemplate, names.webLaunchTemplate]) await deleteLaunchTemplate(o, name);
   for (const name of [names.webRole, names.workerRole]) await deleteInstanceProfile(o, name);

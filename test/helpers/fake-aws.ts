@@ -30,6 +30,7 @@ import {
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   DescribeVpcsCommand,
   EC2Client,
   ModifyLaunchTemplateCommand,
@@ -149,6 +150,14 @@ export function fakeAccount() {
   });
 
   on(ec2, DescribeVpcsCommand, () => ({ Vpcs: [{ VpcId: 'vpc-default', IsDefault: true }] }));
+  // A default VPC's subnets: one per availability zone.
+  on(ec2, DescribeSubnetsCommand, () => ({
+    Subnets: ['a', 'b', 'c'].map((z) => ({
+      SubnetId: `subnet-${z}`,
+      AvailabilityZone: `us-east-1${z}`,
+      VpcId: 'vpc-default',
+    })),
+  }));
   on(ec2, DescribeSecurityGroupsCommand, ({ Filters = [] }) => ({
     SecurityGroups: [...groups.values()].filter(
       (g) => matches(Filters, 'group-name', g.GroupName) && matches(Filters, 'vpc-id', g.VpcId),

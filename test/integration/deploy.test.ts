@@ -33,6 +33,7 @@ import { ensureWarmPool } from '../../src/deploy/warm-pool.js';
 import { deploymentFile } from '../../src/deploy/web-environment.js';
 import { ensureWebInstance } from '../../src/deploy/web-instance.js';
 import { ACCOUNT, awsError, fakeAccount, recordCalls } from '../helpers/fake-aws.js';
+import { fakeLoadBalancing } from '../helpers/fake-load-balancing.js';
 
 const CIDR = '203.0.113.7/32';
 const AMI = 'ami-0123456789abcdef0';
@@ -401,6 +402,89 @@ describe('the AWS deployment commands', () => {
           (c) => CHANGES.test(c) && c !== 'DeleteRolePolicy' && c !== 'DeleteRole' && c !== 'DeleteLaunchTemplate',
         ),
       ).toEqual([]);
+    });
+  });
+
+  describe('the web group behind a load balancer', () => {
+    const groupPrefix = `w-${randomBytes(3).toString('hex')}`;
+    const groupConfig = loadConfig({ FACEFLEET_STACK: 'aws', AWS_REGION: 'us-east-1', RESOURCE_PREFIX: groupPrefix });
+    const g = deploymentNames(groupPrefix);
+    let balancing: ReturnType<typeof fakeLoadBalancing>;
+    let withGroup: AwsClients;
+    const provisionGroup = (s = session()) =>
+      provision({
+        config: groupConfig,
+        clients: withGroup,
+        session: s,
+        allowCidr: CIDR,
+        amiId: AMI,
+        instanceType: 't3.micro',
+        webGroup: { instanceType: 't3.small' },
+      });
+    const securityGroup = (name: string) => [...fake.groups.values()].find((x) => x.GroupName === name)!;
+    /** A group's inbound rules as "port from source", one a source. */
+    const rules = (name: string) =>
+      securityGroup(name)
+        .IpPermissions.flatMap((p) => [
+          ...(p.IpRanges ?? []).map((r) => `${p.FromPort} from ${r.CidrIp}`),
+          ...(p.UserIdGroupPairs ?? []).map((u) => `${p.FromPort} from ${u.GroupId}`),
+        ])
+        .sort();
+
+    beforeAll(() => {
+      balancing = fakeLoadBalancing(fake.log);
+      withGroup = { ...clients, ...balancing.clients };
+    });
+    afterAll(() => {
+      balancing?.mocks.elb.restore();
+      balancing?.mocks.autoscaling.restore();
+    });
+
+    it('puts a load balancer and a group of web instances in front, with the rules between them, once', async () => {
+      const result = await provisionGroup();
+      const alb = securityGroup(g.loadBalancerSecurityGroup).GroupId;
+      const web = securityGroup(g.webSecurityGroup).GroupId;
+      expect(rules(g.loadBalancerSecurityGroup)).toEqual([`8000 from ${CIDR}`]);
+      // Clients, the load balancer, and the group's own calls to the web instance (status, monitor).
+      expect(rules(g.webSecurityGroup)).toEqual(
+        [`8000 from ${CIDR}`, `8000 from ${alb}`, `8001 from ${web}`, `8010 from ${web}`].sort(),
+      );
+      const template = fake.templates.get(g.webLaunchTemplate)!;
+      const data = template.versions[template.defaultVersion - 1]!;
+      expect(data).toMatchObject({ ImageId: AMI, InstanceType: 't3.small', IamInstanceProfile: { Name: g.webRole } });
+      const userData = Buffer.from(data.UserData!, 'base64').toString('utf8');
+      expect(userData).toContain('WEB_GROUP_MEMBER=true');
+      expect(userData).toContain('systemctl enable --now facefleet-web.service\n');
+      expect(balancing.groups.get(g.webGroup)).toMatchObject({
+        LaunchTemplate: { LaunchTemplateId: template.id },
+        VPCZoneIdentifier: 'subnet-a,subnet-b',
+        MinSize: 2,
+        MaxSize: 4,
+      });
+      expect(balancing.balancers.get(g.loadBalancer)!.subnets).toEqual(['subnet-a', 'subnet-b']);
+      expect(result.webGroup).toMatchObject({ name: g.webGroup, launchTemplateId: template.id });
+      // The web instance's file: its autoscaler and monitor answer the group, which the file names.
+      const file = deploymentFile(groupConfig, result);
+      expect(file).toMatch(/^AUTOSCALER_HOST=0\.0\.0\.0$/m);
+      expect(file).toContain(`# Web group: ${g.webGroup} behind http://${result.webGroup!.loadBalancerDns}:8000/`);
+      fake.log.length = 0;
+      const again = session();
+      await provisionGroup(again);
+      expect(fake.log.filter((c) => CHANGES.test(c))).toEqual([]);
+      expect(again.reports.every((r) => r.outcome === 'unchanged')).toBe(true);
+    });
+
+    it('is torn down whole: the group, the load balancer, its target group, the templates and groups', async () => {
+      const s = session();
+      await teardown({ prefix: groupPrefix, clients: withGroup, session: s, retryDelayMs: 1 });
+      expect(balancing.groups.has(g.webGroup)).toBe(false);
+      expect(balancing.balancers.size).toBe(0);
+      expect(balancing.targetGroups.size).toBe(0);
+      expect(fake.templates.has(g.webLaunchTemplate)).toBe(false);
+      expect([...fake.groups.values()].filter((x) => x.GroupName.startsWith(groupPrefix))).toEqual([]);
+      const deletions = fake.log.filter((c) => c.startsWith('Delete'));
+      // The load balancer before the security groups it uses; the web group's rules name the ALB's group.
+      expect(deletions.indexOf('DeleteLoadBalancer')).toBeLessThan(deletions.indexOf('DeleteSecurityGroup'));
     });
   });
 
