@@ -37,7 +37,11 @@ const HERE = fileURLToPath(new URL('..', import.meta.url));
 const program = new Command()
   .name('npm run bench:front-door --')
   .description('Measure the front door alone (web tier, queues, S3) with workers that answer at once.')
-  .option('--web-processes <list>', 'web process counts to compare, comma-separated', '1,2')
+  .option(
+    '--web-processes <list>',
+    'web process counts to compare, comma-separated; a count may carry settings: 2:RESPONSE_POLLERS=1',
+    '1,2',
+  )
   .option('--requests <n>', 'requests per workload', positiveInt, 1000)
   .option('--concurrency <n>', 'requests in flight at once', positiveInt, 100)
   .option('--instant-workers <n>', 'workers that answer at once', positiveInt, 2)
@@ -60,6 +64,8 @@ interface Configuration {
   readonly processes: number;
   /** The checkout whose web tier runs. */
   readonly root: string;
+  /** Settings of this configuration's web tier besides the count. */
+  readonly settings?: Record<string, string>;
 }
 
 interface Measured {
@@ -156,6 +162,7 @@ async function measure(o: Options, c: Configuration, roundNo: number): Promise<M
       HOST: '127.0.0.1',
       PORT: String(port),
       WEB_PROCESSES: String(c.processes),
+      ...c.settings,
       // No autoscaler runs: its status is not asked for.
       AUTOSCALER_STATUS_URL: 'http://127.0.0.1:9/status',
       LOG_LEVEL: 'warn',
@@ -232,14 +239,15 @@ async function main(): Promise<void> {
   const o = program.parse().opts<Options>();
   if (!existsSync(`${COURSE}/images`))
     throw new Error(`the course images are not at ${resolve(COURSE)}; the benchmark needs ../shared/datasets`);
-  const counts = o.webProcesses.split(',').map((n) => positiveInt(n.trim()));
   const configurations: Configuration[] = [
     ...(o.webFrom ? [{ name: 'before (1 process)', processes: 1, root: resolve(o.webFrom) }] : []),
-    ...counts.map((processes) => ({
-      name: `${processes} web process${processes > 1 ? 'es' : ''}`,
-      processes,
-      root: HERE,
-    })),
+    ...o.webProcesses.split(',').map((spec) => {
+      const [count = '', ...pairs] = spec.trim().split(':');
+      const processes = positiveInt(count);
+      const settings = Object.fromEntries(pairs.map((p) => p.split('=') as [string, string]));
+      const extra = pairs.length ? ` (${pairs.join(', ')})` : '';
+      return { name: `${processes} web process${processes > 1 ? 'es' : ''}${extra}`, processes, root: HERE, settings };
+    }),
   ];
   const results: Measured[] = [];
   for (let r = 1; r <= o.rounds; r++) {
@@ -275,7 +283,9 @@ async function main(): Promise<void> {
     const of = results.filter((m) => m.configuration === name);
     return of.reduce((s, m) => s + f(m), 0) / of.length;
   };
-  const base = configurations.find((c) => c.processes === 1 && c.root === HERE)?.name;
+  const base = configurations.find(
+    (c) => c.processes === 1 && c.root === HERE && Object.keys(c.settings ?? {}).length === 0,
+  )?.name;
   if (base) {
     for (const c of configurations.filter((x) => x.name !== base)) {
       const rps = mean(c.name, (m) => m.workload.requestsPerSecond) / mean(base, (m) => m.workload.requestsPerSecond);
