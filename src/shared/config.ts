@@ -159,7 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConnections: e.MAX_CONNECTIONS,
       maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
       maxUploadMemoryBytes: e.MAX_UPLOAD_MEMORY_BYTES,
-      responsePollers: e.RESPONSE_POLLERS,
+      responsePollers: e.RESPONSE_POLLERS ?? (e.WEB_PROCESSES > 1 ? 1 : 2),
       processes: e.WEB_PROCESSES,
       /** Set in a process the web tier's supervisor started (web-processes.ts). */
       processIndex: e.WEB_PROCESS_INDEX,

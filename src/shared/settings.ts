@@ -203,9 +203,11 @@ export const SETTINGS = {
     deploy: { to: ['web'], at: 'web.maxUploadMemoryBytes' },
   }),
   RESPONSE_POLLERS: setting({
-    schema: int(1, 16, 2),
+    schema: optionalInt(1, 16),
     readBy: ['web'],
-    description: 'long-poll loops on the response queue, each with its own SQS client',
+    defaultText: '2 with one web process; 1 each with several',
+    description:
+      'long-poll loops of each web process on its reply queue, each with its own SQS client (with two processes, one each spent 12 % less CPU per request than two: docs/benchmarks.md)',
     deploy: { to: ['web'], at: 'web.responsePollers' },
   }),
   WEB_PROCESSES: setting({

@@ -120,6 +120,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ WORKER_HEALTH_PORT: '0' }).worker.healthPort).toBe(0);
   });
 
+  it('polls each reply queue with two loops for a lone web process, and one each among several', () => {
+    expect(loadConfig({}).web.responsePollers).toBe(2);
+    expect(loadConfig({ WEB_PROCESSES: '2' }).web.responsePollers).toBe(1);
+    expect(loadConfig({ WEB_PROCESSES: '2', RESPONSE_POLLERS: '3' }).web.responsePollers).toBe(3);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '' }).web.port).toBe(8000);
   });
