@@ -18,6 +18,7 @@ import { matchThresholdFor } from './recognition/face-matcher.js';
 import { startHealthServer } from './health-server.js';
 import { loadEngine } from './recognition/engine.js';
 import { ReplyQueueUrls } from './reply-queue-directory.js';
+import { WAKE_SIGNAL } from '../autoscaler/local-fleet.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { RequestHandler } from './request-handler.js';
 import { enrollTask } from './tasks/enroll.js';
@@ -43,7 +44,10 @@ await runMain('app-tier worker', async (config) => {
   let waitingFor = (): string | undefined => 'loading and warming up the recognition models.';
   let warmUpMs = 0;
   // Filled in as the worker comes up; its metrics and probes answer from the start.
-  const parts: { galleries?: CollectionCache; consumer?: { readonly holding: number } } = {};
+  const parts: {
+    galleries?: CollectionCache;
+    consumer?: { readonly holding: number; readonly received: number; readonly busyMs: number };
+  } = {};
   const metrics = new WorkerMetrics({
     holding: () => parts.consumer?.holding ?? 0,
     ready: () => waitingFor() === undefined,
@@ -175,13 +179,26 @@ await runMain('app-tier worker', async (config) => {
     get holding() {
       return consumers.reduce((sum, c) => sum + c.holding, 0);
     },
+    get received() {
+      return consumers.reduce((sum, c) => sum + c.received, 0);
+    },
+    get busyMs() {
+      return consumers.reduce((sum, c) => sum + c.busyMs, 0);
+    },
     start: () => consumers.forEach((c) => c.start()),
     stop: async () => {
       await Promise.all(consumers.map((c) => c.stop()));
     },
   };
   parts.consumer = worker;
-  worker.start();
+  if (config.worker.warm) {
+    // Warm (the local fleet's pool): ready, taking no messages, until the fleet wakes it. The handler is set
+    // before the worker says it is ready, so that the signal never finds it without one.
+    process.once(WAKE_SIGNAL, () => {
+      logger.info('woken: taking messages');
+      worker.start();
+    });
+  } else worker.start();
   // In an Auto Scaling group: protect the instance while busy, drain when it is terminating.
   let instanceIdOnce: Promise<string> | undefined;
   const lifecycle =
@@ -229,9 +246,17 @@ await runMain('app-tier worker', async (config) => {
             if (!isAlive(ownerPid)) process.kill(process.pid, 'SIGTERM');
           }, 1000).unref(),
           // The liveness signal: a frozen worker, or one whose event loop is stuck, stops giving it.
-          heartbeat: setInterval(() => registry.heartbeat(workerId, parts.consumer?.holding ?? 0), 1000).unref(),
+          heartbeat: setInterval(
+            () =>
+              registry.heartbeat(workerId, {
+                holding: parts.consumer?.holding ?? 0,
+                received: parts.consumer?.received ?? 0,
+                busyMs: Math.round(parts.consumer?.busyMs ?? 0),
+              }),
+            1000,
+          ).unref(),
         };
-  localFleet?.registry.heartbeat(workerId, 0);
+  localFleet?.registry.heartbeat(workerId, { holding: 0, received: 0, busyMs: 0 });
   localFleet?.registry.markReady(workerId, health && { metricsUrl: `http://127.0.0.1:${health.port}/metrics` });
   return {
     logger,

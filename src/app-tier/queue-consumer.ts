@@ -103,6 +103,8 @@ interface Done {
 export class QueueConsumer<Job> {
   private readonly loop: PollLoop;
   private held = 0;
+  private receivedTotal = 0;
+  private busyTotalMs = 0;
 
   constructor(private readonly o: QueueConsumerOptions<Job>) {
     this.loop = new PollLoop({
@@ -130,6 +132,16 @@ export class QueueConsumer<Job> {
     return this.held;
   }
 
+  /** Messages received since start (the autoscaler's arrivals, on the local fleet). */
+  get received(): number {
+    return this.receivedTotal;
+  }
+
+  /** Milliseconds spent on batches since start, from receive to the last delete: its time per message. */
+  get busyMs(): number {
+    return this.busyTotalMs;
+  }
+
   private async receiveAndHandle(): Promise<void> {
     const { Messages: messages = [] } = await this.o.pollSqs.send(
       new ReceiveMessageCommand({
@@ -144,6 +156,8 @@ export class QueueConsumer<Job> {
 
   private async handleBatch(messages: readonly Message[]): Promise<void> {
     this.held += messages.length;
+    this.receivedTotal += messages.length;
+    const started = performance.now();
     // The messages whose visibility the heartbeat keeps extending: those not yet done with.
     const pending = new Map(messages.map((m) => [m.MessageId!, m]));
     const heartbeat = this.startHeartbeat(pending);
@@ -152,6 +166,7 @@ export class QueueConsumer<Job> {
     } finally {
       clearInterval(heartbeat);
       this.held -= messages.length;
+      this.busyTotalMs += performance.now() - started;
     }
   }
 

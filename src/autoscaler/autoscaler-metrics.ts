@@ -44,7 +44,7 @@ export class AutoscalerMetrics implements ControllerObserver {
       { queue: 'facefleet_autoscaler_queue_messages', workers: 'facefleet_autoscaler_workers' },
       {
         queue: 'Request-queue messages by state at the last round (visible: waiting; in_flight: taken by a worker).',
-        workers: 'Workers by state (starting, running, stopping) at the last round.',
+        workers: 'Workers by state (starting, running, stopping, warm) at the last round.',
       },
       status,
     );

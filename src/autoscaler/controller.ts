@@ -9,6 +9,7 @@ import { doublingBackoff, PollLoop } from '../shared/poll-loop.js';
 import { queueDepth, type QueueDepth } from '../shared/resources.js';
 import type { Fleet, FleetWorker } from './fleet.js';
 import { decide, type Action, type Decision, type PolicyOptions } from './policy.js';
+import { ArrivalMeter, type Arrivals } from './arrivals.js';
 
 export interface ControllerOptions {
   readonly sqs: SQSClient;
@@ -22,6 +23,11 @@ export interface ControllerOptions {
   readonly policy: PolicyOptions;
   /** Time between decisions, in milliseconds; default 1000. */
   readonly pollIntervalMs: number;
+  /**
+   * Time between decisions while no worker runs or starts, in milliseconds; default `pollIntervalMs`. Shorter
+   * locally, so that the first request after a pause wakes a warm worker at once.
+   */
+  readonly idlePollIntervalMs?: number;
   /** Longest wait after repeated failures, in milliseconds; default 30 000. */
   readonly maxBackoffMs?: number;
   readonly logger: Logger;
@@ -37,13 +43,15 @@ export interface ControllerObserver {
 /** What GET /status serves: the last decision and what it was based on. */
 export interface AutoscalerStatus {
   readonly queue: { visible: number; inFlight: number };
-  readonly workers: { starting: number; running: number; stopping: number };
+  readonly workers: { starting: number; running: number; stopping: number; warm?: number };
   /** Each worker: its id, state and, where known, where its Prometheus metrics are. */
   readonly fleet: readonly FleetWorker[];
   readonly desired: number;
   readonly minWorkers: number;
   readonly maxWorkers: number;
   readonly messagesPerWorker: number;
+  /** The traffic as the policy saw it: requests a second and a worker's seconds on one, smoothed. */
+  readonly arrivals?: { perSecond?: number; secondsPerMessage?: number; lastArrivalAgoMs?: number };
   readonly action: string;
   readonly reason: string;
   readonly decidedAt: string;
@@ -57,13 +65,18 @@ export class AutoscalerController {
   private overProvisionedSince: number | undefined;
   private last: AutoscalerStatus | undefined;
   private lastLogged = '';
+  private readonly arrivals = new ArrivalMeter();
 
   constructor(private readonly o: ControllerOptions) {
     this.loop = new PollLoop({
       round: async () => {
         await this.tick();
       },
-      intervalMs: o.pollIntervalMs,
+      intervalMs: () => {
+        const w = this.last?.workers;
+        const idle = w !== undefined && w.running + w.starting === 0;
+        return idle ? (o.idlePollIntervalMs ?? o.pollIntervalMs) : o.pollIntervalMs;
+      },
       backoffMs: doublingBackoff(o.pollIntervalMs, o.maxBackoffMs ?? 30_000),
       onError: (err, failures) => {
         this.last = this.last && { ...this.last, error: (err as Error).message };
@@ -95,10 +108,12 @@ export class AutoscalerController {
     const backlog = queue.visible + queue.inFlight;
     if (backlog > 0) this.emptySince = undefined;
     else this.emptySince ??= now;
+    const arrivals = this.arrivals.observe(now, workers, backlog);
     const decision = decide(
       {
         ...work,
         workers,
+        arrivals,
         queueEmptyForMs: this.emptySince === undefined ? 0 : now - this.emptySince,
         overProvisionedForMs: this.overProvisionedSince === undefined ? 0 : now - this.overProvisionedSince,
       },
@@ -106,8 +121,10 @@ export class AutoscalerController {
     );
     if (decision.desired < decision.workers.starting + decision.workers.running) this.overProvisionedSince ??= now;
     else this.overProvisionedSince = undefined;
-    this.record(queue, workers, decision);
+    this.record(queue, workers, decision, arrivals);
     await this.act(decision.action);
+    // The warm pool is filled in calm rounds: never in the middle of a burst, whose workers need the cores.
+    if (decision.action.kind === 'none') await this.o.fleet.keepWarm?.();
     this.o.observer?.decided(decision);
     return decision;
   }
@@ -138,7 +155,12 @@ export class AutoscalerController {
   }
 
   /** Keeps the status and logs the decision: at info when it acts or what it sees changed, else at debug. */
-  private record(queue: { visible: number; inFlight: number }, fleet: readonly FleetWorker[], d: Decision): void {
+  private record(
+    queue: { visible: number; inFlight: number },
+    fleet: readonly FleetWorker[],
+    d: Decision,
+    arrivals: Arrivals,
+  ): void {
     const action =
       d.action.kind === 'launch'
         ? `launch ${d.action.count}`
@@ -154,6 +176,13 @@ export class AutoscalerController {
       minWorkers,
       maxWorkers,
       messagesPerWorker,
+      arrivals: {
+        ...(arrivals.perSecond === undefined ? {} : { perSecond: Math.round(arrivals.perSecond * 100) / 100 }),
+        ...(arrivals.secondsPerMessage === undefined
+          ? {}
+          : { secondsPerMessage: Math.round(arrivals.secondsPerMessage * 10_000) / 10_000 }),
+        ...(arrivals.lastArrivalAgoMs === undefined ? {} : { lastArrivalAgoMs: Math.round(arrivals.lastArrivalAgoMs) }),
+      },
       action,
       reason: d.reason,
       decidedAt: new Date().toISOString(),

@@ -3,7 +3,8 @@
  * tests, CI) and EC2 instances (AWS). The autoscaler decides how many; a driver only starts and stops them,
  * and finds them again from outside state (files, instance tags), so a restarted autoscaler adopts its fleet.
  */
-export type WorkerState = 'starting' | 'running' | 'stopping';
+/** `warm`: ready (models loaded, the gallery read) but taking no messages until a launch wakes it (local only). */
+export type WorkerState = 'starting' | 'running' | 'stopping' | 'warm';
 
 export interface FleetWorker {
   readonly id: string;
@@ -18,6 +19,12 @@ export interface FleetWorker {
    * in an Auto Scaling group, a worker protects its instance from scale-in while it holds messages.
    */
   readonly busy?: boolean;
+  /**
+   * Messages it received since it started, and the milliseconds it spent on them, where the driver knows (the
+   * local one does): the autoscaler's arrival rate and time per message.
+   */
+  readonly received?: number;
+  readonly busyMs?: number;
 }
 
 export interface Fleet {
@@ -27,6 +34,8 @@ export interface Fleet {
   launch(count: number): Promise<string[]>;
   /** Asks the given workers to finish what they hold and stop; resolves once asked, not once gone. */
   stop(ids: readonly string[]): Promise<void>;
+  /** Starts what the warm pool lacks (drivers that keep one); called in rounds that launch and stop nothing. */
+  keepWarm?(): Promise<void>;
 }
 
 /** The `count` lowest positive numbers not in `taken`. */

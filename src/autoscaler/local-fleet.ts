@@ -16,6 +16,8 @@ import type { Logger } from '../shared/logger.js';
 import { lowestFreeNumbers, type Fleet, type FleetWorker } from './fleet.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('../app-tier/main.ts', import.meta.url));
+/** What tells a warm worker to start taking messages (SIGUSR1 is Node's debugger's). */
+export const WAKE_SIGNAL = 'SIGUSR2';
 
 export interface LocalFleetOptions {
   /** The registry directory (FLEET_DIR). */
@@ -32,6 +34,11 @@ export interface LocalFleetOptions {
    * loop blocked): it is killed and dropped, so that another takes its place. Undefined: not checked.
    */
   readonly livenessTimeoutMs?: number;
+  /**
+   * Worker processes kept warm (WARM_WORKERS): started, models loaded and the gallery read, taking no
+   * messages; a launch wakes them first (in milliseconds), then starts new ones. Default 0.
+   */
+  readonly warmWorkers?: number;
 }
 
 export class LocalFleet implements Fleet {
@@ -62,19 +69,43 @@ export class LocalFleet implements Fleet {
         this.registry.remove(entry.id);
         continue;
       }
-      const state = entry.stopping ? 'stopping' : entry.ready ? 'running' : 'starting';
+      const state = entry.stopping ? 'stopping' : entry.warm ? 'warm' : entry.ready ? 'running' : 'starting';
       workers.push({
         id: entry.id,
         number: entry.number,
         state,
         ...(entry.metricsUrl ? { metricsUrl: entry.metricsUrl } : {}),
         ...(entry.holding === undefined ? {} : { busy: entry.holding > 0 }),
+        ...(entry.received === undefined ? {} : { received: entry.received, busyMs: entry.busyMs ?? 0 }),
       });
     }
     return workers.sort((a, b) => a.number - b.number);
   }
 
   async launch(count: number): Promise<string[]> {
+    // Warm workers first: they take messages as soon as they are told to.
+    const warm = this.registry
+      .entries()
+      .filter((e) => e.warm && e.ready && !e.stopping && isAlive(e.pid))
+      .sort((a, b) => a.number - b.number)
+      .slice(0, count);
+    for (const entry of warm) {
+      this.registry.wake(entry);
+      signal(entry.pid, WAKE_SIGNAL);
+      this.o.logger.info({ workerId: entry.id, pid: entry.pid }, 'warm worker woken');
+    }
+    return [...warm.map((e) => e.id), ...this.spawn(count - warm.length, false)];
+  }
+
+  /** Starts warm workers until the pool holds `warmWorkers` (those still loading count). */
+  async keepWarm(): Promise<void> {
+    const wanted = this.o.warmWorkers ?? 0;
+    const warm = this.registry.entries().filter((e) => e.warm && !e.stopping && isAlive(e.pid)).length;
+    if (warm < wanted) this.spawn(wanted - warm, true);
+  }
+
+  private spawn(count: number, warm: boolean): string[] {
+    if (count <= 0) return [];
     const taken = this.registry.entries().map((e) => e.number);
     return lowestFreeNumbers(taken, count).map((number) => {
       const id = `local-worker-${number}`;
@@ -82,6 +113,7 @@ export class LocalFleet implements Fleet {
         env: childEnvironment({
           ...this.o.env,
           WORKER_ID: id,
+          ...(warm ? { WORKER_WARM: 'true' } : {}),
           // Each worker's probes and metrics on a free loopback port of its own, recorded in the registry.
           WORKER_HEALTH_PORT: this.o.env?.['WORKER_HEALTH_PORT'] ?? '0',
           FLEET_DIR: this.o.dir,
@@ -93,9 +125,9 @@ export class LocalFleet implements Fleet {
         detached: true,
       });
       if (child.pid === undefined) throw new Error(`could not start ${id}`);
-      this.registry.add({ id, number, pid: child.pid });
+      this.registry.add({ id, number, pid: child.pid, ...(warm ? { warm } : {}) });
       child.unref();
-      this.o.logger.info({ workerId: id, pid: child.pid }, 'worker starting');
+      this.o.logger.info({ workerId: id, pid: child.pid, warm }, warm ? 'warm worker starting' : 'worker starting');
       return id;
     });
   }

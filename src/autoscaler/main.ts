@@ -29,6 +29,7 @@ await runMain('autoscaler', async (config) => {
           ownerPid: config.fleet.ownerPid ?? process.pid,
           stopGraceMs: config.shutdownGraceSeconds * 1000,
           livenessTimeoutMs: config.fleet.livenessSeconds * 1000,
+          warmWorkers: config.fleet.warmWorkers,
         })
       : config.fleet.driver === 'asg'
         ? new AsgFleet({
@@ -47,6 +48,7 @@ await runMain('autoscaler', async (config) => {
     fleet,
     policy: config.autoscaler.policy,
     pollIntervalMs: config.autoscaler.pollIntervalMs,
+    idlePollIntervalMs: config.autoscaler.idlePollIntervalMs,
     logger,
     observer: metrics,
   });

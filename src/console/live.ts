@@ -17,7 +17,7 @@ interface Live {
   /** The web processes whose figures are summed (this machine's). */
   webProcesses?: number;
   queue: { visible: number; inFlight: number } | null;
-  workers: { starting: number; running: number; stopping: number } | null;
+  workers: { starting: number; running: number; stopping: number; warm?: number } | null;
   desired: number | null;
   maxWorkers: number | null;
 }
@@ -68,6 +68,7 @@ export function liveView(): { element: HTMLElement; stop(): void } {
         tiles,
         tile('live-queue', 'queued', l.queue ? String(l.queue.visible + l.queue.inFlight) : '—'),
         tile('live-workers', 'workers running', l.workers ? `${l.workers.running} / ${l.maxWorkers ?? '?'}` : '—'),
+        tile('live-warm', 'warm, waiting', l.workers ? String(l.workers.warm ?? 0) : '—'),
         tile('live-rate', 'answers per second', l.recognitions.answersPerSecond.toFixed(1)),
         tile('live-p50', 'latency p50', ms(l.recognitions.latencyMs.p50)),
         tile('live-waiting', 'waiting for a worker', String(l.waiting)),

@@ -192,6 +192,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       group: e.APP_TIER_GROUP,
       heartbeatSeconds: e.HEARTBEAT_SECONDS ?? Math.max(1, Math.floor(e.VISIBILITY_TIMEOUT_SECONDS / 3)),
       galleryRefreshSeconds: e.GALLERY_REFRESH_SECONDS,
+      /** Started warm by the local fleet: ready, taking no messages until woken. */
+      warm: e.WORKER_WARM,
       galleryMaxFacesInMemory: e.GALLERY_MAX_FACES_IN_MEMORY,
       galleryIndexMinFaces: e.GALLERY_INDEX_MIN_FACES,
       healthPort: e.WORKER_HEALTH_PORT ?? (local ? undefined : 8002),
@@ -208,6 +210,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     autoscaler: {
       pollIntervalMs: e.AUTOSCALER_POLL_MS,
+      /** Locally the reads are free: a request after a pause is seen within 200 ms. */
+      idlePollIntervalMs:
+        e.AUTOSCALER_IDLE_POLL_MS ?? (local ? Math.min(200, e.AUTOSCALER_POLL_MS) : e.AUTOSCALER_POLL_MS),
       host: e.AUTOSCALER_HOST,
       port: e.AUTOSCALER_PORT,
       statusUrl: e.AUTOSCALER_STATUS_URL ?? `http://127.0.0.1:${e.AUTOSCALER_PORT}/status`,
@@ -224,6 +229,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dir: resolve(e.FLEET_DIR ?? dataDirLayout(dataDir).fleet),
       ownerPid: e.FLEET_OWNER_PID,
       livenessSeconds: e.WORKER_LIVENESS_SECONDS,
+      /** The local fleet's warm pool: workers ready but taking no messages until a launch wakes them. */
+      warmWorkers: e.WARM_WORKERS,
       ec2: {
         launchTemplate: e.APP_TIER_LAUNCH_TEMPLATE,
         amiId: e.APP_TIER_AMI_ID,

@@ -12,8 +12,11 @@ export interface PollLoopOptions {
    * `abortRoundOnStop` is set, and never otherwise.
    */
   readonly round: (signal: AbortSignal) => Promise<void>;
-  /** Pause after a round that succeeded, in milliseconds; default 0 (a long poll paces itself). */
-  readonly intervalMs?: number;
+  /**
+   * Pause after a round that succeeded, in milliseconds, or a function asked after each round; default 0 (a long
+   * poll paces itself).
+   */
+  readonly intervalMs?: number | (() => number);
   /** Pause once before the first round too (a periodic job whose first run happened at start, or need not). */
   readonly pauseFirst?: boolean;
   /** Pause after the `failures`-th failed round in a row, in milliseconds. */
@@ -57,7 +60,7 @@ export class PollLoop {
   private async run(): Promise<void> {
     const roundSignal = this.o.abortRoundOnStop ? this.stopping.signal : new AbortController().signal;
     let failures = 0;
-    if (this.o.pauseFirst) await this.pause(this.o.intervalMs ?? 0);
+    if (this.o.pauseFirst) await this.pause(this.interval());
     while (this.running) {
       try {
         await this.o.round(roundSignal);
@@ -68,8 +71,13 @@ export class PollLoop {
         this.o.onError(err, failures);
       }
       if (!this.running) break;
-      await this.pause(failures === 0 ? (this.o.intervalMs ?? 0) : this.o.backoffMs(failures));
+      await this.pause(failures === 0 ? this.interval() : this.o.backoffMs(failures));
     }
+  }
+
+  private interval(): number {
+    const { intervalMs = 0 } = this.o;
+    return typeof intervalMs === 'function' ? intervalMs() : intervalMs;
   }
 
   /** Waits, unless the loop is stopped first. */

@@ -421,7 +421,8 @@ export const SETTINGS = {
     schema: int(0, 3600, 3),
     unit: 'seconds',
     readBy: ['autoscaler'],
-    description: 'how long the request queue must stay empty before idle workers are stopped',
+    description:
+      'how long the request queue must stay empty, and no request arrive, before idle workers are stopped: while requests keep arriving (a trickle), one worker stays',
     deploy: { to: ['web'], at: 'autoscaler.policy.scaleInIdleMs', render: (ms) => String(Number(ms) / 1000) },
   }),
   FLEET_DRIVER: setting({
@@ -475,6 +476,15 @@ export const SETTINGS = {
     schema: port(8001),
     readBy: ['autoscaler', 'web'],
     description: 'port of the autoscaler’s status endpoint',
+  }),
+  AUTOSCALER_IDLE_POLL_MS: setting({
+    schema: optionalInt(50, 60_000),
+    unit: 'milliseconds',
+    readBy: ['autoscaler'],
+    defaultText: '200 locally (at most `AUTOSCALER_POLL_MS`); `AUTOSCALER_POLL_MS` on AWS',
+    description:
+      'time between scaling decisions while no worker runs or starts: locally, a request after a pause wakes a warm worker within it (on AWS each decision is two billed SQS reads, and an instance takes seconds to start anyway)',
+    deploy: { to: ['web'], at: 'autoscaler.idlePollIntervalMs' },
   }),
   AUTOSCALER_STATUS_URL: setting({
     schema: z.url({ protocol: /^https?$/ }).optional(),
@@ -680,6 +690,19 @@ export const SETTINGS = {
     defaultText: '`8002` on AWS; locally a free loopback port per worker',
     description:
       'a worker’s `GET /healthz`, `/readyz` (ready once its models are warm and the gallery is read) and `/metrics` (Prometheus); locally each worker of the fleet takes a free loopback port (the autoscaler’s `GET /targets` lists them); the app-tier unit sets 8001 + n for worker n',
+  }),
+  WARM_WORKERS: setting({
+    schema: int(0, 64, 1),
+    unit: 'workers',
+    readBy: ['autoscaler'],
+    description:
+      'local fleet: worker processes kept warm beside the running ones (models loaded, the gallery read, taking no messages, no CPU to speak of), as an Auto Scaling group’s warm pool keeps stopped instances; a scale-out wakes them first, in milliseconds, then starts new ones. Not counted in `MAX_WORKERS`',
+  }),
+  WORKER_WARM: setting({
+    schema: bool(false),
+    readBy: ['worker'],
+    description:
+      'local fleet: this worker is started warm, taking no messages until the fleet wakes it; set by the fleet, not for people to set',
   }),
   WORKER_ID: setting({
     schema: z.string().min(1).max(64).optional(),

@@ -148,7 +148,12 @@ export const collectionsListSchema = z
 
 export const collectionDeletedSchema = z.strictObject({ deleted: collectionSchema }).meta({ id: 'CollectionDeleted' });
 
-const workersSchema = z.strictObject({ starting: count, running: count, stopping: count });
+const workersSchema = z.strictObject({
+  starting: count,
+  running: count,
+  stopping: count,
+  warm: count.optional().describe('ready, taking no messages until a scale-out wakes them (WARM_WORKERS, locally)'),
+});
 const queueSchema = z.strictObject({ visible: count, inFlight: count });
 
 export const statusSchema = z
@@ -159,15 +164,25 @@ export const statusSchema = z
       z.strictObject({
         id: z.string(),
         number: count,
-        state: z.enum(['starting', 'running', 'stopping']),
+        state: z.enum(['starting', 'running', 'stopping', 'warm']),
         metricsUrl: z.string().optional(),
         busy: z.boolean().optional().describe('holds messages now; absent when the fleet driver cannot tell'),
+        received: count.optional().describe('messages it received since it started (the local fleet says)'),
+        busyMs: z.number().nonnegative().optional().describe('milliseconds it spent on them'),
       }),
     ),
     desired: count,
     minWorkers: count,
     maxWorkers: count,
     messagesPerWorker: count,
+    arrivals: z
+      .strictObject({
+        perSecond: z.number().nonnegative().optional().describe('requests arriving a second, smoothed over 10 s'),
+        secondsPerMessage: z.number().nonnegative().optional().describe('a worker’s seconds on one, smoothed'),
+        lastArrivalAgoMs: count.optional().describe('since a request last arrived (or a backlog was seen)'),
+      })
+      .optional()
+      .describe('the traffic as the policy saw it; the local fleet’s workers report what they received'),
     action: z.string(),
     reason: z.string(),
     decidedAt: z.string(),

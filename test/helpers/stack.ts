@@ -31,6 +31,8 @@ export function testSettings(env: Record<string, string> = {}): Record<string, s
     // A fixed fleet of two unless a test asks for scaling; the autoscaler decides four times a second.
     MIN_WORKERS: '2',
     MAX_WORKERS: '2',
+    // No warm pool unless a test asks: each warm worker is one more process loading the models.
+    WARM_WORKERS: '0',
     AUTOSCALER_POLL_MS: '250',
     AUTOSCALER_PORT: '0',
     MONITOR_PORT: '0',

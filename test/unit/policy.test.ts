@@ -135,6 +135,91 @@ describe('scale-in under a backlog (a trickle that never empties the queue)', ()
   });
 });
 
+describe('on arrivals (a trickle keeps one warm worker)', () => {
+  /** A round of a trickle of `perSecond` requests, each 30 ms on a worker, the last `agoMs` ago. */
+  const traffic = (perSecond: number, agoMs: number | undefined) => ({
+    perSecond,
+    secondsPerMessage: 0.03,
+    ...(agoMs === undefined ? {} : { lastArrivalAgoMs: agoMs }),
+  });
+  it.each([
+    // visible, inFlight, queue empty for, over-provisioned for, arrivals, fleet → desired, action
+    // A trickle whose requests wait 40 ms in the queue: the queue looks empty, but its worker stays.
+    [0, 0, 10_000, 0, traffic(2, 400), 'i', 1, { kind: 'none' }],
+    [0, 0, 10_000, 0, traffic(2, 400), 'r', 1, { kind: 'none' }],
+    // ... and a trickle that finds no worker (after a pause) gets one at once.
+    [0, 0, 0, 0, traffic(0.5, 100), '', 1, { kind: 'launch', count: 1 }],
+    // A burst on a trickle: the backlog decides, as fast as today.
+    [40, 0, 0, 0, traffic(2, 100), 'i', 10, { kind: 'launch', count: 9 }],
+    // After the burst the trickle needs one: the surplus goes once it has lasted the idle window.
+    [0, 0, 3000, 3000, traffic(2, 300), 'iiii', 1, { kind: 'stop', ids: ['w-4', 'w-3', 'w-2'] }],
+    [0, 0, 3000, 2999, traffic(2, 300), 'iiii', 1, { kind: 'none' }],
+    // A trickle that stops: no request for the idle window, and the last worker goes.
+    [0, 0, 3000, 3000, traffic(0.1, 3000), 'i', 0, { kind: 'stop', ids: ['w-1'] }],
+    [0, 0, 3000, 3000, traffic(0.1, 2999), 'i', 1, { kind: 'none' }],
+    // A rate that needs more than one: 40 requests/s of 50 ms at 70 % is 3 workers.
+    [
+      0,
+      0,
+      10_000,
+      0,
+      { perSecond: 40, secondsPerMessage: 0.05, lastArrivalAgoMs: 10 },
+      'ii',
+      3,
+      { kind: 'launch', count: 1 },
+    ],
+    // After a burst the smoothed rate is still high, but no request has arrived for the idle window: nobody.
+    [
+      0,
+      0,
+      3000,
+      3000,
+      { perSecond: 50, secondsPerMessage: 0.05, lastArrivalAgoMs: 3000 },
+      'ii',
+      0,
+      { kind: 'stop', ids: ['w-2', 'w-1'] },
+    ],
+    // Never above the cap, whatever the rate.
+    [
+      0,
+      0,
+      0,
+      0,
+      { perSecond: 10_000, secondsPerMessage: 0.05, lastArrivalAgoMs: 10 },
+      '',
+      19,
+      { kind: 'launch', count: 19 },
+    ],
+  ] as const)(
+    'visible %i, in flight %i, empty %i ms, over-provisioned %i ms, %j, fleet "%s" → desired %i, %j',
+    (visible, inFlight, emptyFor, overFor, arrivals, spec, desired, action) => {
+      const d = decide(
+        {
+          visible,
+          inFlight,
+          queueEmptyForMs: emptyFor,
+          overProvisionedForMs: overFor,
+          arrivals,
+          workers: fleet(spec),
+        },
+        policy,
+      );
+      expect(d.desired).toBe(desired);
+      expect(d.action).toEqual(action);
+    },
+  );
+
+  it('says which need decided', () => {
+    const round = (arrivals: object, visible = 0) =>
+      decide({ visible, inFlight: 0, queueEmptyForMs: 0, arrivals, workers: [] }, policy).reason;
+    expect(round({ perSecond: 0.5, secondsPerMessage: 0.03, lastArrivalAgoMs: 1200 })).toBe(
+      'a request arrived 1.2 s ago',
+    );
+    expect(round({ perSecond: 40, secondsPerMessage: 0.05, lastArrivalAgoMs: 10 })).toBe('40 requests/s × 0.05 s');
+    expect(round({ perSecond: 2, lastArrivalAgoMs: 10 }, 12)).toBe('backlog 12');
+  });
+});
+
 describe('lowestFreeNumbers', () => {
   it.each([
     [[], 3, [1, 2, 3]],
