@@ -8,17 +8,11 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { parseState, STATE_HEADER } from '../../src/shared/answer-metrics.js';
-import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, firstCourseLabels, hasCourseData } from '../helpers/datasets.js';
 import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 
 const ENROLLED = 20;
-const labels = hasCourseData
-  ? readFileSync(COURSE_LABELS, 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, ENROLLED + 1)
-      .map((line) => line.split(',') as [string, string])
-  : [];
+const labels = firstCourseLabels(ENROLLED);
 
 interface Status {
   workers: { starting: number; running: number; stopping: number; warm?: number };

@@ -19,17 +19,11 @@ import {
   MESSAGE_VERSION,
 } from '../../src/shared/messages.js';
 import { replyQueueName, replyQueuePrefix } from '../../src/shared/reply-queues.js';
-import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, firstCourseLabels, hasCourseData } from '../helpers/datasets.js';
 import { enrollCourseSubset, queueDepth, startTestStack, until } from '../helpers/stack.js';
 
 const ENROLLED = 40;
-const labels = hasCourseData
-  ? readFileSync(COURSE_LABELS, 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, ENROLLED + 1)
-      .map((line) => line.split(',') as [string, string])
-  : [];
+const labels = firstCourseLabels(ENROLLED);
 const image = (stem: string) => readFileSync(`${COURSE_IMAGES}${stem}.jpg`);
 
 interface Answer {
