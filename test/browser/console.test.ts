@@ -6,14 +6,15 @@
  * monitoring history. With
  * SCREENSHOTS_DIR set (`npm run docs:screenshots`), each page's screenshot is saved there.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { newScratchDir } from '../helpers/data-dirs.js';
 import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 import { makeClip } from '../../scripts/lib/clips.js';
 import { parseStudentRecords } from '../../src/video/student-records.js';
@@ -48,7 +49,7 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
   let browser: Browser;
   let page: Page;
   let base: string;
-  const scratch = mkdtempSync(join(tmpdir(), 'facefleet-console-'));
+  const scratch = newScratchDir('facefleet-console-');
   const shots = process.env['SCREENSHOTS_DIR'] ?? scratch;
 
   const open = async (view: string) => {

@@ -3,8 +3,7 @@
  * resource prefix, configured through the same environment variables a user sets.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -12,7 +11,7 @@ import { loadConfig } from '../../src/shared/config.js';
 import { SETTING_NAMES } from '../../src/shared/settings.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startLocalStack, type LocalStack } from '../../src/local/stack.js';
-import { newDataDir } from './data-dirs.js';
+import { newDataDir, newScratchDir } from './data-dirs.js';
 import { COURSE_IMAGES, COURSE_LABELS } from './datasets.js';
 
 export { queueDepth } from '../../src/shared/resources.js';
@@ -73,7 +72,7 @@ export async function enroll(stack: LocalStack, args: string[]): Promise<string>
  * twenty): enough people for real matches. Returns the folder, which holds those images and their labels.
  */
 export async function enrollCourseSubset(stack: LocalStack, count: number): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'facefleet-course-'));
+  const dir = newScratchDir('facefleet-course-');
   const lines = readFileSync(COURSE_LABELS, 'utf8')
     .trim()
     .split('\n')

@@ -7,11 +7,10 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLabels, pickImages, runWorkload } from '../../scripts/lib/workload.js';
+import { newScratchDir } from '../helpers/data-dirs.js';
 import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
 import { testSettings, until } from '../helpers/stack.js';
 
@@ -51,7 +50,7 @@ function link(name: string, a: { ns?: string; ip: string }, b: { ns?: string; ip
 
 describe.skipIf(!hasNetns || !hasCourseData)('tiers in separate network namespaces', () => {
   const children: ChildProcess[] = [];
-  const dataDir = mkdtempSync(join(tmpdir(), 'facefleet-netns-'));
+  const dataDir = newScratchDir('facefleet-netns-');
   const settings = (ns: 'web' | 'app' | 'aws', extra: Record<string, string> = {}) => ({
     ...process.env,
     ...testSettings({

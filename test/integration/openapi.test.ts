@@ -3,14 +3,14 @@
  * real stack as the document describes it (parameters, headers, body), is answered as the document says
  * (status, content type, the exact sentence where it gives one, the JSON schema where it names one).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COMPONENT_SCHEMAS, EXAMPLE_API_KEY } from '../../src/web-tier/openapi.js';
+import { newScratchDir } from '../helpers/data-dirs.js';
 import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
 import { makeClip } from '../../scripts/lib/clips.js';
 import { findTool } from '../../src/video/tools.js';
@@ -39,7 +39,7 @@ interface OperationObject {
 }
 type Doc = { openapi: string; paths: Record<string, Record<string, OperationObject>> };
 
-const clips = mkdtempSync(join(tmpdir(), 'facefleet-openapi-'));
+const clips = newScratchDir('facefleet-openapi-');
 
 /** What the document's example uploads name. */
 async function fixture(name: string): Promise<Uint8Array> {

@@ -9,14 +9,12 @@ import {
   copyFileSync,
   mkdirSync,
   readdirSync,
-  mkdtempSync,
   rmSync,
   readFileSync,
   statSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -28,6 +26,7 @@ import { ERROR_CATALOGUE } from '../../src/shared/errors.js';
 import { StudentTable } from '../../src/video/student-table.js';
 import { createDynamoClient } from '../../src/shared/aws.js';
 import { findTool } from '../../src/video/tools.js';
+import { newScratchDir } from '../helpers/data-dirs.js';
 import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
 import { runScript } from '../helpers/scripts.js';
 import { enroll, enrollCourseSubset, queueDepth, startTestStack, until } from '../helpers/stack.js';
@@ -72,7 +71,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
   let url: string;
   let s3: S3Client;
   let sqs: SQSClient;
-  const dir = mkdtempSync(join(tmpdir(), 'facefleet-videos-'));
+  const dir = newScratchDir('facefleet-videos-');
   const clip = (name: string) => join(dir, name);
 
   const post = async (path: string, name: string, accept?: string, key: string | undefined = KEY) => {
@@ -523,7 +522,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
 
 describe.skipIf(!ffmpeg || !hasCourseData)('a video beside images, on one worker', () => {
   let stack: LocalStack;
-  const dir = mkdtempSync(join(tmpdir(), 'facefleet-long-'));
+  const dir = newScratchDir('facefleet-long-');
 
   beforeAll(async () => {
     stack = await startTestStack({ MIN_WORKERS: '1', MAX_WORKERS: '1', VIDEOS_REQUIRE_KEY: 'false' });

@@ -3,9 +3,6 @@
  * cleared as the instance's workers take and finish work, and the termination lifecycle action completed once
  * every worker of the instance has drained, exactly once.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
@@ -15,13 +12,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InstanceLifecycle } from '../../src/app-tier/instance-lifecycle.js';
+import { newScratchDir } from '../helpers/data-dirs.js';
 
 const asMock = mockClient(AutoScalingClient);
 const logger = pino({ level: 'silent' });
 
 /** Two workers of one instance, sharing a directory, with their holdings and the target state in our hands. */
 function instance() {
-  const dir = mkdtempSync(join(tmpdir(), 'facefleet-lifecycle-'));
+  const dir = newScratchDir('facefleet-lifecycle-');
   let target: string | undefined = 'InService';
   const holding: Record<string, number> = { 'worker-1': 0, 'worker-2': 0 };
   const drains: Record<string, number> = { 'worker-1': 0, 'worker-2': 0 };
