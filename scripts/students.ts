@@ -93,7 +93,7 @@ async function warnUnenrolled(
     const missing = names.filter((n) => view.readsAs(n) === undefined);
     if (missing.length > 0)
       console.warn(
-        `warning: ${missing.length} of these students are not enrolled, so no video will recognise them until they are: ` +
+        `warning: ${missing.length === 1 ? '1 of these students is' : `${missing.length} of these students are`} not enrolled, so no video will recognise them until they are: ` +
           `${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''}`,
       );
   } catch {

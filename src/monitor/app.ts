@@ -100,6 +100,16 @@ export function buildMonitorApp(deps: MonitorAppDeps): Express {
     res.json(deps.store.errors(query(req)));
   });
 
+  // A person who opens the monitor's address learns what it is, not the web tier's advice to POST images.
+  app.get('/', (_req, res) => {
+    res
+      .type('text/plain; charset=utf-8')
+      .send(
+        'facefleet monitoring server: clients POST /reports (the answers they saw); GET /api/overview, ' +
+          '/api/timeline, /api/stages, /api/workers, /api/web and /api/errors (?minutes=) read them back. ' +
+          "The web console's Monitoring view shows them (the web tier forwards /monitoring/ here).\n",
+      );
+  });
   app.use((req, _res, next) => next(new AppError('NOT_FOUND', { path: req.path })));
   const handleErrors = errorHandler(deps.logger, { resultTimeoutSeconds: 0 });
   const countRefusals: ErrorRequestHandler = (err, req, res, next) => {

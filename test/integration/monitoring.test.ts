@@ -63,6 +63,12 @@ describe.skipIf(!hasCourseData)('monitoring', () => {
     expect(storedRows()).toBe(ENROLLED);
   });
 
+  it('says what it is at its own root, not the web tier’s advice', async () => {
+    const res = await fetch(`${stack.monitor.url}/`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^facefleet monitoring server: clients POST \/reports/);
+  });
+
   it('serves latency over time, per stage, per worker, network time and errors', async () => {
     const overview = await api('overview?minutes=5');
     expect(overview).toMatchObject({ answers: ENROLLED, errors: 0, truncated: false });

@@ -198,7 +198,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
       'name,id,major,year\nJennifer Lopez,S-1001,"Physics, Applied",3\nhans blix,S-1002,"Law ""International""",4\nZhu Rongji,S-1003,Economics,2\n',
     );
     const run = await studentsCommand(file);
-    expect(run.stderr).toMatch(/warning: 1 of these students are not enrolled.*: Zhu Rongji$/m);
+    expect(run.stderr).toMatch(/warning: 1 of these students is not enrolled.*: Zhu Rongji$/m);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(
       /^Loaded 3 student records into t-\w+-students at http:\/\/127\.0\.0\.1:\d+ \(fields: id, major, year\)\.$/m,
