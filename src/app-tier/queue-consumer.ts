@@ -48,8 +48,8 @@ export interface MessageHandler<Job> {
 /** Turns reply queue names into URLs; a queue that is gone is `undefined` (its owner stopped or died). */
 export interface ReplyQueueDirectory {
   urlOf(name: string): Promise<string | undefined>;
-  /** Told that a send to `name` found it gone: forget it, and say so once. */
-  gone(name: string, context: Record<string, unknown>): void;
+  /** Told that `replies` for `name` found it gone: forget it, and say so once. */
+  gone(name: string, replies: number): void;
 }
 
 export interface QueueConsumerOptions<Job> {
@@ -308,7 +308,7 @@ export class QueueConsumer<Job> {
     let url: string | undefined = this.o.replyQueueUrl;
     try {
       if (queue !== '' && replyQueues) url = await replyQueues.urlOf(queue);
-      if (url === undefined) return replyQueues!.gone(queue, { replies: replies.length });
+      if (url === undefined) return replyQueues!.gone(queue, replies.length);
       const { Failed = [] } = await this.o.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: url,
@@ -321,7 +321,7 @@ export class QueueConsumer<Job> {
         logger.error({ messageId: message.MessageId, code: f.Code, reason: f.Message }, 'could not send a result');
       }
     } catch (err) {
-      if (queue !== '' && replyQueues && isNotFound(err)) return replyQueues.gone(queue, { replies: replies.length });
+      if (queue !== '' && replyQueues && isNotFound(err)) return replyQueues.gone(queue, replies.length);
       logger.error({ err, messages: replies.length }, 'could not send results; the requests will be retried');
       for (const d of replies) failed.add(d.message.MessageId!);
     }

@@ -40,9 +40,8 @@ export class ReplyQueueUrls implements ReplyQueueDirectory {
     return url;
   }
 
-  gone(name: string, context: Record<string, unknown>): void {
+  gone(name: string, replies: number): void {
     this.urls.delete(name);
-    const replies = Number(context['replies'] ?? 1);
     this.dropped += replies;
     const first = !this.saidGone.has(name);
     if (first) {
@@ -50,7 +49,7 @@ export class ReplyQueueUrls implements ReplyQueueDirectory {
       if (this.saidGone.size > MAX_NAMES) this.saidGone.delete(this.saidGone.values().next().value!);
     }
     this.logger[first ? 'warn' : 'debug'](
-      { replyQueue: name, ...context },
+      { replyQueue: name, replies },
       first
         ? 'the reply queue is gone (its web process stopped or died): the replies are dropped, their labels are in the out-bucket'
         : 'the reply queue is still gone; replies dropped',

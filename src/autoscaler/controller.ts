@@ -124,7 +124,7 @@ export class AutoscalerController {
     this.record(queue, workers, decision, arrivals);
     await this.act(decision.action);
     // The warm pool is filled in calm rounds: never in the middle of a burst, whose workers need the cores.
-    if (decision.action.kind === 'none') await this.o.fleet.keepWarm?.();
+    if (decision.action.kind === 'none') await this.o.fleet.keepWarm?.(workers);
     this.o.observer?.decided(decision);
     return decision;
   }

@@ -34,8 +34,11 @@ export interface Fleet {
   launch(count: number): Promise<string[]>;
   /** Asks the given workers to finish what they hold and stop; resolves once asked, not once gone. */
   stop(ids: readonly string[]): Promise<void>;
-  /** Starts what the warm pool lacks (drivers that keep one); called in rounds that launch and stop nothing. */
-  keepWarm?(): Promise<void>;
+  /**
+   * Starts what the warm pool lacks (drivers that keep one), given the workers the round listed; called in
+   * rounds that launch and stop nothing.
+   */
+  keepWarm?(workers: readonly FleetWorker[]): Promise<void>;
 }
 
 /** The `count` lowest positive numbers not in `taken`. */

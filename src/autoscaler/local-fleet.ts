@@ -97,11 +97,10 @@ export class LocalFleet implements Fleet {
     return [...warm.map((e) => e.id), ...this.spawn(count - warm.length, false)];
   }
 
-  /** Starts warm workers until the pool holds `warmWorkers` (those still loading count). */
-  async keepWarm(): Promise<void> {
-    const wanted = this.o.warmWorkers ?? 0;
-    const warm = this.registry.entries().filter((e) => e.warm && !e.stopping && isAlive(e.pid)).length;
-    if (warm < wanted) this.spawn(wanted - warm, true);
+  /** Starts warm workers until the pool holds `warmWorkers` (those still loading are listed warm too). */
+  async keepWarm(workers: readonly FleetWorker[]): Promise<void> {
+    const warm = workers.filter((w) => w.state === 'warm').length;
+    this.spawn((this.o.warmWorkers ?? 0) - warm, true);
   }
 
   private spawn(count: number, warm: boolean): string[] {

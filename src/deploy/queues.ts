@@ -2,7 +2,7 @@
  * The deployment's queues, in the order `ensureQueueSet` (shared with `npm start`) gives them: each created
  * with the attributes `queueAttributes` declares, or updated where its attributes differ.
  */
-import { queueNameOf, replyQueuePrefix, webIdOfQueue } from '../shared/reply-queues.js';
+import { queueNameOf, replyQueuePrefix, replyQueueUrls } from '../shared/reply-queues.js';
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -14,7 +14,7 @@ import {
 import { differingAttributes, ensureQueueSet, type QueueUrls } from '../shared/resources.js';
 import { PLACEHOLDER_ACCOUNT } from './names.js';
 import type { ProvisionOptions } from './provision.js';
-import { DeployError, orMissing, type Deployment } from './session.js';
+import { alreadyGone, DeployError, orMissing, type Deployment } from './session.js';
 
 export async function ensureQueues(o: ProvisionOptions): Promise<QueueUrls> {
   const created = new Set<string>();
@@ -92,27 +92,16 @@ export async function deleteQueue({ clients: { sqs }, session }: Deployment, Que
   session.report(step, 'deleted');
 }
 
-/** Deletes every web process's reply queue of the deployment (`<prefix>-resp-w…`). */
+/** Deletes every web process's reply queue of the deployment (`<prefix>-resp-w…`), by the URLs listed. */
 export async function deleteReplyQueues({ clients: { sqs }, session }: Deployment, prefix: string): Promise<void> {
   const step = `reply queues ${replyQueuePrefix(prefix)}…`;
-  const names: string[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await session.read(
-      step,
-      sqs,
-      new ListQueuesCommand({ QueueNamePrefix: replyQueuePrefix(prefix), MaxResults: 1000, NextToken }),
-    );
-    names.push(...(page.QueueUrls ?? []).map(queueNameOf).filter((name) => webIdOfQueue(prefix, name) !== undefined));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  if (names.length === 0) {
+  const urls = await replyQueueUrls(prefix, (input) => session.read(step, sqs, new ListQueuesCommand(input)));
+  if (urls.length === 0) {
     session.report(step, 'already gone');
     return;
   }
-  for (const QueueName of names) {
-    const found = await session.read(step, sqs, new GetQueueUrlCommand({ QueueName })).catch(orMissing);
-    if (found?.QueueUrl) await session.change(step, sqs, new DeleteQueueCommand({ QueueUrl: found.QueueUrl }));
+  for (const QueueUrl of urls) {
+    await alreadyGone(() => session.change(step, sqs, new DeleteQueueCommand({ QueueUrl })));
   }
-  session.report(step, 'deleted', names.join(', '));
+  session.report(step, 'deleted', urls.map(queueNameOf).join(', '));
 }

@@ -6,7 +6,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { queueNameOf, replyQueuePrefix, webIdOfQueue } from '../shared/reply-queues.js';
+import { queueNameOf, replyQueueUrls } from '../shared/reply-queues.js';
 import { depthOf, QUEUE_DEPTH_ATTRIBUTES } from '../shared/resources.js';
 import { deploymentNames } from './names.js';
 import { orMissing, type AwsClients, type Session } from './session.js';
@@ -76,16 +76,8 @@ export async function deploymentStatus(o: {
     buckets.push(exists ? { name, objects, more: token !== undefined } : { name, more: false });
   }
   const replyQueues = (
-    (
-      await o.session.read(
-        'reply queues',
-        sqs,
-        new ListQueuesCommand({ QueueNamePrefix: replyQueuePrefix(o.prefix), MaxResults: 1000 }),
-      )
-    ).QueueUrls ?? []
-  )
-    .map(queueNameOf)
-    .filter((name) => webIdOfQueue(o.prefix, name) !== undefined);
+    await replyQueueUrls(o.prefix, (input) => o.session.read('reply queues', sqs, new ListQueuesCommand(input)))
+  ).map(queueNameOf);
   let loadBalancer: DeploymentStatus['loadBalancer'];
   if (o.clients.elb) {
     const found = await o.session

@@ -79,7 +79,7 @@ export class FleetRegistry {
           ...(names.has(`${id}.ready`) ? readyDetails(join(this.dir, `${id}.ready`)) : {}),
           stopping: names.has(`${id}.stopping`),
           aliveAt: names.has(`${id}.alive`) ? aliveAt(join(this.dir, `${id}.alive`)) : undefined,
-          ...(names.has(`${id}.alive`) ? holdingOf(join(this.dir, `${id}.alive`)) : {}),
+          ...(names.has(`${id}.alive`) ? activityOf(join(this.dir, `${id}.alive`)) : {}),
         });
       } catch {
         // Removed between the listing and the read: the worker is gone.
@@ -122,7 +122,7 @@ function readyDetails(path: string): ReadyDetails {
   }
 }
 
-function holdingOf(path: string): Partial<WorkerActivity> {
+function activityOf(path: string): Partial<WorkerActivity> {
   try {
     const activity = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
     return Object.fromEntries(

@@ -96,6 +96,25 @@ export function replyQueueOfRequest(
   return queue === names.responseQueue ? undefined : queue;
 }
 
+/** One page of ListQueues, as whoever calls SQS makes it (the reaper directly, the deploy commands in a session). */
+export type ListQueuesPage = (input: {
+  QueueNamePrefix: string;
+  MaxResults: number;
+  NextToken?: string;
+}) => Promise<{ QueueUrls?: string[]; NextToken?: string }>;
+
+/** The URLs of this deployment's reply queues, every page of them (the canonical queue is not one). */
+export async function replyQueueUrls(resourcePrefix: string, listPage: ListQueuesPage): Promise<string[]> {
+  const urls: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await listPage({ QueueNamePrefix: replyQueuePrefix(resourcePrefix), MaxResults: 1000, NextToken });
+    urls.push(...(page.QueueUrls ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return urls.filter((url) => webIdOfQueue(resourcePrefix, queueNameOf(url)) !== undefined);
+}
+
 /** One reply queue as the reaper sees it. */
 export interface SeenReplyQueue {
   readonly name: string;

@@ -23,10 +23,9 @@ import {
   queueNameOf,
   reapDecision,
   replyQueueName,
-  replyQueuePrefix,
+  replyQueueUrls,
   REPLY_QUEUE_ROLE,
   REPLY_QUEUE_TAGS,
-  webIdOfQueue,
 } from '../shared/reply-queues.js';
 import { queueAttributes, type QueueUrls } from '../shared/resources.js';
 
@@ -130,8 +129,6 @@ export interface SeenWebProcess {
   readonly pid?: number;
   readonly waiting?: number;
   readonly metricsUrl?: string;
-  /** Epoch milliseconds of its last heartbeat. */
-  readonly heartbeatAt?: number;
 }
 
 export interface ReaperOptions {
@@ -183,7 +180,7 @@ export class ReplyQueueReaper {
   async sweep(): Promise<string[]> {
     const { sqs, logger } = this.o;
     const now = (this.o.now ?? Date.now)();
-    const urls = await this.listReplyQueues();
+    const urls = await replyQueueUrls(this.o.resourcePrefix, (input) => sqs.send(new ListQueuesCommand(input)));
     const deleted: string[] = [];
     const alive: SeenWebProcess[] = [];
     for (const url of urls) {
@@ -225,23 +222,6 @@ export class ReplyQueueReaper {
     return deleted;
   }
 
-  private async listReplyQueues(): Promise<string[]> {
-    const urls: string[] = [];
-    let NextToken: string | undefined;
-    do {
-      const page = await this.o.sqs.send(
-        new ListQueuesCommand({
-          QueueNamePrefix: replyQueuePrefix(this.o.resourcePrefix),
-          MaxResults: 1000,
-          NextToken,
-        }),
-      );
-      urls.push(...(page.QueueUrls ?? []));
-      NextToken = page.NextToken;
-    } while (NextToken);
-    return urls.filter((url) => webIdOfQueue(this.o.resourcePrefix, queueNameOf(url)) !== undefined);
-  }
-
   /** A queue's tags; undefined when it was deleted meanwhile. */
   private async tagsOf(url: string): Promise<Record<string, string> | undefined> {
     try {
@@ -275,6 +255,5 @@ function seenProcess(replyQueue: string, tags: Readonly<Record<string, string>>)
     pid: number(tags[REPLY_QUEUE_TAGS.pid]),
     waiting: number(tags[REPLY_QUEUE_TAGS.waiting]),
     metricsUrl: tags[REPLY_QUEUE_TAGS.metrics],
-    heartbeatAt: number(tags[REPLY_QUEUE_TAGS.heartbeat]),
   };
 }

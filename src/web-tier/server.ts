@@ -140,16 +140,19 @@ export async function startWebTier(
   const metrics = new WebMetrics({ waiting, fleet: () => fleetState.current() });
   if (config.web.processes > 1) metricsServer = await startMetricsServer(config, index, metrics);
   const recent = new RecentAnswers();
-  const snapshot = (): WebProcessSnapshot => ({
-    id: webId,
-    pid: process.pid,
-    index,
-    replyQueue: replyQueue.name,
-    waiting: waiting(),
-    ...(metricsUrl() ? { metricsUrl: metricsUrl() } : {}),
-    answers: recent.window(),
-    at: Date.now(),
-  });
+  const snapshot = (): WebProcessSnapshot => {
+    const metrics = metricsUrl();
+    return {
+      id: webId,
+      pid: process.pid,
+      index,
+      replyQueue: replyQueue.name,
+      waiting: waiting(),
+      ...(metrics ? { metricsUrl: metrics } : {}),
+      answers: recent.window(),
+      at: Date.now(),
+    };
+  };
   const peers = new WebPeers(snapshot, config.web.processIndex !== undefined);
   peers.start();
   const webStatus = (): WebTierStatus => {
@@ -158,17 +161,14 @@ export async function startWebTier(
     const elsewhere = reaper.processes.filter((p) => !known.has(p.id));
     return {
       answeredBy: webId,
-      processes: [
-        ...here.map(({ id, pid, replyQueue, waiting, metricsUrl }) => ({ id, pid, replyQueue, waiting, metricsUrl })),
-        ...elsewhere.map(({ id, pid, host, replyQueue, waiting, metricsUrl }) => ({
-          id,
-          pid,
-          host,
-          replyQueue,
-          waiting,
-          metricsUrl,
-        })),
-      ],
+      processes: [...here, ...elsewhere].map(({ id, pid, replyQueue, waiting, metricsUrl, ...p }) => ({
+        id,
+        pid,
+        ...('host' in p ? { host: p.host } : {}),
+        replyQueue,
+        waiting,
+        metricsUrl,
+      })),
     };
   };
 

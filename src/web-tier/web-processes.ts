@@ -140,10 +140,6 @@ export class WebProcessGroup {
     return group;
   }
 
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
   get listeningPort(): number {
     return this.port;
   }
