@@ -40,9 +40,6 @@ import { positiveInt } from './lib/options.js';
 import { forkStack, stopStack } from './lib/stack-process.js';
 import { loadLabels, pickImages, runWorkload, type WorkloadResult } from './lib/workload.js';
 
-const COURSE = '../shared/datasets/cse546-face-images-1000';
-const LFW = '../shared/datasets/lfw-view1-train';
-
 const program = new Command()
   .name('npm run bench --')
   .description('Measure the recogniser limit and the pipeline against it, in one run.')
@@ -57,9 +54,21 @@ const program = new Command()
     '--scale-from-zero',
     'let the autoscaler start the workload with no workers (the ratio then includes scale-out)',
   )
+  .option(
+    '--course <dir>',
+    "the course's workload: images/ and labels.csv",
+    '../shared/datasets/cse546-face-images-1000',
+  )
+  .option(
+    '--lfw <dir>',
+    'LFW photos for a second limit measurement (images/), skipped when absent',
+    '../shared/datasets/lfw-view1-train',
+  )
   .option('--json', 'print the results as one JSON object');
 
 interface Options {
+  course: string;
+  lfw: string;
   requests: number;
   concurrency: number;
   idleRequests: number;
@@ -213,12 +222,12 @@ async function measurePipeline(o: Options): Promise<PipelineResult> {
   try {
     await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'scripts/enroll.ts', '--images', `${COURSE}/images`, '--labels', `${COURSE}/labels.csv`],
+      ['--import', 'tsx', 'scripts/enroll.ts', '--images', `${o.course}/images`, '--labels', `${o.course}/labels.csv`],
       { env },
     );
     const url = new URL(`${ready.webUrl}/`);
-    const folder = `${COURSE}/images`;
-    const labels = await loadLabels(`${COURSE}/labels.csv`);
+    const folder = `${o.course}/images`;
+    const labels = await loadLabels(`${o.course}/labels.csv`);
     const run = async (count: number, concurrency: number, onAnswer?: () => void, stageTimings = false) =>
       runWorkload({
         stageTimings,
@@ -276,22 +285,22 @@ const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** di
 
 async function main(): Promise<void> {
   const o = program.parse().opts<Options>();
-  if (!existsSync(`${COURSE}/images`)) {
-    throw new Error(`the course images are not at ${resolve(COURSE)}; the benchmark needs ../shared/datasets`);
+  if (!existsSync(`${o.course}/images`)) {
+    throw new Error(`the course images are not at ${resolve(o.course)}; give the course's folder with --course`);
   }
   const machine = machineInfo();
   log('reference: every model at every graph level, one thread, denormals flushed');
   const modelDir = loadConfig().recognition.modelDir;
-  const bare = await BareModels.open(modelDir, (await imagePaths(o, `${COURSE}/images`))[0]!);
+  const bare = await BareModels.open(modelDir, (await imagePaths(o, `${o.course}/images`))[0]!);
   const models = await measureModels(modelDir, bare.inputs, o.modelRuns);
   log(`limit: course images (${o.limitImages}: engine and reference interleaved, then ${o.workers} processes)`);
-  const course = await measureLimit(o, `${COURSE}/images`, bare, models);
+  const course = await measureLimit(o, `${o.course}/images`, bare, models);
   let lfw: DatasetLimit | undefined;
-  if (existsSync(`${LFW}/images`)) {
+  if (existsSync(`${o.lfw}/images`)) {
     log(`limit: LFW images (${o.limitImages}: engine and reference interleaved, then ${o.workers} processes)`);
-    lfw = await measureLimit(o, `${LFW}/images`, bare, models);
+    lfw = await measureLimit(o, `${o.lfw}/images`, bare, models);
   } else {
-    log(`limit: skipping LFW, ${resolve(LFW)} is absent`);
+    log(`limit: skipping LFW, ${resolve(o.lfw)} is absent`);
   }
   await bare.close();
   const pipeline = await measurePipeline(o);

@@ -12,7 +12,7 @@ import { SETTING_NAMES } from '../../src/shared/settings.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startLocalStack, type LocalStack } from '../../src/local/stack.js';
 import { newDataDir, newScratchDir } from './data-dirs.js';
-import { COURSE_IMAGES, COURSE_LABELS } from './datasets.js';
+import { COURSE_IMAGES, COURSE_LABELS } from './fixtures.js';
 
 export { queueDepth } from '../../src/shared/resources.js';
 

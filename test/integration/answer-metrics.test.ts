@@ -18,7 +18,7 @@ import {
 
 /** The worker's stages of an image (a video has three more). */
 const IMAGE_STAGES = WORKER_STAGES.filter((s) => !VIDEO_ONLY_STAGES.includes(s));
-import { COURSE_IMAGES, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES } from '../helpers/fixtures.js';
 import { scrape, total } from '../helpers/prometheus.js';
 import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 
@@ -26,7 +26,7 @@ const API_KEY = 'metrics-test-key-0123456789';
 /** The course images enrolled: enough people for a real match, few enough to enroll in seconds. */
 const ENROLLED = 24;
 
-describe.skipIf(!hasCourseData)('metrics on every answer and every process', () => {
+describe('metrics on every answer and every process', () => {
   let stack: LocalStack;
   let base: string;
   const course = (n: number) => readFileSync(`${COURSE_IMAGES}test_${String(n).padStart(3, '0')}.jpg`);

@@ -15,19 +15,17 @@ import { loadConfig } from '../../src/shared/config.js';
 import { FleetRegistry } from '../../src/shared/fleet-registry.js';
 import type { StackReadyMessage } from '../../src/shared/process.js';
 import { queueDepth, resolveQueueUrls } from '../../src/shared/resources.js';
-import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, COURSE_LABELS } from '../helpers/fixtures.js';
 import { newDataDir } from '../helpers/data-dirs.js';
 import { upload } from '../helpers/http.js';
 import { testSettings, until } from '../helpers/stack.js';
 
 const labels = new Map(
-  hasCourseData
-    ? readFileSync(COURSE_LABELS, 'utf8')
-        .trim()
-        .split('\n')
-        .slice(1)
-        .map((line) => line.split(',') as [string, string])
-    : [],
+  readFileSync(COURSE_LABELS, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(',') as [string, string]),
 );
 const image = (stem: string) => readFileSync(`${COURSE_IMAGES}${stem}.jpg`);
 
@@ -151,7 +149,7 @@ class Stack {
   }
 }
 
-describe.skipIf(!hasCourseData)('a local stack keeps what it was given', () => {
+describe('a local stack keeps what it was given', () => {
   it('keeps the gallery and every stored object across a clean stop and a kill -9 of every process', async () => {
     const dir = newDataDir();
     let stack = await Stack.start(dir);

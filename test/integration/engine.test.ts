@@ -1,15 +1,14 @@
 /** The recognition engine on the real ONNX models and real images. */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEngine, type RecognitionEngine } from '../../src/app-tier/recognition/engine.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, LFW_IMAGES } from '../helpers/fixtures.js';
 
-const LFW = `${DATASETS_DIR}lfw-view1-train/images/`;
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
-describe.skipIf(!hasCourseData)('the recognition engine', () => {
+describe('the recognition engine', () => {
   let engine: RecognitionEngine;
   beforeAll(async () => {
     const config = loadConfig({});
@@ -49,8 +48,9 @@ describe.skipIf(!hasCourseData)('the recognition engine', () => {
     expect(grey.faces).toHaveLength(1);
   });
 
-  it.skipIf(!existsSync(LFW))('scores two photos of one person above photos of two people (LFW)', async () => {
-    const embed = async (file: string) => (await engine.analyze(readFileSync(`${LFW}${file}`))).faces[0]!.embedding;
+  it('scores two photos of one person above photos of two people (LFW_IMAGES)', async () => {
+    const embed = async (file: string) =>
+      (await engine.analyze(readFileSync(`${LFW_IMAGES}${file}`))).faces[0]!.embedding;
     const [a1, a2, b] = await Promise.all([
       embed('Aaron_Peirsol_0001.jpg'),
       embed('Aaron_Peirsol_0002.jpg'),
@@ -59,9 +59,9 @@ describe.skipIf(!hasCourseData)('the recognition engine', () => {
     expect(dot(a1, a2)).toBeGreaterThan(dot(a1, b));
   });
 
-  it.skipIf(!existsSync(LFW))('reports a large sideways photo upright, in its own pixels', async () => {
+  it('reports a large sideways photo upright, in its own pixels', async () => {
     // A 3000x2000 landscape photo, stored turned on its side (2000x3000) with EXIF orientation 6.
-    const face = await sharp(readFileSync(`${LFW}Aaron_Peirsol_0001.jpg`))
+    const face = await sharp(readFileSync(`${LFW_IMAGES}Aaron_Peirsol_0001.jpg`))
       .resize(300)
       .toBuffer();
     const upright = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#607060' } })

@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsClient } from '../../src/shared/aws.js';
 import { isAlive } from '../../src/shared/fleet-registry.js';
 import type { LocalStack } from '../../src/local/stack.js';
-import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, COURSE_LABELS } from '../helpers/fixtures.js';
 import { upload } from '../helpers/http.js';
 import { enroll, queueDepth, startTestStack, until } from '../helpers/stack.js';
 
 const image = (stem: string) => readFileSync(`${COURSE_IMAGES}${stem}.jpg`);
 
-describe.skipIf(!hasCourseData)('a request whose result never comes', () => {
+describe('a request whose result never comes', () => {
   let stack: LocalStack;
   beforeAll(async () => {
     stack = await startTestStack({ MIN_WORKERS: '0', MAX_WORKERS: '1', RESULT_TIMEOUT_SECONDS: '1' });
@@ -46,7 +46,7 @@ describe.skipIf(!hasCourseData)('a request whose result never comes', () => {
   });
 });
 
-describe.skipIf(!hasCourseData)('a worker killed while it holds messages', () => {
+describe('a worker killed while it holds messages', () => {
   let stack: LocalStack;
   beforeAll(async () => {
     // The longest poll SQS allows: the worker is frozen inside a poll, and a 1 s poll could end (with nothing)
@@ -111,7 +111,7 @@ describe.skipIf(!hasCourseData)('a worker killed while it holds messages', () =>
   });
 });
 
-describe.skipIf(!hasCourseData)('an emulator killed under a running stack', () => {
+describe('an emulator killed under a running stack', () => {
   let stack: LocalStack;
   beforeAll(async () => {
     stack = await startTestStack({ MIN_WORKERS: '1', MAX_WORKERS: '1' });

@@ -7,14 +7,14 @@
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
-import { hasCourseData } from '../helpers/datasets.js';
+import {} from '../helpers/fixtures.js';
 import { runScript } from '../helpers/scripts.js';
 import { enrollCourseSubset, startTestStack } from '../helpers/stack.js';
 
 const ENROLLED = 20;
 const MAX_BATCHES_PER_MINUTE = 12;
 
-describe.skipIf(!hasCourseData)('monitoring', () => {
+describe('monitoring', () => {
   let stack: LocalStack;
   let base: string;
   let images: string;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COMPONENT_SCHEMAS, EXAMPLE_API_KEY } from '../../src/web-tier/openapi.js';
 import { newScratchDir } from '../helpers/data-dirs.js';
-import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, LFW_IMAGES } from '../helpers/fixtures.js';
 import { makeClip } from '../../scripts/lib/clips.js';
 import { findTool } from '../../src/video/tools.js';
 
@@ -54,7 +54,7 @@ async function fixture(name: string): Promise<Uint8Array> {
     return sharp({ create: { width: 200, height: 200, channels: 3, background: '#777' } })
       .jpeg()
       .toBuffer();
-  return readFileSync(`${DATASETS_DIR}lfw-view1-train/images/${name}`);
+  return readFileSync(`${LFW_IMAGES}${name}`);
 }
 
 /** Each example of an operation, with the answer it is documented to get. */
@@ -76,7 +76,7 @@ function examplesOf(op: OperationObject) {
   return answers;
 }
 
-describe.skipIf(!hasCourseData)('the OpenAPI description', () => {
+describe('the OpenAPI description', () => {
   let stack: LocalStack;
   let doc: Doc;
 

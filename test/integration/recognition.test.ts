@@ -2,25 +2,22 @@
  * Recognition people can trust, end to end on the local stack: the enrollment API (auth, names, one face per
  * photo, concurrent enrollments, workers picking up each new gallery version), every face of a picture in a
  * JSON answer, "Unknown" for strangers, and real photos (EXIF rotation, PNG, WebP, grey, a large photo with
- * a small face). Faces come from the LFW subset in ../shared/datasets.
+ * a small face). Faces come from the LFW photos of test/fixtures.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { createS3Client } from '../../src/shared/aws.js';
-import { DATASETS_DIR } from '../helpers/datasets.js';
+import { LFW_IMAGES } from '../helpers/fixtures.js';
 import { upload } from '../helpers/http.js';
 import { startTestStack, until } from '../helpers/stack.js';
 
-const LFW = `${DATASETS_DIR}lfw-view1-train/images/`;
-const hasLfw = existsSync(LFW);
-if (!hasLfw) console.warn(`Skipping the recognition tests: ${LFW} is absent (see README, "Test data").`);
-const photo = (name: string) => readFileSync(`${LFW}${name}.jpg`);
+const photo = (name: string) => readFileSync(`${LFW_IMAGES}${name}.jpg`);
 const API_KEY = 'test-key-0123456789abcdef';
 /** The test stack's fixed fleet (MIN_WORKERS = MAX_WORKERS = 2). */
 const WORKERS = 2;
@@ -33,7 +30,7 @@ interface Face {
   candidates: { name: string; similarity: number }[];
 }
 
-describe.skipIf(!hasLfw)('recognition and enrollment', () => {
+describe('recognition and enrollment', () => {
   let stack: LocalStack;
   let base: string;
 
@@ -126,7 +123,7 @@ describe.skipIf(!hasLfw)('recognition and enrollment', () => {
       expect(res.body).toMatch(message);
     });
 
-    it('refuses a photo without a face, and one with two faces, with 422 saying why, enrolling nothing', async () => {
+    it('refuses a photo without a face, and one of two faces of one size, with 422 saying why, enrolling nothing', async () => {
       const blank = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#777' } })
         .jpeg()
         .toBuffer();
@@ -136,10 +133,54 @@ describe.skipIf(!hasLfw)('recognition and enrollment', () => {
       ]);
       expect(none.status).toBe(422);
       expect(none.body).toMatch(/No face was found in "wall.jpg"/);
-      const two = await enrollPhotos('Ricardo_Lagos', [{ bytes: await twoFaces(), file: 'two.jpg' }]);
+      // Two photos side by side, their faces 91 and 82 px wide: neither is clearly the person's.
+      const pair = await sharp({ create: { width: 520, height: 260, channels: 3, background: '#808080' } })
+        .composite([
+          { input: photo('Tiger_Woods_0001'), left: 5, top: 5 },
+          { input: photo('Venus_Williams_0001'), left: 265, top: 5 },
+        ])
+        .jpeg()
+        .toBuffer();
+      const two = await enrollPhotos('Ricardo_Lagos', [{ bytes: pair, file: 'two.jpg' }]);
       expect(two.status).toBe(422);
-      expect(two.body).toMatch(/"two.jpg" shows 2 faces/);
+      expect(two.body).toMatch(
+        /^"two.jpg" shows 2 faces and none is clearly the person's: the largest is \d+ px wide, the next \d+ px/,
+      );
       expect(JSON.parse((await api('GET', '/people')).body).people).toEqual([]);
+    });
+
+    it('refuses a face too small or too blurred to recognise, saying so', async () => {
+      // Tiger Woods' photo shrunk to 70 px, his face 27 px wide, in the middle of a small grey picture.
+      const far = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#808080' } })
+        .composite([{ input: await sharp(photo('Tiger_Woods_0001')).resize(70).toBuffer(), left: 125, top: 85 }])
+        .jpeg()
+        .toBuffer();
+      const small = await enrollPhotos('Tiger_Woods', [{ bytes: far, file: 'far.jpg' }]);
+      expect(small.status, small.body).toBe(422);
+      expect(small.body).toMatch(/^The face in "far.jpg" is \d+ px wide, too small to recognise/);
+      const soft = await sharp(photo('Tiger_Woods_0001')).blur(3).jpeg().toBuffer();
+      const blurred = await enrollPhotos('Tiger_Woods', [{ bytes: soft, file: 'soft.jpg' }]);
+      expect(blurred.status, blurred.body).toBe(422);
+      expect(blurred.body).toMatch(/^The face in "soft.jpg" is too blurred to recognise/);
+      expect((await api('GET', '/people/Tiger_Woods')).status).toBe(404);
+    });
+
+    it('enrolls the dominant face of a photo with a smaller face beside it', async () => {
+      // In a collection of its own, so that the default one's people are as the tests below expect.
+      expect((await api('POST', '/collections/portraits')).status).toBe(201);
+      const form = new FormData();
+      form.append('images', new Blob([await twoFaces(140)]), 'with-venus.jpg');
+      const res = await fetch(`${base}/collections/portraits/people/Tiger_Woods/faces`, {
+        method: 'POST',
+        body: form,
+        headers: { 'X-API-Key': API_KEY },
+      });
+      const body = await res.text();
+      expect(res.status, body).toBe(201);
+      const [face] = JSON.parse(body).added as { box: number[] }[];
+      // Tiger Woods, on the left, not Venus Williams on the right.
+      expect(face!.box[2]).toBeLessThan(300);
+      expect((await api('DELETE', '/collections/portraits')).status).toBe(200);
     });
 
     it('enrolls photos once each, and the workers use the new gallery without a restart', async () => {
@@ -366,7 +407,7 @@ describe.skipIf(!hasLfw)('recognition and enrollment', () => {
   });
 });
 
-describe.skipIf(!hasLfw)('a worker warms up before it is ready', () => {
+describe('a worker warms up before it is ready', () => {
   let stack: LocalStack;
   beforeAll(async () => {
     stack = await startTestStack({ MIN_WORKERS: '0', MAX_WORKERS: '1' });
@@ -423,12 +464,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Tiger Woods, large and left of centre, and Venus Williams, smaller, on the right: two faces, one subject. */
-async function twoFaces(): Promise<Buffer> {
-  return sharp({ create: { width: 600, height: 300, channels: 3, background: '#808080' } })
+/** Tiger Woods, large and left of centre, and Venus Williams on the right, her photo `venusWidth` px wide. */
+async function twoFaces(venusWidth = 170): Promise<Buffer> {
+  return sharp({ create: { width: 700, height: 300, channels: 3, background: '#808080' } })
     .composite([
       { input: photo('Tiger_Woods_0017'), left: 40, top: 25 },
-      { input: await sharp(photo('Venus_Williams_0008')).resize(170).toBuffer(), left: 400, top: 60 },
+      { input: await sharp(photo('Venus_Williams_0008')).resize(venusWidth).toBuffer(), left: 400, top: 25 },
     ])
     .jpeg()
     .toBuffer();

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
-import { COURSE_IMAGES, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES } from '../helpers/fixtures.js';
 import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 
-describe.skipIf(!hasCourseData)('scale-in under a trickle', () => {
+describe('scale-in under a trickle', () => {
   let stack: LocalStack;
   // Read when a test runs, not when the file is collected: without the course data the suite is skipped whole.
   const recognise = async () => {

@@ -10,7 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/shared/aws.js';
 import type { LocalStack } from '../../src/local/stack.js';
-import { COURSE_IMAGES, COURSE_LABELS, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, COURSE_LABELS } from '../helpers/fixtures.js';
 import { upload } from '../helpers/http.js';
 import { isAlive } from '../../src/shared/fleet-registry.js';
 import { enroll, startTestStack, until } from '../helpers/stack.js';
@@ -57,7 +57,7 @@ function stalledUpload(declaredBytes = 100_000): string {
   );
 }
 
-describe.skipIf(!hasCourseData)('slow and greedy clients', () => {
+describe('slow and greedy clients', () => {
   let stack: LocalStack;
   let url: string;
   let s3: ReturnType<typeof createS3Client>;

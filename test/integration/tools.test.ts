@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
-import { COURSE_IMAGES, COURSE_LABELS, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_DIR, COURSE_IMAGES, COURSE_LABELS, LFW_DIR, LFW_IMAGES } from '../helpers/fixtures.js';
 import { webPolicy } from '../../src/deploy/iam-policies.js';
 import { runScript } from '../helpers/scripts.js';
 import { enroll, startTestStack } from '../helpers/stack.js';
@@ -33,7 +33,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe.skipIf(!hasCourseData)('npm run workload', () => {
+describe('npm run workload', () => {
   let stack: LocalStack;
   let url: string;
 
@@ -122,12 +122,13 @@ describe.skipIf(!hasCourseData)('npm run workload', () => {
   });
 });
 
-describe.skipIf(!hasCourseData)('npm run bench (tiny)', () => {
+describe('npm run bench (tiny)', () => {
   it('measures the limit and the pipeline and writes the JSON, the CSV and the chart', async () => {
     const out = await mkdtemp(join(scratch, 'bench-'));
     const r = await run('scripts/bench.ts', [
       ...['--requests', '6', '--concurrency', '3', '--idle-requests', '2', '--limit-images', '3'],
       ...['--workers', '1', '--model-runs', '3', '--out', out, '--json'],
+      ...['--course', COURSE_DIR, '--lfw', LFW_DIR],
     ]);
     expect(r.stderr).not.toMatch(/bench: /);
     expect(r.code).toBe(0);
@@ -179,11 +180,8 @@ describe.skipIf(!hasCourseData)('npm run bench (tiny)', () => {
   });
 });
 
-const LFW_DIR = `${DATASETS_DIR}lfw-view1-train`;
-const hasLfw = existsSync(`${LFW_DIR}/pairs.csv`);
-
-describe.skipIf(!hasLfw)('npm run embed', () => {
-  const image = (name: string) => `${LFW_DIR}/images/${name}.jpg`;
+describe('npm run embed', () => {
+  const image = (name: string) => `${LFW_IMAGES}${name}.jpg`;
 
   it('prints one JSON line per image, every face with its box, score and 512 numbers', async () => {
     const list = join(await mkdtemp(join(scratch, 'embed-')), 'list.txt');
@@ -236,9 +234,9 @@ describe.skipIf(!hasLfw)('npm run embed', () => {
   });
 });
 
-describe.skipIf(!hasLfw)('npm run bench:accuracy (tiny)', () => {
+describe('npm run bench:accuracy (tiny)', () => {
   it('prints every figure, as text and as JSON', async () => {
-    const text = await run('scripts/bench-accuracy.ts', ['--pairs', '6']);
+    const text = await run('scripts/bench-accuracy.ts', ['--dataset', LFW_DIR, '--pairs', '6']);
     expect(text.code, text.stderr).toBe(0);
     for (const heading of [
       /images\/s/,
@@ -252,7 +250,7 @@ describe.skipIf(!hasLfw)('npm run bench:accuracy (tiny)', () => {
     ]) {
       expect(text.stdout).toMatch(heading);
     }
-    const json = await run('scripts/bench-accuracy.ts', ['--pairs', '6', '--json']);
+    const json = await run('scripts/bench-accuracy.ts', ['--dataset', LFW_DIR, '--pairs', '6', '--json']);
     const report = JSON.parse(json.stdout);
     expect(report.pairs).toBe(12);
     expect(report.verification.accuracy).toBeGreaterThan(0.5);

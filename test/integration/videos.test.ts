@@ -27,16 +27,15 @@ import { StudentTable } from '../../src/video/student-table.js';
 import { createDynamoClient } from '../../src/shared/aws.js';
 import { findTool } from '../../src/video/tools.js';
 import { newScratchDir } from '../helpers/data-dirs.js';
-import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, LFW_IMAGES } from '../helpers/fixtures.js';
 import { runScript } from '../helpers/scripts.js';
 import { enroll, enrollCourseSubset, queueDepth, startTestStack, until } from '../helpers/stack.js';
 import { CODECS, lavfiClip, makeClip } from '../../scripts/lib/clips.js';
 
-const LFW = `${DATASETS_DIR}lfw-view1-train/images/`;
 /** A person's `i`th photo (from 0), in the order of their file names. */
 const photo = (name: string, i: number) =>
-  `${LFW}${
-    readdirSync(LFW)
+  `${LFW_IMAGES}${
+    readdirSync(LFW_IMAGES)
       .filter((f) => f.startsWith(`${name}_0`))
       .sort()[i]!
   }`;
@@ -66,7 +65,7 @@ interface VideoAnswer {
   csvKey: string;
 }
 
-describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
+describe.skipIf(!ffmpeg)('classroom videos', () => {
   let stack: LocalStack;
   let url: string;
   let s3: S3Client;
@@ -520,7 +519,7 @@ describe.skipIf(!ffmpeg || !hasCourseData)('classroom videos', () => {
   }, 120_000);
 });
 
-describe.skipIf(!ffmpeg || !hasCourseData)('a video beside images, on one worker', () => {
+describe.skipIf(!ffmpeg)('a video beside images, on one worker', () => {
   let stack: LocalStack;
   const dir = newScratchDir('facefleet-long-');
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
 import { parseState, STATE_HEADER } from '../../src/shared/answer-metrics.js';
-import { COURSE_IMAGES, firstCourseLabels, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, firstCourseLabels } from '../helpers/fixtures.js';
 import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 
 const ENROLLED = 20;
@@ -19,7 +19,7 @@ interface Status {
   fleet: { id: string; state: string }[];
 }
 
-describe.skipIf(!hasCourseData)('a warm pool and a trickle', () => {
+describe('a warm pool and a trickle', () => {
   let stack: LocalStack;
   const status = async () => (await (await fetch(`${stack.web.url}/status`)).json()) as Status;
   const recognise = async (i: number) => {

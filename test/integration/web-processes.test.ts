@@ -19,7 +19,7 @@ import {
   MESSAGE_VERSION,
 } from '../../src/shared/messages.js';
 import { replyQueueName, replyQueuePrefix } from '../../src/shared/reply-queues.js';
-import { COURSE_IMAGES, firstCourseLabels, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, firstCourseLabels } from '../helpers/fixtures.js';
 import { enrollCourseSubset, queueDepth, startTestStack, until } from '../helpers/stack.js';
 
 const ENROLLED = 40;
@@ -51,7 +51,7 @@ async function webStatus(url: string): Promise<WebStatus> {
   return ((await res.json()) as { web: WebStatus }).web;
 }
 
-describe.skipIf(!hasCourseData)('several web processes on one port', () => {
+describe('several web processes on one port', () => {
   let stack: LocalStack;
   let url: string;
   let sqs: ReturnType<typeof createSqsClient>;

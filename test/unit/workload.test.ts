@@ -1,12 +1,12 @@
 /** The workload generator's pure parts: picking images, reading labels, percentiles, the multipart body. */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeMultipart, loadLabels, pickImages, summarizeLatencies, UsageError } from '../../scripts/lib/workload.js';
+import { newScratchDir } from '../helpers/data-dirs.js';
 
 async function folderWith(files: string[]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'workload-'));
+  const dir = newScratchDir('facefleet-workload-');
   for (const f of files) await writeFile(join(dir, f), 'x');
   return dir;
 }
