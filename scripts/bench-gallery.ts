@@ -228,7 +228,11 @@ async function main(): Promise<void> {
             {
               file: `${e}.jpg`,
               bytes,
-              embedding: { kind: 'faces', facesFound: 1, face: { embedding: faceAround(centreOf(p), p, 1) } },
+              embedding: {
+                kind: 'faces',
+                facesFound: 1,
+                faces: [{ embedding: faceAround(centreOf(p), p, 1), box: [0, 0, 100, 100] }],
+              },
             },
           ],
         });

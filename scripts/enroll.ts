@@ -16,7 +16,7 @@ import { Command, Option } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { pino } from 'pino';
 import { loadEngine, type RecognitionEngine } from '../src/app-tier/recognition/engine.js';
-import type { Embedding } from '../src/enrollment/one-face-rule.js';
+import type { Embedding } from '../src/enrollment/face-rule.js';
 import { BulkEnrollment } from '../src/enrollment/plan.js';
 import { EnrollmentService } from '../src/enrollment/service.js';
 import { createS3Client } from '../src/shared/aws.js';
@@ -109,11 +109,19 @@ async function main(): Promise<void> {
   for (const reason of refused) console.warn(`not enrolled: ${reason}`);
 }
 
-/** The photo's most prominent face, as the workers would embed it for the enrollment API. */
+/** The photo's two largest faces, as the workers embed them for the enrollment API. */
 async function embed(engine: RecognitionEngine, bytes: Uint8Array): Promise<Embedding> {
   try {
-    const { faces, facesFound } = await engine.analyze(bytes, 1);
-    return { kind: 'faces', facesFound, ...(faces[0] ? { face: { embedding: faces[0].embedding } } : {}) };
+    const { faces, facesFound } = await engine.analyze(bytes, 2, 'largest');
+    return {
+      kind: 'faces',
+      facesFound,
+      faces: faces.map((f) => ({
+        embedding: f.embedding,
+        box: [f.box.x1, f.box.y1, f.box.x2, f.box.y2],
+        sharpness: f.sharpness,
+      })),
+    };
   } catch {
     return { kind: 'unreadable' };
   }

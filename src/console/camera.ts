@@ -5,7 +5,7 @@
  */
 import { recognise } from './api.js';
 import { fill, h, ms } from './dom.js';
-import { drawFaces } from './faces.js';
+import { drawFaces, stageFor } from './faces.js';
 
 /** Least time between two frames sent, in milliseconds. */
 const FRAME_INTERVAL_MS = 300;
@@ -103,7 +103,7 @@ export function cameraView(): { element: HTMLElement; stop(): void } {
     h('div', { class: 'row' }, start, stopButton),
     status,
     names,
-    h('div', { class: 'stage' }, video, overlay),
+    stageFor(video, overlay),
   );
   return { element, stop };
 }

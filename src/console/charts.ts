@@ -35,6 +35,12 @@ export function lineChart(title: string, unit: string, series: readonly SeriesSp
     data as uPlot.AlignedData,
     element,
   );
+  // As wide as its place in the grid (narrower than 520 px on a phone).
+  new ResizeObserver(() => {
+    const style = getComputedStyle(element);
+    const width = Math.floor(element.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight));
+    if (width > 0 && width !== plot.width) plot.setSize({ width, height: 220 });
+  }).observe(element);
   const redraw = () => {
     plot.setData(data as uPlot.AlignedData);
     element.dataset['points'] = String(data[0]!.length);

@@ -122,7 +122,7 @@ export function peopleView(): HTMLElement {
     { class: 'row', id: 'enroll-form' },
     h('label', { for: 'enroll-name' }, 'Name'),
     name,
-    h('label', { for: 'enroll-photos' }, 'Photos of that one face (1 to 10)'),
+    h('label', { for: 'enroll-photos' }, 'Photos of their face (1 to 10; the largest face in each is theirs)'),
     photos,
     h('button', { type: 'submit' }, 'Enroll'),
   );

@@ -1,7 +1,7 @@
 /** Recognise: drop or pick a photo, see every face boxed and named, with similarities and the top three. */
 import { recognise } from './api.js';
 import { fill, h, onFile, ms } from './dom.js';
-import { drawFaces, facesTable } from './faces.js';
+import { drawFaces, facesTable, stageFor } from './faces.js';
 import { stagesLine } from './timing.js';
 
 export function recogniseView(): HTMLElement {
@@ -24,7 +24,7 @@ export function recogniseView(): HTMLElement {
     objectUrl = URL.createObjectURL(file);
     const overlay = h('div', { class: 'overlay' });
     const img = h('img', { src: objectUrl, alt: file.name });
-    const stage = h('div', { class: 'stage' }, img, overlay);
+    const stage = stageFor(img, overlay);
     fill(result, h('p', { class: 'muted' }, `Recognising ${file.name}…`), stage);
     const answer = await recognise(file, file.name);
     if (!answer.ok) {

@@ -1,10 +1,10 @@
 /**
- * The pure steps of an enrollment: which photos become faces (the one-face rule, each photo once), and once
+ * The pure steps of an enrollment: which photos become faces (the face rule, each photo once), and once
  * the gallery has taken them, which uploaded photos are kept (the first copy of each newly added face) and
  * which go (repeats: already enrolled, or sent twice).
  */
 import { faceIdOf, type NewFace } from '../shared/gallery.js';
-import { theOneFace, type Embedding } from './one-face-rule.js';
+import { theFaceToEnroll, type Embedding } from './face-rule.js';
 
 /** A photo to enroll, and what embedding it found. */
 export interface EmbeddedPhoto {
@@ -23,10 +23,10 @@ export interface PlannedFace extends NewFace {
   readonly score?: number;
 }
 
-/** Faces from photos, in order; the first photo that breaks the one-face rule refuses them all. */
+/** Faces from photos, in order; the first photo that breaks the face rule refuses them all. */
 export function facesOf(photos: readonly EmbeddedPhoto[]): PlannedFace[] {
   return photos.map((photo) => {
-    const face = theOneFace(photo.file, photo.embedding);
+    const face = theFaceToEnroll(photo.file, photo.embedding);
     return {
       id: faceIdOf(photo.bytes),
       embedding: face.embedding,
@@ -62,7 +62,7 @@ export interface LabelledPhoto {
 /**
  * A bulk enrollment (`npm run enroll`), photo by photo, so that no photo's bytes are held past its turn.
  * Byte-identical copies under the same label are skipped (counted); copies under another label are kept and
- * reported (the gallery then refuses the photo for the second person). A photo that breaks the one-face rule
+ * reported (the gallery then refuses the photo for the second person). A photo that breaks the face rule
  * is refused on its own, with the rule's sentence, and the others go on.
  */
 export class BulkEnrollment {

@@ -97,7 +97,7 @@ export class EnrollmentService {
         { create: collection === DEFAULT_COLLECTION },
       );
     } catch (err) {
-      // Refused (the one-face rule, a look-alike name, a photo that is someone else's) or not written: nothing
+      // Refused (the face rule, a look-alike name, a photo that is someone else's) or not written: nothing
       // is enrolled, so no photo is kept either.
       await this.deletePhotos(request.sourceKeys);
       throw err;

@@ -201,10 +201,27 @@ export const ERROR_CATALOGUE = {
   ENROLL_MANY_FACES: error({
     status: 422,
     retryable: false,
-    params: { file: text, faces: count },
+    params: { file: text, faces: count, largest: count, next: count, dominance: count },
     message: (p) =>
-      `"${p.file}" shows ${p.faces} faces: enroll photos that show only this person, so the right face is ` +
-      `enrolled.`,
+      `"${p.file}" shows ${p.faces} faces and none is clearly the person's: the largest is ${p.largest} px wide, ` +
+      `the next ${p.next} px. Enroll a photo in which this person's face is at least ${p.dominance} times as ` +
+      `wide as any other, or crop it.`,
+  }),
+  ENROLL_FACE_TOO_SMALL: error({
+    status: 422,
+    retryable: false,
+    params: { file: text, width: count, min: count },
+    message: (p) =>
+      `The face in "${p.file}" is ${p.width} px wide, too small to recognise: enroll a photo in which it is at ` +
+      `least ${p.min} px wide.`,
+  }),
+  ENROLL_FACE_BLURRED: error({
+    status: 422,
+    retryable: false,
+    params: { file: text, sharpness: count, min: count },
+    message: (p) =>
+      `The face in "${p.file}" is too blurred to recognise (sharpness ${p.sharpness}; ${p.min} is the least ` +
+      `enrolled): enroll a sharper photo.`,
   }),
   API_KEY_MISSING: error({
     status: 401,

@@ -58,9 +58,6 @@ export function faceIdOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 
-/** The one-face rule lives with enrollment; re-exported for the callers that knew it here. */
-export { requireOneFace } from '../enrollment/one-face-rule.js';
-
 export function encodeVector(v: Float32Array): string {
   const bytes = Buffer.alloc(v.length * 4);
   v.forEach((x, i) => bytes.writeFloatLE(x, i * 4));

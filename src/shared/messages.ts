@@ -71,6 +71,8 @@ const faceResultSchema = z.object({
   candidates: z.array(z.object({ name: z.string(), similarity: z.number() })).optional(),
   /** Enroll: the face's embedding, base64 little-endian float32. */
   embedding: z.string().optional(),
+  /** Enroll: how sharp the aligned face is (src/app-tier/recognition/sharpness.ts). */
+  sharpness: z.number().optional(),
 });
 export type FaceResult = z.infer<typeof faceResultSchema>;
 

@@ -274,7 +274,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     post: {
       summary: 'Create a collection',
       description:
-        'A collection is a gallery of its own (Rekognition’s word): people and faces are enrolled in one, and `POST /?collection=` matches against one. The rules of a gallery (one face a photo, names that do not read as another, a photo under one name) hold inside each. The `default` collection needs no creating: it is the one `/people` and a plain `POST /` use.',
+        'A collection is a gallery of its own (Rekognition’s word): people and faces are enrolled in one, and `POST /?collection=` matches against one. The rules of a gallery (one face a photo, its dominant one; names that do not read as another; a photo under one name) hold inside each. The `default` collection needs no creating: it is the one `/people` and a plain `POST /` use.',
       tag: 'collections',
       key: 'always',
       answers: {
@@ -348,7 +348,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/collections/{collection}/people/{name}/faces': {
     post: {
-      summary: 'Enroll a person in a collection with 1 to 10 photos of their one face',
+      summary: 'Enroll a person in a collection with 1 to 10 photos of their face',
       tag: 'collections',
       key: 'always',
       body: { type: 'multipart/form-data', schema: uploadSchema('images', true) },
@@ -357,7 +357,9 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
         200: { description: 'every photo was already enrolled', schema: enrollmentSchema },
         400: errorAnswer('an invalid name, or no photo'),
         404: errorAnswer('no such collection'),
-        422: errorAnswer('a photo without exactly one face'),
+        422: errorAnswer(
+          'a photo whose face cannot be enrolled: none, several of about one size, too small or too blurred',
+        ),
       },
       examples: {
         enroll: {
@@ -446,7 +448,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/people/{name}/faces': {
     post: {
-      summary: 'Enroll a person with 1 to 10 photos of their one face',
+      summary: 'Enroll a person with 1 to 10 photos of their face',
       tag: 'people',
       key: 'always',
       body: { type: 'multipart/form-data', schema: uploadSchema('images', true) },
@@ -456,7 +458,9 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
         400: errorAnswer('an invalid name, or no photo'),
         401: errorAnswer('no API key'),
         403: errorAnswer('a wrong API key'),
-        422: errorAnswer('a photo without exactly one face'),
+        422: errorAnswer(
+          'a photo whose face cannot be enrolled: none, several of about one size, too small or too blurred',
+        ),
       },
       examples: {
         enroll: {

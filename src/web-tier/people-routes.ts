@@ -1,6 +1,6 @@
 /**
  * The enrollment API, in a collection: GET /collections/{collection}/people (paged), GET …/people/{name},
- * POST …/people/{name}/faces (multipart, 1 to 10 images, each showing exactly one face), DELETE
+ * POST …/people/{name}/faces (multipart, 1 to 10 images, each enrolling its dominant face), DELETE
  * …/people/{name}, DELETE …/people/{name}/faces/{faceId}; and the same routes at /people for the default
  * collection. Collections themselves: GET /collections, and POST, GET, DELETE /collections/{collection}.
  *
@@ -214,7 +214,6 @@ function embeddedPhoto(
   answer: ResponseMessage,
 ): EmbeddedPhoto {
   if (answer.status === 'error') throw AppError.fromReport(answer.code, { ...answer.params, file: upload.fileName });
-  const face = answer.faces[0];
   return {
     file: upload.fileName,
     bytes: upload.file.buffer,
@@ -222,9 +221,18 @@ function embeddedPhoto(
     embedding: {
       kind: 'faces',
       facesFound: answer.facesFound,
-      ...(face?.embedding
-        ? { face: { embedding: decodeVector(face.embedding), box: face.box, score: face.score } }
-        : {}),
+      faces: answer.faces.flatMap((face) =>
+        face.embedding
+          ? [
+              {
+                embedding: decodeVector(face.embedding),
+                box: face.box,
+                score: face.score,
+                ...(face.sharpness === undefined ? {} : { sharpness: face.sharpness }),
+              },
+            ]
+          : [],
+      ),
     },
   };
 }

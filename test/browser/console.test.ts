@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
-import { COURSE_IMAGES, DATASETS_DIR, hasCourseData } from '../helpers/datasets.js';
+import { COURSE_IMAGES, LFW_IMAGES } from '../helpers/fixtures.js';
 import { newScratchDir } from '../helpers/data-dirs.js';
 import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 import { makeClip } from '../../scripts/lib/clips.js';
@@ -31,7 +31,6 @@ if (!hasChromium) {
   if (process.env['CI']) throw new Error(message);
   console.warn(`Skipping the browser tests: ${message}`);
 }
-const LFW = `${DATASETS_DIR}lfw-view1-train/images/`;
 const API_KEY = 'console-test-key-0123456789';
 /** Flags for Chromium on a machine with no network beyond the registries (see the tool library's env notes). */
 const QUIET = [
@@ -44,7 +43,7 @@ const QUIET = [
   '--disable-sync',
 ];
 
-describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web console', () => {
+describe.skipIf(!hasChromium)('the web console', () => {
   let stack: LocalStack;
   let browser: Browser;
   let page: Page;
@@ -132,7 +131,7 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
     await page.waitForSelector('#people-list table');
     // A name the server refuses comes back in its sentence: shown as text, never run as markup.
     await page.fill('#enroll-name', '<img src=x onerror="window.pwned=1">');
-    await page.setInputFiles('#enroll-photos', `${LFW}Aaron_Peirsol_0001.jpg`);
+    await page.setInputFiles('#enroll-photos', `${LFW_IMAGES}Aaron_Peirsol_0001.jpg`);
     await page.click('#enroll-form button[type=submit]');
     await page.waitForSelector('#people-status .error');
     expect(await page.textContent('#people-status')).toContain('<img src=x');
@@ -140,7 +139,10 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
 
     const name = "Zoë O'Brien-Ünal";
     await page.fill('#enroll-name', name);
-    await page.setInputFiles('#enroll-photos', [`${LFW}Aaron_Peirsol_0001.jpg`, `${LFW}Aaron_Peirsol_0002.jpg`]);
+    await page.setInputFiles('#enroll-photos', [
+      `${LFW_IMAGES}Aaron_Peirsol_0001.jpg`,
+      `${LFW_IMAGES}Aaron_Peirsol_0002.jpg`,
+    ]);
     await page.click('#enroll-form button[type=submit]');
     await page.waitForSelector('#people-status .ok >> text=face(s) added', { timeout: 60_000 });
     expect(await page.textContent('#people-status')).toContain(`${name}: 2 face(s) added`);
@@ -180,7 +182,7 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
     // Over 50 people (one photo each, under names of their own): more than the page of 50 the view shows. Many
     // LFW photos show a second face in the background and are refused: one photo of each identity until 51 are in.
     const firstOfEach = new Map<string, string>();
-    for (const f of readdirSync(LFW).sort()) {
+    for (const f of readdirSync(LFW_IMAGES).sort()) {
       const identity = f.replace(/_\d{4}\.jpg$/, '');
       if (!firstOfEach.has(identity)) firstOfEach.set(identity, f);
     }
@@ -189,7 +191,7 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
     for (const [i, file] of photos.entries()) {
       if (enrolled.length > 50) break;
       const form = new FormData();
-      form.append('images', new Blob([readFileSync(`${LFW}${file}`)]), file);
+      form.append('images', new Blob([readFileSync(`${LFW_IMAGES}${file}`)]), file);
       const res = await fetch(
         `${stack.web.url}/collections/console-class/people/Person_${String(i).padStart(3, '0')}/faces`,
         {
@@ -214,7 +216,7 @@ describe.skipIf(!hasChromium || !hasCourseData || !existsSync(LFW))('the web con
     // Recognise matches against the collection chosen here.
     await open('recognise');
     const probe = enrolled[3]!;
-    await page.setInputFiles('#recognise-file', `${LFW}${photos[probe]!}`);
+    await page.setInputFiles('#recognise-file', `${LFW_IMAGES}${photos[probe]!}`);
     await page.waitForSelector(`#recognise-result >> text=Person_${String(probe).padStart(3, '0')}`, {
       timeout: 60_000,
     });

@@ -1,12 +1,31 @@
-/** The pure steps of enrollment: the one-face rule, which photos are kept, and a bulk enrollment's people. */
+/** The pure steps of enrollment: the face rule, which photos are kept, and a bulk enrollment's people. */
 import { describe, expect, it } from 'vitest';
-import { theOneFace, type Embedding } from '../../src/enrollment/one-face-rule.js';
+import { FACE_RULE, theFaceToEnroll, type CandidateFace, type Embedding } from '../../src/enrollment/face-rule.js';
 import { BulkEnrollment, facesOf, keptAndRepeated, type EmbeddedPhoto } from '../../src/enrollment/plan.js';
 import { AppError } from '../../src/shared/errors.js';
 import { faceIdOf } from '../../src/shared/gallery.js';
 
 const vector = new Float32Array(512).fill(0.5);
-const one: Embedding = { kind: 'faces', facesFound: 1, face: { embedding: vector, box: [1, 2, 3, 4], score: 0.9 } };
+/** A face `width` px wide at `x`, as sharp as the rule wants. */
+const face = (width: number, x = 0, sharpness = 200): CandidateFace => ({
+  embedding: vector,
+  box: [x, 2, x + width, 2 + width],
+  score: 0.9,
+  sharpness,
+});
+const one: Embedding = { kind: 'faces', facesFound: 1, faces: [face(100, 1)] };
+const faces = (facesFound: number, ...found: CandidateFace[]): Embedding => ({
+  kind: 'faces',
+  facesFound,
+  faces: found,
+});
+const messageOf = (f: () => unknown) => {
+  try {
+    f();
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
 const bytes = (n: number) => new Uint8Array([n, n + 1, n + 2]);
 const photo = (file: string, n: number, embedding: Embedding = one): EmbeddedPhoto => ({
   file,
@@ -24,26 +43,39 @@ function codeOf(f: () => unknown): string | undefined {
   }
 }
 
-describe('the one-face rule', () => {
+describe('the face rule', () => {
   it.each([
-    [{ kind: 'faces', facesFound: 0 } as Embedding, 'ENROLL_NO_FACE'],
-    [{ kind: 'faces', facesFound: 3, face: { embedding: vector } } as Embedding, 'ENROLL_MANY_FACES'],
-    [{ kind: 'unreadable' } as Embedding, 'INVALID_IMAGE'],
-    [one, undefined],
-  ])('%j → %s', (embedding, code) => {
-    expect(codeOf(() => theOneFace('a.jpg', embedding))).toBe(code);
+    ['no face', faces(0), 'ENROLL_NO_FACE'],
+    ['one face', one, undefined],
+    ['a bystander much smaller', faces(2, face(60, 150), face(100)), undefined],
+    ['a bystander just small enough', faces(2, face(100), face(100 / FACE_RULE.dominance)), undefined],
+    ['two faces of about one size', faces(2, face(100), face(90, 150)), 'ENROLL_MANY_FACES'],
+    ['a face too small', faces(1, face(FACE_RULE.minWidth - 1)), 'ENROLL_FACE_TOO_SMALL'],
+    ['a face just large enough', faces(1, face(FACE_RULE.minWidth)), undefined],
+    ['a blurred face', faces(1, face(100, 0, FACE_RULE.minSharpness - 1)), 'ENROLL_FACE_BLURRED'],
+    ['a damaged photo', { kind: 'unreadable' } as Embedding, 'INVALID_IMAGE'],
+  ])('%s → %s', (_what, embedding, code) => {
+    expect(codeOf(() => theFaceToEnroll('a.jpg', embedding))).toBe(code);
   });
 
-  it('names the photo and the count in its sentence', () => {
-    const message = (() => {
-      try {
-        theOneFace('group.jpg', { kind: 'faces', facesFound: 4, face: { embedding: vector } });
-      } catch (err) {
-        return (err as Error).message;
-      }
-    })();
-    expect(message).toBe(
-      '"group.jpg" shows 4 faces: enroll photos that show only this person, so the right face is enrolled.',
+  it('enrolls the largest face, wherever it is listed', () => {
+    const largest = face(120, 100);
+    expect(theFaceToEnroll('a.jpg', faces(3, face(50), largest))).toBe(largest);
+  });
+
+  it('says in each refusal what it found and what it needs', () => {
+    expect(messageOf(() => theFaceToEnroll('group.jpg', faces(4, face(100), face(90))))).toBe(
+      '"group.jpg" shows 4 faces and none is clearly the person\'s: the largest is 100 px wide, the next 90 px. ' +
+        `Enroll a photo in which this person's face is at least ${FACE_RULE.dominance} times as wide as any other, ` +
+        'or crop it.',
+    );
+    expect(messageOf(() => theFaceToEnroll('far.jpg', faces(1, face(21.4))))).toBe(
+      `The face in "far.jpg" is 21 px wide, too small to recognise: enroll a photo in which it is at least ` +
+        `${FACE_RULE.minWidth} px wide.`,
+    );
+    expect(messageOf(() => theFaceToEnroll('soft.jpg', faces(1, face(100, 0, 12.3))))).toBe(
+      `The face in "soft.jpg" is too blurred to recognise (sharpness 12; ${FACE_RULE.minSharpness} is the least ` +
+        'enrolled): enroll a sharper photo.',
     );
   });
 });
@@ -52,15 +84,13 @@ describe('facesOf', () => {
   it('makes one face per photo, keyed by its bytes, with where it is kept', () => {
     const faces = facesOf([photo('a.jpg', 1), photo('b.jpg', 2)]);
     expect(faces.map((f) => [f.id, f.file, f.sourceKey, f.box])).toEqual([
-      [faceIdOf(bytes(1)), 'a.jpg', 'enrollment/a.jpg', [1, 2, 3, 4]],
-      [faceIdOf(bytes(2)), 'b.jpg', 'enrollment/b.jpg', [1, 2, 3, 4]],
+      [faceIdOf(bytes(1)), 'a.jpg', 'enrollment/a.jpg', [1, 2, 101, 102]],
+      [faceIdOf(bytes(2)), 'b.jpg', 'enrollment/b.jpg', [1, 2, 101, 102]],
     ]);
   });
 
   it('refuses them all for the first photo that breaks the rule', () => {
-    expect(codeOf(() => facesOf([photo('a.jpg', 1), photo('b.jpg', 2, { kind: 'faces', facesFound: 0 })]))).toBe(
-      'ENROLL_NO_FACE',
-    );
+    expect(codeOf(() => facesOf([photo('a.jpg', 1), photo('b.jpg', 2, faces(0))]))).toBe('ENROLL_NO_FACE');
   });
 });
 
@@ -99,7 +129,7 @@ describe('a bulk enrollment', () => {
     const bulk = new BulkEnrollment();
     for (const p of [
       { ...photo('ana/1.jpg', 1), label: 'Ana' },
-      { ...photo('ana/group.jpg', 2, { kind: 'faces', facesFound: 2, face: { embedding: vector } }), label: 'Ana' },
+      { ...photo('ana/group.jpg', 2, faces(2, face(100), face(95, 120))), label: 'Ana' },
       { ...photo('ben/broken.jpg', 3, { kind: 'unreadable' }), label: 'Ben' },
       { ...photo('ben/1.jpg', 4), label: 'Ben' },
     ] as const) {
@@ -110,7 +140,7 @@ describe('a bulk enrollment', () => {
       ['Ben', ['ben/1.jpg']],
     ]);
     expect(bulk.refused).toEqual([
-      '"ana/group.jpg" shows 2 faces: enroll photos that show only this person, so the right face is enrolled.',
+      expect.stringMatching(/^"ana\/group.jpg" shows 2 faces and none is clearly the person's/),
       'The image "ben/broken.jpg" is damaged or truncated and cannot be decoded.',
     ]);
   });

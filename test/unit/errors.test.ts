@@ -39,10 +39,14 @@ describe('AppError', () => {
 
   describe('fromReport (a worker reported the error by code)', () => {
     it('keeps the code and the parameters it needs, and drops the others', () => {
-      const e = AppError.fromReport('ENROLL_MANY_FACES', { file: 'b.jpg', faces: 3, stray: 'x' });
-      expect([e.code, e.status, e.params]).toEqual(['ENROLL_MANY_FACES', 422, { file: 'b.jpg', faces: 3 }]);
+      const e = AppError.fromReport('ENROLL_FACE_TOO_SMALL', { file: 'b.jpg', width: 21, min: 40, stray: 'x' });
+      expect([e.code, e.status, e.params]).toEqual([
+        'ENROLL_FACE_TOO_SMALL',
+        422,
+        { file: 'b.jpg', width: 21, min: 40 },
+      ]);
       expect(e.message).toBe(
-        '"b.jpg" shows 3 faces: enroll photos that show only this person, so the right face is enrolled.',
+        'The face in "b.jpg" is 21 px wide, too small to recognise: enroll a photo in which it is at least 40 px wide.',
       );
     });
 

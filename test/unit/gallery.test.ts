@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { l2Normalize } from '../../src/app-tier/recognition/embedder.js';
 import { FaceMatcher, identify, matchThresholdFor } from '../../src/app-tier/recognition/face-matcher.js';
 import { AppError } from '../../src/shared/errors.js';
-import { EMBEDDING_DIMENSIONS, faceIdOf, requireOneFace, validatePersonName } from '../../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS, faceIdOf, validatePersonName } from '../../src/shared/gallery.js';
 import { CollectionView } from '../../src/shared/collections/view.js';
 import { quantize } from '../../src/shared/collections/vectors.js';
 
@@ -180,14 +180,6 @@ describe('validatePersonName', () => {
     ['Un known', 'RESERVED_NAME'],
     ['UNKN0WN', 'RESERVED_NAME'], // a zero for the O
   ])('refuses %j with %s', (name, code) => expect(codeOf(() => validatePersonName(name))).toBe(code));
-});
-
-describe('requireOneFace', () => {
-  it.each([
-    [0, 'ENROLL_NO_FACE'],
-    [1, undefined],
-    [2, 'ENROLL_MANY_FACES'],
-  ])('%i faces: %s', (n, code) => expect(codeOf(() => requireOneFace('a.jpg', n))).toBe(code));
 });
 
 describe('FaceMatcher search and identify', () => {

@@ -5,6 +5,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
 import { ALIGNED_FACE_SIZE, warpAffineToPlanes, type Affine, type RawImage } from './alignment.js';
+import { laplacianVariance } from './sharpness.js';
 
 export { EMBEDDING_DIMENSIONS } from '../../shared/gallery.js';
 
@@ -34,5 +35,10 @@ export class Embedder {
     warpAffineToPlanes(image, toTemplate, ALIGNED_FACE_SIZE, this.chw, PIXEL_MEAN, PIXEL_SCALE);
     const out = await this.session.run({ input: this.input });
     return l2Normalize(out['output']!.data as Float32Array);
+  }
+
+  /** The sharpness (sharpness.ts) of the face the last `embed` saw. */
+  lastSharpness(): number {
+    return laplacianVariance(this.chw, ALIGNED_FACE_SIZE, PIXEL_SCALE);
   }
 }

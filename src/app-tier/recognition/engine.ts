@@ -18,6 +18,8 @@ export interface Face {
   /** Five alignment points: eyes, nose tip, mouth corners. */
   readonly points: readonly Point[];
   readonly embedding: Float32Array;
+  /** How sharp the aligned face is (sharpness.ts): low for a blurred face or a small one stretched to 112 px. */
+  readonly sharpness: number;
 }
 
 /** Milliseconds spent in each stage of one image. */
@@ -47,8 +49,11 @@ export interface EngineOptions {
 }
 
 export interface RecognitionEngine {
-  /** Detects every face and embeds up to `maxFaces` of them (default 1), most prominent first. */
-  analyze(bytes: Uint8Array, maxFaces?: number): Promise<Analysis>;
+  /**
+   * Detects every face and embeds up to `maxFaces` of them (default 1), most prominent first by `rule` (default
+   * `centred`; enrollment asks for the `largest`).
+   */
+  analyze(bytes: Uint8Array, maxFaces?: number, rule?: ProminenceRule): Promise<Analysis>;
   /**
    * Runs each model once on a synthetic input. onnxruntime allocates and plans on its first run, which made a
    * cold worker's first request several times slower than the rest; workers warm up before taking messages.
@@ -68,7 +73,7 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
   const landmarks = new LandmarkModel(landmarkSession);
   const embedder = new Embedder(featureSession);
 
-  const analyzeOne = async (bytes: Uint8Array, maxFaces: number): Promise<Analysis> => {
+  const analyzeOne = async (bytes: Uint8Array, maxFaces: number, rule: ProminenceRule): Promise<Analysis> => {
     const timings: StageTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0 };
     let t = performance.now();
     const lap = (stage: keyof StageTimings) => {
@@ -78,7 +83,7 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
     };
     const image = await decodeImage(bytes, options.maxImagePixels);
     lap('decodeMs');
-    const detections = rankByProminence(await detector.detect(image), image);
+    const detections = rankByProminence(await detector.detect(image), image, rule);
     lap('detectMs');
     // Boxes and points are found on the working image and reported on the original.
     const toOriginal = image.originalWidth / image.width;
@@ -91,6 +96,7 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
         score: d.score,
         points: points.map(([x, y]) => [x * toOriginal, y * toOriginal] as const),
         embedding: await embedder.embed(image, estimateSimilarity(points, ARCFACE_TEMPLATE)),
+        sharpness: embedder.lastSharpness(),
       });
       lap('embedMs');
     }
@@ -114,7 +120,7 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
   // anyway: one core, one image at a time).
   const queue = new OneAtATime();
   return {
-    analyze: (bytes, maxFaces = 1) => queue.run(() => analyzeOne(bytes, maxFaces)),
+    analyze: (bytes, maxFaces = 1, rule = 'centred') => queue.run(() => analyzeOne(bytes, maxFaces, rule)),
     warmUp: () => queue.run(warmUpOnce),
     async close() {
       await queue.idle();
