@@ -113,6 +113,67 @@ describe.skipIf(!hasChromium)('the web console', () => {
     await screenshot('recognise');
   });
 
+  // Aaron Peirsol's 250 px LFW photo (his face about 90 px wide in its middle) placed on a grey picture of each
+  // size: the box drawn over the page must be over his face, in pixels, whatever the picture's size and the
+  // window's width.
+  it.each([
+    ['landscape', 2016, 1512, 1500, 180],
+    ['portrait', 900, 1600, 80, 1250],
+    ['small', 400, 300, 130, 40],
+  ])(
+    'draws the box over the face of a %s photo (%i×%i), in a wide window and on a phone',
+    async (shape, width, height, left, top) => {
+      const file = join(scratch, `${shape}.jpg`);
+      await sharp({ create: { width, height, channels: 3, background: '#808080' } })
+        .composite([{ input: `${LFW_IMAGES}Aaron_Peirsol_0001.jpg`, left, top }])
+        .jpeg()
+        .toFile(file);
+      for (const viewport of [
+        { width: 1200, height: 800 },
+        { width: 390, height: 844 },
+      ]) {
+        await page.setViewportSize(viewport);
+        await open('recognise');
+        await page.setInputFiles('#recognise-file', file);
+        await page.waitForSelector('#recognise-answer', { timeout: 60_000 });
+        const image = (await page.locator('.stage img').boundingBox())!;
+        const box = (await page.locator('.face-box').first().boundingBox())!;
+        const scale = image.width / width;
+        // The picture is shown whole, at its aspect, inside the window.
+        expect(image.height / image.width).toBeCloseTo(height / width, 2);
+        expect(image.x + image.width).toBeLessThanOrEqual(viewport.width);
+        // The face's centre (the photo's centre, give or take 25 photo pixels) is the box's centre.
+        const faceX = image.x + (left + 125) * scale;
+        const faceY = image.y + (top + 125) * scale;
+        const slack = 25 * scale + 2;
+        expect(Math.abs(box.x + box.width / 2 - faceX), `${shape} at ${viewport.width} px: x`).toBeLessThan(slack);
+        expect(Math.abs(box.y + box.height / 2 - faceY), `${shape} at ${viewport.width} px: y`).toBeLessThan(slack);
+        // And it is a face's size, not the picture's.
+        expect(box.width).toBeGreaterThan(60 * scale);
+        expect(box.width).toBeLessThan(140 * scale);
+      }
+      await page.setViewportSize({ width: 1200, height: 800 });
+    },
+  );
+
+  it('reads on a phone: the navigation on one line, nothing wider than the screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const view of ['recognise', 'people', 'camera', 'videos', 'live', 'monitoring']) {
+        await open(view);
+        await page.waitForTimeout(300);
+        const nav = (await page.locator('header nav').boundingBox())!;
+        const link = (await page.locator('header nav a').first().boundingBox())!;
+        expect(nav.height, `${view}: the navigation's height`).toBeLessThan(link.height * 1.8);
+        const widest = await page.evaluate<number>('document.documentElement.scrollWidth');
+        expect(widest, `${view}: the page's width`).toBeLessThanOrEqual(390);
+        if (view === 'monitoring') await screenshot('phone-monitoring');
+      }
+    } finally {
+      await page.setViewportSize({ width: 1200, height: 800 });
+    }
+  });
+
   it('says why a file is refused', async () => {
     await open('recognise');
     const notAnImage = join(scratch, 'notes.jpg');
