@@ -29,10 +29,10 @@ import { cosine } from './lib/accuracy.js';
 import { positiveInt } from './lib/options.js';
 
 const RATIOS = [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.75, 2];
-const WIDTHS = [48, 40, 32, 24, 16];
-const SIGMAS = [1.5, 2.5, 4, 6];
-const SHARPNESS_BINS = [0, 20, 40, 60, 80, 120, 200, Infinity];
-const WIDTH_BINS = [0, 24, 32, 40, 48, Infinity];
+const WIDTHS = [48, 32, 24, 20, 16, 12];
+const SIGMAS = [1.5, 2.5, 3, 4, 6];
+const SHARPNESS_BINS = [0, 5, 10, 20, 40, 60, 120, Infinity];
+const WIDTH_BINS = [0, 16, 20, 24, 32, 48, Infinity];
 
 const program = new Command()
   .name('npm run bench:enrollment --')
