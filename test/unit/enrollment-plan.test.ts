@@ -69,12 +69,12 @@ describe('the face rule', () => {
         `Enroll a photo in which this person's face is at least ${FACE_RULE.dominance} times as wide as any other, ` +
         'or crop it.',
     );
-    expect(messageOf(() => theFaceToEnroll('far.jpg', faces(1, face(21.4))))).toBe(
-      `The face in "far.jpg" is 21 px wide, too small to recognise: enroll a photo in which it is at least ` +
+    expect(messageOf(() => theFaceToEnroll('far.jpg', faces(1, face(15.4))))).toBe(
+      `The face in "far.jpg" is 15 px wide, too small to recognise: enroll a photo in which it is at least ` +
         `${FACE_RULE.minWidth} px wide.`,
     );
-    expect(messageOf(() => theFaceToEnroll('soft.jpg', faces(1, face(100, 0, 12.3))))).toBe(
-      `The face in "soft.jpg" is too blurred to recognise (sharpness 12; ${FACE_RULE.minSharpness} is the least ` +
+    expect(messageOf(() => theFaceToEnroll('soft.jpg', faces(1, face(100, 0, 3.3))))).toBe(
+      `The face in "soft.jpg" is too blurred to recognise (sharpness 3; ${FACE_RULE.minSharpness} is the least ` +
         'enrolled): enroll a sharper photo.',
     );
   });
