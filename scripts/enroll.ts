@@ -21,6 +21,7 @@ import { BulkEnrollment } from '../src/enrollment/plan.js';
 import { EnrollmentService } from '../src/enrollment/service.js';
 import { createS3Client } from '../src/shared/aws.js';
 import { loadConfig } from '../src/shared/config.js';
+import { toolEnvironment } from '../src/local/running-stack.js';
 import { validatePersonName } from '../src/shared/gallery.js';
 import { DEFAULT_COLLECTION, validateCollectionName } from '../src/shared/collections/manifest.js';
 import { CollectionRepository } from '../src/shared/collections/repository.js';
@@ -54,7 +55,12 @@ async function main(): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
-  const config = loadConfig();
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(toolEnvironment());
+  } catch (err) {
+    fail((err as Error).message);
+  }
   const images = opts.labels ? await fromCsv(opts.images, opts.labels) : await fromFolders(opts.images);
   if (images.length === 0) fail(`no labelled ${EXTENSION_NAMES} images found in ${opts.images}`);
   for (const name of new Set(images.map((i) => i.label))) {

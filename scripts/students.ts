@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { createS3Client } from '../src/shared/aws.js';
 import { loadConfig } from '../src/shared/config.js';
+import { toolEnvironment } from '../src/local/running-stack.js';
 import { DEFAULT_COLLECTION, validateCollectionName } from '../src/shared/collections/manifest.js';
 import { CollectionRepository } from '../src/shared/collections/repository.js';
 import { MODEL_FILES } from '../src/shared/models.js';
@@ -34,7 +35,12 @@ async function main(): Promise<void> {
   } catch (err) {
     fail((err as Error).message);
   }
-  const config = loadConfig();
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(toolEnvironment());
+  } catch (err) {
+    fail((err as Error).message);
+  }
   let text: string;
   try {
     text = await readFile(opts.file, 'utf8');

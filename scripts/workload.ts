@@ -9,6 +9,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { EXTENSION_NAMES } from '../src/shared/image-formats.js';
 import { MonitorReporter } from '../src/monitor/reporter.js';
+import { runningStack } from '../src/local/running-stack.js';
 import { httpUrl, positiveInt, positiveNumber, wholeNumber } from './lib/options.js';
 import {
   assertReachable,
@@ -24,7 +25,12 @@ const program = new Command()
   .name('npm run workload --')
   .description('Send images to the face-recognition web tier and check the answers.')
   .requiredOption('--images <dir>', `folder of ${EXTENSION_NAMES} images`)
-  .option('--url <url>', 'web tier URL', httpUrl, new URL('http://127.0.0.1:8000/'))
+  .option(
+    '--url <url>',
+    'web tier URL (default: the one npm start runs with this DATA_DIR, else http://127.0.0.1:8000/)',
+    httpUrl,
+    new URL(runningStack().addresses?.webUrl ?? 'http://127.0.0.1:8000/'),
+  )
   .option('--labels <csv>', 'expected labels, a CSV with columns Image (file stem) and Results')
   .option('-n, --requests <n>', 'requests to send (default: every image in the folder)', positiveInt)
   .option('-c, --concurrency <n>', 'requests in flight at once', positiveInt, 100)

@@ -1,6 +1,6 @@
 /** The console: one page, a view per tab (the address's #fragment), each started when shown and stopped when left. */
 import './console.css';
-import { monitor } from './api.js';
+import { apiKey, monitor } from './api.js';
 import { cameraView } from './camera.js';
 import { liveView } from './live.js';
 import { monitoringView } from './monitoring.js';
@@ -31,7 +31,22 @@ function show(): void {
   document.title = `facefleet · ${name}`;
 }
 
-window.addEventListener('hashchange', show);
+/**
+ * `npm start` prints a link that signs the console in: `/console/#key=<key>`. The key is kept for the tab, as
+ * the People view's field keeps it, and taken out of the address at once (a fragment never reaches the server).
+ */
+function signInFromLink(): void {
+  const given = new URLSearchParams(location.hash.slice(1)).get('key');
+  if (!given) return;
+  apiKey.set(given);
+  history.replaceState(null, '', `${location.pathname}${location.search}#people`);
+}
+
+signInFromLink();
+window.addEventListener('hashchange', () => {
+  signInFromLink();
+  show();
+});
 // What the console reported and not yet sent goes before the page does.
 window.addEventListener('pagehide', () => void monitor.close(500));
 show();

@@ -9,14 +9,27 @@ import { mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } 
 import type { DataDirLayout } from '../shared/data-dir.js';
 import { countObjects } from '../shared/emulator-files.js';
 
-interface LockRecord {
+/** Where a ready stack answers, for the tools (npm run enroll, students, workload) to find it. */
+export interface StackAddresses {
+  readonly webUrl: string;
+  readonly emulatorEndpoint: string;
+  readonly dynamodbEndpoint: string;
+  readonly monitorUrl?: string;
+  readonly resourcePrefix: string;
+}
+
+export interface LockRecord {
   readonly pid: number;
   readonly startedAt: string;
+  /** Once the stack is ready. */
+  readonly addresses?: StackAddresses;
 }
 
 export interface DataDirHold {
   /** The stack that held the directory before and did not stop cleanly (killed, or its machine stopped). */
   readonly crashed: LockRecord | undefined;
+  /** Records, in the hold, where the ready stack answers. */
+  announce(addresses: StackAddresses): void;
   release(): void;
 }
 
@@ -44,10 +57,21 @@ export function holdDataDir(layout: DataDirLayout, pid = process.pid): DataDirHo
   }
   return {
     crashed,
+    announce(addresses) {
+      if (readLock(layout.lock)?.pid === pid) {
+        writeFileSync(layout.lock, JSON.stringify({ ...record, addresses } satisfies LockRecord));
+      }
+    },
     release() {
       if (readLock(layout.lock)?.pid === pid) unlinkSync(layout.lock);
     },
   };
+}
+
+/** The stack that holds the directory, when its process is alive; with its addresses once it is ready. */
+export function holderOf(layout: DataDirLayout): LockRecord | undefined {
+  const holder = readLock(layout.lock);
+  return holder && isAlive(holder.pid) ? holder : undefined;
 }
 
 function readLock(path: string): LockRecord | undefined {

@@ -24,6 +24,7 @@ await runMain('facefleet', async (config) => {
   const logger = createLogger(config, { tier: 'local' });
   const stack: LocalStack = await startLocalStack(config, logger, {
     fresh: options.fresh,
+    makeApiKey: true,
     onEmulatorLost: (err) => {
       logger.error({ err }, 'the S3+SQS emulator keeps dying; stopping (its state is kept)');
       void stack.stop().finally(() => process.exit(1));
@@ -32,10 +33,17 @@ await runMain('facefleet', async (config) => {
   const { minWorkers, maxWorkers } = stack.config.autoscaler.policy;
   const { people, galleryVersion } = stack.found;
   const url = stack.web.url;
+  // The local key, made or kept in the data directory, is said here once: the link signs a browser in. It goes
+  // to no other log line, and no process but the web tier's holds it.
+  const key = stack.localApiKey;
+  const consoleUrl = key ? `${url}/console/#key=${key.key}` : `${url}/console/`;
   logger.info(
     {
       url,
-      console: `${url}/console/`,
+      console: consoleUrl,
+      ...(key
+        ? { apiKey: `${key.made ? 'made' : 'kept'} in ${stack.config.dataDir}/api-key (API_KEY overrides it)` }
+        : {}),
       status: `${url}/status`,
       monitor: stack.monitor.url,
       dataDir: stack.config.dataDir,
@@ -46,8 +54,9 @@ await runMain('facefleet', async (config) => {
     },
     people === 0
       ? `ready on ${url}, and the gallery is empty: enroll people first, one folder of photos per person, with ` +
-          `npm run enroll -- --images <folder> (docs/api.md has the enrollment API); workers start with the first requests`
-      : `ready: curl -X POST -F "inputFile=@photo.jpg" ${url}/  (${people} people enrolled), or open ${url}/console/; ` +
+          `npm run enroll -- --images <folder>, or in the console: ${consoleUrl} (docs/api.md has the enrollment API); ` +
+          'workers start with the first requests'
+      : `ready: curl -X POST -F "inputFile=@photo.jpg" ${url}/  (${people} people enrolled), or open ${consoleUrl} ; ` +
           'workers start with the first requests',
   );
   // A parent process that started us (the benchmark, the durability tests) learns the ports we were given.

@@ -26,6 +26,7 @@ import { ensureStudentTable } from '../video/student-table.js';
 import { createDynamoClient } from '../shared/aws.js';
 import { MonitorProcess } from './monitor-process.js';
 import { RetentionSweeper } from './retention-sweeper.js';
+import { localApiKey, type LocalApiKey } from './api-key-file.js';
 
 export interface LocalStack {
   readonly config: Config;
@@ -38,6 +39,8 @@ export interface LocalStack {
   readonly web: FrontDoor;
   /** What the stack found when it started: people enrolled, requests waiting. */
   readonly found: Found;
+  /** The key the stack made or kept in its data directory, when none was given (`makeApiKey`). */
+  readonly localApiKey?: LocalApiKey;
   stop(): Promise<void>;
 }
 
@@ -69,6 +72,8 @@ export interface LocalStackOptions {
   readonly fresh?: boolean;
   /** Told if the emulator keeps dying and is given up; the caller should stop. */
   readonly onEmulatorLost?: (err: Error) => void;
+  /** Without an API_KEY, make one (or use the one kept in the data directory): `npm start` does. */
+  readonly makeApiKey?: boolean;
 }
 
 /** Starts every part. */
@@ -103,6 +108,8 @@ export async function startLocalStack(
       logger.info({ dataDir: layout.root, deleted: emptyDataDir(layout) }, '--fresh: the data directory was emptied');
     }
     const env = { DATA_DIR: layout.root, FLEET_DIR: base.fleet.dir };
+    const localKey =
+      options.makeApiKey && base.enrollment.apiKey === undefined ? localApiKey(layout.apiKey) : undefined;
     const emulator = await EmulatorProcess.start({
       port: base.emulator.port,
       dynamodbPort: base.dynamodb.port,
@@ -122,6 +129,8 @@ export async function startLocalStack(
       EMULATOR_PORT: String(emulator.port),
       DYNAMODB_ENDPOINT_URL: emulator.dynamodbEndpoint,
       FLEET_OWNER_PID: String(process.pid),
+      // Only the web tier's processes see it: childEnvironment drops it for every other part.
+      ...(localKey ? { API_KEY: localKey.key } : {}),
     };
     const config = loadConfig(childEnvironment(overrides, { keepSecrets: true }));
     const s3 = createS3Client(config);
@@ -172,7 +181,25 @@ export async function startLocalStack(
     await monitor.start();
     const web = await startFrontDoor(config, logger, queues, overrides, autoscaler, monitor);
     started.push(web);
-    return { config, emulator, queues, fleet, autoscaler, monitor, web, found, stop: stopAll };
+    hold.announce({
+      webUrl: web.url,
+      emulatorEndpoint: emulator.endpoint,
+      dynamodbEndpoint: emulator.dynamodbEndpoint,
+      ...(monitor.url ? { monitorUrl: monitor.url } : {}),
+      resourcePrefix: config.resources.prefix,
+    });
+    return {
+      config,
+      emulator,
+      queues,
+      fleet,
+      autoscaler,
+      monitor,
+      web,
+      found,
+      ...(localKey ? { localApiKey: localKey } : {}),
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

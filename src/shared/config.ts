@@ -150,7 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     enrollment: { apiKey: e.API_KEY, readRequiresKey: e.PEOPLE_READ_REQUIRES_KEY },
     web: {
-      host: e.HOST,
+      host: e.HOST ?? (local ? '127.0.0.1' : '0.0.0.0'),
       port: e.PORT,
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       resultTimeoutSeconds: e.RESULT_TIMEOUT_SECONDS,

@@ -8,7 +8,9 @@
  *   monitor.sqlite       the monitoring server's reports (SQLite; its -wal and -shm files beside it)
  *   fleet/               one file per local worker, so a restarted autoscaler finds its workers again
  *   damaged/             objects that a crash left half-written, set aside at the next start
- *   stack.pid            the process of the stack that uses the directory (one at a time)
+ *   stack.pid            the stack that uses the directory (one at a time): its process, and once it is ready
+ *                        its addresses, which the tools read to find it (src/local/running-stack.ts)
+ *   api-key              the local API key `npm start` made, when none was given (mode 600; kept by --fresh)
  */
 import { join } from 'node:path';
 
@@ -21,6 +23,7 @@ export interface DataDirLayout {
   readonly dynamodb: string;
   readonly damaged: string;
   readonly lock: string;
+  readonly apiKey: string;
 }
 
 export function dataDirLayout(root: string): DataDirLayout {
@@ -33,5 +36,6 @@ export function dataDirLayout(root: string): DataDirLayout {
     dynamodb: join(root, 'dynamodb'),
     damaged: join(root, 'damaged'),
     lock: join(root, 'stack.pid'),
+    apiKey: join(root, 'api-key'),
   };
 }

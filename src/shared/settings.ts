@@ -124,9 +124,10 @@ export const SETTINGS = {
     deploy: { to: BOTH, at: 'resources.prefix' },
   }),
   HOST: setting({
-    schema: text().default('0.0.0.0'),
+    schema: text().optional(),
     readBy: ['web'],
-    description: 'interface the web tier listens on',
+    description:
+      'interface the web tier listens on; default: `127.0.0.1` locally (like every other part of `npm start`: set `0.0.0.0` to be reached from other machines), `0.0.0.0` on AWS (the load balancer and the course client reach it)',
   }),
   PORT: setting({
     schema: port(8000),

@@ -226,6 +226,15 @@ describe.skipIf(!hasChromium)('the web console', () => {
     expect(await page.locator(`#people-list a.person >> text=${name}`).count()).toBe(0);
   });
 
+  it('is signed in by the link npm start prints, which leaves the key out of the address', async () => {
+    await page.evaluate('sessionStorage.clear()');
+    await page.goto(`${base}/console/#key=${API_KEY}`);
+    await page.waitForSelector('#people-list');
+    expect(new URL(page.url()).hash).toBe('#people');
+    await page.waitForFunction("!document.querySelector('#people-list .error')");
+    expect(await page.inputValue('#api-key')).toBe(API_KEY);
+  });
+
   it('creates a collection, enrolls into it, pages through its people, and recognises against it', async () => {
     // The views after this one match against the default collection again, whatever happens here.
     onTestFinished(async () => {

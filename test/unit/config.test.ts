@@ -16,6 +16,12 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.web)).toBe(true);
   });
 
+  it('listens on loopback locally, like every other local part, and on every interface on AWS', () => {
+    expect(loadConfig({}).web.host).toBe('127.0.0.1');
+    expect(loadConfig({ FACEFLEET_STACK: 'aws' }).web.host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0' }).web.host).toBe('0.0.0.0');
+  });
+
   it('runs the student records’ dynalite beside the emulator, on the next port or a free one', () => {
     expect(loadConfig({}).aws.dynamodbEndpoint).toBe('http://127.0.0.1:4567');
     expect(loadConfig({ EMULATOR_PORT: '5000' }).dynamodb.port).toBe(5001);
