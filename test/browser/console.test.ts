@@ -50,6 +50,8 @@ describe.skipIf(!hasChromium)('the web console', () => {
   let base: string;
   const scratch = newScratchDir('facefleet-console-');
   const shots = process.env['SCREENSHOTS_DIR'] ?? scratch;
+  /** Report posts of the console that failed (the reporter once aborted each after its answer). */
+  const failedReports: string[] = [];
 
   const open = async (view: string) => {
     await page.goto(`${base}/console/#${view}`);
@@ -85,6 +87,9 @@ describe.skipIf(!hasChromium)('the web console', () => {
     });
     page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     page.on('pageerror', (err) => console.error('console page error:', err.message));
+    page.on('requestfailed', (r) => {
+      if (r.url().includes('/monitoring/reports')) failedReports.push(r.failure()?.errorText ?? 'failed');
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -386,5 +391,7 @@ describe.skipIf(!hasChromium)('the web console', () => {
     // The web process that took each request (one here: WEB_PROCESSES=1).
     expect(await page.textContent('#monitoring-web')).toMatch(/w1-[0-9a-z]{8}/);
     await screenshot('monitoring');
+    // Every report the console posted in this whole file was answered, none aborted.
+    expect(failedReports).toEqual([]);
   });
 });
