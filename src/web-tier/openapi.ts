@@ -764,14 +764,24 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           schema: { type: 'string' },
           examples: exampleValues((e) => e.path?.[p]),
         })),
-        ...Object.entries(op.query ?? {}).map(([q, spec]) => ({
-          name: q,
-          in: 'query',
-          required: false,
-          description: typeof spec === 'string' ? spec : spec.description,
-          schema: { type: typeof spec === 'string' ? 'number' : spec.type },
-          examples: exampleValues((e) => e.query?.[q]),
-        })),
+        ...Object.entries(op.query ?? {}).map(([q, spec]) => {
+          const type = typeof spec === 'string' ? 'number' : spec.type;
+          // A number's examples are numbers (the address carries them as text; the test sends them so).
+          const examples = Object.fromEntries(
+            Object.entries(exampleValues((e) => e.query?.[q])).map(([name, x]) => [
+              name,
+              type === 'number' ? { ...x, value: Number(x.value) } : x,
+            ]),
+          );
+          return {
+            name: q,
+            in: 'query',
+            required: false,
+            description: typeof spec === 'string' ? spec : spec.description,
+            schema: { type },
+            examples,
+          };
+        }),
         ...headerNames.map((hd) => ({
           name: hd,
           in: 'header',
@@ -826,11 +836,8 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
         summary: op.summary,
         ...(op.description ? { description: op.description } : {}),
         tags: [op.tag],
-        ...(op.key === 'always'
-          ? { security: [{ apiKey: [] }] }
-          : op.key === 'for-changes'
-            ? { security: [{ apiKey: [] }, {}] }
-            : {}),
+        // Every operation says what it needs; an empty list: nothing, it is public.
+        security: op.key === 'always' ? [{ apiKey: [] }] : op.key === 'for-changes' ? [{ apiKey: [] }, {}] : [],
         ...(parameters.length > 0 ? { parameters } : {}),
         ...(op.body
           ? {
@@ -864,15 +871,15 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     tags: [
-      { name: 'recognition' },
+      { name: 'recognition', description: 'Faces in a photo or a classroom video, named against a collection.' },
       {
         name: 'people',
         description: 'The enrollment API of the default collection; on when the server has API_KEY set.',
       },
       { name: 'collections', description: 'Collections, and the enrollment API inside each; API_KEY as for people.' },
-      { name: 'operations' },
-      { name: 'monitoring' },
-      { name: 'console' },
+      { name: 'operations', description: 'Health, readiness, the fleet’s state, metrics and this description.' },
+      { name: 'monitoring', description: 'What clients saw, reported to and read back from the monitoring server.' },
+      { name: 'console', description: 'The web console, a page for people.' },
     ],
     paths,
     components: {
