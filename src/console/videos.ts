@@ -19,7 +19,7 @@ interface Roster {
     frames: number;
     record?: Record<string, string>;
   }[];
-  unknown: { faces: number; mostInOneFrame: number; firstSeenSeconds?: number };
+  unknown: { faces: number; mostInOneFrame: number; people: number; firstSeenSeconds?: number };
   recordFields: string[];
   csvKey: string;
   recordsOmitted?: boolean;
@@ -70,7 +70,7 @@ export function videosView(): HTMLElement {
         'p',
         { id: 'videos-answer' },
         h('b', {}, `${r.students.length} student${r.students.length === 1 ? '' : 's'}`),
-        `, ${r.unknown.faces} unknown face${r.unknown.faces === 1 ? '' : 's'} (at least ${r.unknown.mostInOneFrame} unknown people)`,
+        `, ${r.unknown.people} stranger${r.unknown.people === 1 ? '' : 's'} (${r.unknown.faces} unknown face${r.unknown.faces === 1 ? '' : 's'} over the frames)`,
         ` · ${r.framesSeen} frames, one every ${r.frameSeconds} s of ${seconds(r.durationSeconds) || 'a video of unknown length'}`,
         ` · worker ${r.workerId} · ${ms(answer.clientMs)} here`,
       ),

@@ -100,6 +100,8 @@ export const videoResultSchema = z.object({
     faces: z.number().int().nonnegative(),
     /** The most unknown faces in one frame: at least this many unknown people were there. */
     mostInOneFrame: z.number().int().nonnegative(),
+    /** Strangers: unknown faces followed from frame to frame, each counted once. */
+    people: z.number().int().nonnegative(),
     firstSeenSeconds: z.number().nonnegative().optional(),
   }),
   /** The record fields, in the CSV's order. */

@@ -21,7 +21,8 @@ describe('rosterOf', () => {
       { name: 'Ana', firstSeenSeconds: 0, bestSimilarity: 0.74, frames: 3 },
       { name: 'Ben', firstSeenSeconds: 1, bestSimilarity: 0.55, frames: 2 },
     ]);
-    expect(r.unknown).toEqual({ detections: 3, mostInOneFrame: 2, firstSeenSeconds: 0 });
+    // Without embeddings the strangers cannot be followed: at least the most in one frame.
+    expect(r.unknown).toEqual({ detections: 3, mostInOneFrame: 2, people: 2, firstSeenSeconds: 0 });
     expect(r.framesSeen).toBe(4);
   });
 
@@ -36,9 +37,39 @@ describe('rosterOf', () => {
     expect(rosterOf([frame(2, ['Zoë', 0.6], ['Ana', 0.6])]).students.map((s) => s.name)).toEqual(['Ana', 'Zoë']);
     expect(rosterOf([])).toEqual({
       students: [],
-      unknown: { detections: 0, mostInOneFrame: 0, firstSeenSeconds: undefined },
+      unknown: { detections: 0, mostInOneFrame: 0, people: 0, firstSeenSeconds: undefined },
       framesSeen: 0,
     });
+  });
+});
+
+describe('strangers', () => {
+  /** A unit vector along axis `i`, turned towards axis `j` by `t` (cosine with axis i: cos t). */
+  const face = (i: number, j = i, t = 0) => {
+    const v = new Float32Array(8);
+    v[i] = Math.cos(t);
+    v[j] = (v[j] ?? 0) + Math.sin(t);
+    return v;
+  };
+  const unknown = (atSeconds: number, ...embeddings: Float32Array[]): FrameFaces => ({
+    atSeconds,
+    faces: embeddings.map((embedding) => ({ label: 'Unknown', similarity: 0.2, embedding })),
+  });
+
+  it('follows one stranger across frames, as one person', () => {
+    // The same face, a little turned from frame to frame (cosine 0.9 with the first).
+    const r = rosterOf([unknown(0, face(0)), unknown(2, face(0, 1, 0.45)), unknown(4, face(0, 2, 0.3))]);
+    expect(r.unknown).toMatchObject({ detections: 3, mostInOneFrame: 1, people: 1 });
+  });
+
+  it('tells two strangers apart, even when they are in different frames', () => {
+    const r = rosterOf([unknown(0, face(0)), unknown(2, face(1)), unknown(4, face(0, 3, 0.2))]);
+    expect(r.unknown.people).toBe(2);
+  });
+
+  it('never takes two faces of one frame for one stranger, however alike', () => {
+    const r = rosterOf([unknown(0, face(0), face(0, 1, 0.1)), unknown(2, face(0))]);
+    expect(r.unknown).toMatchObject({ mostInOneFrame: 2, people: 2 });
   });
 });
 

@@ -9,7 +9,9 @@ import { AppError } from '../../shared/errors.js';
 import type { VideoResult } from '../../shared/messages.js';
 import { extractFrames, KEYFRAMES_ONLY_FROM_SECONDS } from '../../video/frames.js';
 import { checkVideoLimits, frameInterval, PROBE_TIMEOUT_MS, probeVideo, type VideoLimits } from '../../video/probe.js';
+import { facesToCount } from '../../video/frame-faces.js';
 import { rosterCsv, rosterOf, type FrameFaces } from '../../video/roster.js';
+import { UNKNOWN_LABEL } from '../../shared/gallery.js';
 import type { StudentLookup } from '../../video/student-table.js';
 import { VideoToolError, type VideoTool } from '../../video/tools.js';
 import type { CollectionCache } from '../collection-cache.js';
@@ -119,7 +121,12 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
       facesFound += analysis.facesFound;
       const matchStarted = performance.now();
       const threshold = o.matchThreshold(gallery.people);
-      const faces = analysis.faces.map((face) => identify(gallery.search(face.embedding, 1), threshold));
+      // Counted: faces the detector is sure of, large enough in the video's pixels, not part of a larger one.
+      const counted = facesToCount(analysis.faces, info.width / analysis.width);
+      const faces = counted.map((face) => {
+        const named = identify(gallery.search(face.embedding, 1), threshold);
+        return named.label === UNKNOWN_LABEL ? { ...named, embedding: face.embedding } : named;
+      });
       timings['matchMs'] = (timings['matchMs'] ?? 0) + performance.now() - matchStarted;
       seen.push({ atSeconds: frame.atSeconds, faces });
     }
@@ -155,6 +162,7 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
         unknown: {
           faces: roster.unknown.detections,
           mostInOneFrame: roster.unknown.mostInOneFrame,
+          people: roster.unknown.people,
           firstSeenSeconds: roster.unknown.firstSeenSeconds,
         },
         recordFields: [...lookup.fields],
