@@ -14,6 +14,11 @@ export const COURSE_LABELS = `${COURSE_DIR}labels.csv`;
 export const LFW_DIR = `${FIXTURES}lfw/`;
 export const LFW_IMAGES = `${LFW_DIR}images/`;
 
+/** Every course image's label, by file stem. */
+export function courseLabels(): Map<string, string> {
+  return new Map(firstCourseLabels(Infinity));
+}
+
 /** The first `count` lines of the course's labels, as [stem, name]. */
 export function firstCourseLabels(count: number): [string, string][] {
   return readFileSync(COURSE_LABELS, 'utf8')

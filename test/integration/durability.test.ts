@@ -15,18 +15,12 @@ import { loadConfig } from '../../src/shared/config.js';
 import { FleetRegistry } from '../../src/shared/fleet-registry.js';
 import type { StackReadyMessage } from '../../src/shared/process.js';
 import { queueDepth, resolveQueueUrls } from '../../src/shared/resources.js';
-import { COURSE_IMAGES, COURSE_LABELS } from '../helpers/fixtures.js';
+import { COURSE_IMAGES, COURSE_LABELS, courseLabels } from '../helpers/fixtures.js';
 import { newDataDir } from '../helpers/data-dirs.js';
 import { upload } from '../helpers/http.js';
 import { testSettings, until } from '../helpers/stack.js';
 
-const labels = new Map(
-  readFileSync(COURSE_LABELS, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => line.split(',') as [string, string]),
-);
+const labels = courseLabels();
 const image = (stem: string) => readFileSync(`${COURSE_IMAGES}${stem}.jpg`);
 
 interface LogLine {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsClient } from '../../src/shared/aws.js';
 import { isAlive } from '../../src/shared/fleet-registry.js';
 import type { LocalStack } from '../../src/local/stack.js';
-import { COURSE_IMAGES, COURSE_LABELS } from '../helpers/fixtures.js';
+import { COURSE_IMAGES, COURSE_LABELS, courseLabels } from '../helpers/fixtures.js';
 import { upload } from '../helpers/http.js';
 import { enroll, queueDepth, startTestStack, until } from '../helpers/stack.js';
 
@@ -86,12 +86,7 @@ describe('a worker killed while it holds messages', () => {
     stack.fleet.kill(victim!.id, 'SIGKILL');
 
     const results = (await answers).map((a) => JSON.parse(a.body));
-    const labels = new Map(
-      readFileSync(COURSE_LABELS, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => l.split(',') as [string, string]),
-    );
+    const labels = courseLabels();
     expect(results.filter((r) => r.error)).toEqual([]);
     results.forEach((r, i) => expect(r).toMatchObject({ name: stems[i], label: labels.get(stems[i]!) }));
     // The autoscaler noticed the dead worker and started another (which takes the lowest free name again).

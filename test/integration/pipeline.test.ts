@@ -8,17 +8,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
 import type { LocalStack } from '../../src/local/stack.js';
-import { COURSE_IMAGES, COURSE_LABELS } from '../helpers/fixtures.js';
+import { COURSE_IMAGES, COURSE_LABELS, courseLabels } from '../helpers/fixtures.js';
 import { upload } from '../helpers/http.js';
 import { enroll, queueDepth, startTestStack, until } from '../helpers/stack.js';
 
-const labels = new Map(
-  readFileSync(COURSE_LABELS, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => line.split(',') as [string, string]),
-);
+const labels = courseLabels();
 const image = (stem: string) => readFileSync(`${COURSE_IMAGES}${stem}.jpg`);
 
 describe('the pipeline on one machine', () => {
