@@ -329,7 +329,7 @@ describe.skipIf(!hasChromium)('the web console', () => {
     // The course's photos are 64 px: scaled up to a 1280-px frame, blurred shapes may be taken for faces too, so the
     // unknown faces are not counted here (test/integration/videos.test.ts counts them on LFW photos).
     expect(await page.textContent('#videos-answer')).toMatch(
-      /^2 students, \d+ unknown faces? .* 4 frames, one every 1 s of 4\.0 s/,
+      /^2 students, \d+ strangers? \(\d+ unknown faces? over the frames\) .* 4 frames, one every 1 s of 4\.0 s/,
     );
     const rows = await page.locator('#videos-result tbody tr').allTextContents();
     expect(rows[0]).toMatch(/^PaulS-2001Computer Science, Systems40\.0 s(0\.9\d{2}|1\.000)2$/);
