@@ -43,7 +43,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Config } from '../shared/config.js';
 import { frontDoorTimeouts } from '../shared/front-door-timeouts.js';
-import { DEPLOYMENT_TAG, WEB_GROUP_INSTANCE_NAME, WEB_GROUP_TAG, WEB_PORT, type DeploymentNames } from './names.js';
+import { WEB_GROUP_TAG } from '../shared/resources-names.js';
+import { DEPLOYMENT_TAG, WEB_GROUP_INSTANCE_NAME, WEB_PORT, type DeploymentNames } from './names.js';
 import { alreadyGone, DeployError, orMissing, type Session } from './session.js';
 
 /** What the web group is made of. */

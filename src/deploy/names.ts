@@ -7,14 +7,10 @@ import { resourceNames } from '../shared/resources-names.js';
 
 /** Marks everything provisioning creates, so that a person browsing the console sees where it came from. */
 export const DEPLOYMENT_TAG = 'facefleet:deployment';
-/** Tag of the web instance (not the fleet tag: the autoscaler must never count or stop its own host). */
-export const WEB_TAG = 'facefleet:web';
 /** The port of the web tier, the course contract. */
 export const WEB_PORT = 8000;
 /** The course's name for the web instance. */
 export const WEB_INSTANCE_NAME = 'web-instance';
-/** Tag of the web group's instances (`--web-group`): listed and waited for like the others, never the fleet's. */
-export const WEB_GROUP_TAG = 'facefleet:web-group';
 /** The Name of the web group's instances (`--web-group`): they run the web tier only. */
 export const WEB_GROUP_INSTANCE_NAME = 'web-group-instance';
 /** Stand-in a dry run prints where AWS would have told the account id. */

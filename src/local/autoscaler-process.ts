@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logger.js';
 import type { AutoscalerReadyMessage } from '../shared/process.js';
-import { ListeningPart } from './child-part.js';
+import { ListeningPart } from '../shared/child-part.js';
 
 const AUTOSCALER_MAIN = fileURLToPath(new URL('../autoscaler/main.ts', import.meta.url));
 

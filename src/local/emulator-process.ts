@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Emulator } from '../shared/emulator.js';
 import type { Logger } from '../shared/logger.js';
 import type { EmulatorReadyMessage } from '../shared/process.js';
-import { SupervisedPart } from './child-part.js';
+import { SupervisedPart } from '../shared/child-part.js';
 
 const EMULATOR_MAIN = fileURLToPath(new URL('./emulator-main.ts', import.meta.url));
 

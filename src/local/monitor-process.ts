@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../shared/logger.js';
 import type { MonitorReadyMessage } from '../shared/process.js';
-import { ListeningPart } from './child-part.js';
+import { ListeningPart } from '../shared/child-part.js';
 
 const MONITOR_MAIN = fileURLToPath(new URL('../monitor/main.ts', import.meta.url));
 

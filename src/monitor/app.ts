@@ -10,13 +10,11 @@ import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { processRegistry } from '../shared/metrics.js';
-import { errorHandler, methodNotAllowed } from '../web-tier/http-errors.js';
-import { metricsRoute } from '../web-tier/metrics-route.js';
-import { describeRefusal, reportBatchSchema } from './reports.js';
+import { errorHandler, methodNotAllowed } from '../http/http-errors.js';
+import { metricsRoute } from '../http/metrics-route.js';
+import { describeRefusal, MAX_BATCH_BYTES, reportBatchSchema } from '../shared/monitor-reports.js';
 import type { MonitorStore, Window } from './store.js';
 
-/** A batch of 500 full reports is about 300 KiB of JSON. */
-export const MAX_BATCH_BYTES = 512 * 1024;
 /** Longest window a query may ask for: the default retention (seven days). */
 const MAX_WINDOW_MS = 7 * 86_400_000;
 

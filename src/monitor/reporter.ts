@@ -12,7 +12,7 @@ import {
   SERVER_TIMING_HEADER,
   STATE_HEADER,
 } from '../shared/answer-metrics.js';
-import type { ReportInput } from './reports.js';
+import type { ReportInput } from '../shared/monitor-reports.js';
 
 export interface AnswerSeen {
   readonly source: string;

@@ -504,3 +504,11 @@ export class AppError<C extends ErrorCode = ErrorCode> extends Error {
     );
   }
 }
+
+/** No result came for a request before its deadline (the web tier's response router); answered as RESULT_TIMEOUT. */
+export class ResultTimeoutError extends Error {
+  constructor(readonly requestId: string) {
+    super(`no result for ${requestId} before its deadline`);
+    this.name = 'ResultTimeoutError';
+  }
+}

@@ -19,4 +19,8 @@ export function resourceNames(prefix: string) {
     studentsTable: `${prefix}-students`,
   };
 }
-export type ResourceNames = ReturnType<typeof resourceNames>;
+
+/** Tag of the web instance (not the fleet tag: the autoscaler must never count or stop its own host). */
+export const WEB_TAG = 'facefleet:web';
+/** Tag of the web group's instances (`--web-group`): listed and waited for like the others, never the fleet's. */
+export const WEB_GROUP_TAG = 'facefleet:web-group';

@@ -5,7 +5,7 @@
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Router } from 'express';
-import { methodNotAllowed } from './http-errors.js';
+import { methodNotAllowed } from '../http/http-errors.js';
 
 export interface ReadinessDeps {
   readonly s3: S3Client;

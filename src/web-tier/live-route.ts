@@ -5,7 +5,7 @@
  */
 import { Router } from 'express';
 import type { FleetStateWatch } from './fleet-state.js';
-import { methodNotAllowed } from './http-errors.js';
+import { methodNotAllowed } from '../http/http-errors.js';
 import { liveSummary } from './recent-answers.js';
 import type { WebProcessSnapshot } from './web-processes.js';
 

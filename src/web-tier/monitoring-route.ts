@@ -7,8 +7,8 @@
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
 import { AppError } from '../shared/errors.js';
-import { MAX_BATCH_BYTES } from '../monitor/app.js';
-import { methodNotAllowed } from './http-errors.js';
+import { MAX_BATCH_BYTES } from '../shared/monitor-reports.js';
+import { methodNotAllowed } from '../http/http-errors.js';
 
 /** A monitor that does not answer within this is treated as down. */
 const FORWARD_TIMEOUT_MS = 5000;

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { SERVER_TIMING_HEADER, STATE_HEADER, ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
 import { AppError, type ErrorCode } from '../shared/errors.js';
-import { MAX_REPORTS_PER_BATCH, reportBatchSchema } from '../monitor/reports.js';
+import { MAX_REPORTS_PER_BATCH, reportBatchSchema } from '../shared/monitor-reports.js';
 import {
   collectionDeletedSchema,
   collectionSchema,

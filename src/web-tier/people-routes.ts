@@ -22,7 +22,7 @@ import { ENROLLMENT_PREFIX, inBucketKey, safeFileName, type ResponseMessage } fr
 import { deleteKeys } from '../shared/s3-objects.js';
 import { requireApiKey } from './api-key.js';
 import type { SeenCollections } from './collection-param.js';
-import { methodNotAllowed } from './http-errors.js';
+import { methodNotAllowed } from '../http/http-errors.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
 import { timerOf } from './answer-timer.js';

@@ -7,7 +7,7 @@ import type { RequestHandler } from 'express';
 import { AppError } from '../shared/errors.js';
 import { inBucketKey, UPLOADS_PREFIX } from '../shared/messages.js';
 import { acceptedUpload, cancelWhenClientLeaves } from './uploads.js';
-import { wantsJson } from './http-errors.js';
+import { wantsJson } from '../http/http-errors.js';
 import { checkImage } from './image-check.js';
 import { submit, type SubmitDeps } from './submit.js';
 import { collectionOf } from './collection-param.js';

@@ -9,13 +9,7 @@ import { SQS_MAX_BATCH, SQS_MAX_WAIT_SECONDS } from '../shared/settings.js';
 import type { Logger } from '../shared/logger.js';
 import { decodeResponse, type ResponseMessage } from '../shared/messages.js';
 import { PollLoop } from '../shared/poll-loop.js';
-
-export class ResultTimeoutError extends Error {
-  constructor(readonly requestId: string) {
-    super(`no result for ${requestId} before its deadline`);
-    this.name = 'ResultTimeoutError';
-  }
-}
+import { ResultTimeoutError } from '../shared/errors.js';
 
 /** The request's waiter was dropped (its client left, or it failed before it was queued). */
 export class RequestCancelledError extends Error {

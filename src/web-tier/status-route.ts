@@ -5,7 +5,7 @@
  */
 import { Router } from 'express';
 import { AppError } from '../shared/errors.js';
-import { methodNotAllowed } from './http-errors.js';
+import { methodNotAllowed } from '../http/http-errors.js';
 
 /** The web tier's part of GET /status. */
 export interface WebTierStatus {

@@ -6,7 +6,7 @@
  * GET /status in any one of them count them all.
  */
 import { fileURLToPath } from 'node:url';
-import { SupervisedPart } from '../local/child-part.js';
+import { SupervisedPart } from '../shared/child-part.js';
 import type { Logger } from '../shared/logger.js';
 import type { AnswerWindow } from './recent-answers.js';
 

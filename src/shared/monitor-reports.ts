@@ -5,10 +5,12 @@
  * reaches the store.
  */
 import { z } from 'zod';
-import { STAGES } from '../shared/answer-metrics.js';
+import { STAGES } from './answer-metrics.js';
 
 /** Most reports in one POST. */
 export const MAX_REPORTS_PER_BATCH = 500;
+/** Most bytes in one POST: a batch of 500 full reports is about 300 KiB of JSON. */
+export const MAX_BATCH_BYTES = 512 * 1024;
 /** A generous ceiling on any one duration (an hour, in milliseconds): larger is a broken clock, not data. */
 const MAX_MS = 3_600_000;
 

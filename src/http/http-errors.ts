@@ -4,9 +4,8 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
-import { AppError } from '../shared/errors.js';
+import { AppError, ResultTimeoutError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { ResultTimeoutError } from './response-router.js';
 
 export function wantsJson(req: Request): boolean {
   return req.accepts(['text/plain', 'application/json']) === 'application/json';

@@ -5,8 +5,8 @@
  * it again when it dies, as systemd does on AWS.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { childEnvironment } from '../shared/config.js';
-import type { Logger } from '../shared/logger.js';
+import { childEnvironment } from './config.js';
+import type { Logger } from './logger.js';
 
 /** Pause before starting a dead part again, so that a crash loop does not spin. */
 const RESTART_DELAY_MS = 300;
