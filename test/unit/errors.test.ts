@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../../src/shared/errors.js';
 import { FORMAT_NAMES } from '../../src/shared/image-formats.js';
+import { readApiDoc, renderApiDoc } from '../../scripts/lib/errors-doc.js';
 
 describe('AppError', () => {
   it('words each message from its declared parameters', () => {
@@ -55,5 +56,13 @@ describe('AppError', () => {
       expect([e.code, e.status]).toEqual(['INTERNAL', 500]);
       expect(String((e.cause as Error).message)).toContain('RECOGNITION_FAILED');
     });
+  });
+});
+
+describe('docs/api.md', () => {
+  it('lists every error as the catalogue declares it (run "npm run docs:config" if this fails)', async () => {
+    const current = await readApiDoc();
+    expect(current).toBe(await renderApiDoc(current));
+    for (const code of Object.keys(ERROR_CATALOGUE)) expect(current).toContain(`\`${code}\``);
   });
 });
