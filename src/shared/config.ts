@@ -136,7 +136,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     /** The recognition engine's options, shared by workers, enrollment and the web tier's upload check. */
     recognition: { modelDir: e.MODEL_DIR, maxImagePixels: e.MAX_IMAGE_PIXELS },
     matching: {
-      /** Undefined: always the nearest person. */
       /** The threshold for up to 1,000 people; undefined: off (always the nearest person). */
       threshold:
         e.MATCH_THRESHOLD === 'off'

@@ -2,7 +2,7 @@
  * Where a setting is declared: every environment variable facefleet reads, once, with its type and range
  * (a zod schema, default included), its unit, the processes that read it, what it does, and whether and how
  * it is written into a deployed instance's environment. From this table come the environment schema
- * (config.ts), the environments rendered for EC2 instances (deploy/environment.ts) and the reference table in
+ * (config.ts), the environments rendered for EC2 instances (shared/instance-environment.ts) and the reference table in
  * docs/configuration.md (`npm run docs:config`; a test fails when the document is stale).
  *
  * The shape of the typed config (which section a value lands in) is config.ts's; `at` names that place, so

@@ -47,12 +47,6 @@ export interface RunningWebTier {
   stop(): Promise<void>;
 }
 
-/**
- * Node's `headersTimeout` and `requestTimeout` bound how long a client takes to *send* its request (they stop
- * counting once it has arrived, so a request waiting minutes for a cold-booting fleet is not cut: the result
- * deadline bounds that). The idle socket timeout stays off for the same reason.
- */
-
 export interface WebTierOptions {
   /** Where to read the autoscaler's status; default AUTOSCALER_STATUS_URL. */
   readonly statusUrl?: () => string | undefined;
@@ -216,6 +210,9 @@ export async function startWebTier(
       resultTimeoutSeconds: config.video.resultTimeoutSeconds,
     },
   });
+  // Node's `headersTimeout` and `requestTimeout` bound how long a client takes to *send* its request (they stop
+  // counting once it has arrived, so a request waiting minutes for a cold-booting fleet is not cut: the result
+  // deadline bounds that). The idle socket timeout stays off for the same reason.
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutSeconds * 1000,
