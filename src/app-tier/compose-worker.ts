@@ -25,7 +25,8 @@ import { WorkerMetrics } from './worker-metrics.js';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { InstanceLifecycle, instanceMetadata } from './instance-lifecycle.js';
 import { recognizeTask } from './tasks/recognize.js';
-import { videoTask } from './tasks/video.js';
+import { videoRequestTask, videoTask } from './tasks/video.js';
+import { imageTask } from './tasks/task.js';
 import { findTool, VideoToolError } from '../video/tools.js';
 import { StudentTable } from '../video/student-table.js';
 import type { Config } from '../shared/config.js';
@@ -122,28 +123,32 @@ export async function composeWorker(config: Config): Promise<Started> {
     inBucket: config.resources.inBucket,
     outBucket: config.resources.outBucket,
     tasks: {
-      recognize: recognizeTask({
-        engine,
-        galleries: store,
-        matchThreshold: (people) => matchThresholdFor(config.matching, people),
-        maxFaces: config.matching.maxFaces,
-      }),
-      enroll: enrollTask(engine),
+      recognize: imageTask(
+        recognizeTask({
+          engine,
+          galleries: store,
+          matchThreshold: (people) => matchThresholdFor(config.matching, people),
+          maxFaces: config.matching.maxFaces,
+        }),
+      ),
+      enroll: imageTask(enrollTask(engine)),
+      video: videoRequestTask(
+        videoTask({
+          engine,
+          galleries: store,
+          matchThreshold: (people) => matchThresholdFor(config.matching, people),
+          maxFaces: config.matching.maxFaces,
+          tools: videoTools,
+          limits: config.video,
+          frameSeconds: config.video.frameSeconds,
+          maxFrames: config.video.maxFrames,
+          decodeTimeoutMs: config.video.decodeTimeoutSeconds * 1000,
+          toolMemoryBytes: config.video.toolMemoryBytes,
+          students: (names) => students.lookup(names),
+        }),
+        config.video.maxBytes,
+      ),
     },
-    video: videoTask({
-      engine,
-      galleries: store,
-      matchThreshold: (people) => matchThresholdFor(config.matching, people),
-      maxFaces: config.matching.maxFaces,
-      tools: videoTools,
-      limits: config.video,
-      frameSeconds: config.video.frameSeconds,
-      maxFrames: config.video.maxFrames,
-      decodeTimeoutMs: config.video.decodeTimeoutSeconds * 1000,
-      toolMemoryBytes: config.video.toolMemoryBytes,
-      students: (names) => students.lookup(names),
-    }),
-    maxVideoBytes: config.video.maxBytes,
     logger,
     replyNames: config.resources,
     onHandled: (task, timings) => metrics.handled(task, timings),

@@ -1,10 +1,10 @@
 /**
- * What a request message means to the app tier: download its image from the in-bucket, run its task
- * (`recognize`, `enroll`: tasks/), store the label in the out-bucket under the upload's stem, and shape the
- * response message. A `video` request's video is downloaded to a file when its turn comes (not with the
- * batch: it may be large), and its roster stored as `<stem>.csv`. An S3 event for a video put under `videos/`
- * (the video queue, on AWS) is a `video` request that nobody waits for: its CSV is its answer, no reply is
- * sent. The queue consumer decides when this runs and what happens to failures.
+ * What a request message means to the app tier: fetch its input from the in-bucket as its task takes it (bytes
+ * downloaded with the batch, or a file downloaded when its turn comes: tasks/task.ts), run the task, store what
+ * it stores in the out-bucket, and shape the response message. It knows no task by name: the table of tasks is
+ * the worker's (compose-worker.ts). An S3 event for a video put under `videos/` (the video queue, on AWS) is a
+ * request that nobody waits for: what it stores is its answer, no reply is sent, and a refusal is stored beside
+ * it. The queue consumer decides when this runs and what happens to failures.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -30,8 +30,7 @@ import {
 import { roundAllMs } from '../shared/timing.js';
 import type { MessageHandler } from './queue-consumer.js';
 import type { FinalDecision } from './retry-decision.js';
-import type { TaskHandler } from './tasks/task.js';
-import type { VideoTaskHandler } from './tasks/video.js';
+import type { Task, TaskInput } from './tasks/task.js';
 import { isS3TestEvent, requestFromS3Event } from './s3-events.js';
 
 export interface RequestHandlerOptions {
@@ -39,11 +38,8 @@ export interface RequestHandlerOptions {
   readonly s3: S3Client;
   readonly inBucket: string;
   readonly outBucket: string;
-  /** One handler per image task a request message may name. */
-  readonly tasks: Readonly<Record<Exclude<RequestMessage['task'], 'video'>, TaskHandler>>;
-  readonly video: VideoTaskHandler;
-  /** Largest video downloaded (VIDEO_MAX_BYTES): a larger one is refused before its bytes are read. */
-  readonly maxVideoBytes: number;
+  /** The task each name a request message may give. */
+  readonly tasks: Readonly<Record<RequestMessage['task'], Task>>;
   readonly logger: Logger;
   /** The resource prefix and canonical response queue, to check where a request asks its reply to go. */
   readonly replyNames: { readonly prefix: string; readonly responseQueue: string };
@@ -55,7 +51,8 @@ export interface RequestHandlerOptions {
 interface RequestJob {
   readonly messageId: string | undefined;
   readonly request: RequestMessage;
-  /** The image's download, started with the batch; undefined for a video (downloaded when handled). */
+  readonly task: Task;
+  /** A `bytes` task's download, started with the batch; undefined for a `file` task (downloaded when handled). */
   readonly image: Promise<Download> | undefined;
   /** From an S3 event: nobody waits for a reply. */
   readonly fromS3Event: boolean;
@@ -81,37 +78,38 @@ export class RequestHandler implements MessageHandler<RequestJob> {
       this.o.logger.info('S3 says the video notification is configured');
       return null;
     }
-    const image = request.task === 'video' ? undefined : this.download(request);
+    const task = this.o.tasks[request.task];
+    const image = task.input === 'bytes' ? this.download(request) : undefined;
     // Awaited in `handle`, maybe after others' work: never an unhandled rejection meanwhile.
     image?.catch(() => undefined);
-    return { messageId: message.MessageId, request, image, fromS3Event: !sent, stem: '', timings: {} };
+    return { messageId: message.MessageId, request, task, image, fromS3Event: !sent, stem: '', timings: {} };
   }
 
   async handle(job: RequestJob): Promise<string | null> {
     const { request, timings } = job;
     // Time since the web tier sent it, until this worker starts on it (batch-mates ahead of it included).
     timings['queueMs'] = Math.max(0, Date.now() - request.sentAt);
-    if (!job.image) return this.handleVideo(job);
-    const { bytes, fileName, ms } = await job.image;
-    // The course's out-bucket layout: key = the upload's file stem.
-    job.stem = fileStem(fileName);
-    timings['downloadMs'] = ms;
-    const result = await this.o.tasks[request.task as 'recognize' | 'enroll'](request, bytes, timings);
-    if (result.label !== undefined) await this.store(job, job.stem, result.label, 'text/plain; charset=utf-8');
-    this.o.onHandled?.(request.task, timings);
-    this.o.logger.info(
-      {
-        requestId: request.requestId,
-        messageId: job.messageId,
-        task: request.task,
-        label: result.label,
-        similarity: result.similarity === undefined ? undefined : Number(result.similarity.toFixed(3)),
-        faces: result.facesFound,
-        timings: roundAllMs(timings),
-      },
-      'done',
-    );
-    return encodeResponse({ ...this.base(job), ...result, status: 'ok', task: request.task });
+    const { input, cleanUp } = await this.inputOf(job);
+    try {
+      const outcome = await job.task.run(input, timings);
+      if (outcome.store) await this.store(job, outcome.store.key, outcome.store.body, outcome.store.contentType);
+      this.o.onHandled?.(request.task, timings);
+      this.o.logger.info(
+        {
+          requestId: request.requestId,
+          messageId: job.messageId,
+          task: request.task,
+          ...(job.fromS3Event ? { fromS3Event: true } : {}),
+          ...outcome.log,
+          timings: roundAllMs(timings),
+        },
+        'done',
+      );
+      if (job.fromS3Event) return null;
+      return encodeResponse({ ...this.base(job), ...outcome.reply, status: 'ok', task: request.task });
+    } finally {
+      await cleanUp();
+    }
   }
 
   replyToFailure(job: RequestJob, decision: FinalDecision): string | null {
@@ -145,59 +143,39 @@ export class RequestHandler implements MessageHandler<RequestJob> {
     };
   }
 
-  /** A video: downloaded to a file, its frames' faces matched, its roster stored as `<stem>.csv`. */
-  private async handleVideo(job: RequestJob): Promise<string | null> {
+  /**
+   * The job's input as its task takes it: the bytes its batch downloaded, or its object written to a file of a
+   * directory of its own (refused above the task's size before a byte is read), removed by `cleanUp`.
+   */
+  private async inputOf(job: RequestJob): Promise<{ input: TaskInput; cleanUp: () => Promise<void> }> {
     const { request, timings } = job;
+    if (job.image) {
+      const { bytes, fileName, ms } = await job.image;
+      // The course's out-bucket layout: key = the upload's file stem.
+      job.stem = fileStem(fileName);
+      timings['downloadMs'] = ms;
+      return { input: { kind: 'bytes', request, fileName, stem: job.stem, bytes }, cleanUp: async () => undefined };
+    }
+    const limit = job.task.input as Exclude<Task['input'], 'bytes'>;
     const started = performance.now();
     const { object, fileName } = await this.openInput(request);
     job.stem = fileStem(fileName);
     const body = object.Body as Readable;
-    if ((object.ContentLength ?? 0) > this.o.maxVideoBytes) {
+    const size = object.ContentLength ?? 0;
+    if (size > limit.maxBytes) {
       body.destroy();
-      throw new AppError('VIDEO_TOO_LARGE', { limitBytes: this.o.maxVideoBytes });
+      throw limit.tooLarge(limit.maxBytes);
     }
     const dir = await mkdtemp(join(tmpdir(), 'facefleet-download-'));
+    const cleanUp = () => rm(dir, { recursive: true, force: true });
     try {
-      const path = join(dir, 'video');
+      const path = join(dir, 'input');
       await pipeline(body, createWriteStream(path));
       timings['downloadMs'] = performance.now() - started;
-      const csvKey = `${job.stem}.csv`;
-      const result = await this.o.video(
-        { path, bytes: object.ContentLength ?? 0, fileName, csvKey, collection: request.collection },
-        timings,
-      );
-      await this.store(job, csvKey, result.csv, 'text/csv; charset=utf-8');
-      this.o.onHandled?.(request.task, timings);
-      this.o.logger.info(
-        {
-          requestId: request.requestId,
-          messageId: job.messageId,
-          task: request.task,
-          fromS3Event: job.fromS3Event,
-          key: request.key,
-          csvKey,
-          frames: result.video.framesSeen,
-          students: result.video.students.length,
-          unknownFaces: result.video.unknown.faces,
-          timings: roundAllMs(timings),
-        },
-        'done',
-      );
-      if (job.fromS3Event) return null;
-      const { image, facesFound, galleryVersion, collection, video } = result;
-      return encodeResponse({
-        ...this.base(job),
-        status: 'ok',
-        task: 'video',
-        image,
-        facesFound,
-        faces: [],
-        galleryVersion,
-        collection,
-        video,
-      });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+      return { input: { kind: 'file', request, fileName, stem: job.stem, path, size }, cleanUp };
+    } catch (err) {
+      await cleanUp();
+      throw err;
     }
   }
 

@@ -1,14 +1,74 @@
 /**
- * What a task handler is: given a request's image, the result to answer with. One file per task (`recognize`,
- * `enroll`); a new task is a new file and an entry in the request handler's table.
+ * What a task is, to the request handler that runs every one of them (request-handler.ts), knowing none by name:
+ * how its input arrives (its bytes, downloaded with the batch, or a file on disk, downloaded when its turn comes
+ * and refused above a size), and, once run, the reply it answers with, what it stores in the out-bucket, and what
+ * its log line says. One file per task (`recognize`, `enroll`, `video`); a new task is a new file, one line in
+ * the worker's table (compose-worker.ts) and its name in the request message's schema (docs/recognition.md).
  */
-import type { FaceResult, RequestMessage } from '../../shared/messages.js';
+import type { FaceResult, RequestMessage, ResponseMessage } from '../../shared/messages.js';
 import type { Face } from '../recognition/engine.js';
 import { decodesCleanly } from '../recognition/image.js';
 import { AppError } from '../../shared/errors.js';
 import { matcherFor, type CollectionCache } from '../collection-cache.js';
 import type { FaceMatcher } from '../recognition/face-matcher.js';
 import { DEFAULT_COLLECTION } from '../../shared/collections/manifest.js';
+
+/** A request's input as its task takes it. */
+export type TaskInput = {
+  readonly request: RequestMessage;
+  /** The upload's whole file name, and its stem: the out-bucket key of its answer. */
+  readonly fileName: string;
+  readonly stem: string;
+} & (
+  | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
+  | { readonly kind: 'file'; readonly path: string; readonly size: number }
+);
+
+/** The fields of a task's answer besides the envelope (request id, stem, worker, timings, status, task). */
+export type TaskReply = Omit<
+  Extract<ResponseMessage, { status: 'ok' }>,
+  'v' | 'requestId' | 'stem' | 'workerId' | 'timings' | 'status' | 'task'
+>;
+
+export interface TaskOutcome {
+  readonly reply: TaskReply;
+  /** What is stored in the out-bucket; undefined: nothing. */
+  readonly store?: { readonly key: string; readonly body: string; readonly contentType: string };
+  /** What the worker's "done" line says of it. */
+  readonly log: Readonly<Record<string, unknown>>;
+}
+
+export interface Task {
+  /**
+   * `bytes`: read into memory with its batch (an image). `file`: written to disk when its turn comes, and refused
+   * with `tooLarge` above `maxBytes` before its bytes are read (a video).
+   */
+  readonly input: 'bytes' | { readonly maxBytes: number; readonly tooLarge: (limitBytes: number) => AppError };
+  /** Throws an `AppError` for what the input itself gets wrong; writes each stage's milliseconds into `timings`. */
+  run(input: TaskInput, timings: Record<string, number>): Promise<TaskOutcome>;
+}
+
+/** An image task (`recognize`, `enroll`) as a Task: its label, when it has one, stored under the upload's stem. */
+export function imageTask(handler: TaskHandler): Task {
+  return {
+    input: 'bytes',
+    async run(input, timings) {
+      if (input.kind !== 'bytes') throw new Error('an image task was given a file');
+      const result = await handler(input.request, input.bytes, timings);
+      return {
+        reply: result,
+        ...(result.label === undefined
+          ? {}
+          : { store: { key: input.stem, body: result.label, contentType: 'text/plain; charset=utf-8' } }),
+        log: {
+          label: result.label,
+          similarity: result.similarity === undefined ? undefined : Number(result.similarity.toFixed(3)),
+          faces: result.facesFound,
+        },
+      };
+    },
+  };
+}
 
 export interface TaskResult {
   readonly image: { readonly width: number; readonly height: number };
@@ -22,7 +82,7 @@ export interface TaskResult {
 }
 
 /**
- * Does one task on a downloaded image; throws an `AppError` for what the input itself gets wrong. It writes
+ * Does an image task on a downloaded image; throws an `AppError` for what the input itself gets wrong. It writes
  * each stage's milliseconds into `timings` as the stage ends (`detectMs`, `matchMs`, …), so that a refusal
  * carries the stages that ran before it.
  */

@@ -17,7 +17,7 @@ import { VideoToolError, type VideoTool } from '../../video/tools.js';
 import type { CollectionCache } from '../collection-cache.js';
 import type { RecognitionEngine } from '../recognition/engine.js';
 import { identify } from '../recognition/face-matcher.js';
-import { currentGallery, roundSimilarity } from './task.js';
+import { currentGallery, roundSimilarity, type Task } from './task.js';
 
 /** Above this many bytes of students with their records, the answer leaves the records to the CSV. */
 const MAX_RECORDS_IN_MESSAGE_BYTES = 128 * 1024;
@@ -170,5 +170,38 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
         ...(recordsOmitted ? { recordsOmitted } : {}),
       },
     };
+  };
+}
+
+/** The video task as the request handler runs it: the video on disk, its roster's CSV stored as `<stem>.csv`. */
+export function videoRequestTask(handler: VideoTaskHandler, maxBytes: number): Task {
+  return {
+    input: { maxBytes, tooLarge: (limitBytes) => new AppError('VIDEO_TOO_LARGE', { limitBytes }) },
+    async run(input, timings) {
+      if (input.kind !== 'file') throw new Error('the video task was given bytes, not a file');
+      const csvKey = `${input.stem}.csv`;
+      const result = await handler(
+        {
+          path: input.path,
+          bytes: input.size,
+          fileName: input.fileName,
+          csvKey,
+          collection: input.request.collection,
+        },
+        timings,
+      );
+      const { image, facesFound, galleryVersion, collection, video } = result;
+      return {
+        reply: { image, facesFound, faces: [], galleryVersion, collection, video },
+        store: { key: csvKey, body: result.csv, contentType: 'text/csv; charset=utf-8' },
+        log: {
+          key: input.request.key,
+          csvKey,
+          frames: video.framesSeen,
+          students: video.students.length,
+          unknownFaces: video.unknown.faces,
+        },
+      };
+    },
   };
 }
