@@ -25,7 +25,7 @@ import { EnrollmentService } from '../src/enrollment/service.js';
 import { createS3Client } from '../src/shared/aws.js';
 import { CollectionRepository, faceToAdd, MAX_SEGMENT_FACES } from '../src/shared/collections/repository.js';
 import { loadConfig } from '../src/shared/config.js';
-import { startEmulator } from '../src/shared/emulator.js';
+import { startEmulator } from '../src/local/emulator.js';
 import { EMBEDDING_DIMENSIONS } from '../src/shared/gallery.js';
 import { gaussianOf, lfwEmbeddings } from './lib/lfw-embeddings.js';
 import { seededGaussian } from './lib/random.js';

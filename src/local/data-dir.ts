@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { DataDirLayout } from '../shared/data-dir.js';
-import { countObjects } from '../shared/emulator-files.js';
+import { countObjects } from './emulator-files.js';
 
 /** Where a ready stack answers, for the tools (npm run enroll, students, workload) to find it. */
 export interface StackAddresses {

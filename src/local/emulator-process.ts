@@ -5,7 +5,7 @@
  * loop), `onGiveUp` is told and the stack should stop.
  */
 import { fileURLToPath } from 'node:url';
-import type { Emulator } from '../shared/emulator.js';
+import type { Emulator } from './emulator.js';
 import type { Logger } from '../shared/logger.js';
 import type { EmulatorReadyMessage } from '../shared/process.js';
 import { SupervisedPart } from '../shared/child-part.js';

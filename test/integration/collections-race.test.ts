@@ -10,7 +10,7 @@ import { l2Normalize } from '../../src/app-tier/recognition/embedder.js';
 import { createS3Client } from '../../src/shared/aws.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
 import { OneAtATime } from '../../src/shared/one-at-a-time.js';
 

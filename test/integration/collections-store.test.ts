@@ -21,7 +21,7 @@ import { collectionKeys } from '../../src/shared/collections/segment.js';
 import { migrateGalleryDocument, MIGRATED_GALLERY_KEY } from '../../src/shared/collections/migration.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { AppError } from '../../src/shared/errors.js';
 import { EMBEDDING_DIMENSIONS, encodeVector } from '../../src/shared/gallery.js';
 import { createLogger } from '../../src/shared/logger.js';

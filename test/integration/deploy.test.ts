@@ -23,7 +23,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FLEET_TAG } from '../../src/autoscaler/ec2-fleet.js';
 import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { deploymentNames } from '../../src/deploy/names.js';
 import { provision, type Provisioned } from '../../src/deploy/provision.js';
 import { DeployError, Session, type AwsClients } from '../../src/deploy/session.js';

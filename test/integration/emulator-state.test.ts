@@ -12,8 +12,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { dataDirLayout } from '../../src/shared/data-dir.js';
-import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
-import { fileKey, recoverObjectFiles, stagedFiles, type Recovery } from '../../src/shared/emulator-files.js';
+import { startEmulator, type Emulator } from '../../src/local/emulator.js';
+import { fileKey, recoverObjectFiles, stagedFiles, type Recovery } from '../../src/local/emulator-files.js';
 import { ensureResources } from '../../src/shared/resources.js';
 
 let dir: string;

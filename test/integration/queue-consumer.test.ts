@@ -12,7 +12,7 @@ import { ReplyQueueUrls } from '../../src/app-tier/reply-queue-directory.js';
 import type { FinalDecision } from '../../src/app-tier/retry-decision.js';
 import { createSqsClient } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { AppError } from '../../src/shared/errors.js';
 import { queueDepth } from '../../src/shared/resources.js';
 import { until } from '../helpers/stack.js';

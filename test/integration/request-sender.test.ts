@@ -6,7 +6,7 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsClient } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { MessageRefusedError, RequestSender } from '../../src/web-tier/request-sender.js';
 
 describe('RequestSender', () => {

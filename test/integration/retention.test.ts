@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetentionSweeper } from '../../src/local/retention-sweeper.js';
 import { createS3Client } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { retentionRules } from '../../src/shared/resources.js';
 

@@ -6,7 +6,7 @@ import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@a
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { AppError } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { decodeFileNameMetadata, FILE_NAME_METADATA, inBucketKey } from '../../src/shared/messages.js';

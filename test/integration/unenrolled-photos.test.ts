@@ -6,7 +6,7 @@ import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aw
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
 import { createLogger } from '../../src/shared/logger.js';

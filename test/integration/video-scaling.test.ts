@@ -9,7 +9,7 @@ import { AutoscalerController } from '../../src/autoscaler/controller.js';
 import type { Fleet, FleetWorker } from '../../src/autoscaler/fleet.js';
 import { createSqsClient } from '../../src/shared/aws.js';
 import { loadConfig } from '../../src/shared/config.js';
-import { startEmulator, type Emulator } from '../../src/shared/emulator.js';
+import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 
 /** A fleet in memory: EC2 has no local emulator, and here only the count asked for matters. */
 class CountingFleet implements Fleet {
