@@ -3,9 +3,8 @@
  * status, whether a client may retry, and its sentence with the parameters as ‹name›. `npm run docs:config`
  * writes it beside the settings table, and a test fails when the document is stale.
  */
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { format, resolveConfig } from 'prettier';
+import type { GeneratedSection } from './generated-section.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { ERROR_CATALOGUE } from '../../src/shared/errors.js';
 import { MAX_BATCH_BYTES } from '../../src/shared/monitor-reports.js';
@@ -40,15 +39,5 @@ export function errorsTable(): string {
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
-export async function renderApiDoc(current: string): Promise<string> {
-  const start = current.indexOf(START);
-  const end = current.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`${API_DOC} has lost its markers ${START} … ${END}`);
-  const text = `${current.slice(0, start + START.length)}\n\n${errorsTable()}\n\n${current.slice(end)}`;
-  const options = (await resolveConfig(API_DOC)) ?? {};
-  return format(text, { ...options, filepath: API_DOC });
-}
-
-export async function readApiDoc(): Promise<string> {
-  return readFile(API_DOC, 'utf8');
-}
+/** The error table of docs/api.md. */
+export const ERRORS_SECTION: GeneratedSection = { doc: API_DOC, start: START, end: END, table: errorsTable };

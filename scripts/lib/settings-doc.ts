@@ -2,9 +2,8 @@
  * The configuration reference in docs/configuration.md, produced from the settings' declarations
  * (src/shared/settings.ts): `npm run docs:config` writes it, and a test fails when the document is stale.
  */
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { format, resolveConfig } from 'prettier';
+import type { GeneratedSection } from './generated-section.js';
 import { SETTING_NAMES, SETTINGS, type SettingSpec } from '../../src/shared/settings.js';
 
 export const CONFIGURATION_DOC = fileURLToPath(new URL('../../docs/configuration.md', import.meta.url));
@@ -36,16 +35,10 @@ function defaultOf(spec: SettingSpec): string {
   return parsed.success && parsed.data !== undefined ? `\`${String(parsed.data as string | number)}\`` : '—';
 }
 
-/** The document with its generated section replaced by the current table, formatted as Prettier would. */
-export async function renderConfigurationDoc(current: string): Promise<string> {
-  const start = current.indexOf(START);
-  const end = current.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`${CONFIGURATION_DOC} has lost its markers ${START} … ${END}`);
-  const text = `${current.slice(0, start + START.length)}\n\n${settingsTable()}\n\n${current.slice(end)}`;
-  const options = (await resolveConfig(CONFIGURATION_DOC)) ?? {};
-  return format(text, { ...options, filepath: CONFIGURATION_DOC });
-}
-
-export async function readConfigurationDoc(): Promise<string> {
-  return readFile(CONFIGURATION_DOC, 'utf8');
-}
+/** The settings table of docs/configuration.md. */
+export const SETTINGS_SECTION: GeneratedSection = {
+  doc: CONFIGURATION_DOC,
+  start: START,
+  end: END,
+  table: settingsTable,
+};

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../../src/shared/errors.js';
 import { FORMAT_NAMES } from '../../src/shared/image-formats.js';
-import { readApiDoc, renderApiDoc } from '../../scripts/lib/errors-doc.js';
+import { readFile } from 'node:fs/promises';
+import { ERRORS_SECTION } from '../../scripts/lib/errors-doc.js';
+import { renderSection } from '../../scripts/lib/generated-section.js';
 
 describe('AppError', () => {
   it('words each message from its declared parameters', () => {
@@ -61,8 +63,8 @@ describe('AppError', () => {
 
 describe('docs/api.md', () => {
   it('lists every error as the catalogue declares it (run "npm run docs:config" if this fails)', async () => {
-    const current = await readApiDoc();
-    expect(current).toBe(await renderApiDoc(current));
+    const current = await readFile(ERRORS_SECTION.doc, 'utf8');
+    expect(current).toBe(await renderSection(ERRORS_SECTION, current));
     for (const code of Object.keys(ERROR_CATALOGUE)) expect(current).toContain(`\`${code}\``);
   });
 });

@@ -4,7 +4,9 @@ import { workerEnvironment } from '../../src/autoscaler/user-data.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { instanceEnvironment, valueAt } from '../../src/shared/instance-environment.js';
 import { SETTING_NAMES, SETTINGS, type SettingSpec } from '../../src/shared/settings.js';
-import { readConfigurationDoc, renderConfigurationDoc } from '../../scripts/lib/settings-doc.js';
+import { readFile } from 'node:fs/promises';
+import { renderSection } from '../../scripts/lib/generated-section.js';
+import { SETTINGS_SECTION } from '../../scripts/lib/settings-doc.js';
 import { webEnvironment } from '../../src/deploy/web-environment.js';
 
 /** A deployment whose every deployed setting differs from its default, so that a lost one shows. */
@@ -46,8 +48,8 @@ const deployed = (instance: 'worker' | 'web') =>
 
 describe('settings', () => {
   it('docs/configuration.md lists every setting as declared (run "npm run docs:config" if this fails)', async () => {
-    const current = await readConfigurationDoc();
-    expect(current).toBe(await renderConfigurationDoc(current));
+    const current = await readFile(SETTINGS_SECTION.doc, 'utf8');
+    expect(current).toBe(await renderSection(SETTINGS_SECTION, current));
     for (const name of SETTING_NAMES) expect(current).toContain(`\`${name}\``);
   });
 
