@@ -24,7 +24,7 @@ import {
   type Face,
   type ProminenceRule,
 } from '../src/app-tier/recognition/engine.js';
-import { loadConfig } from '../src/shared/config.js';
+import { loadConfig } from '../src/shared/config/config.js';
 import {
   bestThreshold,
   cosine,

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
-import { childEnvironment } from '../src/shared/config.js';
+import { childEnvironment } from '../src/shared/config/config.js';
 import { positiveInt } from './lib/options.js';
 import { cpuInfo } from './lib/reference.js';
 import { forkStack, stopStack } from './lib/stack-process.js';

@@ -23,8 +23,8 @@ import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { loadEngine, type Analysis, type Face, type RecognitionEngine } from '../src/app-tier/recognition/engine.js';
 import { FACE_RULE, theFaceToEnroll, type Embedding } from '../src/enrollment/face-rule.js';
-import { loadConfig } from '../src/shared/config.js';
-import { AppError } from '../src/shared/errors.js';
+import { loadConfig } from '../src/shared/config/config.js';
+import { AppError } from '../src/shared/wire/errors.js';
 import { cosine } from './lib/accuracy.js';
 import { positiveInt } from './lib/options.js';
 

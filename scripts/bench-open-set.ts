@@ -18,9 +18,9 @@
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { FaceMatcher, matchThresholdFor } from '../src/app-tier/recognition/face-matcher.js';
-import { DEFAULT_MATCH_THRESHOLD } from '../src/shared/settings.js';
+import { DEFAULT_MATCH_THRESHOLD } from '../src/shared/config/settings.js';
 import { quantize } from '../src/shared/collections/vectors.js';
-import { loadConfig } from '../src/shared/config.js';
+import { loadConfig } from '../src/shared/config/config.js';
 import { EMBEDDING_DIMENSIONS } from '../src/shared/gallery.js';
 import { cosine } from './lib/accuracy.js';
 import { gaussianOf, lfwEmbeddings, type LabelledEmbedding as Labelled } from './lib/lfw-embeddings.js';

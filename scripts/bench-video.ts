@@ -24,7 +24,7 @@ import { loadEngine } from '../src/app-tier/recognition/engine.js';
 import { FaceMatcher, identify, matchThresholdFor } from '../src/app-tier/recognition/face-matcher.js';
 import { quantize } from '../src/shared/collections/vectors.js';
 import { videoTask } from '../src/app-tier/tasks/video.js';
-import { loadConfig } from '../src/shared/config.js';
+import { loadConfig } from '../src/shared/config/config.js';
 import { EMBEDDING_DIMENSIONS, faceIdOf } from '../src/shared/gallery.js';
 import { extractFrames, type Frame } from '../src/video/frames.js';
 import { findTool, type VideoTool } from '../src/video/tools.js';

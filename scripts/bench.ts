@@ -22,7 +22,7 @@ import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { loadEngine } from '../src/app-tier/recognition/engine.js';
 import type { AutoscalerStatus } from '../src/autoscaler/controller.js';
-import { childEnvironment, loadConfig } from '../src/shared/config.js';
+import { childEnvironment, loadConfig } from '../src/shared/config/config.js';
 import { FleetRegistry } from '../src/shared/fleet-registry.js';
 import type { StackReadyMessage } from '../src/shared/process.js';
 import { measureInProcess, measureProcesses, type InProcessLimit, type ProcessesLimit } from './lib/limit.js';

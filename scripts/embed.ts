@@ -8,8 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { loadEngine } from '../src/app-tier/recognition/engine.js';
-import { loadConfig } from '../src/shared/config.js';
-import { FORMAT_NAMES } from '../src/shared/image-formats.js';
+import { loadConfig } from '../src/shared/config/config.js';
+import { FORMAT_NAMES } from '../src/shared/wire/image-formats.js';
 
 const program = new Command()
   .name('npm run embed --')

@@ -19,14 +19,14 @@ import { loadEngine, type RecognitionEngine } from '../src/app-tier/recognition/
 import type { Embedding } from '../src/enrollment/face-rule.js';
 import { BulkEnrollment } from '../src/enrollment/plan.js';
 import { EnrollmentService } from '../src/enrollment/service.js';
-import { createS3Client } from '../src/shared/aws.js';
-import { loadConfig } from '../src/shared/config.js';
+import { createS3Client } from '../src/shared/aws/clients.js';
+import { loadConfig } from '../src/shared/config/config.js';
 import { toolEnvironment } from '../src/local/running-stack.js';
 import { validatePersonName } from '../src/shared/gallery.js';
 import { DEFAULT_COLLECTION, validateCollectionName } from '../src/shared/collections/manifest.js';
 import { CollectionRepository } from '../src/shared/collections/repository.js';
-import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../src/shared/image-formats.js';
-import { fileStem } from '../src/shared/messages.js';
+import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../src/shared/wire/image-formats.js';
+import { fileStem } from '../src/shared/wire/messages.js';
 import { MODEL_FILES } from '../src/shared/models.js';
 
 interface LabelledImage {

@@ -7,15 +7,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { createS3Client } from '../src/shared/aws.js';
-import { loadConfig } from '../src/shared/config.js';
+import { createS3Client } from '../src/shared/aws/clients.js';
+import { loadConfig } from '../src/shared/config/config.js';
 import { toolEnvironment } from '../src/local/running-stack.js';
 import { DEFAULT_COLLECTION, validateCollectionName } from '../src/shared/collections/manifest.js';
 import { CollectionRepository } from '../src/shared/collections/repository.js';
 import { MODEL_FILES } from '../src/shared/models.js';
 import { parseStudentRecords, StudentRecordsError } from '../src/video/student-records.js';
 import { StudentTable } from '../src/video/student-table.js';
-import { createDynamoClient } from '../src/shared/aws.js';
+import { createDynamoClient } from '../src/shared/aws/clients.js';
 
 const program = new Command()
   .name('npm run students --')

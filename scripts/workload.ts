@@ -7,7 +7,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { EXTENSION_NAMES } from '../src/shared/image-formats.js';
+import { EXTENSION_NAMES } from '../src/shared/wire/image-formats.js';
 import { MonitorReporter } from '../src/monitor/reporter.js';
 import { runningStack } from '../src/local/running-stack.js';
 import { httpUrl, positiveInt, positiveNumber, wholeNumber } from './lib/options.js';

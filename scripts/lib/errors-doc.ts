@@ -1,16 +1,16 @@
 /**
- * The error table in docs/api.md, produced from the error catalogue (src/shared/errors.ts): every code, its
+ * The error table in docs/api.md, produced from the error catalogue (src/shared/wire/errors.ts): every code, its
  * status, whether a client may retry, and its sentence with the parameters as ‹name›. `npm run docs:config`
  * writes it beside the settings table, and a test fails when the document is stale.
  */
 import { fileURLToPath } from 'node:url';
 import type { GeneratedSection } from './generated-section.js';
-import { loadConfig } from '../../src/shared/config.js';
-import { ERROR_CATALOGUE } from '../../src/shared/errors.js';
-import { MAX_BATCH_BYTES } from '../../src/shared/monitor-reports.js';
+import { loadConfig } from '../../src/shared/config/config.js';
+import { ERROR_CATALOGUE } from '../../src/shared/wire/errors.js';
+import { MAX_BATCH_BYTES } from '../../src/shared/wire/monitor-reports.js';
 
 export const API_DOC = fileURLToPath(new URL('../../docs/api.md', import.meta.url));
-const START = '<!-- errors:start (generated from src/shared/errors.ts by npm run docs:config) -->';
+const START = '<!-- errors:start (generated from src/shared/wire/errors.ts by npm run docs:config) -->';
 const END = '<!-- errors:end -->';
 
 /** Sizes that a sentence turns into MiB or KiB: their defaults, so the table says what a client meets. */

@@ -15,11 +15,11 @@ import { createInterface } from 'node:readline';
 import { exactSearch, MetricKind } from 'usearch';
 import { CollectionCache } from '../../src/app-tier/collection-cache.js';
 import { FaceMatcher } from '../../src/app-tier/recognition/face-matcher.js';
-import { createS3Client } from '../../src/shared/aws.js';
+import { createS3Client } from '../../src/shared/aws/clients.js';
 import { IndexSnapshots } from '../../src/shared/collections/index-snapshots.js';
 import { mapLimit, CollectionRepository } from '../../src/shared/collections/repository.js';
 import { concatVectors } from '../../src/shared/collections/vectors.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
 import { createLogger } from '../../src/shared/logger.js';
 

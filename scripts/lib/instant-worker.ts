@@ -10,7 +10,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Message } from '@aws-sdk/client-sqs';
 import { QueueConsumer, type MessageHandler } from '../../src/app-tier/queue-consumer.js';
 import { ReplyQueueUrls } from '../../src/app-tier/reply-queue-directory.js';
-import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
+import { createS3Client, createSqsClient } from '../../src/shared/aws/clients.js';
 import { createLogger } from '../../src/shared/logger.js';
 import {
   decodeFileNameMetadata,
@@ -20,10 +20,10 @@ import {
   fileStem,
   MESSAGE_VERSION,
   type RequestMessage,
-} from '../../src/shared/messages.js';
+} from '../../src/shared/wire/messages.js';
 import { runMain } from '../../src/shared/process.js';
-import { replyQueueOfRequest } from '../../src/shared/reply-queues.js';
-import { resolveQueueUrls } from '../../src/shared/resources.js';
+import { replyQueueOfRequest } from '../../src/shared/wire/reply-queues.js';
+import { resolveQueueUrls } from '../../src/shared/aws/resources.js';
 import { loadLabels } from './workload.js';
 
 await runMain('instant-worker', async (config) => {

@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { loadEngine } from '../../src/app-tier/recognition/engine.js';
-import type { Config } from '../../src/shared/config.js';
+import type { Config } from '../../src/shared/config/config.js';
 import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
 import { MODEL_FILES } from '../../src/shared/models.js';
 import { seededUniform } from './random.js';

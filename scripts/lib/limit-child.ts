@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { loadEngine } from '../../src/app-tier/recognition/engine.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import type { ChildMessage } from './limit.js';
 
 const send = (m: ChildMessage) => process.send!(m);

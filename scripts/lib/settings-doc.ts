@@ -1,13 +1,13 @@
 /**
  * The configuration reference in docs/configuration.md, produced from the settings' declarations
- * (src/shared/settings.ts): `npm run docs:config` writes it, and a test fails when the document is stale.
+ * (src/shared/config/settings.ts): `npm run docs:config` writes it, and a test fails when the document is stale.
  */
 import { fileURLToPath } from 'node:url';
 import type { GeneratedSection } from './generated-section.js';
-import { SETTING_NAMES, SETTINGS, type SettingSpec } from '../../src/shared/settings.js';
+import { SETTING_NAMES, SETTINGS, type SettingSpec } from '../../src/shared/config/settings.js';
 
 export const CONFIGURATION_DOC = fileURLToPath(new URL('../../docs/configuration.md', import.meta.url));
-const START = '<!-- settings:start (generated from src/shared/settings.ts by npm run docs:config) -->';
+const START = '<!-- settings:start (generated from src/shared/config/settings.ts by npm run docs:config) -->';
 const END = '<!-- settings:end -->';
 /** web, worker, autoscaler, local, tools. */
 const ALL_READERS = 5;

@@ -11,10 +11,10 @@ import { extname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../../src/shared/image-formats.js';
+import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../../src/shared/wire/image-formats.js';
 import { reportOf, type MonitorReporter } from '../../src/monitor/reporter.js';
 import { percentiles } from '../../src/shared/percentiles.js';
-import { parseState, STATE_HEADER, type ServerState } from '../../src/shared/answer-metrics.js';
+import { parseState, STATE_HEADER, type ServerState } from '../../src/shared/wire/answer-metrics.js';
 
 /** A mistake in what the user asked for: printed as one line, never with a stack trace. */
 export class UsageError extends Error {}

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { IndexSnapshots } from '../shared/collections/index-snapshots.js';
 import { catchUp, newEntryId, type Manifest } from '../shared/collections/manifest.js';
 import type { CollectionRepository } from '../shared/collections/repository.js';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { OneAtATime } from '../shared/one-at-a-time.js';
 import { PollLoop } from '../shared/poll-loop.js';

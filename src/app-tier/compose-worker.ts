@@ -3,12 +3,12 @@
  * local fleet, its place there. Loads the models, runs each once, reads the gallery, and only then takes
  * requests; `stop` finishes what it holds. Its GET /readyz (WORKER_HEALTH_PORT) answers 503 until it is ready.
  */
-import { createDynamoClient, createS3Client, createSqsClient } from '../shared/aws.js';
+import { createDynamoClient, createS3Client, createSqsClient } from '../shared/aws/clients.js';
 import { availableParallelism, hostname } from 'node:os';
 import { createLogger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
 import { FleetRegistry, isAlive } from '../shared/fleet-registry.js';
-import { resolveQueueUrls } from '../shared/resources.js';
+import { resolveQueueUrls } from '../shared/aws/resources.js';
 import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
 import { IndexSnapshots } from '../shared/collections/index-snapshots.js';
 import { CollectionRepository } from '../shared/collections/repository.js';
@@ -29,7 +29,7 @@ import { videoRequestTask, videoTask } from './tasks/video.js';
 import { imageTask } from './tasks/task.js';
 import { findTool, VideoToolError } from '../video/tools.js';
 import { StudentTable } from '../video/student-table.js';
-import type { Config } from '../shared/config.js';
+import type { Config } from '../shared/config/config.js';
 import type { Started } from '../shared/process.js';
 
 /** Where an instance's workers share their state (the app-tier unit's RuntimeDirectory). */

@@ -16,9 +16,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Logger } from '../shared/logger.js';
 import { PollLoop } from '../shared/poll-loop.js';
-import { SQS_MAX_BATCH } from '../shared/settings.js';
+import { SQS_MAX_BATCH } from '../shared/config/settings.js';
 import { decideRetry, type FinalDecision } from './retry-decision.js';
-import { isNotFound } from '../shared/aws.js';
+import { isNotFound } from '../shared/aws/clients.js';
 
 /** What a consumer needs from whoever gives messages their meaning. */
 export interface MessageHandler<Job> {

@@ -5,7 +5,7 @@
  * out-bucket all the same.
  */
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { isNotFound } from '../shared/aws.js';
+import { isNotFound } from '../shared/aws/clients.js';
 import type { Logger } from '../shared/logger.js';
 import type { ReplyQueueDirectory } from './queue-consumer.js';
 

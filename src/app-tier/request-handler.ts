@@ -14,9 +14,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Message } from '@aws-sdk/client-sqs';
-import { isNotFound } from '../shared/aws.js';
-import { AppError } from '../shared/errors.js';
-import { replyQueueOfRequest } from '../shared/reply-queues.js';
+import { isNotFound } from '../shared/aws/clients.js';
+import { AppError } from '../shared/wire/errors.js';
+import { replyQueueOfRequest } from '../shared/wire/reply-queues.js';
 import type { Logger } from '../shared/logger.js';
 import {
   decodeFileNameMetadata,
@@ -26,8 +26,8 @@ import {
   fileStem,
   MESSAGE_VERSION,
   type RequestMessage,
-} from '../shared/messages.js';
-import { roundAllMs } from '../shared/timing.js';
+} from '../shared/wire/messages.js';
+import { roundAllMs } from '../shared/wire/timing.js';
 import type { MessageHandler } from './queue-consumer.js';
 import type { FinalDecision } from './retry-decision.js';
 import type { Task, TaskInput } from './tasks/task.js';

@@ -9,7 +9,7 @@
  * - The same on the last receive SQS allows before the dead-letter queue: answer with an error instead, so
  *   that no request waits for nothing.
  */
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 
 export type RetryDecision =
   /** Answer with this error now; retrying cannot help. */

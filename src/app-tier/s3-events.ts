@@ -7,7 +7,7 @@
 import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { MESSAGE_VERSION, VIDEOS_PREFIX, type RequestMessage } from '../shared/messages.js';
+import { MESSAGE_VERSION, VIDEOS_PREFIX, type RequestMessage } from '../shared/wire/messages.js';
 
 const eventSchema = z.object({
   Records: z

@@ -4,7 +4,7 @@
  * the collections it holds in memory; process metrics too.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { WORKER_STAGES } from '../shared/answer-metrics.js';
+import { WORKER_STAGES } from '../shared/wire/answer-metrics.js';
 import { LATENCY_BUCKETS_SECONDS, processRegistry } from '../shared/metrics.js';
 import { MESSAGE_OUTCOMES, type MessageOutcome } from './queue-consumer.js';
 

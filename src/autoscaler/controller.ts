@@ -6,7 +6,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../shared/logger.js';
 import { doublingBackoff, PollLoop } from '../shared/poll-loop.js';
-import { queueDepth, type QueueDepth } from '../shared/resources.js';
+import { queueDepth, type QueueDepth } from '../shared/aws/resources.js';
 import type { Fleet, FleetWorker } from './fleet.js';
 import { decide, type Action, type Decision, type PolicyOptions } from './policy.js';
 import { ArrivalMeter, type Arrivals } from './arrivals.js';

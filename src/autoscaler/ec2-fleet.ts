@@ -19,7 +19,7 @@ import {
   type Instance,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
-import { ConfigError, type Config } from '../shared/config.js';
+import { ConfigError, type Config } from '../shared/config/config.js';
 import type { Logger } from '../shared/logger.js';
 import { lowestFreeNumbers, type Fleet, type FleetWorker, type WorkerState } from './fleet.js';
 import { renderWorkerUserData } from './user-data.js';

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { childEnvironment } from '../shared/config.js';
+import { childEnvironment } from '../shared/config/config.js';
 import { FleetRegistry, isAlive } from '../shared/fleet-registry.js';
 import type { Logger } from '../shared/logger.js';
 import { lowestFreeNumbers, type Fleet, type FleetWorker } from './fleet.js';

@@ -3,10 +3,10 @@
  * `npm start`): the controller loop over the configured fleet driver, and its status endpoint. Stopping it
  * leaves the fleet as it is; the next autoscaler finds the workers again and carries on.
  */
-import { createSqsClient } from '../shared/aws.js';
+import { createSqsClient } from '../shared/aws/clients.js';
 import { createLogger } from '../shared/logger.js';
 import { runMain, type AutoscalerReadyMessage } from '../shared/process.js';
-import { resolveQueueUrls } from '../shared/resources.js';
+import { resolveQueueUrls } from '../shared/aws/resources.js';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { AsgFleet } from './asg-fleet.js';

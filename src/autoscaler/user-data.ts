@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../shared/config.js';
-import { environmentFile, instanceEnvironment } from '../shared/instance-environment.js';
+import type { Config } from '../shared/config/config.js';
+import { environmentFile, instanceEnvironment } from '../shared/config/instance-environment.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../deploy/app-tier/user-data.sh', import.meta.url));
 export const WORKER_UNIT = fileURLToPath(new URL('../../deploy/app-tier/facefleet-worker@.service', import.meta.url));
 
-/** The worker's environment on AWS, as the variables src/shared/config.ts reads (declared in settings.ts). */
+/** The worker's environment on AWS, as the variables src/shared/config/config.ts reads (declared in settings.ts). */
 export function workerEnvironment(config: Config): Record<string, string> {
   return instanceEnvironment(config, 'worker');
 }

@@ -2,7 +2,7 @@
  * The console's calls to the web tier (same origin). Every recognition is reported to the monitoring server
  * (its latency and the server's metrics from the answer's headers), as the workload generator does.
  */
-import { parseServerTiming, parseState, type ServerState, type StageDurations } from '../shared/answer-metrics.js';
+import { parseServerTiming, parseState, type ServerState, type StageDurations } from '../shared/wire/answer-metrics.js';
 import { MonitorReporter, reportOf } from '../monitor/reporter.js';
 
 export const monitor = new MonitorReporter({ url: '/monitoring/reports', flushIntervalMs: 2000 });

@@ -1,5 +1,5 @@
 /** The server's stages of one answer, as its Server-Timing header gave them. */
-import { STAGES, type StageDurations } from '../shared/answer-metrics.js';
+import { STAGES, type StageDurations } from '../shared/wire/answer-metrics.js';
 import { h } from './dom.js';
 
 export function stagesLine(timing: StageDurations): HTMLElement {

@@ -20,8 +20,8 @@ import {
   type PublicAccessBlockConfiguration,
   type ServerSideEncryptionConfiguration,
 } from '@aws-sdk/client-s3';
-import { isNotFound } from '../shared/aws.js';
-import { bucketCreation, RETENTION_RULE_ID } from '../shared/resources.js';
+import { isNotFound } from '../shared/aws/clients.js';
+import { bucketCreation, RETENTION_RULE_ID } from '../shared/aws/resources.js';
 import type { ProvisionOptions } from './provision.js';
 import { DeployError, orMissing, type AnyCommand, type Deployment } from './session.js';
 

@@ -4,7 +4,7 @@
  * shows these documents in full (for PREFIX, REGION, ACCOUNT); a test keeps the two identical.
  */
 import { FLEET_TAG } from '../autoscaler/ec2-fleet.js';
-import { replyQueuePrefix } from '../shared/reply-queues.js';
+import { replyQueuePrefix } from '../shared/wire/reply-queues.js';
 import { deploymentNames } from './names.js';
 
 export interface Where {

@@ -15,7 +15,7 @@ import {
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { renderWorkerUserData } from '../autoscaler/user-data.js';
-import type { Config } from '../shared/config.js';
+import type { Config } from '../shared/config/config.js';
 import { DEPLOYMENT_TAG, type DeploymentNames } from './names.js';
 import type { ProvisionOptions } from './provision.js';
 import { alreadyGone, DeployError, orMissing, type Deployment } from './session.js';

@@ -41,9 +41,9 @@ import {
   type ElasticLoadBalancingV2Client,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { Config } from '../shared/config.js';
-import { frontDoorTimeouts } from '../shared/front-door-timeouts.js';
-import { WEB_GROUP_TAG } from '../shared/resources-names.js';
+import type { Config } from '../shared/config/config.js';
+import { frontDoorTimeouts } from '../shared/config/front-door-timeouts.js';
+import { WEB_GROUP_TAG } from '../shared/aws/resources-names.js';
 import { DEPLOYMENT_TAG, WEB_GROUP_INSTANCE_NAME, WEB_PORT, type DeploymentNames } from './names.js';
 import { alreadyGone, DeployError, orMissing, type Session } from './session.js';
 

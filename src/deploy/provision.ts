@@ -6,8 +6,8 @@
  * profiles), students-table.ts (DynamoDB), video-events.ts (S3 events of videos to the video queue),
  * security-groups.ts, launch-template.ts.
  */
-import type { Config } from '../shared/config.js';
-import { retentionRules, type QueueUrls } from '../shared/resources.js';
+import type { Config } from '../shared/config/config.js';
+import { retentionRules, type QueueUrls } from '../shared/aws/resources.js';
 import { ensureStudentsTable } from './students-table.js';
 import { ensureVideoEvents } from './video-events.js';
 import { ensureBucket } from './buckets.js';
@@ -15,7 +15,7 @@ import { ensureRoles } from './iam-roles.js';
 import { ensureLaunchTemplate } from './launch-template.js';
 import { deploymentNames, WEB_PORT, type DeploymentNames } from './names.js';
 import type { IpPermission } from '@aws-sdk/client-ec2';
-import { DEFAULT_MONITOR_PORT } from '../shared/settings.js';
+import { DEFAULT_MONITOR_PORT } from '../shared/config/settings.js';
 import { ensureLoadBalancer, ensureWebGroup, subnetsInTwoZones, webGroupTimeouts } from './load-balancer.js';
 import { ensureNamedLaunchTemplate } from './launch-template.js';
 import { webGroupLaunchData } from './web-environment.js';

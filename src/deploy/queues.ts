@@ -2,7 +2,7 @@
  * The deployment's queues, in the order `ensureQueueSet` (shared with `npm start`) gives them: each created
  * with the attributes `queueAttributes` declares, or updated where its attributes differ.
  */
-import { queueNameOf, replyQueuePrefix, replyQueueUrls } from '../shared/reply-queues.js';
+import { queueNameOf, replyQueuePrefix, replyQueueUrls } from '../shared/wire/reply-queues.js';
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -11,7 +11,7 @@ import {
   ListQueuesCommand,
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
-import { differingAttributes, ensureQueueSet, type QueueUrls } from '../shared/resources.js';
+import { differingAttributes, ensureQueueSet, type QueueUrls } from '../shared/aws/resources.js';
 import { PLACEHOLDER_ACCOUNT } from './names.js';
 import type { ProvisionOptions } from './provision.js';
 import { alreadyGone, DeployError, orMissing, type Deployment } from './session.js';

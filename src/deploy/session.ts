@@ -10,7 +10,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { isNotFound } from '../shared/aws.js';
+import { isNotFound } from '../shared/aws/clients.js';
 
 /** What a step did, as printed: "created", "updated", "unchanged", "deleted", "already gone". */
 export type Outcome =

@@ -6,8 +6,8 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { queueNameOf, replyQueueUrls } from '../shared/reply-queues.js';
-import { depthOf, QUEUE_DEPTH_ATTRIBUTES } from '../shared/resources.js';
+import { queueNameOf, replyQueueUrls } from '../shared/wire/reply-queues.js';
+import { depthOf, QUEUE_DEPTH_ATTRIBUTES } from '../shared/aws/resources.js';
 import { deploymentNames } from './names.js';
 import { orMissing, type AwsClients, type Session } from './session.js';
 import { deploymentInstances } from './instances.js';

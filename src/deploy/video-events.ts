@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { isDeepStrictEqual } from 'node:util';
-import { VIDEOS_PREFIX } from '../shared/messages.js';
+import { VIDEOS_PREFIX } from '../shared/wire/messages.js';
 import type { DeploymentNames } from './names.js';
 import type { ProvisionOptions } from './provision.js';
 import { orMissing } from './session.js';

@@ -1,15 +1,15 @@
 /**
  * The deployment's configuration file and the web instance's environment. Provisioning writes
- * `facefleet.<prefix>.env`: the variables src/shared/config.ts reads on the web instance (region, prefix,
+ * `facefleet.<prefix>.env`: the variables src/shared/config/config.ts reads on the web instance (region, prefix,
  * launch template, settings), with the queue URLs and bucket names as comments for people. `npm run aws:web`
  * puts that file in the web instance's user data, where the web tier and autoscaler units read it (systemd
  * EnvironmentFile).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../shared/config.js';
-import { DEFAULT_MONITOR_PORT } from '../shared/settings.js';
-import { environmentFile, instanceEnvironment } from '../shared/instance-environment.js';
+import type { Config } from '../shared/config/config.js';
+import { DEFAULT_MONITOR_PORT } from '../shared/config/settings.js';
+import { environmentFile, instanceEnvironment } from '../shared/config/instance-environment.js';
 import type { RequestLaunchTemplateData, _InstanceType } from '@aws-sdk/client-ec2';
 import { WEB_PORT, type DeploymentNames } from './names.js';
 import type { Provisioned } from './provision.js';

@@ -6,7 +6,7 @@
  * photo is a stranger's. The three limits were chosen by `npm run bench:enrollment` on LFW (docs/enrollment.md).
  * A photo that cannot be decoded is refused as damaged.
  */
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 
 export const FACE_RULE = {
   /**

@@ -3,8 +3,8 @@
  * for the course client and as JSON for clients that ask for it. Unknown errors become 500 and are logged.
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
-import { AppError, ResultTimeoutError } from '../shared/errors.js';
+import { ERROR_CODE_HEADER } from '../shared/wire/answer-metrics.js';
+import { AppError, ResultTimeoutError } from '../shared/wire/errors.js';
 import type { Logger } from '../shared/logger.js';
 
 export function wantsJson(req: Request): boolean {

@@ -1,12 +1,12 @@
 /**
- * `npm start`'s hold on its data directory (shared/data-dir.ts): one stack at a time, since two emulators
+ * `npm start`'s hold on its data directory (shared/config/data-dir.ts): one stack at a time, since two emulators
  * writing one SQLite file and one set of object files would corrupt both; and `--fresh`, which empties it.
  *
  * The hold is `stack.pid`, created exclusively. A file left by a stack that was killed (its process is gone) is
  * taken over, and the caller is told, so that it can say what it recovers.
  */
 import { mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import type { DataDirLayout } from '../shared/data-dir.js';
+import type { DataDirLayout } from '../shared/config/data-dir.js';
 import { countObjects } from './emulator-files.js';
 
 /** Where a ready stack answers, for the tools (npm run enroll, students, workload) to find it. */

@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import { dataDirLayout } from '../shared/data-dir.js';
+import { dataDirLayout } from '../shared/config/data-dir.js';
 import { startEmulator } from './emulator.js';
 import { createLogger } from '../shared/logger.js';
 import { runMain, type EmulatorReadyMessage } from '../shared/process.js';

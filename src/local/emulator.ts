@@ -11,7 +11,7 @@
  * exact version in package.json, and the durability tests fail if an upgrade moves them.
  */
 import { buildApp } from 'fauxqs';
-import { dataDirLayout } from '../shared/data-dir.js';
+import { dataDirLayout } from '../shared/config/data-dir.js';
 import { recoverObjectFiles, withWholeObjectFiles, type FileStoreClass, type Recovery } from './emulator-files.js';
 
 export interface Emulator {

@@ -5,7 +5,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../shared/logger.js';
 import { PollLoop } from '../shared/poll-loop.js';
-import { deleteKeys, listObjects } from '../shared/s3-objects.js';
+import { deleteKeys, listObjects } from '../shared/aws/s3-objects.js';
 /** At most hourly, and four times per retention period, so that nothing outlives its period by much. */
 const MAX_INTERVAL_MS = 3_600_000;
 

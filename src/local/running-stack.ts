@@ -4,8 +4,8 @@
  * to `npm start` (EMULATOR_PORT, PORT, RESOURCE_PREFIX …) need not be repeated. A setting given to the tool wins.
  */
 import { resolve } from 'node:path';
-import { dataDirLayout } from '../shared/data-dir.js';
-import { DEFAULT_DATA_DIR } from '../shared/settings.js';
+import { dataDirLayout } from '../shared/config/data-dir.js';
+import { DEFAULT_DATA_DIR } from '../shared/config/settings.js';
 import { holderOf, type StackAddresses } from './data-dir.js';
 
 type Env = Record<string, string | undefined>;

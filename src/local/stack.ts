@@ -7,15 +7,21 @@
  * process, the next start has the same gallery, objects and queued messages, and answers what was queued.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createS3Client, createSqsClient } from '../shared/aws.js';
-import { childEnvironment, loadConfig, type Config } from '../shared/config.js';
-import { dataDirLayout } from '../shared/data-dir.js';
+import { createS3Client, createSqsClient } from '../shared/aws/clients.js';
+import { childEnvironment, loadConfig, type Config } from '../shared/config/config.js';
+import { dataDirLayout } from '../shared/config/data-dir.js';
 import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
 import { migrateGalleryDocument } from '../shared/collections/migration.js';
 import { CollectionRepository } from '../shared/collections/repository.js';
 import type { Logger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
-import { ensureResources, queueDepth, retentionRules, type QueueDepth, type QueueUrls } from '../shared/resources.js';
+import {
+  ensureResources,
+  queueDepth,
+  retentionRules,
+  type QueueDepth,
+  type QueueUrls,
+} from '../shared/aws/resources.js';
 import { LocalFleet } from '../autoscaler/local-fleet.js';
 import { startWebTier, type RunningWebTier } from '../web-tier/server.js';
 import { WebProcessGroup } from '../web-tier/web-processes.js';
@@ -23,7 +29,7 @@ import { AutoscalerProcess } from './autoscaler-process.js';
 import { emptyDataDir, holdDataDir } from './data-dir.js';
 import { EmulatorProcess } from './emulator-process.js';
 import { ensureStudentTable } from '../video/student-table.js';
-import { createDynamoClient } from '../shared/aws.js';
+import { createDynamoClient } from '../shared/aws/clients.js';
 import { MonitorProcess } from './monitor-process.js';
 import { RetentionSweeper } from './retention-sweeper.js';
 import { localApiKey, type LocalApiKey } from './api-key-file.js';

@@ -7,12 +7,12 @@ import express, { type ErrorRequestHandler, type Express, type Request } from 'e
 import { rateLimit } from 'express-rate-limit';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { processRegistry } from '../shared/metrics.js';
 import { errorHandler, methodNotAllowed } from '../http/http-errors.js';
 import { metricsRoute } from '../http/metrics-route.js';
-import { describeRefusal, MAX_BATCH_BYTES, reportBatchSchema } from '../shared/monitor-reports.js';
+import { describeRefusal, MAX_BATCH_BYTES, reportBatchSchema } from '../shared/wire/monitor-reports.js';
 import type { MonitorStore, Window } from './store.js';
 
 /** Longest window a query may ask for: the default retention (seven days). */

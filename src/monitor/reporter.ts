@@ -11,8 +11,8 @@ import {
   parseState,
   SERVER_TIMING_HEADER,
   STATE_HEADER,
-} from '../shared/answer-metrics.js';
-import type { ReportInput } from '../shared/monitor-reports.js';
+} from '../shared/wire/answer-metrics.js';
+import type { ReportInput } from '../shared/wire/monitor-reports.js';
 
 export interface AnswerSeen {
   readonly source: string;

@@ -6,9 +6,9 @@
  * MAX_QUERY_ROWS of them (the newest).
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { STAGES, type Stage } from '../shared/answer-metrics.js';
+import { STAGES, type Stage } from '../shared/wire/answer-metrics.js';
 import { percentiles, type Percentiles } from '../shared/percentiles.js';
-import type { Report } from '../shared/monitor-reports.js';
+import type { Report } from '../shared/wire/monitor-reports.js';
 
 /** Rows one query reads at most; a window holding more is answered from its newest rows, and says so. */
 export const MAX_QUERY_ROWS = 200_000;

@@ -5,7 +5,7 @@
  * it again when it dies, as systemd does on AWS.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { childEnvironment } from './config.js';
+import { childEnvironment } from './config/config.js';
 import type { Logger } from './logger.js';
 
 /** Pause before starting a dead part again, so that a crash loop does not spin. */

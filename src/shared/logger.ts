@@ -1,6 +1,6 @@
 /** Structured logs: pino JSON lines, or pretty lines when writing to a terminal. */
 import { pino, type Logger } from 'pino';
-import type { Config } from './config.js';
+import type { Config } from './config/config.js';
 
 export type { Logger };
 

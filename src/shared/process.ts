@@ -2,7 +2,7 @@
  * The shape every entry point shares: check the Node.js version and parse the config (either ends the process
  * with a sentence), start, and on SIGINT/SIGTERM stop gracefully once; a second signal exits at once.
  */
-import { loadConfig, ConfigError, type Config } from './config.js';
+import { loadConfig, ConfigError, type Config } from './config/config.js';
 import type { Logger } from './logger.js';
 import { unsupportedNode } from './runtime.js';
 

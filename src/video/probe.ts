@@ -6,7 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 import { VIDEO_DEMUXERS } from './frames.js';
 import { runTool, VideoToolError, type RunLimits, type VideoTool } from './tools.js';
 

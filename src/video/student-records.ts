@@ -5,7 +5,7 @@
  * line and field, and one problem means nothing is loaded.
  */
 import { CsvError, parse } from 'csv-parse/sync';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 import { nameKey, validatePersonName } from '../shared/gallery.js';
 import type { StudentRecord } from './roster.js';
 

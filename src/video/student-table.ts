@@ -19,7 +19,7 @@ import {
   type AttributeValue,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { isNotFound } from '../shared/aws.js';
+import { isNotFound } from '../shared/aws/clients.js';
 import { nameKey } from '../shared/gallery.js';
 import type { StudentRecord } from './roster.js';
 import type { StudentRecords } from './student-records.js';

@@ -1,13 +1,13 @@
 /**
  * The stages of one answer, as the web tier and the worker that handled it measured them, and the headers
- * that carry them back on the answer (Server-Timing and the state header; see shared/answer-metrics.ts).
+ * that carry them back on the answer (Server-Timing and the state header; see shared/wire/answer-metrics.ts).
  * Every response gets them, errors included: the middleware adds them as the headers go out.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestHandler, Response } from 'express';
 import onHeaders from 'on-headers';
-import { roundMs } from '../shared/timing.js';
+import { roundMs } from '../shared/wire/timing.js';
 import {
   formatServerTiming,
   formatState,
@@ -17,7 +17,7 @@ import {
   type ServerState,
   type Stage,
   type StageDurations,
-} from '../shared/answer-metrics.js';
+} from '../shared/wire/answer-metrics.js';
 
 export class AnswerTimer {
   readonly startedAt = performance.now();

@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 
 export function requireApiKey(
   apiKey: string | undefined,

@@ -5,9 +5,9 @@
  * name fails the test.
  */
 import { z } from 'zod';
-import { STAGES } from '../shared/answer-metrics.js';
-import { ERROR_CATALOGUE, type ErrorCode } from '../shared/errors.js';
-import { videoResultSchema } from '../shared/messages.js';
+import { STAGES } from '../shared/wire/answer-metrics.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../shared/wire/errors.js';
+import { videoResultSchema } from '../shared/wire/messages.js';
 
 const ms = z.number().nonnegative();
 const nullableMs = ms.nullable();

@@ -4,9 +4,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import express, { type Express, type RequestHandler } from 'express';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { QueueUrls } from '../shared/resources.js';
+import type { QueueUrls } from '../shared/aws/resources.js';
 import type { CollectionRepository } from '../shared/collections/repository.js';
 import { collectionParam, SeenCollections } from './collection-param.js';
 import { healthRoutes } from './health-routes.js';

@@ -9,8 +9,8 @@
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestHandler } from 'express';
-import { ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
-import { AppError } from '../shared/errors.js';
+import { ERROR_CODE_HEADER } from '../shared/wire/answer-metrics.js';
+import { AppError } from '../shared/wire/errors.js';
 import type { Logger } from '../shared/logger.js';
 
 /** Seconds a refused client is asked to wait before trying again. */

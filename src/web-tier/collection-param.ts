@@ -9,7 +9,7 @@
 import type { RequestHandler, Response } from 'express';
 import { DEFAULT_COLLECTION, validateCollectionName } from '../shared/collections/manifest.js';
 import type { CollectionRepository } from '../shared/collections/repository.js';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 
 /** How long a collection seen to exist is believed to: a deleted one is answered by the worker meanwhile. */
 const EXISTS_TTL_MS = 5_000;

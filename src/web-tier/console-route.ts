@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { build, stop } from 'esbuild';
 import { Router, type Response } from 'express';
 import type { Logger } from '../shared/logger.js';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 import { methodNotAllowed } from '../http/http-errors.js';
 
 const CONSOLE_DIR = fileURLToPath(new URL('../console/', import.meta.url));

@@ -4,7 +4,7 @@
  * request rate. Every answer's state header, the web tier's /metrics and the console's live view read it.
  */
 import type { AutoscalerStatus } from '../autoscaler/controller.js';
-import type { ServerState } from '../shared/answer-metrics.js';
+import type { ServerState } from '../shared/wire/answer-metrics.js';
 import type { Logger } from '../shared/logger.js';
 import { doublingBackoff, PollLoop } from '../shared/poll-loop.js';
 

@@ -6,8 +6,8 @@
  * fails the worker's decode instead and is answered with the same INVALID_IMAGE error.
  */
 import { disableTypes, imageSize } from 'image-size';
-import { AppError } from '../shared/errors.js';
-import { IMAGE_FORMATS, type ImageFormat } from '../shared/image-formats.js';
+import { AppError } from '../shared/wire/errors.js';
+import { IMAGE_FORMATS, type ImageFormat } from '../shared/wire/image-formats.js';
 
 /** The accepted formats by image-size's names for them. */
 const FORMAT_BY_TYPE: ReadonlyMap<string, ImageFormat> = new Map(IMAGE_FORMATS.map((f) => [f.probedAs, f.format]));

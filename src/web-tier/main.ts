@@ -3,12 +3,12 @@
  * With WEB_PROCESSES above 1 it supervises that many web processes on one port (web-processes.ts), each of
  * which runs this file again with WEB_PROCESS_INDEX set.
  */
-import { createSqsClient } from '../shared/aws.js';
+import { createSqsClient } from '../shared/aws/clients.js';
 import { createLogger } from '../shared/logger.js';
 import { runMain } from '../shared/process.js';
-import { resolveQueueUrls } from '../shared/resources.js';
+import { resolveQueueUrls } from '../shared/aws/resources.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { DEFAULT_MONITOR_PORT } from '../shared/settings.js';
+import { DEFAULT_MONITOR_PORT } from '../shared/config/settings.js';
 import { ControlHost } from './control-host.js';
 import { startWebTier } from './server.js';
 import { WebProcessGroup, type WebProcessReadyMessage } from './web-processes.js';

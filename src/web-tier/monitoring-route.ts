@@ -5,9 +5,9 @@
  * monitor is not configured or does not answer, 503 says so; the web tier's own work is never held up.
  */
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
-import { ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
-import { AppError } from '../shared/errors.js';
-import { MAX_BATCH_BYTES } from '../shared/monitor-reports.js';
+import { ERROR_CODE_HEADER } from '../shared/wire/answer-metrics.js';
+import { AppError } from '../shared/wire/errors.js';
+import { MAX_BATCH_BYTES } from '../shared/wire/monitor-reports.js';
 import { methodNotAllowed } from '../http/http-errors.js';
 
 /** A monitor that does not answer within this is treated as down. */

@@ -9,9 +9,9 @@
  * videos the test makes from them (`classroom.mp4`: test_000 for two seconds).
  */
 import { z } from 'zod';
-import { SERVER_TIMING_HEADER, STATE_HEADER, ERROR_CODE_HEADER } from '../shared/answer-metrics.js';
-import { AppError, type ErrorCode } from '../shared/errors.js';
-import { MAX_REPORTS_PER_BATCH, reportBatchSchema } from '../shared/monitor-reports.js';
+import { SERVER_TIMING_HEADER, STATE_HEADER, ERROR_CODE_HEADER } from '../shared/wire/answer-metrics.js';
+import { AppError, type ErrorCode } from '../shared/wire/errors.js';
+import { MAX_REPORTS_PER_BATCH, reportBatchSchema } from '../shared/wire/monitor-reports.js';
 import {
   collectionDeletedSchema,
   collectionSchema,

@@ -4,8 +4,8 @@
  * concurrent uploads of the same file name never see each other's image or answer.
  */
 import type { RequestHandler } from 'express';
-import { AppError } from '../shared/errors.js';
-import { inBucketKey, UPLOADS_PREFIX } from '../shared/messages.js';
+import { AppError } from '../shared/wire/errors.js';
+import { inBucketKey, UPLOADS_PREFIX } from '../shared/wire/messages.js';
 import { acceptedUpload, cancelWhenClientLeaves } from './uploads.js';
 import { wantsJson } from '../http/http-errors.js';
 import { checkImage } from './image-check.js';

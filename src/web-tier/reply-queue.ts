@@ -1,5 +1,5 @@
 /**
- * A web process's reply queue (shared/reply-queues.ts): the canonical response queue when it is the only web
+ * A web process's reply queue (shared/wire/reply-queues.ts): the canonical response queue when it is the only web
  * process, or a queue of its own, created at start with tags that say whose it is, tagged with a heartbeat
  * while the process lives, and deleted at a clean stop. And the reaper every web process runs: it deletes the
  * reply queues of processes that died without a clean stop, and keeps what it saw, so that GET /status lists
@@ -15,8 +15,8 @@ import {
   TagQueueCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { isNotFound } from '../shared/aws.js';
-import type { Config } from '../shared/config.js';
+import { isNotFound } from '../shared/aws/clients.js';
+import type { Config } from '../shared/config/config.js';
 import type { Logger } from '../shared/logger.js';
 import { PollLoop } from '../shared/poll-loop.js';
 import {
@@ -26,8 +26,8 @@ import {
   replyQueueUrls,
   REPLY_QUEUE_ROLE,
   REPLY_QUEUE_TAGS,
-} from '../shared/reply-queues.js';
-import { queueAttributes, type QueueUrls } from '../shared/resources.js';
+} from '../shared/wire/reply-queues.js';
+import { queueAttributes, type QueueUrls } from '../shared/aws/resources.js';
 
 export interface ReplyQueue {
   readonly name: string;

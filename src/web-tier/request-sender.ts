@@ -6,7 +6,7 @@
  * not per message.
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { SQS_MAX_BATCH } from '../shared/settings.js';
+import { SQS_MAX_BATCH } from '../shared/config/settings.js';
 
 interface Pending {
   readonly body: string;

@@ -5,11 +5,11 @@
  * arrived) is still deleted, and logged once: its label stays in S3.
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { SQS_MAX_BATCH, SQS_MAX_WAIT_SECONDS } from '../shared/settings.js';
+import { SQS_MAX_BATCH, SQS_MAX_WAIT_SECONDS } from '../shared/config/settings.js';
 import type { Logger } from '../shared/logger.js';
-import { decodeResponse, type ResponseMessage } from '../shared/messages.js';
+import { decodeResponse, type ResponseMessage } from '../shared/wire/messages.js';
 import { PollLoop } from '../shared/poll-loop.js';
-import { ResultTimeoutError } from '../shared/errors.js';
+import { ResultTimeoutError } from '../shared/wire/errors.js';
 
 /** The request's waiter was dropped (its client left, or it failed before it was queued). */
 export class RequestCancelledError extends Error {

@@ -4,7 +4,7 @@
  * the web processes (web-processes.ts), with the one that answered named.
  */
 import { Router } from 'express';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 import { methodNotAllowed } from '../http/http-errors.js';
 
 /** The web tier's part of GET /status. */

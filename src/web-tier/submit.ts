@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 import type { Logger } from '../shared/logger.js';
 import {
   encodeFileNameMetadata,
@@ -15,7 +15,7 @@ import {
   MESSAGE_VERSION,
   type RequestMessage,
   type ResponseMessage,
-} from '../shared/messages.js';
+} from '../shared/wire/messages.js';
 import type { AnswerTimer } from './answer-timer.js';
 import type { RequestSender } from './request-sender.js';
 import type { ResponseRouter } from './response-router.js';

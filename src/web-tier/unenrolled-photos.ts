@@ -7,10 +7,10 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CollectionRepository } from '../shared/collections/repository.js';
-import { AppError } from '../shared/errors.js';
+import { AppError } from '../shared/wire/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { ENROLLMENT_PREFIX } from '../shared/messages.js';
-import { deleteKeys, listObjects } from '../shared/s3-objects.js';
+import { ENROLLMENT_PREFIX } from '../shared/wire/messages.js';
+import { deleteKeys, listObjects } from '../shared/aws/s3-objects.js';
 
 export interface UnenrolledPhotosOptions {
   readonly s3: S3Client;

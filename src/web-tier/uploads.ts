@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import multer from 'multer';
-import { AppError } from '../shared/errors.js';
-import { fileStem, safeFileName } from '../shared/messages.js';
+import { AppError } from '../shared/wire/errors.js';
+import { fileStem, safeFileName } from '../shared/wire/messages.js';
 import { timerOf } from './answer-timer.js';
 import type { ResponseRouter } from './response-router.js';
 

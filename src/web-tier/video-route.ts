@@ -10,8 +10,8 @@
 import { rm } from 'node:fs/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { RequestHandler } from 'express';
-import { AppError, ResultTimeoutError } from '../shared/errors.js';
-import { inBucketKey, UPLOADS_PREFIX } from '../shared/messages.js';
+import { AppError, ResultTimeoutError } from '../shared/wire/errors.js';
+import { inBucketKey, UPLOADS_PREFIX } from '../shared/wire/messages.js';
 import { checkVideoLimits, PROBE_TIMEOUT_MS, probeVideo, type VideoLimits } from '../video/probe.js';
 import type { VideoTool, VideoToolError } from '../video/tools.js';
 import { acceptedUpload, cancelWhenClientLeaves } from './uploads.js';

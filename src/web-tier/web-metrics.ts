@@ -5,7 +5,7 @@
  */
 import type { Response } from 'express';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { STAGES } from '../shared/answer-metrics.js';
+import { STAGES } from '../shared/wire/answer-metrics.js';
 import { fleetGauges, LATENCY_BUCKETS_SECONDS, processRegistry } from '../shared/metrics.js';
 import type { AnswerTimer } from './answer-timer.js';
 import type { FleetSnapshot } from './fleet-state.js';

@@ -19,7 +19,7 @@ import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 import { makeClip } from '../../scripts/lib/clips.js';
 import { parseStudentRecords } from '../../src/video/student-records.js';
 import { StudentTable } from '../../src/video/student-table.js';
-import { createDynamoClient } from '../../src/shared/aws.js';
+import { createDynamoClient } from '../../src/shared/aws/clients.js';
 import { findTool } from '../../src/video/tools.js';
 
 /** Debian's Chromium (.ci/run installs it with apt): the test tool's own browser download fails on these machines. */

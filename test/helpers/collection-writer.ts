@@ -3,9 +3,9 @@
  * stored on standard output: the writer that collections-store.test.ts kills with SIGKILL at a random moment.
  * Arguments: the S3 endpoint, the bucket, the collection, the embedder sha256, the first person's number.
  */
-import { createS3Client } from '../../src/shared/aws.js';
+import { createS3Client } from '../../src/shared/aws/clients.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
 
 const [endpoint, bucket, collection, sha, from] = process.argv.slice(2) as [string, string, string, string, string];

@@ -7,14 +7,14 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { loadConfig } from '../../src/shared/config.js';
-import { SETTING_NAMES } from '../../src/shared/settings.js';
+import { loadConfig } from '../../src/shared/config/config.js';
+import { SETTING_NAMES } from '../../src/shared/config/settings.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startLocalStack, type LocalStack } from '../../src/local/stack.js';
 import { newDataDir, newScratchDir } from './data-dirs.js';
 import { COURSE_IMAGES, COURSE_LABELS } from './fixtures.js';
 
-export { queueDepth } from '../../src/shared/resources.js';
+export { queueDepth } from '../../src/shared/aws/resources.js';
 
 /**
  * The settings of a test stack, `env` on top. Every declared setting is reset (empty means unset), so that one

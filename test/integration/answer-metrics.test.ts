@@ -14,7 +14,7 @@ import {
   VIDEO_ONLY_STAGES,
   WEB_STAGES,
   WORKER_STAGES,
-} from '../../src/shared/answer-metrics.js';
+} from '../../src/shared/wire/answer-metrics.js';
 
 /** The worker's stages of an image (a video has three more). */
 const IMAGE_STAGES = WORKER_STAGES.filter((s) => !VIDEO_ONLY_STAGES.includes(s));

@@ -7,9 +7,9 @@
 import { CreateBucketCommand, HeadObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { l2Normalize } from '../../src/app-tier/recognition/embedder.js';
-import { createS3Client } from '../../src/shared/aws.js';
+import { createS3Client } from '../../src/shared/aws/clients.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
 import { OneAtATime } from '../../src/shared/one-at-a-time.js';

@@ -15,14 +15,14 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectionCache } from '../../src/app-tier/collection-cache.js';
 import { l2Normalize } from '../../src/app-tier/recognition/embedder.js';
-import { createS3Client } from '../../src/shared/aws.js';
+import { createS3Client } from '../../src/shared/aws/clients.js';
 import { IndexSnapshots } from '../../src/shared/collections/index-snapshots.js';
 import { collectionKeys } from '../../src/shared/collections/segment.js';
 import { migrateGalleryDocument, MIGRATED_GALLERY_KEY } from '../../src/shared/collections/migration.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
-import { AppError } from '../../src/shared/errors.js';
+import { AppError } from '../../src/shared/wire/errors.js';
 import { EMBEDDING_DIMENSIONS, encodeVector } from '../../src/shared/gallery.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { until } from '../helpers/stack.js';

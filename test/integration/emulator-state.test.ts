@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
-import { loadConfig } from '../../src/shared/config.js';
-import { dataDirLayout } from '../../src/shared/data-dir.js';
+import { createS3Client, createSqsClient } from '../../src/shared/aws/clients.js';
+import { loadConfig } from '../../src/shared/config/config.js';
+import { dataDirLayout } from '../../src/shared/config/data-dir.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { fileKey, recoverObjectFiles, stagedFiles, type Recovery } from '../../src/local/emulator-files.js';
-import { ensureResources } from '../../src/shared/resources.js';
+import { ensureResources } from '../../src/shared/aws/resources.js';
 
 let dir: string;
 let emulator: Emulator | undefined;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqsClient } from '../../src/shared/aws.js';
+import { createSqsClient } from '../../src/shared/aws/clients.js';
 import { isAlive } from '../../src/shared/fleet-registry.js';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COURSE_IMAGES, COURSE_LABELS, courseLabels } from '../helpers/fixtures.js';

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { forkStack, stopStack } from '../../scripts/lib/stack-process.js';
-import { SETTING_NAMES } from '../../src/shared/settings.js';
+import { SETTING_NAMES } from '../../src/shared/config/settings.js';
 import { newScratchDir } from '../helpers/data-dirs.js';
 import { COURSE_IMAGES, COURSE_LABELS } from '../helpers/fixtures.js';
 import { runScript } from '../helpers/scripts.js';

@@ -90,9 +90,9 @@ describe.skipIf(!hasNetns)('tiers in separate network namespaces', () => {
     );
     // The buckets and queues, made from the web tier's namespace as soon as the emulator answers there.
     const ensure = `
-      import { createS3Client, createSqsClient } from './src/shared/aws.ts';
-      import { loadConfig } from './src/shared/config.ts';
-      import { ensureResources } from './src/shared/resources.ts';
+      import { createS3Client, createSqsClient } from './src/shared/aws/clients.ts';
+      import { loadConfig } from './src/shared/config/config.ts';
+      import { ensureResources } from './src/shared/aws/resources.ts';
       const config = loadConfig();
       await ensureResources(config, createS3Client(config), createSqsClient(config));`;
     await until(

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
+import { createS3Client, createSqsClient } from '../../src/shared/aws/clients.js';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COURSE_IMAGES, COURSE_LABELS, courseLabels } from '../helpers/fixtures.js';
 import { upload } from '../helpers/http.js';

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueConsumer, type MessageHandler } from '../../src/app-tier/queue-consumer.js';
 import { ReplyQueueUrls } from '../../src/app-tier/reply-queue-directory.js';
 import type { FinalDecision } from '../../src/app-tier/retry-decision.js';
-import { createSqsClient } from '../../src/shared/aws.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { createSqsClient } from '../../src/shared/aws/clients.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
-import { AppError } from '../../src/shared/errors.js';
-import { queueDepth } from '../../src/shared/resources.js';
+import { AppError } from '../../src/shared/wire/errors.js';
+import { queueDepth } from '../../src/shared/aws/resources.js';
 import { until } from '../helpers/stack.js';
 
 /** Bodies are "<kind>:<text>": ok, flaky (fails its first two receives), broken (always fails), refuse. */

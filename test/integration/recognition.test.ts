@@ -12,7 +12,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import sharp, { type Sharp } from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
-import { createS3Client } from '../../src/shared/aws.js';
+import { createS3Client } from '../../src/shared/aws/clients.js';
 import { LFW_IMAGES } from '../helpers/fixtures.js';
 import { upload } from '../helpers/http.js';
 import { startTestStack, until } from '../helpers/stack.js';

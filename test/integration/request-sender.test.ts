@@ -4,8 +4,8 @@
  */
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqsClient } from '../../src/shared/aws.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { createSqsClient } from '../../src/shared/aws/clients.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { MessageRefusedError, RequestSender } from '../../src/web-tier/request-sender.js';
 

@@ -5,11 +5,11 @@
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetentionSweeper } from '../../src/local/retention-sweeper.js';
-import { createS3Client } from '../../src/shared/aws.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { createS3Client } from '../../src/shared/aws/clients.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { retentionRules } from '../../src/shared/resources.js';
+import { retentionRules } from '../../src/shared/aws/resources.js';
 
 describe('the local retention sweeper', () => {
   let emulator: Emulator;

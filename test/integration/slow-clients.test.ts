@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/shared/aws.js';
+import { createS3Client } from '../../src/shared/aws/clients.js';
 import type { LocalStack } from '../../src/local/stack.js';
 import { COURSE_IMAGES, COURSE_LABELS } from '../helpers/fixtures.js';
 import { upload } from '../helpers/http.js';

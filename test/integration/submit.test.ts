@@ -4,12 +4,12 @@
  */
 import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/shared/aws.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { createS3Client } from '../../src/shared/aws/clients.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
-import { AppError } from '../../src/shared/errors.js';
+import { AppError } from '../../src/shared/wire/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { decodeFileNameMetadata, FILE_NAME_METADATA, inBucketKey } from '../../src/shared/messages.js';
+import { decodeFileNameMetadata, FILE_NAME_METADATA, inBucketKey } from '../../src/shared/wire/messages.js';
 import type { RequestSender } from '../../src/web-tier/request-sender.js';
 import type { ResponseRouter } from '../../src/web-tier/response-router.js';
 import { submit, type SubmitDeps } from '../../src/web-tier/submit.js';

@@ -4,8 +4,8 @@
  */
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../src/shared/aws.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { createS3Client } from '../../src/shared/aws/clients.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';

@@ -7,8 +7,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutoscalerController } from '../../src/autoscaler/controller.js';
 import type { Fleet, FleetWorker } from '../../src/autoscaler/fleet.js';
-import { createSqsClient } from '../../src/shared/aws.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { createSqsClient } from '../../src/shared/aws/clients.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 
 /** A fleet in memory: EC2 has no local emulator, and here only the count asked for matters. */

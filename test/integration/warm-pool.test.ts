@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
-import { parseState, STATE_HEADER } from '../../src/shared/answer-metrics.js';
+import { parseState, STATE_HEADER } from '../../src/shared/wire/answer-metrics.js';
 import { COURSE_IMAGES, firstCourseLabels } from '../helpers/fixtures.js';
 import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 

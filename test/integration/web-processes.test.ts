@@ -9,16 +9,16 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListQueuesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client, createSqsClient } from '../../src/shared/aws.js';
-import { parseState, STATE_HEADER } from '../../src/shared/answer-metrics.js';
+import { createS3Client, createSqsClient } from '../../src/shared/aws/clients.js';
+import { parseState, STATE_HEADER } from '../../src/shared/wire/answer-metrics.js';
 import type { LocalStack } from '../../src/local/stack.js';
 import {
   encodeFileNameMetadata,
   encodeRequest,
   FILE_NAME_METADATA,
   MESSAGE_VERSION,
-} from '../../src/shared/messages.js';
-import { replyQueueName, replyQueuePrefix } from '../../src/shared/reply-queues.js';
+} from '../../src/shared/wire/messages.js';
+import { replyQueueName, replyQueuePrefix } from '../../src/shared/wire/reply-queues.js';
 import { COURSE_IMAGES, firstCourseLabels } from '../helpers/fixtures.js';
 import { enrollCourseSubset, queueDepth, startTestStack, until } from '../helpers/stack.js';
 

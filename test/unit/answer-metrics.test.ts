@@ -5,7 +5,7 @@ import {
   parseServerTiming,
   parseState,
   STAGES,
-} from '../../src/shared/answer-metrics.js';
+} from '../../src/shared/wire/answer-metrics.js';
 
 describe('Server-Timing', () => {
   it('lists the stages in the order they happen, with durations to a tenth of a millisecond', () => {

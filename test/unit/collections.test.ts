@@ -22,7 +22,7 @@ import {
   quantize,
   selectRows,
 } from '../../src/shared/collections/vectors.js';
-import { AppError } from '../../src/shared/errors.js';
+import { AppError } from '../../src/shared/wire/errors.js';
 import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
 
 const faces = (id: string, count = 1): ManifestEntry => ({ id, kind: 'faces', count, bytes: count * 600 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childEnvironment, ConfigError, loadConfig } from '../../src/shared/config.js';
+import { childEnvironment, ConfigError, loadConfig } from '../../src/shared/config/config.js';
 
 describe('loadConfig', () => {
   it('defaults to the local stack on port 8000 with the emulator at 127.0.0.1:4566', () => {

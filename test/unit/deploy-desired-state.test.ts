@@ -9,8 +9,8 @@ import { deploymentNames } from '../../src/deploy/names.js';
 import { describeAttributes } from '../../src/deploy/queues.js';
 import { ingressChanges } from '../../src/deploy/security-groups.js';
 import { launchTemplateOf } from '../../src/deploy/web-environment.js';
-import { loadConfig } from '../../src/shared/config.js';
-import { bucketCreation, differingAttributes, RETENTION_RULE_ID } from '../../src/shared/resources.js';
+import { loadConfig } from '../../src/shared/config/config.js';
+import { bucketCreation, differingAttributes, RETENTION_RULE_ID } from '../../src/shared/aws/resources.js';
 
 const ours = (prefix: string, days: number, status: 'Enabled' | 'Disabled' = 'Enabled'): LifecycleRule => ({
   ID: RETENTION_RULE_ID,

@@ -7,8 +7,8 @@
 import { DescribeSubnetsCommand, EC2Client, type Subnet } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/shared/config.js';
-import { frontDoorTimeouts } from '../../src/shared/front-door-timeouts.js';
+import { loadConfig } from '../../src/shared/config/config.js';
+import { frontDoorTimeouts } from '../../src/shared/config/front-door-timeouts.js';
 import {
   deleteLoadBalancer,
   ensureLoadBalancer,

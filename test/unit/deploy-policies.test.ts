@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FLEET_TAG } from '../../src/autoscaler/ec2-fleet.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { EC2_TRUST_POLICY, webPolicy, workerPolicy } from '../../src/deploy/iam-policies.js';
 import { renderWebUserData, WEB_UNITS } from '../../src/deploy/web-environment.js';
 

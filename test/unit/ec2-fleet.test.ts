@@ -16,7 +16,7 @@ import pino from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createEc2Fleet, Ec2Fleet, FLEET_TAG, type Ec2FleetOptions } from '../../src/autoscaler/ec2-fleet.js';
 import { AutoscalerController } from '../../src/autoscaler/controller.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 const ec2Mock = mockClient(EC2Client);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FACE_RULE, theFaceToEnroll, type CandidateFace, type Embedding } from '../../src/enrollment/face-rule.js';
 import { BulkEnrollment, facesOf, keptAndRepeated, type EmbeddedPhoto } from '../../src/enrollment/plan.js';
-import { AppError } from '../../src/shared/errors.js';
+import { AppError } from '../../src/shared/wire/errors.js';
 import { faceIdOf } from '../../src/shared/gallery.js';
 
 const vector = new Float32Array(512).fill(0.5);

@@ -1,7 +1,7 @@
 /** The error catalogue: typed parameters, and errors reported by another tier checked before they are told. */
 import { describe, expect, it } from 'vitest';
-import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../../src/shared/errors.js';
-import { FORMAT_NAMES } from '../../src/shared/image-formats.js';
+import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../../src/shared/wire/errors.js';
+import { FORMAT_NAMES } from '../../src/shared/wire/image-formats.js';
 import { readFile } from 'node:fs/promises';
 import { ERRORS_SECTION } from '../../scripts/lib/errors-doc.js';
 import { renderSection } from '../../scripts/lib/generated-section.js';

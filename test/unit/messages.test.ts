@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { replyQueueName } from '../../src/shared/reply-queues.js';
+import { replyQueueName } from '../../src/shared/wire/reply-queues.js';
 import { describe, expect, it } from 'vitest';
 import {
   decodeFileNameMetadata,
@@ -15,7 +15,7 @@ import {
   MAX_REQUEST_MESSAGE_BYTES,
   safeFileName,
   sqsSafeJson,
-} from '../../src/shared/messages.js';
+} from '../../src/shared/wire/messages.js';
 
 describe('request messages', () => {
   it('round-trip, recognizing the subject unless told otherwise', () => {

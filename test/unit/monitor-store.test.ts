@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Report } from '../../src/shared/monitor-reports.js';
-import { reportBatchSchema } from '../../src/shared/monitor-reports.js';
+import type { Report } from '../../src/shared/wire/monitor-reports.js';
+import { reportBatchSchema } from '../../src/shared/wire/monitor-reports.js';
 import { MonitorStore } from '../../src/monitor/store.js';
 import { percentiles } from '../../src/shared/percentiles.js';
 

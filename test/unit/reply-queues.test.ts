@@ -1,5 +1,5 @@
 /**
- * Reply addressing (shared/reply-queues.ts): web ids and queue names, where a worker sends a request's reply,
+ * Reply addressing (shared/wire/reply-queues.ts): web ids and queue names, where a worker sends a request's reply,
  * and the reaper's decision.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,8 +15,8 @@ import {
   replyQueueName,
   replyQueuePrefix,
   webIdOfQueue,
-} from '../../src/shared/reply-queues.js';
-import { resourceNames } from '../../src/shared/resources-names.js';
+} from '../../src/shared/wire/reply-queues.js';
+import { resourceNames } from '../../src/shared/aws/resources-names.js';
 
 const names = resourceNames('facefleet');
 

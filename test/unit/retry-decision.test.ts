@@ -1,7 +1,7 @@
 /** Where a failed message goes: answered now, left to come back, or answered as given up. */
 import { describe, expect, it } from 'vitest';
 import { decideRetry } from '../../src/app-tier/retry-decision.js';
-import { AppError } from '../../src/shared/errors.js';
+import { AppError } from '../../src/shared/wire/errors.js';
 
 const permanent = new AppError('NO_FACE', { file: 'a.jpg' });
 const retryableApp = new AppError('GALLERY_BUSY', { attempts: 5 });

@@ -1,9 +1,9 @@
 /** The settings' one declaration: the schema, the instances' environments and the reference all come from it. */
 import { describe, expect, it } from 'vitest';
 import { workerEnvironment } from '../../src/autoscaler/user-data.js';
-import { loadConfig } from '../../src/shared/config.js';
-import { instanceEnvironment, valueAt } from '../../src/shared/instance-environment.js';
-import { SETTING_NAMES, SETTINGS, type SettingSpec } from '../../src/shared/settings.js';
+import { loadConfig } from '../../src/shared/config/config.js';
+import { instanceEnvironment, valueAt } from '../../src/shared/config/instance-environment.js';
+import { SETTING_NAMES, SETTINGS, type SettingSpec } from '../../src/shared/config/settings.js';
 import { readFile } from 'node:fs/promises';
 import { renderSection } from '../../scripts/lib/generated-section.js';
 import { SETTINGS_SECTION } from '../../scripts/lib/settings-doc.js';

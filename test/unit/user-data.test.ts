@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderWorkerUserData, WORKER_UNIT, workerEnvironment } from '../../src/autoscaler/user-data.js';
-import { loadConfig } from '../../src/shared/config.js';
+import { loadConfig } from '../../src/shared/config/config.js';
 
 const config = loadConfig({
   FACEFLEET_STACK: 'aws',

@@ -2,7 +2,7 @@
  * The recognition engine behind one small interface: bytes in, faces (box, score, landmarks, embedding) out.
  * detect → 68 landmarks → 5-point similarity warp onto the ArcFace template → 512-d embedding.
  */
-import { AppError } from '../../shared/errors.js';
+import { AppError } from '../../shared/wire/errors.js';
 import { OneAtATime } from '../../shared/one-at-a-time.js';
 import { ARCFACE_TEMPLATE, estimateSimilarity, type Point } from './alignment.js';
 import { DEFAULT_DETECTOR_OPTIONS, FaceDetector, type Box, type DetectorOptions } from './detector.js';

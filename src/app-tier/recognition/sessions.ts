@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { AppError } from '../../shared/errors.js';
+import { AppError } from '../../shared/wire/errors.js';
 import { MODEL_FILES, type ModelName } from '../../shared/models.js';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';

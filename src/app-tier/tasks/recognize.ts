@@ -2,7 +2,7 @@
  * The `recognize` task: every face (or only the subject) matched against the gallery; the subject's label is
  * the answer. Refused without a gallery or a face.
  */
-import { AppError } from '../../shared/errors.js';
+import { AppError } from '../../shared/wire/errors.js';
 import type { CollectionCache } from '../collection-cache.js';
 import type { RecognitionEngine } from '../recognition/engine.js';
 import { identify } from '../recognition/face-matcher.js';

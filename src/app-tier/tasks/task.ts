@@ -5,10 +5,10 @@
  * its log line says. One file per task (`recognize`, `enroll`, `video`); a new task is a new file, one line in
  * the worker's table (compose-worker.ts) and its name in the request message's schema (docs/recognition.md).
  */
-import type { FaceResult, RequestMessage, ResponseMessage } from '../../shared/messages.js';
+import type { FaceResult, RequestMessage, ResponseMessage } from '../../shared/wire/messages.js';
 import type { Face } from '../recognition/engine.js';
 import { decodesCleanly } from '../recognition/image.js';
-import { AppError } from '../../shared/errors.js';
+import { AppError } from '../../shared/wire/errors.js';
 import { matcherFor, type CollectionCache } from '../collection-cache.js';
 import type { FaceMatcher } from '../recognition/face-matcher.js';
 import { DEFAULT_COLLECTION } from '../../shared/collections/manifest.js';

@@ -5,8 +5,8 @@
  * person counted once (first seen, best similarity; roster.ts), unknown faces counted apart; their records
  * looked up in the students table; and the CSV for the out-bucket.
  */
-import { AppError } from '../../shared/errors.js';
-import type { VideoResult } from '../../shared/messages.js';
+import { AppError } from '../../shared/wire/errors.js';
+import type { VideoResult } from '../../shared/wire/messages.js';
 import { extractFrames, KEYFRAMES_ONLY_FROM_SECONDS } from '../../video/frames.js';
 import { checkVideoLimits, frameInterval, PROBE_TIMEOUT_MS, probeVideo, type VideoLimits } from '../../video/probe.js';
 import { facesToCount } from '../../video/frame-faces.js';

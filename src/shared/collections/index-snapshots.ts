@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { z } from 'zod';
-import { isNotFound } from '../aws.js';
+import { isNotFound } from '../aws/clients.js';
 import { collectionKeys } from './segment.js';
 
 export const snapshotPointerSchema = z.object({

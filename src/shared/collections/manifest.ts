@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from '../wire/errors.js';
 import { EMBEDDING_DIMENSIONS, printable } from '../gallery.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;

@@ -16,11 +16,11 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { isNotFound } from '../aws.js';
-import { AppError } from '../errors.js';
+import { isNotFound } from '../aws/clients.js';
+import { AppError } from '../wire/errors.js';
 import { EMBEDDING_DIMENSIONS, type NewFace } from '../gallery.js';
 import { OneAtATime } from '../one-at-a-time.js';
-import { deleteKeys, listObjects } from '../s3-objects.js';
+import { deleteKeys, listObjects } from '../aws/s3-objects.js';
 import {
   appendEntries,
   catchUp,

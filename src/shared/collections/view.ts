@@ -3,7 +3,7 @@
  * rules (a name that reads as another is refused, a photo belongs to one person), to list people page by page,
  * and to know which photos are used. Built by applying the manifest's segments in order. Pure: no I/O here.
  */
-import { AppError } from '../errors.js';
+import { AppError } from '../wire/errors.js';
 import { nameKey, printable, type NewFace } from '../gallery.js';
 import type { FaceMeta, SegmentMeta } from './segment.js';
 

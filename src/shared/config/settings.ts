@@ -2,7 +2,7 @@
  * Where a setting is declared: every environment variable facefleet reads, once, with its type and range
  * (a zod schema, default included), its unit, the processes that read it, what it does, and whether and how
  * it is written into a deployed instance's environment. From this table come the environment schema
- * (config.ts), the environments rendered for EC2 instances (shared/instance-environment.ts) and the reference table in
+ * (config.ts), the environments rendered for EC2 instances (shared/config/instance-environment.ts) and the reference table in
  * docs/configuration.md (`npm run docs:config`; a test fails when the document is stale).
  *
  * The shape of the typed config (which section a value lands in) is config.ts's; `at` names that place, so
@@ -26,9 +26,9 @@ export const SHARP_MAX_INPUT_PIXELS = 268_402_689;
 /** The monitoring server's port, unless MONITOR_PORT says otherwise (the web instance's units use it). */
 export const DEFAULT_MONITOR_PORT = 8010;
 /** `npm start`'s state, unless DATA_DIR says otherwise: `.facefleet/` in the project (git-ignored). */
-export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../.facefleet/', import.meta.url));
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.facefleet/', import.meta.url));
 /** The ONNX models, unless MODEL_DIR says otherwise: `models/` in the project (fetched by `npm ci`). */
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/', import.meta.url));
 
 /** The processes that read settings. `local`: `npm start` itself (the emulator, the data directory). */
 export type Reader = 'web' | 'worker' | 'autoscaler' | 'monitor' | 'local' | 'tools';

@@ -5,7 +5,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Config } from './config.js';
+import type { Config } from '../config/config.js';
 
 /**
  * Sockets per client. The SDK's default of 50 lets open long polls starve sends; 100 concurrent uploads each

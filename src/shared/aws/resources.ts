@@ -18,9 +18,9 @@ import {
   type QueueAttributeName,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { isNotFound } from './aws.js';
-import type { Config } from './config.js';
-import { MAX_REQUEST_MESSAGE_BYTES, UPLOADS_PREFIX } from './messages.js';
+import { isNotFound } from './clients.js';
+import type { Config } from '../config/config.js';
+import { MAX_REQUEST_MESSAGE_BYTES, UPLOADS_PREFIX } from '../wire/messages.js';
 
 export interface QueueUrls {
   readonly request: string;

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { dataDirLayout } from './data-dir.js';
-import { resourceNames } from './resources-names.js';
+import { resourceNames } from '../aws/resources-names.js';
 import {
   COURSE_MAX_WORKERS,
   DEFAULT_DATA_DIR,
