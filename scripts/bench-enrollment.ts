@@ -22,7 +22,7 @@ import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { loadEngine, type Analysis, type Face, type RecognitionEngine } from '../src/app-tier/recognition/engine.js';
-import { FACE_RULE, theFaceToEnroll, type Embedding } from '../src/enrollment/face-rule.js';
+import { embeddingOf, ENROLLMENT_ANALYSIS, FACE_RULE, theFaceToEnroll } from '../src/enrollment/face-rule.js';
 import { loadConfig } from '../src/shared/config/config.js';
 import { AppError } from '../src/shared/wire/errors.js';
 import { cosine } from './lib/accuracy.js';
@@ -48,17 +48,8 @@ const holdsCentre = (f: Face, a: Analysis) =>
 
 /** The face rule's verdict on an analysis: the reason code, or 'enrolled'. */
 function verdict(file: string, a: Analysis): string {
-  const embedding: Embedding = {
-    kind: 'faces',
-    facesFound: a.facesFound,
-    faces: a.faces.map((f) => ({
-      embedding: f.embedding,
-      box: [f.box.x1, f.box.y1, f.box.x2, f.box.y2],
-      sharpness: f.sharpness,
-    })),
-  };
   try {
-    theFaceToEnroll(file, embedding);
+    theFaceToEnroll(file, embeddingOf(a));
     return 'enrolled';
   } catch (err) {
     if (err instanceof AppError) return err.code;
@@ -122,7 +113,8 @@ async function main(): Promise<void> {
   await engine.warmUp();
   const log = (line: string) => opts.json || console.error(line);
   const photo = (file: string) => readFile(join(opts.dataset, 'images', file));
-  const analyse = (e: RecognitionEngine, bytes: Uint8Array) => e.analyze(bytes, 2, 'largest');
+  const analyse = (e: RecognitionEngine, bytes: Uint8Array) =>
+    e.analyze(bytes, ENROLLMENT_ANALYSIS.maxFaces, ENROLLMENT_ANALYSIS);
 
   // 1, 2: every photo, as an enrollment.
   const started = performance.now();
@@ -154,7 +146,7 @@ async function main(): Promise<void> {
   });
   const sharpnessOfSubjects = [...analysed.values()]
     .filter((a) => a.faces[0])
-    .map((a) => a.faces[0]!.sharpness)
+    .map((a) => a.faces[0]!.sharpness!)
     .sort((x, y) => x - y);
 
   // 3: degraded photo a against photo b as it is.

@@ -16,7 +16,7 @@ import { Command, Option } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { pino } from 'pino';
 import { loadEngine, type RecognitionEngine } from '../src/app-tier/recognition/engine.js';
-import type { Embedding } from '../src/enrollment/face-rule.js';
+import { embeddingOf, ENROLLMENT_ANALYSIS, type Embedding } from '../src/enrollment/face-rule.js';
 import { BulkEnrollment } from '../src/enrollment/plan.js';
 import { EnrollmentService } from '../src/enrollment/service.js';
 import { createS3Client } from '../src/shared/aws/clients.js';
@@ -118,16 +118,7 @@ async function main(): Promise<void> {
 /** The photo's two largest faces, as the workers embed them for the enrollment API. */
 async function embed(engine: RecognitionEngine, bytes: Uint8Array): Promise<Embedding> {
   try {
-    const { faces, facesFound } = await engine.analyze(bytes, 2, 'largest');
-    return {
-      kind: 'faces',
-      facesFound,
-      faces: faces.map((f) => ({
-        embedding: f.embedding,
-        box: [f.box.x1, f.box.y1, f.box.x2, f.box.y2],
-        sharpness: f.sharpness,
-      })),
-    };
+    return embeddingOf(await engine.analyze(bytes, ENROLLMENT_ANALYSIS.maxFaces, ENROLLMENT_ANALYSIS));
   } catch {
     return { kind: 'unreadable' };
   }

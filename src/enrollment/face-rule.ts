@@ -23,6 +23,12 @@ export const FACE_RULE = {
   minSharpness: 5,
 } as const;
 
+/**
+ * How a photo is analysed for the rule, by a worker or by `npm run enroll`: its two largest faces embedded (two
+ * tell whether one dominates), with their sharpness.
+ */
+export const ENROLLMENT_ANALYSIS = { maxFaces: 2, rule: 'largest', sharpness: true } as const;
+
 /** A face the rule looks at: its box in the photo's pixels [x1, y1, x2, y2], sharpness, and embedding. */
 export interface CandidateFace {
   readonly embedding: Float32Array;
@@ -41,6 +47,26 @@ export type Embedding =
       readonly faces: readonly CandidateFace[];
     }
   | { readonly kind: 'unreadable' };
+
+/** An engine's analysis (ENROLLMENT_ANALYSIS) as the rule takes it. */
+export function embeddingOf(analysis: {
+  readonly facesFound: number;
+  readonly faces: readonly {
+    readonly embedding: Float32Array;
+    readonly box: { readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number };
+    readonly sharpness?: number;
+  }[];
+}): Embedding {
+  return {
+    kind: 'faces',
+    facesFound: analysis.facesFound,
+    faces: analysis.faces.map((f) => ({
+      embedding: f.embedding,
+      box: [f.box.x1, f.box.y1, f.box.x2, f.box.y2],
+      ...(f.sharpness === undefined ? {} : { sharpness: f.sharpness }),
+    })),
+  };
+}
 
 const width = (face: CandidateFace) => face.box[2]! - face.box[0]!;
 

@@ -3,13 +3,14 @@
  * tier's enrollment service to apply the face rule (src/enrollment/face-rule.ts) and add the dominant one to the
  * gallery; `facesFound` says how many there were. Nothing is stored in the out-bucket.
  */
+import { ENROLLMENT_ANALYSIS } from '../../enrollment/face-rule.js';
 import { encodeVector } from '../../shared/gallery.js';
 import type { RecognitionEngine } from '../recognition/engine.js';
 import { describeFace, refuseIfDamaged, type TaskHandler } from './task.js';
 
 export function enrollTask(engine: RecognitionEngine): TaskHandler {
   return async (_request, bytes, timings) => {
-    const analysis = await engine.analyze(bytes, 2, 'largest');
+    const analysis = await engine.analyze(bytes, ENROLLMENT_ANALYSIS.maxFaces, ENROLLMENT_ANALYSIS);
     Object.assign(timings, analysis.timings);
     if (analysis.facesFound === 0) await refuseIfDamaged(bytes);
     return {
@@ -17,7 +18,7 @@ export function enrollTask(engine: RecognitionEngine): TaskHandler {
       facesFound: analysis.facesFound,
       faces: analysis.faces.map((face) => ({
         ...describeFace(face),
-        sharpness: Math.round(face.sharpness * 10) / 10,
+        ...(face.sharpness === undefined ? {} : { sharpness: Math.round(face.sharpness * 10) / 10 }),
         embedding: encodeVector(face.embedding),
       })),
       label: undefined,
