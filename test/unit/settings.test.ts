@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { workerEnvironment } from '../../src/autoscaler/user-data.js';
 import { loadConfig } from '../../src/shared/config/config.js';
-import { instanceEnvironment, valueAt } from '../../src/shared/config/instance-environment.js';
+import { instanceEnvironment } from '../../src/shared/config/instance-environment.js';
 import { SETTING_NAMES, SETTINGS, type SettingSpec } from '../../src/shared/config/settings.js';
 import { readFile } from 'node:fs/promises';
 import { renderSection } from '../../scripts/lib/generated-section.js';
@@ -41,6 +41,10 @@ const deploying = loadConfig({
   WARM_POOL: 'true',
   SHUTDOWN_GRACE_SECONDS: '40',
   LOG_LEVEL: 'debug',
+  HEARTBEAT_SECONDS: '14',
+  WEB_METRICS_PORT: '8030',
+  AUTOSCALER_IDLE_POLL_MS: '1500',
+  FLEET_DRIVER: 'asg',
 });
 
 const deployed = (instance: 'worker' | 'web') =>
@@ -53,13 +57,15 @@ describe('settings', () => {
     for (const name of SETTING_NAMES) expect(current).toContain(`\`${name}\``);
   });
 
-  it('names, for every deployed setting, a place in the config that holds a value', () => {
-    for (const name of SETTING_NAMES) {
-      const { deploy } = SETTINGS[name] as SettingSpec;
-      if (!deploy) continue;
-      expect(deploy.fixed ?? deploy.at, name).toBeTruthy();
-      if (deploy.at) expect(() => valueAt(deploying, deploy.at!), name).not.toThrow();
-    }
+  it('declares every setting once, in the place of the config where its value is', () => {
+    expect(new Set(SETTING_NAMES).size).toBe(SETTING_NAMES.length);
+    expect(deploying.web.maxUploadBytes).toBe(5_000_000);
+    expect(deploying.autoscaler.policy.scaleInIdleMs).toBe(20_000);
+    expect(deploying.fleet.ec2.securityGroupIds).toBeUndefined();
+    expect(loadConfig({ APP_TIER_SECURITY_GROUP_IDS: 'sg-1, sg-2,' }).fleet.ec2.securityGroupIds).toEqual([
+      'sg-1',
+      'sg-2',
+    ]);
   });
 
   it.each(['worker', 'web'] as const)(
@@ -69,8 +75,13 @@ describe('settings', () => {
       expect(Object.keys(env)).toEqual(expect.arrayContaining(deployed(instance)));
       const loaded = loadConfig(env);
       for (const name of deployed(instance)) {
-        const { deploy } = SETTINGS[name] as SettingSpec;
-        if (deploy?.at) expect(valueAt(loaded, deploy.at), name).toEqual(valueAt(deploying, deploy.at));
+        if (!(SETTINGS[name] as SettingSpec).deploy?.fixed) {
+          expect(loaded.settings[name], name).toEqual(deploying.settings[name]);
+        }
+      }
+      expect(loaded.matching).toEqual(deploying.matching);
+      if (instance === 'web') {
+        expect(loaded.autoscaler.policy.scaleInIdleMs).toBe(deploying.autoscaler.policy.scaleInIdleMs);
       }
       expect(loaded.stack).toBe('aws');
       expect(loaded.log.format).toBe('json');

@@ -49,7 +49,10 @@ describe('worker user data', () => {
   });
 
   it('refuses values that could break out of the environment file', () => {
-    const odd = { ...config, log: { ...config.log, level: 'info\nrm -rf /' } } as unknown as typeof config;
+    const odd = {
+      ...config,
+      settings: { ...config.settings, LOG_LEVEL: 'info\nrm -rf /' },
+    } as unknown as typeof config;
     expect(() => renderWorkerUserData(odd)).toThrow(/LOG_LEVEL has characters not allowed/);
   });
 });

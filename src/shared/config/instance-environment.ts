@@ -1,7 +1,8 @@
 /**
  * The environment of a deployed instance, rendered from the config of the machine that deploys it: every
- * setting declared (settings.ts) for that kind of instance, from where the config holds it. Only names and
- * settings go in; never credentials (the SDK takes them from the instance profile) nor secrets.
+ * setting declared (settings.ts) for that kind of instance, with the value the deploying machine's config
+ * parsed, its default included. Only names and settings go in; never credentials (the SDK takes them from
+ * the instance profile) nor secrets.
  */
 import type { Config } from './config.js';
 import { SETTING_NAMES, SETTINGS, type Instance, type SettingSpec } from './settings.js';
@@ -11,29 +12,12 @@ export function instanceEnvironment(config: Config, instance: Instance): Record<
   for (const name of SETTING_NAMES) {
     const { deploy, secret } = SETTINGS[name] as SettingSpec;
     if (!deploy?.to.includes(instance) || secret) continue;
-    const value = deploy.fixed ?? render(deploy, valueAt(config, deploy.at ?? ''), name);
-    if (value !== undefined) env[name] = value;
+    const value: unknown = deploy.fixed ?? config.settings[name];
+    if (value === undefined) continue;
+    if (typeof value === 'object') throw new Error(`${name} does not parse to a single value`);
+    env[name] = String(value as string | number | boolean);
   }
   return env;
-}
-
-function render(deploy: NonNullable<SettingSpec['deploy']>, value: unknown, name: string): string | undefined {
-  if (deploy.render) return deploy.render(value);
-  if (value === undefined) return undefined;
-  if (typeof value === 'object') throw new Error(`${name}: ${deploy.at} is not a single value in the config`);
-  return String(value as string | number | boolean);
-}
-
-/** The config's value at a dotted path ("queue.maxReceiveCount"). */
-export function valueAt(config: Config, path: string): unknown {
-  let value: unknown = config;
-  for (const key of path.split('.')) {
-    if (value === null || typeof value !== 'object' || !(key in value)) {
-      throw new Error(`the config has nothing at "${path}"`);
-    }
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
 }
 
 /**
