@@ -24,7 +24,7 @@ import {
 } from '../shared/aws/resources.js';
 import { LocalFleet } from '../autoscaler/local-fleet.js';
 import { startWebTier, type RunningWebTier } from '../web-tier/server.js';
-import { WebProcessGroup } from '../web-tier/web-processes.js';
+import { WebProcessGroup } from '../web-tier/process/web-processes.js';
 import { AutoscalerProcess } from './autoscaler-process.js';
 import { emptyDataDir, holdDataDir } from './data-dir.js';
 import { EmulatorProcess } from './emulator-process.js';

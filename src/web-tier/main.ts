@@ -9,9 +9,9 @@ import { runMain } from '../shared/process.js';
 import { resolveQueueUrls } from '../shared/aws/resources.js';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { DEFAULT_MONITOR_PORT } from '../shared/config/settings.js';
-import { ControlHost } from './control-host.js';
+import { ControlHost } from './process/control-host.js';
 import { startWebTier } from './server.js';
-import { WebProcessGroup, type WebProcessReadyMessage } from './web-processes.js';
+import { WebProcessGroup, type WebProcessReadyMessage } from './process/web-processes.js';
 
 await runMain('web-tier', async (config) => {
   const logger = createLogger(config, { tier: 'web' });

@@ -14,21 +14,23 @@ import type { Logger } from '../shared/logger.js';
 import { MODEL_FILES } from '../shared/models.js';
 import type { QueueUrls } from '../shared/aws/resources.js';
 import { buildApp } from './app.js';
+import { AppTierClient } from './app-tier-client/client.js';
+import { RequestSender } from './app-tier-client/request-sender.js';
 import { findTool, VideoToolError, type VideoTool } from '../video/tools.js';
-import { buildConsole } from './console-route.js';
-import { rawAnswerHeaders } from './answer-timer.js';
-import { answerClientErrors, capConnections, connectionsCheckingIntervalMs } from './client-limits.js';
-import { FleetStateWatch, serverStateOf } from './fleet-state.js';
-import { ResponseRouter } from './response-router.js';
+import { buildConsole } from './console/console-route.js';
+import { rawAnswerHeaders } from './requests/answer-timer.js';
+import { answerClientErrors, capConnections, connectionsCheckingIntervalMs } from './requests/client-limits.js';
+import { FleetStateWatch, serverStateOf } from './process/fleet-state.js';
+import { ResponseRouter } from './app-tier-client/response-router.js';
 import { hostname } from 'node:os';
 import { newWebId } from '../shared/wire/reply-queues.js';
 import { frontDoorTimeouts } from '../shared/config/front-door-timeouts.js';
-import { openReplyQueue, ReplyQueueReaper, type ReplyQueue } from './reply-queue.js';
-import { RecentAnswers } from './recent-answers.js';
-import type { WebTierStatus } from './status-route.js';
-import { WebPeers, type WebProcessSnapshot } from './web-processes.js';
-import { WebMetrics } from './web-metrics.js';
-import { sweepUnenrolledPhotos } from './unenrolled-photos.js';
+import { openReplyQueue, ReplyQueueReaper, type ReplyQueue } from './app-tier-client/reply-queue.js';
+import { RecentAnswers } from './process/recent-answers.js';
+import type { WebTierStatus } from './operations/status-route.js';
+import { WebPeers, type WebProcessSnapshot } from './process/web-processes.js';
+import { WebMetrics } from './process/web-metrics.js';
+import { sweepUnenrolledPhotos } from './people/unenrolled-photos.js';
 
 export interface RunningWebTier {
   readonly url: string;
@@ -180,14 +182,25 @@ export async function startWebTier(
   let accepting = true;
   // config.web holds the deadlines and caps on what clients send (client-limits.ts).
   const limits = config.web;
-  const app = buildApp({
+  const appTier = new AppTierClient({
     s3,
-    sqs,
+    requests: new RequestSender(sqs, queues.request),
+    videoRequests: new RequestSender(sqs, queues.video),
     router,
-    logger,
-    queues,
     inBucket: config.resources.inBucket,
-    outBucket: config.resources.outBucket,
+    resultTimeoutSeconds: config.web.resultTimeoutSeconds,
+    logger,
+  });
+  const app = buildApp({
+    appTier,
+    logger,
+    aws: {
+      s3,
+      sqs,
+      inBucket: config.resources.inBucket,
+      outBucket: config.resources.outBucket,
+      queueUrls: [queues.request, router.queueUrl],
+    },
     maxUploadBytes: config.web.maxUploadBytes,
     maxImagePixels: config.recognition.maxImagePixels,
     resultTimeoutSeconds: config.web.resultTimeoutSeconds,

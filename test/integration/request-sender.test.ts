@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsClient } from '../../src/shared/aws/clients.js';
 import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
-import { MessageRefusedError, RequestSender } from '../../src/web-tier/request-sender.js';
+import { MessageRefusedError, RequestSender } from '../../src/web-tier/app-tier-client/request-sender.js';
 
 describe('RequestSender', () => {
   let emulator: Emulator;

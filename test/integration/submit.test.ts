@@ -10,12 +10,12 @@ import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { AppError } from '../../src/shared/wire/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { decodeFileNameMetadata, FILE_NAME_METADATA, inBucketKey } from '../../src/shared/wire/messages.js';
-import type { RequestSender } from '../../src/web-tier/request-sender.js';
-import type { ResponseRouter } from '../../src/web-tier/response-router.js';
-import { submit, type SubmitDeps } from '../../src/web-tier/submit.js';
-import { AnswerTimer } from '../../src/web-tier/answer-timer.js';
+import type { RequestSender } from '../../src/web-tier/app-tier-client/request-sender.js';
+import type { ResponseRouter } from '../../src/web-tier/app-tier-client/response-router.js';
+import { AppTierClient, type AppTierClientDeps } from '../../src/web-tier/app-tier-client/client.js';
+import { AnswerTimer } from '../../src/web-tier/requests/answer-timer.js';
 
-describe('submit', () => {
+describe('the app-tier client', () => {
   let emulator: Emulator;
   let s3: ReturnType<typeof createS3Client>;
   const Bucket = 'submit-in';
@@ -36,9 +36,11 @@ describe('submit', () => {
     await emulator.stop();
   });
 
-  const deps = (requests: Pick<RequestSender, 'send'>): SubmitDeps => ({
+  const client = (requests: Pick<RequestSender, 'send'>): AppTierClient => new AppTierClient(deps(requests));
+  const deps = (requests: Pick<RequestSender, 'send'>): AppTierClientDeps => ({
     s3,
     requests: requests as RequestSender,
+    videoRequests: requests as RequestSender,
     router,
     inBucket: Bucket,
     resultTimeoutSeconds: 5,
@@ -57,9 +59,9 @@ describe('submit', () => {
 
   it('deletes the stored image when the request cannot be queued, and answers STORAGE_UNAVAILABLE', async () => {
     const refusing = { send: () => Promise.reject(new Error('the queue is gone')) };
-    const error = await submit(deps(refusing), submission('5b0e6c4e-4f0a-4a53-9b1e-2f4c0a1d9e01', 'x.jpg')).catch(
-      (e: unknown) => e,
-    );
+    const error = await client(refusing)
+      .submit(submission('5b0e6c4e-4f0a-4a53-9b1e-2f4c0a1d9e01', 'x.jpg'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('STORAGE_UNAVAILABLE');
     expect(cancelled).toContain('5b0e6c4e-4f0a-4a53-9b1e-2f4c0a1d9e01');
@@ -71,7 +73,7 @@ describe('submit', () => {
     const name = `${'😀'.repeat(150)}.jpg`;
     const requestId = '7d1c2b3a-0e4f-4a5b-8c6d-9e0f1a2b3c4d';
     const queued: string[] = [];
-    void submit(deps({ send: async (body: string) => void queued.push(body) }), submission(requestId, name));
+    void client({ send: async (body: string) => void queued.push(body) }).submit(submission(requestId, name));
     await new Promise((r) => setTimeout(r, 200));
     expect(queued).toHaveLength(1);
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key: inBucketKey(requestId, name) }));

@@ -10,7 +10,7 @@ import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { deleteUnenrolledPhotos } from '../../src/web-tier/unenrolled-photos.js';
+import { deleteUnenrolledPhotos } from '../../src/web-tier/people/unenrolled-photos.js';
 
 describe('enrollment photos that no collection uses', () => {
   let emulator: Emulator;

@@ -21,7 +21,7 @@ import {
 import { deploymentNames, elbName } from '../../src/deploy/names.js';
 import { Session } from '../../src/deploy/session.js';
 import { webGroupEnvironment, webGroupLaunchData } from '../../src/deploy/web-environment.js';
-import { wantsOwnQueue } from '../../src/web-tier/reply-queue.js';
+import { wantsOwnQueue } from '../../src/web-tier/app-tier-client/reply-queue.js';
 import { fakeLoadBalancing } from '../helpers/fake-load-balancing.js';
 
 const config = loadConfig({ FACEFLEET_STACK: 'aws', AWS_REGION: 'us-west-2', RESOURCE_PREFIX: 'asu1234' });
