@@ -26,7 +26,7 @@ import { createS3Client } from '../src/shared/aws/clients.js';
 import { CollectionRepository, faceToAdd, MAX_SEGMENT_FACES } from '../src/shared/collections/repository.js';
 import { loadConfig } from '../src/shared/config/config.js';
 import { startEmulator } from '../src/local/emulator.js';
-import { EMBEDDING_DIMENSIONS } from '../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS } from '../src/shared/collections/names-and-faces.js';
 import { gaussianOf, lfwEmbeddings } from './lib/lfw-embeddings.js';
 import { seededGaussian } from './lib/random.js';
 import { cpuInfo } from './lib/reference.js';

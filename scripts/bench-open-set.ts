@@ -21,7 +21,7 @@ import { FaceMatcher, matchThresholdFor } from '../src/app-tier/recognition/face
 import { DEFAULT_MATCH_THRESHOLD } from '../src/shared/config/settings.js';
 import { quantize } from '../src/shared/collections/vectors.js';
 import { loadConfig } from '../src/shared/config/config.js';
-import { EMBEDDING_DIMENSIONS } from '../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS } from '../src/shared/collections/names-and-faces.js';
 import { cosine } from './lib/accuracy.js';
 import { gaussianOf, lfwEmbeddings, type LabelledEmbedding as Labelled } from './lib/lfw-embeddings.js';
 import { cpuInfo } from './lib/reference.js';

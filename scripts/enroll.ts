@@ -22,7 +22,7 @@ import { EnrollmentService } from '../src/enrollment/service.js';
 import { createS3Client } from '../src/shared/aws/clients.js';
 import { loadConfig } from '../src/shared/config/config.js';
 import { toolEnvironment } from '../src/local/running-stack.js';
-import { validatePersonName } from '../src/shared/gallery.js';
+import { validatePersonName } from '../src/shared/collections/names-and-faces.js';
 import { DEFAULT_COLLECTION, validateCollectionName } from '../src/shared/collections/manifest.js';
 import { CollectionRepository } from '../src/shared/collections/repository.js';
 import { EXTENSION_NAMES, IMAGE_EXTENSIONS } from '../src/shared/wire/image-formats.js';

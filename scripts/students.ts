@@ -13,8 +13,8 @@ import { toolEnvironment } from '../src/local/running-stack.js';
 import { DEFAULT_COLLECTION, validateCollectionName } from '../src/shared/collections/manifest.js';
 import { CollectionRepository } from '../src/shared/collections/repository.js';
 import { MODEL_FILES } from '../src/shared/models.js';
-import { parseStudentRecords, StudentRecordsError } from '../src/video/student-records.js';
-import { StudentTable } from '../src/video/student-table.js';
+import { parseStudentRecords, StudentRecordsError } from '../src/shared/video/student-records.js';
+import { StudentTable } from '../src/shared/video/student-table.js';
 import { createDynamoClient } from '../src/shared/aws/clients.js';
 
 const program = new Command()

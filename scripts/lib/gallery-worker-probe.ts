@@ -20,7 +20,7 @@ import { IndexSnapshots } from '../../src/shared/collections/index-snapshots.js'
 import { mapLimit, CollectionRepository } from '../../src/shared/collections/repository.js';
 import { concatVectors } from '../../src/shared/collections/vectors.js';
 import { loadConfig } from '../../src/shared/config/config.js';
-import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS } from '../../src/shared/collections/names-and-faces.js';
 import { createLogger } from '../../src/shared/logger.js';
 
 const [endpoint, bucket, collection, sha, indexMinFaces, queriesFile] = process.argv.slice(2) as [

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { loadEngine } from '../../src/app-tier/recognition/engine.js';
 import type { Config } from '../../src/shared/config/config.js';
-import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS } from '../../src/shared/collections/names-and-faces.js';
 import { MODEL_FILES } from '../../src/shared/models.js';
 import { seededUniform } from './random.js';
 

@@ -223,7 +223,7 @@ export interface WorkloadResult {
   readonly stagesMs?: Record<string, number>;
 }
 
-/** The JSON answer of the web tier (see src/web-tier/recognize-route.ts). */
+/** The JSON answer of the web tier (see src/web-tier/recognition/recognize-route.ts). */
 interface JsonAnswer {
   name: string;
   label: string;

@@ -31,7 +31,7 @@ import { roundAllMs } from '../shared/wire/timing.js';
 import type { MessageHandler } from './queue-consumer.js';
 import type { FinalDecision } from './retry-decision.js';
 import type { Task, TaskInput } from './tasks/task.js';
-import { isS3TestEvent, requestFromS3Event } from './s3-events.js';
+import { isS3TestEvent, requestFromS3Event } from './tasks/video/s3-events.js';
 
 export interface RequestHandlerOptions {
   readonly workerId: string;

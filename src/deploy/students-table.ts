@@ -9,7 +9,7 @@ import {
   waitUntilTableExists,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { studentTableDefinition } from '../video/student-table.js';
+import { studentTableDefinition } from '../shared/video/student-table.js';
 import { orMissing, type Session } from './session.js';
 
 export interface TableDeployment {

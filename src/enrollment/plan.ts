@@ -3,7 +3,7 @@
  * the gallery has taken them, which uploaded photos are kept (the first copy of each newly added face) and
  * which go (repeats: already enrolled, or sent twice).
  */
-import { faceIdOf, type NewFace } from '../shared/gallery.js';
+import { faceIdOf, type NewFace } from '../shared/collections/names-and-faces.js';
 import { theFaceToEnroll, type Embedding } from './face-rule.js';
 
 /** A photo to enroll, and what embedding it found. */

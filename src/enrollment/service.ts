@@ -5,7 +5,7 @@
  * in-bucket follows from them. An enrollment adds all its photos or none, and keeps no photo it did not add.
  * Each change is one small segment in the collection (shared/collections/), never a rewrite of it.
  */
-import { validatePersonName, type NewFace } from '../shared/gallery.js';
+import { validatePersonName, type NewFace } from '../shared/collections/names-and-faces.js';
 import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
 import { faceToAdd, type CollectionRepository } from '../shared/collections/repository.js';
 import { CollectionView } from '../shared/collections/view.js';

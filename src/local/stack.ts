@@ -28,7 +28,7 @@ import { WebProcessGroup } from '../web-tier/process/web-processes.js';
 import { AutoscalerProcess } from './autoscaler-process.js';
 import { emptyDataDir, holdDataDir } from './data-dir.js';
 import { EmulatorProcess } from './emulator-process.js';
-import { ensureStudentTable } from '../video/student-table.js';
+import { ensureStudentTable } from '../shared/video/student-table.js';
 import { createDynamoClient } from '../shared/aws/clients.js';
 import { MonitorProcess } from './monitor-process.js';
 import { RetentionSweeper } from './retention-sweeper.js';

@@ -16,7 +16,7 @@ import type { QueueUrls } from '../shared/aws/resources.js';
 import { buildApp } from './app.js';
 import { AppTierClient } from './app-tier-client/client.js';
 import { RequestSender } from './app-tier-client/request-sender.js';
-import { findTool, VideoToolError, type VideoTool } from '../video/tools.js';
+import { findTool, VideoToolError, type VideoTool } from '../shared/video/tools.js';
 import { buildConsole } from './console/console-route.js';
 import { rawAnswerHeaders } from './requests/answer-timer.js';
 import { answerClientErrors, capConnections, connectionsCheckingIntervalMs } from './requests/client-limits.js';

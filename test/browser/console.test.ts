@@ -17,10 +17,10 @@ import { COURSE_IMAGES, LFW_IMAGES } from '../helpers/fixtures.js';
 import { newScratchDir } from '../helpers/data-dirs.js';
 import { enrollCourseSubset, startTestStack, until } from '../helpers/stack.js';
 import { makeClip } from '../../scripts/lib/clips.js';
-import { parseStudentRecords } from '../../src/video/student-records.js';
-import { StudentTable } from '../../src/video/student-table.js';
+import { parseStudentRecords } from '../../src/shared/video/student-records.js';
+import { StudentTable } from '../../src/shared/video/student-table.js';
 import { createDynamoClient } from '../../src/shared/aws/clients.js';
-import { findTool } from '../../src/video/tools.js';
+import { findTool } from '../../src/shared/video/tools.js';
 
 /** Debian's Chromium (.ci/run installs it with apt): the test tool's own browser download fails on these machines. */
 const CHROMIUM = '/usr/bin/chromium';

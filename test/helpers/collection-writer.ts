@@ -6,7 +6,7 @@
 import { createS3Client } from '../../src/shared/aws/clients.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
 import { loadConfig } from '../../src/shared/config/config.js';
-import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS } from '../../src/shared/collections/names-and-faces.js';
 
 const [endpoint, bucket, collection, sha, from] = process.argv.slice(2) as [string, string, string, string, string];
 const s3 = createS3Client(loadConfig({ AWS_ENDPOINT_URL: endpoint }));

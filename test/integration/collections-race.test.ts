@@ -11,7 +11,7 @@ import { createS3Client } from '../../src/shared/aws/clients.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
 import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
-import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS } from '../../src/shared/collections/names-and-faces.js';
 import { OneAtATime } from '../../src/shared/one-at-a-time.js';
 
 const SHA = 'd'.repeat(64);

@@ -23,7 +23,7 @@ import { CollectionRepository, faceToAdd } from '../../src/shared/collections/re
 import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
 import { AppError } from '../../src/shared/wire/errors.js';
-import { EMBEDDING_DIMENSIONS, encodeVector } from '../../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS, encodeVector } from '../../src/shared/collections/names-and-faces.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { until } from '../helpers/stack.js';
 

@@ -14,7 +14,7 @@ import { EXAMPLE_API_KEY } from '../../src/web-tier/api/operation.js';
 import { newScratchDir } from '../helpers/data-dirs.js';
 import { COURSE_IMAGES, LFW_IMAGES } from '../helpers/fixtures.js';
 import { makeClip } from '../../scripts/lib/clips.js';
-import { findTool } from '../../src/video/tools.js';
+import { findTool } from '../../src/shared/video/tools.js';
 
 /** The ffmpeg that makes the example videos: the system's, else the npm build. */
 const ffmpegPath = () => findTool('ffmpeg').path;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/shared/aws/clients.js';
 import { loadConfig } from '../../src/shared/config/config.js';
 import { startEmulator, type Emulator } from '../../src/local/emulator.js';
-import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS } from '../../src/shared/collections/names-and-faces.js';
 import { CollectionRepository, faceToAdd } from '../../src/shared/collections/repository.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { deleteUnenrolledPhotos } from '../../src/web-tier/people/unenrolled-photos.js';

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractFrames, type FrameOptions } from '../../src/video/frames.js';
-import { findTool, VideoToolError, type VideoTool } from '../../src/video/tools.js';
+import { extractFrames, type FrameOptions } from '../../src/app-tier/tasks/video/frames.js';
+import { findTool, VideoToolError, type VideoTool } from '../../src/shared/video/tools.js';
 import { createRequire } from 'node:module';
 import { COURSE_IMAGES } from '../helpers/fixtures.js';
 

@@ -23,7 +23,7 @@ import {
   selectRows,
 } from '../../src/shared/collections/vectors.js';
 import { AppError } from '../../src/shared/wire/errors.js';
-import { EMBEDDING_DIMENSIONS } from '../../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS } from '../../src/shared/collections/names-and-faces.js';
 
 const faces = (id: string, count = 1): ManifestEntry => ({ id, kind: 'faces', count, bytes: count * 600 });
 const tomb = (id: string, count = 1): ManifestEntry => ({ id, kind: 'tombstones', count, bytes: 40 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FACE_RULE, theFaceToEnroll, type CandidateFace, type Embedding } from '../../src/enrollment/face-rule.js';
 import { BulkEnrollment, facesOf, keptAndRepeated, type EmbeddedPhoto } from '../../src/enrollment/plan.js';
 import { AppError } from '../../src/shared/wire/errors.js';
-import { faceIdOf } from '../../src/shared/gallery.js';
+import { faceIdOf } from '../../src/shared/collections/names-and-faces.js';
 
 const vector = new Float32Array(512).fill(0.5);
 /** A face `width` px wide at `x`, as sharp as the rule wants. */

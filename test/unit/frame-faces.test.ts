@@ -1,6 +1,6 @@
 /** Which detections of a video frame are counted: sure, large enough in the video's pixels, not part of a face. */
 import { describe, expect, it } from 'vitest';
-import { FRAME_FACE_RULE, facesToCount } from '../../src/video/frame-faces.js';
+import { FRAME_FACE_RULE, facesToCount } from '../../src/app-tier/tasks/video/frame-faces.js';
 
 const face = (x1: number, y1: number, width: number, score = 0.99) => ({
   box: { x1, y1, x2: x1 + width, y2: y1 + width },

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { l2Normalize } from '../../src/app-tier/recognition/embedder.js';
 import { FaceMatcher, identify, matchThresholdFor } from '../../src/app-tier/recognition/face-matcher.js';
 import { AppError } from '../../src/shared/wire/errors.js';
-import { EMBEDDING_DIMENSIONS, faceIdOf, validatePersonName } from '../../src/shared/gallery.js';
+import { EMBEDDING_DIMENSIONS, faceIdOf, validatePersonName } from '../../src/shared/collections/names-and-faces.js';
 import { CollectionView } from '../../src/shared/collections/view.js';
 import { quantize } from '../../src/shared/collections/vectors.js';
 

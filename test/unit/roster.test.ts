@@ -1,7 +1,7 @@
 /** A classroom video's roster: each person once, unknown faces apart, and the CSV the teacher reads. */
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { rosterCsv, rosterOf, type FrameFaces } from '../../src/video/roster.js';
+import { rosterCsv, rosterOf, type FrameFaces } from '../../src/app-tier/tasks/video/roster.js';
 
 const frame = (atSeconds: number, ...faces: [string, number][]): FrameFaces => ({
   atSeconds,

@@ -1,6 +1,6 @@
 /** S3's event notifications as the video queue receives them, turned into `video` requests, or not. */
 import { describe, expect, it } from 'vitest';
-import { isS3TestEvent, requestFromS3Event } from '../../src/app-tier/s3-events.js';
+import { isS3TestEvent, requestFromS3Event } from '../../src/app-tier/tasks/video/s3-events.js';
 import { encodeRequest } from '../../src/shared/wire/messages.js';
 
 const BUCKET = 'p-in-bucket';

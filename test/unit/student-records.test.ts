@@ -1,6 +1,6 @@
 /** A student records file: read whole, every problem named by line and field, nothing loaded when one is wrong. */
 import { describe, expect, it } from 'vitest';
-import { parseStudentRecords, StudentRecordsError } from '../../src/video/student-records.js';
+import { parseStudentRecords, StudentRecordsError } from '../../src/shared/video/student-records.js';
 
 const problems = (text: string): readonly string[] => {
   try {

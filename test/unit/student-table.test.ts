@@ -11,9 +11,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nameKey } from '../../src/shared/gallery.js';
-import { parseStudentRecords } from '../../src/video/student-records.js';
-import { StudentTable } from '../../src/video/student-table.js';
+import { nameKey } from '../../src/shared/collections/names-and-faces.js';
+import { parseStudentRecords } from '../../src/shared/video/student-records.js';
+import { StudentTable } from '../../src/shared/video/student-table.js';
 
 const TABLE = 'p-students';
 const dynamodb = mockClient(DynamoDBClient);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/wire/errors.js';
-import { checkVideoLimits, frameInterval, sniffContainer, type VideoInfo } from '../../src/video/probe.js';
+import { checkVideoLimits, frameInterval, sniffContainer, type VideoInfo } from '../../src/shared/video/probe.js';
 
 const limits = { maxBytes: 1000, maxSeconds: 3 * 3600, maxDimension: 3840 };
 const info = (o: Partial<VideoInfo> = {}): VideoInfo => ({

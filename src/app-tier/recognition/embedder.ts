@@ -7,7 +7,7 @@ import { Tensor } from 'onnxruntime-node';
 import { ALIGNED_FACE_SIZE, warpAffineToPlanes, type Affine, type RawImage } from './alignment.js';
 import { laplacianVariance } from './sharpness.js';
 
-export { EMBEDDING_DIMENSIONS } from '../../shared/gallery.js';
+export { EMBEDDING_DIMENSIONS } from '../../shared/collections/names-and-faces.js';
 
 const PIXEL_MEAN = 127;
 const PIXEL_SCALE = 1 / 128;

@@ -8,7 +8,7 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Index, MetricKind, ScalarKind } from 'usearch';
-import { EMBEDDING_DIMENSIONS, UNKNOWN_LABEL } from '../../shared/gallery.js';
+import { EMBEDDING_DIMENSIONS, UNKNOWN_LABEL } from '../../shared/collections/names-and-faces.js';
 import type { SnapshotRows } from '../../shared/collections/index-snapshots.js';
 import type { QuantizedVectors } from '../../shared/collections/vectors.js';
 

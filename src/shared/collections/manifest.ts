@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../wire/errors.js';
-import { EMBEDDING_DIMENSIONS, printable } from '../gallery.js';
+import { EMBEDDING_DIMENSIONS, printable } from './names-and-faces.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 /** The collection that `POST /`, `/people` and `npm run enroll` use when none is named. */

@@ -7,7 +7,7 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { isNotFound } from '../aws/clients.js';
-import { decodeVector, EMBEDDING_DIMENSIONS } from '../gallery.js';
+import { decodeVector, EMBEDDING_DIMENSIONS } from './names-and-faces.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_COLLECTION } from './manifest.js';
 import type { CollectionRepository } from './repository.js';

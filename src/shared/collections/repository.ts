@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { isNotFound } from '../aws/clients.js';
 import { AppError } from '../wire/errors.js';
-import { EMBEDDING_DIMENSIONS, type NewFace } from '../gallery.js';
+import { EMBEDDING_DIMENSIONS, type NewFace } from './names-and-faces.js';
 import { OneAtATime } from '../one-at-a-time.js';
 import { deleteKeys, listObjects } from '../aws/s3-objects.js';
 import {

@@ -6,7 +6,7 @@
  * it changes is measured by `npm run bench:gallery` (`quantizationMaxError`): well under 0.001, a thousandth of
  * the match threshold's scale. Pure: no I/O here.
  */
-import { EMBEDDING_DIMENSIONS } from '../gallery.js';
+import { EMBEDDING_DIMENSIONS } from './names-and-faces.js';
 
 const MAGIC = 0x31564646; // "FFV1", little-endian
 const HEADER_BYTES = 12;

@@ -4,7 +4,7 @@
  * and to know which photos are used. Built by applying the manifest's segments in order. Pure: no I/O here.
  */
 import { AppError } from '../wire/errors.js';
-import { nameKey, printable, type NewFace } from '../gallery.js';
+import { nameKey, printable, type NewFace } from './names-and-faces.js';
 import type { FaceMeta, SegmentMeta } from './segment.js';
 
 export class CollectionView {

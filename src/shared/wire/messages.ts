@@ -38,7 +38,7 @@ export const requestMessageSchema = z.object({
   sentAt: z.number().int().nonnegative(),
   /**
    * `recognize` matches faces against the gallery; `enroll` only embeds them, for the enrollment API; `video`:
-   * who is in a classroom video (tasks/video.ts).
+   * who is in a classroom video (tasks/video/video-task.ts).
    */
   task: z.enum(['recognize', 'enroll', 'video']).default('recognize'),
   /** `subject`: only the most prominent face (a plain-text answer); `all`: every face (a JSON answer). */
@@ -76,7 +76,7 @@ const faceResultSchema = z.object({
 });
 export type FaceResult = z.infer<typeof faceResultSchema>;
 
-/** A classroom video's roster (tasks/video.ts): who was seen, when first, how surely, with their records. */
+/** A classroom video's roster (tasks/video/video-task.ts): who was seen, when first, how surely, with their records. */
 export const videoResultSchema = z.object({
   container: z.enum(['mp4', 'mov', 'webm']),
   /** As the container's header says; absent when it does not. */

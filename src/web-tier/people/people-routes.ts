@@ -5,7 +5,7 @@
  * collection. Collections themselves: GET /collections, and POST, GET, DELETE /collections/{collection}.
  *
  * Changes need the API key; reads too unless PEOPLE_READ_REQUIRES_KEY=false. Names are checked against one
- * rule (shared/gallery.ts) and are only ever data in segments, never paths or keys. Faces are embedded by the
+ * rule (shared/collections/names-and-faces.ts) and are only ever data in segments, never paths or keys. Faces are embedded by the
  * workers, like any request; the collection then gets a new segment and a conditionally written manifest, and
  * workers load the new version within GALLERY_REFRESH_SECONDS. A request enrolls all its images or none.
  */
@@ -14,7 +14,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { EnrollmentService, MAX_PEOPLE_PAGE } from '../../enrollment/service.js';
 import type { EmbeddedPhoto } from '../../enrollment/plan.js';
 import { AppError } from '../../shared/wire/errors.js';
-import { decodeVector, validatePersonName } from '../../shared/gallery.js';
+import { decodeVector, validatePersonName } from '../../shared/collections/names-and-faces.js';
 import { DEFAULT_COLLECTION, validateCollectionName } from '../../shared/collections/manifest.js';
 import type { CollectionRepository } from '../../shared/collections/repository.js';
 import type { Logger } from '../../shared/logger.js';

@@ -7,10 +7,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTool, type RunLimits, type VideoTool } from './tools.js';
-
-/** The demuxers a video may be read with: MP4 and MOV (one demuxer), WebM (Matroska's). */
-export const VIDEO_DEMUXERS = 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm';
+import { runTool, VIDEO_DEMUXERS, type RunLimits, type VideoTool } from '../../../shared/video/tools.js';
 
 export interface FrameOptions extends RunLimits {
   /** Seconds between two frames kept; the first is at 0 s. */

@@ -12,6 +12,9 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 
+/** The demuxers a video may be read with: MP4 and MOV (one demuxer), WebM (Matroska's). */
+export const VIDEO_DEMUXERS = 'mov,mp4,m4a,3gp,3g2,mj2,matroska,webm';
+
 export type ToolName = 'ffmpeg' | 'ffprobe';
 
 export interface VideoTool {

@@ -6,7 +6,8 @@
  * same unknown face seen again is the same stranger). Pure; the worker's video task feeds it.
  */
 import { stringify } from 'csv-stringify/sync';
-import { UNKNOWN_LABEL } from '../shared/gallery.js';
+import { UNKNOWN_LABEL } from '../../../shared/collections/names-and-faces.js';
+import type { StudentRecord } from '../../../shared/video/student-records.js';
 
 /** The faces recognised in one frame. */
 export interface FrameFaces {
@@ -111,8 +112,6 @@ export function rosterOf(frames: readonly FrameFaces[], sameStranger = SAME_STRA
   };
 }
 
-/** A student's record from the students table: field name to value (an id, a major, a year…). */
-export type StudentRecord = Readonly<Record<string, string>>;
 
 /**
  * The roster as CSV (RFC 4180: a field with a comma, a quote or a line break is quoted, quotes doubled):

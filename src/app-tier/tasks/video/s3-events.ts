@@ -4,10 +4,10 @@
  * becomes a `video` request, as the web tier's `POST /videos` would have sent it. S3's `s3:TestEvent`, sent
  * when the notification is configured, and anything else are not requests.
  */
-import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
+import { DEFAULT_COLLECTION } from '../../../shared/collections/manifest.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { MESSAGE_VERSION, VIDEOS_PREFIX, type RequestMessage } from '../shared/wire/messages.js';
+import { MESSAGE_VERSION, VIDEOS_PREFIX, type RequestMessage } from '../../../shared/wire/messages.js';
 
 const eventSchema = z.object({
   Records: z

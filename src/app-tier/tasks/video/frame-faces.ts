@@ -5,7 +5,7 @@
  * when the detector is sure of it, when it is large enough in the video's own pixels to be recognised (the
  * enrollment rule's limit: src/enrollment/face-rule.ts), and when it is not mostly inside a larger face.
  */
-import { FACE_RULE } from '../enrollment/face-rule.js';
+import { FACE_RULE } from '../../../enrollment/face-rule.js';
 
 export const FRAME_FACE_RULE = {
   /** The detector's score, 0..1. */

@@ -3,10 +3,10 @@
  * tier's enrollment service to apply the face rule (src/enrollment/face-rule.ts) and add the dominant one to the
  * gallery; `facesFound` says how many there were. Nothing is stored in the out-bucket.
  */
-import { ENROLLMENT_ANALYSIS } from '../../enrollment/face-rule.js';
-import { encodeVector } from '../../shared/gallery.js';
-import type { RecognitionEngine } from '../recognition/engine.js';
-import { describeFace, refuseIfDamaged, type TaskHandler } from './task.js';
+import { ENROLLMENT_ANALYSIS } from '../../../enrollment/face-rule.js';
+import { encodeVector } from '../../../shared/collections/names-and-faces.js';
+import type { RecognitionEngine } from '../../recognition/engine.js';
+import { describeFace, refuseIfDamaged, type TaskHandler } from '../task.js';
 
 export function enrollTask(engine: RecognitionEngine): TaskHandler {
   return async (_request, bytes, timings) => {

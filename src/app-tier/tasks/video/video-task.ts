@@ -5,19 +5,19 @@
  * person counted once (first seen, best similarity; roster.ts), unknown faces counted apart; their records
  * looked up in the students table; and the CSV for the out-bucket.
  */
-import { AppError } from '../../shared/wire/errors.js';
-import type { VideoResult } from '../../shared/wire/messages.js';
-import { extractFrames, KEYFRAMES_ONLY_FROM_SECONDS } from '../../video/frames.js';
-import { checkVideoLimits, frameInterval, PROBE_TIMEOUT_MS, probeVideo, type VideoLimits } from '../../video/probe.js';
-import { facesToCount } from '../../video/frame-faces.js';
-import { rosterCsv, rosterOf, type FrameFaces } from '../../video/roster.js';
-import { UNKNOWN_LABEL } from '../../shared/gallery.js';
-import type { StudentLookup } from '../../video/student-table.js';
-import { VideoToolError, type VideoTool } from '../../video/tools.js';
-import type { CollectionCache } from '../collection-cache.js';
-import type { RecognitionEngine } from '../recognition/engine.js';
-import { identify } from '../recognition/face-matcher.js';
-import { currentGallery, roundSimilarity, type Task } from './task.js';
+import { AppError } from '../../../shared/wire/errors.js';
+import type { VideoResult } from '../../../shared/wire/messages.js';
+import { extractFrames, KEYFRAMES_ONLY_FROM_SECONDS } from './frames.js';
+import { checkVideoLimits, frameInterval, PROBE_TIMEOUT_MS, probeVideo, type VideoLimits } from '../../../shared/video/probe.js';
+import { facesToCount } from './frame-faces.js';
+import { rosterCsv, rosterOf, type FrameFaces } from './roster.js';
+import { UNKNOWN_LABEL } from '../../../shared/collections/names-and-faces.js';
+import type { StudentLookup } from '../../../shared/video/student-table.js';
+import { VideoToolError, type VideoTool } from '../../../shared/video/tools.js';
+import type { CollectionCache } from '../../collection-cache.js';
+import type { RecognitionEngine } from '../../recognition/engine.js';
+import { identify } from '../../recognition/face-matcher.js';
+import { currentGallery, roundSimilarity, type Task } from '../task.js';
 
 /** Above this many bytes of students with their records, the answer leaves the records to the CSV. */
 const MAX_RECORDS_IN_MESSAGE_BYTES = 128 * 1024;

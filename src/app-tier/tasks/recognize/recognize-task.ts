@@ -2,11 +2,11 @@
  * The `recognize` task: every face (or only the subject) matched against the gallery; the subject's label is
  * the answer. Refused without a gallery or a face.
  */
-import { AppError } from '../../shared/wire/errors.js';
-import type { CollectionCache } from '../collection-cache.js';
-import type { RecognitionEngine } from '../recognition/engine.js';
-import { identify } from '../recognition/face-matcher.js';
-import { currentGallery, describeFace, refuseIfDamaged, roundSimilarity, type TaskHandler } from './task.js';
+import { AppError } from '../../../shared/wire/errors.js';
+import type { CollectionCache } from '../../collection-cache.js';
+import type { RecognitionEngine } from '../../recognition/engine.js';
+import { identify } from '../../recognition/face-matcher.js';
+import { currentGallery, describeFace, refuseIfDamaged, roundSimilarity, type TaskHandler } from '../task.js';
 
 export interface RecognizeTaskOptions {
   readonly engine: RecognitionEngine;

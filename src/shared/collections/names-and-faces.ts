@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { rectifyConfusion } from 'unicode-confusables';
-import { AppError } from './wire/errors.js';
+import { AppError } from '../wire/errors.js';
 
 export const EMBEDDING_DIMENSIONS = 512;
 /** What a face below the match threshold is called; no person may be enrolled under this name. */

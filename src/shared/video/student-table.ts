@@ -19,9 +19,9 @@ import {
   type AttributeValue,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { isNotFound } from '../shared/aws/clients.js';
-import { nameKey } from '../shared/gallery.js';
-import type { StudentRecord } from './roster.js';
+import { isNotFound } from '../aws/clients.js';
+import { nameKey } from '../collections/names-and-faces.js';
+import type { StudentRecord } from './student-records.js';
 import type { StudentRecords } from './student-records.js';
 
 /** DynamoDB's limits: 25 writes per BatchWriteItem, 100 keys per BatchGetItem. */

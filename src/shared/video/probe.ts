@@ -6,9 +6,8 @@
  */
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
-import { AppError } from '../shared/wire/errors.js';
-import { VIDEO_DEMUXERS } from './frames.js';
-import { runTool, VideoToolError, type RunLimits, type VideoTool } from './tools.js';
+import { AppError } from '../wire/errors.js';
+import { runTool, VIDEO_DEMUXERS, VideoToolError, type RunLimits, type VideoTool } from './tools.js';
 
 /** ffprobe reads a header only: a short deadline of its own, for the web tier and the workers alike. */
 export const PROBE_TIMEOUT_MS = 30_000;

@@ -5,9 +5,11 @@
  * line and field, and one problem means nothing is loaded.
  */
 import { CsvError, parse } from 'csv-parse/sync';
-import { AppError } from '../shared/wire/errors.js';
-import { nameKey, validatePersonName } from '../shared/gallery.js';
-import type { StudentRecord } from './roster.js';
+import { AppError } from '../wire/errors.js';
+import { nameKey, validatePersonName } from '../collections/names-and-faces.js';
+
+/** A student's record from the students table: field name to value (an id, a major, a year…). */
+export type StudentRecord = Readonly<Record<string, string>>;
 
 /** Most students in one file: a school, not a city. */
 export const MAX_STUDENTS = 10_000;
