@@ -54,7 +54,7 @@ export class CollectionCache {
   constructor(
     private readonly repository: CollectionRepository,
     private readonly logger: Logger,
-    private readonly o: CollectionCacheOptions,
+    private readonly options: CollectionCacheOptions,
   ) {}
 
   /** True once S3 has answered at least once, whether or not a collection is stored there. */
@@ -147,9 +147,9 @@ export class CollectionCache {
     const stored = await this.repository.manifest(collection);
     this.checked = true;
     if (!stored) return undefined;
-    const loaded: Loaded = { matcher: new FaceMatcher(this.o), etag: '', ids: [], bytesRead: 0 };
+    const loaded: Loaded = { matcher: new FaceMatcher(this.options), etag: '', ids: [], bytesRead: 0 };
     const snapshot =
-      this.o.snapshots && stored.manifest.faces >= this.o.indexMinFaces
+      this.options.snapshots && stored.manifest.faces >= this.options.indexMinFaces
         ? await this.restore(collection, stored.manifest).catch((err: unknown) => {
             this.logger.warn({ err, collection }, 'could not read the stored index; building it');
             return undefined;
@@ -164,7 +164,7 @@ export class CollectionCache {
     await this.catchUp(collection, loaded, stored.manifest, stored.etag);
     this.loaded.set(collection, loaded);
     const stale = snapshot && loaded.matcher.size - snapshot.faces > SNAPSHOT_STALE_SHARE * snapshot.faces;
-    if (this.o.snapshots && loaded.matcher.indexed && (!snapshot || stale)) {
+    if (this.options.snapshots && loaded.matcher.indexed && (!snapshot || stale)) {
       // In the background: the collection answers meanwhile. A worker without the right to write is said so.
       void this.publish(collection, loaded, stored.manifest.version);
     }
@@ -186,13 +186,13 @@ export class CollectionCache {
 
   /** The stored index, when it holds entries this manifest still has (compacted or not). */
   private async restore(collection: string, manifest: Manifest) {
-    const pointer = await this.o.snapshots!.latest(collection);
+    const pointer = await this.options.snapshots!.latest(collection);
     if (!pointer || catchUp(pointer.entries, manifest).kind !== 'append') return undefined;
     const dir = await mkdtemp(join(tmpdir(), 'facefleet-index-'));
     try {
       const path = join(dir, 'index.usearch');
-      const rows = await this.o.snapshots!.download(collection, pointer, path);
-      const matcher = FaceMatcher.restoreSnapshot(this.o, rows, path);
+      const rows = await this.options.snapshots!.download(collection, pointer, path);
+      const matcher = FaceMatcher.restoreSnapshot(this.options, rows, path);
       return { matcher, entries: pointer.entries, faces: pointer.faces, bytes: pointer.bytes };
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -212,7 +212,7 @@ export class CollectionCache {
       }));
       const { size } = await stat(path);
       const id = newEntryId(version);
-      await this.o.snapshots!.upload(collection, { id, version, entries, faces, bytes: size }, path, rows);
+      await this.options.snapshots!.upload(collection, { id, version, entries, faces, bytes: size }, path, rows);
       this.logger.info({ collection, version, faces, bytes: size }, 'index stored beside the collection');
     } catch (err) {
       this.logger.warn(
@@ -234,7 +234,7 @@ export class CollectionCache {
       if (faceIds === undefined) plan = { kind: 'reload' };
       else held.matcher.remove(faceIds);
     }
-    const target = plan.kind === 'append' ? held : { ...held, matcher: new FaceMatcher(this.o), ids: [] };
+    const target = plan.kind === 'append' ? held : { ...held, matcher: new FaceMatcher(this.options), ids: [] };
     const entries = plan.kind === 'append' ? plan.entries : manifest.entries;
     // Segments are fetched a few ahead and applied in the manifest's order, each let go once applied: a
     // million faces never sit in memory twice.
@@ -286,12 +286,12 @@ export class CollectionCache {
   private evict(keep: string): void {
     let faces = [...this.loaded.values()].reduce((n, l) => n + l.matcher.size, 0);
     for (const [collection, held] of this.loaded) {
-      if (faces <= this.o.maxFaces || collection === keep) continue;
+      if (faces <= this.options.maxFaces || collection === keep) continue;
       this.loaded.delete(collection);
       this.turns.delete(collection);
       faces -= held.matcher.size;
       this.logger.info(
-        { collection, faces: held.matcher.size, maxFaces: this.o.maxFaces },
+        { collection, faces: held.matcher.size, maxFaces: this.options.maxFaces },
         'collection dropped from memory (least recently used, over GALLERY_MAX_FACES_IN_MEMORY)',
       );
     }

@@ -56,14 +56,14 @@ export class InstanceLifecycle {
   private drained = false;
   private completed = false;
 
-  constructor(private readonly o: InstanceLifecycleOptions) {
-    mkdirSync(o.dir, { recursive: true });
-    const intervalMs = o.intervalMs ?? 1000;
+  constructor(private readonly options: InstanceLifecycleOptions) {
+    mkdirSync(options.dir, { recursive: true });
+    const intervalMs = options.intervalMs ?? 1000;
     this.loop = new PollLoop({
       round: () => this.round(),
       intervalMs,
       backoffMs: doublingBackoff(intervalMs, 30_000),
-      onError: (err, failures) => o.logger.warn({ err, failures }, 'instance lifecycle round failed; retrying'),
+      onError: (err, failures) => options.logger.warn({ err, failures }, 'instance lifecycle round failed; retrying'),
       abortRoundOnStop: false,
     });
   }
@@ -78,10 +78,10 @@ export class InstanceLifecycle {
 
   /** One round: say what this worker holds, protect or unprotect the instance, and drain when it is going. */
   async round(): Promise<void> {
-    this.record({ holding: this.o.holding(), drained: this.drained });
+    this.record({ holding: this.options.holding(), drained: this.drained });
     const workers = this.workers();
     const busy = workers.some((w) => w.holding > 0 && !w.drained);
-    const target = await this.o.targetLifecycleState();
+    const target = await this.options.targetLifecycleState();
     if (target === 'Terminated') {
       await this.drainAndComplete();
       return;
@@ -90,16 +90,16 @@ export class InstanceLifecycle {
   }
 
   private async protect(on: boolean): Promise<void> {
-    const InstanceId = await this.o.instanceId();
-    await this.o.autoscaling.send(
+    const InstanceId = await this.options.instanceId();
+    await this.options.autoscaling.send(
       new SetInstanceProtectionCommand({
-        AutoScalingGroupName: this.o.groupName,
+        AutoScalingGroupName: this.options.groupName,
         InstanceIds: [InstanceId],
         ProtectedFromScaleIn: on,
       }),
     );
     this.protectedNow = on;
-    this.o.logger.info(
+    this.options.logger.info(
       { instanceId: InstanceId, protectedFromScaleIn: on },
       on ? 'holding messages: instance protected from scale-in' : 'idle: instance no longer protected from scale-in',
     );
@@ -107,25 +107,25 @@ export class InstanceLifecycle {
 
   private async drainAndComplete(): Promise<void> {
     if (!this.draining) {
-      this.o.logger.info('the instance is terminating: finishing what this worker holds, taking nothing more');
-      this.draining = this.o.drain().then(() => {
+      this.options.logger.info('the instance is terminating: finishing what this worker holds, taking nothing more');
+      this.draining = this.options.drain().then(() => {
         this.drained = true;
         this.record({ holding: 0, drained: true });
       });
     }
     await this.draining;
     if (this.completed || !this.workers().every((w) => w.drained)) return;
-    const InstanceId = await this.o.instanceId();
+    const InstanceId = await this.options.instanceId();
     try {
-      await this.o.autoscaling.send(
+      await this.options.autoscaling.send(
         new CompleteLifecycleActionCommand({
-          AutoScalingGroupName: this.o.groupName,
-          LifecycleHookName: this.o.hookName,
+          AutoScalingGroupName: this.options.groupName,
+          LifecycleHookName: this.options.hookName,
           InstanceId,
           LifecycleActionResult: 'CONTINUE',
         }),
       );
-      this.o.logger.info({ instanceId: InstanceId }, 'every worker drained: lifecycle action completed');
+      this.options.logger.info({ instanceId: InstanceId }, 'every worker drained: lifecycle action completed');
     } catch (err) {
       // Another worker of the instance completed it first.
       if ((err as Error).name !== 'ValidationError') throw err;
@@ -134,17 +134,17 @@ export class InstanceLifecycle {
   }
 
   private record(r: WorkerRecord): void {
-    const path = join(this.o.dir, `${this.o.workerId}.json`);
+    const path = join(this.options.dir, `${this.options.workerId}.json`);
     writeFileSync(`${path}.tmp`, JSON.stringify(r));
     renameSync(`${path}.tmp`, path);
   }
 
   private workers(): WorkerRecord[] {
-    return readdirSync(this.o.dir)
+    return readdirSync(this.options.dir)
       .filter((f) => f.endsWith('.json'))
       .flatMap((f) => {
         try {
-          return [JSON.parse(readFileSync(join(this.o.dir, f), 'utf8')) as WorkerRecord];
+          return [JSON.parse(readFileSync(join(this.options.dir, f), 'utf8')) as WorkerRecord];
         } catch {
           return [];
         }

@@ -106,11 +106,11 @@ export class QueueConsumer<Job> {
   private receivedTotal = 0;
   private busyTotalMs = 0;
 
-  constructor(private readonly o: QueueConsumerOptions<Job>) {
+  constructor(private readonly options: QueueConsumerOptions<Job>) {
     this.loop = new PollLoop({
       round: () => this.receiveAndHandle(),
-      backoffMs: () => o.receiveBackoffMs ?? 1000,
-      onError: (err) => o.logger.error({ err }, 'receiving from the queue failed; retrying'),
+      backoffMs: () => options.receiveBackoffMs ?? 1000,
+      onError: (err) => options.logger.error({ err }, 'receiving from the queue failed; retrying'),
       abortRoundOnStop: false,
     });
   }
@@ -143,11 +143,11 @@ export class QueueConsumer<Job> {
   }
 
   private async receiveAndHandle(): Promise<void> {
-    const { Messages: messages = [] } = await this.o.pollSqs.send(
+    const { Messages: messages = [] } = await this.options.pollSqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: this.o.queueUrl,
-        MaxNumberOfMessages: this.o.batchSize,
-        WaitTimeSeconds: this.o.waitTimeSeconds,
+        QueueUrl: this.options.queueUrl,
+        MaxNumberOfMessages: this.options.batchSize,
+        WaitTimeSeconds: this.options.waitTimeSeconds,
         MessageSystemAttributeNames: ['ApproximateReceiveCount'],
       }),
     );
@@ -171,7 +171,7 @@ export class QueueConsumer<Job> {
   }
 
   private startHeartbeat(pending: Map<string, Message>): NodeJS.Timeout | undefined {
-    const beat = this.o.heartbeat;
+    const beat = this.options.heartbeat;
     if (!beat) return undefined;
     let inFlight = false;
     return setInterval(() => {
@@ -187,9 +187,9 @@ export class QueueConsumer<Job> {
     for (let i = 0; i < messages.length; i += SQS_MAX_BATCH) {
       const batch = messages.slice(i, i + SQS_MAX_BATCH);
       try {
-        const { Failed = [] } = await this.o.sqs.send(
+        const { Failed = [] } = await this.options.sqs.send(
           new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: this.o.queueUrl,
+            QueueUrl: this.options.queueUrl,
             Entries: batch.map((m, j) => ({
               Id: String(j),
               ReceiptHandle: m.ReceiptHandle!,
@@ -199,25 +199,25 @@ export class QueueConsumer<Job> {
         );
         extended += batch.length - Failed.length;
         for (const f of Failed)
-          this.o.logger.warn({ code: f.Code, reason: f.Message }, 'could not extend a held message’s visibility');
+          this.options.logger.warn({ code: f.Code, reason: f.Message }, 'could not extend a held message’s visibility');
       } catch (err) {
-        this.o.logger.warn({ err, messages: batch.length }, 'could not extend the visibility of held messages');
+        this.options.logger.warn({ err, messages: batch.length }, 'could not extend the visibility of held messages');
       }
     }
-    this.o.onHeartbeat?.(extended);
+    this.options.onHeartbeat?.(extended);
   }
 
   private async handleEach(messages: readonly Message[], pending: Map<string, Message>): Promise<void> {
-    const jobs = messages.map((message) => ({ message, job: this.o.handler.accept(message) }));
+    const jobs = messages.map((message) => ({ message, job: this.options.handler.accept(message) }));
     const done: Done[] = [];
     for (const { message, job } of jobs) {
       if (job === undefined || job === null) {
         if (job === undefined)
-          this.o.logger.error(
+          this.options.logger.error(
             { messageId: message.MessageId, body: message.Body?.slice(0, 200) },
             'deleting a malformed message without a reply',
           );
-        this.o.onOutcome?.('malformed');
+        this.options.onOutcome?.('malformed');
         pending.delete(message.MessageId!);
         done.push({ message });
         continue;
@@ -226,7 +226,7 @@ export class QueueConsumer<Job> {
       // Answered (its reply goes with the batch's) or given up for a later attempt: no longer extended, so
       // that a retry comes back when its current visibility ends.
       if (reply === undefined) pending.delete(message.MessageId!);
-      else done.push({ message, reply: reply ?? undefined, replyTo: this.o.handler.replyQueue?.(job) });
+      else done.push({ message, reply: reply ?? undefined, replyTo: this.options.handler.replyQueue?.(job) });
     }
     await this.finish(done);
   }
@@ -234,21 +234,23 @@ export class QueueConsumer<Job> {
   /** The reply to send (`null`: none, only delete), or `undefined` to leave the message for another attempt. */
   private async handleOne(message: Message, job: Job): Promise<string | null | undefined> {
     try {
-      const reply = await this.o.handler.handle(job);
-      this.o.onOutcome?.('answered');
+      const reply = await this.options.handler.handle(job);
+      this.options.onOutcome?.('answered');
       return reply;
     } catch (err) {
       const receives = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
-      const decision = decideRetry(err, receives, this.o.maxReceiveCount);
-      const log = this.o.logger.child({ ...this.o.handler.logContext(job), messageId: message.MessageId });
-      this.o.onOutcome?.(({ refuse: 'refused', 'give-up': 'given-up', retry: 'retried' } as const)[decision.kind]);
+      const decision = decideRetry(err, receives, this.options.maxReceiveCount);
+      const log = this.options.logger.child({ ...this.options.handler.logContext(job), messageId: message.MessageId });
+      this.options.onOutcome?.(
+        ({ refuse: 'refused', 'give-up': 'given-up', retry: 'retried' } as const)[decision.kind],
+      );
       switch (decision.kind) {
         case 'refuse':
           log.info({ code: decision.error.code }, 'answering with a permanent error');
-          return this.o.handler.replyToFailure(job, decision);
+          return this.options.handler.replyToFailure(job, decision);
         case 'give-up':
           log.error({ err, receives }, 'failed on its last allowed attempt; answering with an error');
-          return this.o.handler.replyToFailure(job, decision);
+          return this.options.handler.replyToFailure(job, decision);
         case 'retry':
           log.warn({ err, receives }, 'failed; the message will be retried after its visibility timeout');
           return undefined;
@@ -265,15 +267,15 @@ export class QueueConsumer<Job> {
    */
   private async finish(done: readonly Done[]): Promise<void> {
     if (done.length === 0) return;
-    const { logger } = this.o;
+    const { logger } = this.options;
     const sendFailed = new Set<string>();
     for (const [queue, replies] of this.byReplyQueue(done)) await this.sendReplies(queue, replies, sendFailed);
     const toDelete = done.filter((d) => !sendFailed.has(d.message.MessageId!));
     if (toDelete.length === 0) return;
     try {
-      const { Failed = [] } = await this.o.sqs.send(
+      const { Failed = [] } = await this.options.sqs.send(
         new DeleteMessageBatchCommand({
-          QueueUrl: this.o.queueUrl,
+          QueueUrl: this.options.queueUrl,
           Entries: toDelete.map((d, i) => ({ Id: String(i), ReceiptHandle: d.message.ReceiptHandle! })),
         }),
       );
@@ -290,7 +292,7 @@ export class QueueConsumer<Job> {
     for (const d of done) {
       if (d.reply === undefined) continue;
       if (d.replyTo === null) {
-        this.o.logger.warn(
+        this.options.logger.warn(
           { messageId: d.message.MessageId },
           'the request names a reply queue that is not one of ours; its reply is dropped',
         );
@@ -304,12 +306,12 @@ export class QueueConsumer<Job> {
 
   /** Sends one queue's replies in one call; adds to `failed` the messages to handle again. */
   private async sendReplies(queue: string, replies: readonly Done[], failed: Set<string>): Promise<void> {
-    const { logger, replyQueues } = this.o;
-    let url: string | undefined = this.o.replyQueueUrl;
+    const { logger, replyQueues } = this.options;
+    let url: string | undefined = this.options.replyQueueUrl;
     try {
       if (queue !== '' && replyQueues) url = await replyQueues.urlOf(queue);
       if (url === undefined) return replyQueues!.gone(queue, replies.length);
-      const { Failed = [] } = await this.o.sqs.send(
+      const { Failed = [] } = await this.options.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: url,
           Entries: replies.map((d, i) => ({ Id: String(i), MessageBody: d.reply! })),

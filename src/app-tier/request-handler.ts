@@ -68,17 +68,17 @@ interface Download {
 }
 
 export class RequestHandler implements MessageHandler<RequestJob> {
-  constructor(private readonly o: RequestHandlerOptions) {}
+  constructor(private readonly options: RequestHandlerOptions) {}
 
   accept(message: Message): RequestJob | undefined | null {
     const sent = decodeRequest(message.Body);
-    const request = sent ?? requestFromS3Event(message.Body, this.o.inBucket);
+    const request = sent ?? requestFromS3Event(message.Body, this.options.inBucket);
     if (!request) {
       if (!isS3TestEvent(message.Body)) return undefined;
-      this.o.logger.info('S3 says the video notification is configured');
+      this.options.logger.info('S3 says the video notification is configured');
       return null;
     }
-    const task = this.o.tasks[request.task];
+    const task = this.options.tasks[request.task];
     const image = task.input === 'bytes' ? this.download(request) : undefined;
     // Awaited in `handle`, maybe after others' work: never an unhandled rejection meanwhile.
     image?.catch(() => undefined);
@@ -93,8 +93,8 @@ export class RequestHandler implements MessageHandler<RequestJob> {
     try {
       const outcome = await job.task.run(input, timings);
       if (outcome.store) await this.store(job, outcome.store.key, outcome.store.body, outcome.store.contentType);
-      this.o.onHandled?.(request.task, timings);
-      this.o.logger.info(
+      this.options.onHandled?.(request.task, timings);
+      this.options.logger.info(
         {
           requestId: request.requestId,
           messageId: job.messageId,
@@ -130,7 +130,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
   }
 
   replyQueue(job: RequestJob): string | null | undefined {
-    return replyQueueOfRequest(this.o.replyNames, job.request.replyTo);
+    return replyQueueOfRequest(this.options.replyNames, job.request.replyTo);
   }
 
   private base(job: RequestJob) {
@@ -138,7 +138,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
       v: MESSAGE_VERSION,
       requestId: job.request.requestId,
       stem: job.stem,
-      workerId: this.o.workerId,
+      workerId: this.options.workerId,
       timings: roundAllMs(job.timings),
     };
   }
@@ -182,9 +182,9 @@ export class RequestHandler implements MessageHandler<RequestJob> {
   /** The answer in the out-bucket under `key`, with where it came from; its time is the `store` stage. */
   private async store(job: RequestJob, key: string, body: string, contentType: string): Promise<void> {
     const started = performance.now();
-    await this.o.s3.send(
+    await this.options.s3.send(
       new PutObjectCommand({
-        Bucket: this.o.outBucket,
+        Bucket: this.options.outBucket,
         Key: key,
         Body: body,
         ContentType: contentType,
@@ -202,10 +202,10 @@ export class RequestHandler implements MessageHandler<RequestJob> {
     // The stem, even when the video could not be downloaded to read its name.
     const stem = job.stem || fileStem(keyFileName(job.request.key));
     const error = AppError.fromReport(err.code, { ...err.params, file: stem });
-    await this.o.s3
+    await this.options.s3
       .send(
         new PutObjectCommand({
-          Bucket: this.o.outBucket,
+          Bucket: this.options.outBucket,
           Key: `${stem}.error.txt`,
           Body: `${error.message}\n`,
           ContentType: 'text/plain; charset=utf-8',
@@ -213,7 +213,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
         }),
       )
       .catch((storeErr: unknown) =>
-        this.o.logger.warn({ err: storeErr, key: job.request.key }, 'could not store why a video was refused'),
+        this.options.logger.warn({ err: storeErr, key: job.request.key }, 'could not store why a video was refused'),
       );
   }
 
@@ -232,8 +232,8 @@ export class RequestHandler implements MessageHandler<RequestJob> {
   private async openInput(request: RequestMessage) {
     // S3 reads its writes, so a missing object will not appear later: it was deleted (its enrollment's client
     // left) or expired. Answered at once, not retried for minutes.
-    const object = await this.o.s3
-      .send(new GetObjectCommand({ Bucket: this.o.inBucket, Key: request.key }))
+    const object = await this.options.s3
+      .send(new GetObjectCommand({ Bucket: this.options.inBucket, Key: request.key }))
       .catch((err: unknown) => {
         throw isNotFound(err) ? new AppError('IMAGE_GONE', {}, err) : err;
       });

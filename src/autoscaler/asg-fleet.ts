@@ -43,7 +43,7 @@ export function workerState(lifecycleState: string | undefined): WorkerState | u
 }
 
 export class AsgFleet implements Fleet {
-  constructor(private readonly o: AsgFleetOptions) {}
+  constructor(private readonly options: AsgFleetOptions) {}
 
   async list(): Promise<FleetWorker[]> {
     const group = await this.group();
@@ -68,16 +68,17 @@ export class AsgFleet implements Fleet {
     const group = await this.group();
     const desired = (group.DesiredCapacity ?? 0) + count;
     const max = group.MaxSize ?? desired;
-    if (desired > max) throw new Error(`the group ${this.o.groupName} allows ${max} instances; ${desired} asked for`);
-    await this.o.autoscaling.send(
+    if (desired > max)
+      throw new Error(`the group ${this.options.groupName} allows ${max} instances; ${desired} asked for`);
+    await this.options.autoscaling.send(
       new SetDesiredCapacityCommand({
-        AutoScalingGroupName: this.o.groupName,
+        AutoScalingGroupName: this.options.groupName,
         DesiredCapacity: desired,
         // Our policy decides when; the group's cooldown would only delay a burst.
         HonorCooldown: false,
       }),
     );
-    this.o.logger.info({ group: this.o.groupName, desired }, 'raised the group’s desired capacity');
+    this.options.logger.info({ group: this.options.groupName, desired }, 'raised the group’s desired capacity');
     // The group picks the instances; they appear in the next listing.
     return [];
   }
@@ -86,27 +87,30 @@ export class AsgFleet implements Fleet {
   async stop(ids: readonly string[]): Promise<void> {
     const results = await Promise.allSettled(
       ids.map((InstanceId) =>
-        this.o.autoscaling.send(
+        this.options.autoscaling.send(
           new TerminateInstanceInAutoScalingGroupCommand({ InstanceId, ShouldDecrementDesiredCapacity: true }),
         ),
       ),
     );
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ id: ids[i], err: r.reason as Error }] : []));
     for (const f of failed)
-      this.o.logger.warn({ instanceId: f.id, code: f.err.name, reason: f.err.message }, 'could not stop an instance');
+      this.options.logger.warn(
+        { instanceId: f.id, code: f.err.name, reason: f.err.message },
+        'could not stop an instance',
+      );
     if (failed.length === ids.length && failed.length > 0) throw failed[0]!.err;
-    this.o.logger.info(
+    this.options.logger.info(
       { instanceIds: ids.filter((id) => !failed.some((f) => f.id === id)) },
       'stopping instances (the lifecycle hook lets their workers drain)',
     );
   }
 
   private async group() {
-    const { AutoScalingGroups = [] } = await this.o.autoscaling.send(
-      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [this.o.groupName] }),
+    const { AutoScalingGroups = [] } = await this.options.autoscaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [this.options.groupName] }),
     );
     const group = AutoScalingGroups[0];
-    if (!group) throw new Error(`there is no Auto Scaling group ${this.o.groupName}: run npm run aws:provision`);
+    if (!group) throw new Error(`there is no Auto Scaling group ${this.options.groupName}: run npm run aws:provision`);
     return group;
   }
 
@@ -115,7 +119,7 @@ export class AsgFleet implements Fleet {
     const numbers = new Map<string, number>();
     const ids = instances.map((i) => i.InstanceId!);
     if (ids.length === 0) return numbers;
-    const { Reservations = [] } = await this.o.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+    const { Reservations = [] } = await this.options.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
     const unnamed: string[] = [];
     for (const instance of Reservations.flatMap((r) => r.Instances ?? [])) {
       const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value ?? '';
@@ -127,7 +131,7 @@ export class AsgFleet implements Fleet {
     await Promise.all(
       unnamed.map(async (id, i) => {
         try {
-          await this.o.ec2.send(
+          await this.options.ec2.send(
             new CreateTagsCommand({
               Resources: [id],
               Tags: [{ Key: 'Name', Value: `${INSTANCE_NAME_PREFIX}${free[i]}` }],
@@ -135,7 +139,7 @@ export class AsgFleet implements Fleet {
           );
           numbers.set(id, free[i]!);
         } catch (err) {
-          this.o.logger.warn({ err, instanceId: id }, 'could not name an instance; trying again next round');
+          this.options.logger.warn({ err, instanceId: id }, 'could not name an instance; trying again next round');
         }
       }),
     );

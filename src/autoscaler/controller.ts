@@ -67,7 +67,7 @@ export class AutoscalerController {
   private lastLogged = '';
   private readonly arrivals = new ArrivalMeter();
 
-  constructor(private readonly o: ControllerOptions) {
+  constructor(private readonly options: ControllerOptions) {
     this.loop = new PollLoop({
       round: async () => {
         await this.tick();
@@ -75,13 +75,13 @@ export class AutoscalerController {
       intervalMs: () => {
         const w = this.last?.workers;
         const idle = w !== undefined && w.running + w.starting === 0;
-        return idle ? (o.idlePollIntervalMs ?? o.pollIntervalMs) : o.pollIntervalMs;
+        return idle ? (options.idlePollIntervalMs ?? options.pollIntervalMs) : options.pollIntervalMs;
       },
-      backoffMs: doublingBackoff(o.pollIntervalMs, o.maxBackoffMs ?? 30_000),
+      backoffMs: doublingBackoff(options.pollIntervalMs, options.maxBackoffMs ?? 30_000),
       onError: (err, failures) => {
         this.last = this.last && { ...this.last, error: (err as Error).message };
-        o.observer?.failed();
-        o.logger.error({ err, failures }, 'autoscaler round failed; backing off');
+        options.observer?.failed();
+        options.logger.error({ err, failures }, 'autoscaler round failed; backing off');
       },
       // A round that launches or stops workers is let finish, so that what it did is recorded.
       abortRoundOnStop: false,
@@ -103,7 +103,7 @@ export class AutoscalerController {
 
   /** One round: observe, decide, act. */
   async tick(): Promise<Decision> {
-    const [{ queue, work }, workers] = await Promise.all([this.observeQueues(), this.o.fleet.list()]);
+    const [{ queue, work }, workers] = await Promise.all([this.observeQueues(), this.options.fleet.list()]);
     const now = Date.now();
     const backlog = queue.visible + queue.inFlight;
     if (backlog > 0) this.emptySince = undefined;
@@ -117,15 +117,15 @@ export class AutoscalerController {
         queueEmptyForMs: this.emptySince === undefined ? 0 : now - this.emptySince,
         overProvisionedForMs: this.overProvisionedSince === undefined ? 0 : now - this.overProvisionedSince,
       },
-      this.o.policy,
+      this.options.policy,
     );
     if (decision.desired < decision.workers.starting + decision.workers.running) this.overProvisionedSince ??= now;
     else this.overProvisionedSince = undefined;
     this.record(queue, workers, decision, arrivals);
     await this.act(decision.action);
     // The warm pool is filled in calm rounds: never in the middle of a burst, whose workers need the cores.
-    if (decision.action.kind === 'none') await this.o.fleet.keepWarm?.(workers);
-    this.o.observer?.decided(decision);
+    if (decision.action.kind === 'none') await this.options.fleet.keepWarm?.(workers);
+    this.options.observer?.decided(decision);
     return decision;
   }
 
@@ -136,10 +136,12 @@ export class AutoscalerController {
    */
   private async observeQueues(): Promise<{ queue: QueueDepth; work: QueueDepth }> {
     const [requests, videos] = await Promise.all([
-      queueDepth(this.o.sqs, this.o.requestQueueUrl),
-      this.o.videoQueueUrl ? queueDepth(this.o.sqs, this.o.videoQueueUrl) : { visible: 0, inFlight: 0 },
+      queueDepth(this.options.sqs, this.options.requestQueueUrl),
+      this.options.videoQueueUrl
+        ? queueDepth(this.options.sqs, this.options.videoQueueUrl)
+        : { visible: 0, inFlight: 0 },
     ]);
-    const weight = this.o.policy.messagesPerWorker;
+    const weight = this.options.policy.messagesPerWorker;
     return {
       queue: { visible: requests.visible + videos.visible, inFlight: requests.inFlight + videos.inFlight },
       work: {
@@ -150,8 +152,8 @@ export class AutoscalerController {
   }
 
   private async act(action: Action): Promise<void> {
-    if (action.kind === 'launch') await this.o.fleet.launch(action.count);
-    if (action.kind === 'stop') await this.o.fleet.stop(action.ids);
+    if (action.kind === 'launch') await this.options.fleet.launch(action.count);
+    if (action.kind === 'stop') await this.options.fleet.stop(action.ids);
   }
 
   /** Keeps the status and logs the decision: at info when it acts or what it sees changed, else at debug. */
@@ -167,7 +169,7 @@ export class AutoscalerController {
         : d.action.kind === 'stop'
           ? `stop ${d.action.ids.join(' ')}`
           : 'none';
-    const { minWorkers, maxWorkers, messagesPerWorker } = this.o.policy;
+    const { minWorkers, maxWorkers, messagesPerWorker } = this.options.policy;
     this.last = {
       queue,
       workers: d.workers,
@@ -191,6 +193,6 @@ export class AutoscalerController {
     const key = JSON.stringify(line);
     const level = action !== 'none' || key !== this.lastLogged ? 'info' : 'debug';
     this.lastLogged = key;
-    this.o.logger[level](line, 'scaling decision');
+    this.options.logger[level](line, 'scaling decision');
   }
 }

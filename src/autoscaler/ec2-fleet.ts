@@ -59,7 +59,7 @@ interface Described extends FleetWorker {
 }
 
 export class Ec2Fleet implements Fleet {
-  constructor(private readonly o: Ec2FleetOptions) {}
+  constructor(private readonly options: Ec2FleetOptions) {}
 
   async list(): Promise<FleetWorker[]> {
     return (await this.describe()).filter((i) => !i.pooled).map(({ id, number, state }) => ({ id, number, state }));
@@ -68,12 +68,12 @@ export class Ec2Fleet implements Fleet {
   async launch(count: number): Promise<string[]> {
     const known = await this.describe();
     const launched: string[] = [];
-    if (this.o.warmPool) {
+    if (this.options.warmPool) {
       const pool = known.filter((i) => i.pooled).sort((a, b) => a.number - b.number);
       const ids = pool.slice(0, count).map((i) => i.id);
       if (ids.length > 0) {
-        await this.o.ec2.send(new StartInstancesCommand({ InstanceIds: ids }));
-        this.o.logger.info({ instanceIds: ids }, 'started pooled instances');
+        await this.options.ec2.send(new StartInstancesCommand({ InstanceIds: ids }));
+        this.options.logger.info({ instanceIds: ids }, 'started pooled instances');
         launched.push(...ids);
       }
     }
@@ -88,7 +88,7 @@ export class Ec2Fleet implements Fleet {
       else {
         failures.push(r.reason);
         const err = r.reason as { name?: string; message?: string };
-        this.o.logger.error(
+        this.options.logger.error(
           { name: `${INSTANCE_NAME_PREFIX}${numbers[i]}`, code: err.name, reason: err.message },
           'launch failed',
         );
@@ -96,7 +96,10 @@ export class Ec2Fleet implements Fleet {
     });
     if (failures.length > 0 && launched.length === 0) throw failures[0];
     if (failures.length > 0) {
-      this.o.logger.warn({ launched: launched.length, wanted: count }, 'launched part of the instances asked for');
+      this.options.logger.warn(
+        { launched: launched.length, wanted: count },
+        'launched part of the instances asked for',
+      );
     }
     return launched;
   }
@@ -104,54 +107,59 @@ export class Ec2Fleet implements Fleet {
   async stop(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const InstanceIds = [...ids];
-    if (this.o.warmPool) await this.o.ec2.send(new StopInstancesCommand({ InstanceIds }));
-    else await this.o.ec2.send(new TerminateInstancesCommand({ InstanceIds }));
-    this.o.logger.info({ instanceIds: InstanceIds, how: this.o.warmPool ? 'stop' : 'terminate' }, 'stopping instances');
+    if (this.options.warmPool) await this.options.ec2.send(new StopInstancesCommand({ InstanceIds }));
+    else await this.options.ec2.send(new TerminateInstancesCommand({ InstanceIds }));
+    this.options.logger.info(
+      { instanceIds: InstanceIds, how: this.options.warmPool ? 'stop' : 'terminate' },
+      'stopping instances',
+    );
   }
 
   private async runOne(number: number): Promise<string> {
     const name = `${INSTANCE_NAME_PREFIX}${number}`;
-    const o = this.o;
-    const template = o.launchTemplate
+    const { options } = this;
+    const template = options.launchTemplate
       ? {
-          LaunchTemplate: o.launchTemplate.startsWith('lt-')
-            ? { LaunchTemplateId: o.launchTemplate, Version: '$Default' }
-            : { LaunchTemplateName: o.launchTemplate, Version: '$Default' },
+          LaunchTemplate: options.launchTemplate.startsWith('lt-')
+            ? { LaunchTemplateId: options.launchTemplate, Version: '$Default' }
+            : { LaunchTemplateName: options.launchTemplate, Version: '$Default' },
         }
       : {};
-    const profile = o.instanceProfile
+    const profile = options.instanceProfile
       ? {
-          IamInstanceProfile: o.instanceProfile.startsWith('arn:')
-            ? { Arn: o.instanceProfile }
-            : { Name: o.instanceProfile },
+          IamInstanceProfile: options.instanceProfile.startsWith('arn:')
+            ? { Arn: options.instanceProfile }
+            : { Name: options.instanceProfile },
         }
       : {};
     const input: RunInstancesCommandInput = {
       ...template,
-      ...(o.amiId ? { ImageId: o.amiId } : {}),
-      ...(o.instanceType ? { InstanceType: o.instanceType as RunInstancesCommandInput['InstanceType'] } : {}),
-      ...(o.subnetId ? { SubnetId: o.subnetId } : {}),
-      ...(o.securityGroupIds?.length ? { SecurityGroupIds: [...o.securityGroupIds] } : {}),
+      ...(options.amiId ? { ImageId: options.amiId } : {}),
+      ...(options.instanceType
+        ? { InstanceType: options.instanceType as RunInstancesCommandInput['InstanceType'] }
+        : {}),
+      ...(options.subnetId ? { SubnetId: options.subnetId } : {}),
+      ...(options.securityGroupIds?.length ? { SecurityGroupIds: [...options.securityGroupIds] } : {}),
       ...profile,
-      ...(o.userData ? { UserData: Buffer.from(o.userData).toString('base64') } : {}),
+      ...(options.userData ? { UserData: Buffer.from(options.userData).toString('base64') } : {}),
       MinCount: 1,
       MaxCount: 1,
       // The same token on every retry of this call: EC2 launches at most one instance for it.
-      ClientToken: `${o.fleetName}-${number}-${randomUUID()}`.slice(0, 64),
+      ClientToken: `${options.fleetName}-${number}-${randomUUID()}`.slice(0, 64),
       TagSpecifications: [
         {
           ResourceType: 'instance',
           Tags: [
             { Key: 'Name', Value: name },
-            { Key: FLEET_TAG, Value: o.fleetName },
+            { Key: FLEET_TAG, Value: options.fleetName },
           ],
         },
       ],
     };
-    const { Instances = [] } = await o.ec2.send(new RunInstancesCommand(input));
+    const { Instances = [] } = await options.ec2.send(new RunInstancesCommand(input));
     const id = Instances[0]?.InstanceId;
     if (!id) throw new Error(`RunInstances returned no instance for ${name}`);
-    o.logger.info({ instanceId: id, name }, 'launched instance');
+    options.logger.info({ instanceId: id, name }, 'launched instance');
     return id;
   }
 
@@ -159,10 +167,10 @@ export class Ec2Fleet implements Fleet {
     const found: Described[] = [];
     let NextToken: string | undefined;
     do {
-      const page = await this.o.ec2.send(
+      const page = await this.options.ec2.send(
         new DescribeInstancesCommand({
           Filters: [
-            { Name: `tag:${FLEET_TAG}`, Values: [this.o.fleetName] },
+            { Name: `tag:${FLEET_TAG}`, Values: [this.options.fleetName] },
             { Name: 'instance-state-name', Values: Object.keys(STATES) },
           ],
           NextToken,

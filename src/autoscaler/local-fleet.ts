@@ -44,8 +44,8 @@ export interface LocalFleetOptions {
 export class LocalFleet implements Fleet {
   private readonly registry: FleetRegistry;
 
-  constructor(private readonly o: LocalFleetOptions) {
-    this.registry = new FleetRegistry(o.dir);
+  constructor(private readonly options: LocalFleetOptions) {
+    this.registry = new FleetRegistry(options.dir);
   }
 
   async list(): Promise<FleetWorker[]> {
@@ -53,15 +53,15 @@ export class LocalFleet implements Fleet {
     for (const entry of this.registry.entries()) {
       if (!isAlive(entry.pid)) {
         if (!entry.stopping) {
-          this.o.logger.error({ workerId: entry.id, pid: entry.pid }, 'worker exited unexpectedly');
+          this.options.logger.error({ workerId: entry.id, pid: entry.pid }, 'worker exited unexpectedly');
         }
         this.registry.remove(entry.id);
         continue;
       }
       const silentMs = entry.aliveAt === undefined ? 0 : Date.now() - entry.aliveAt;
-      const timeout = this.o.livenessTimeoutMs;
+      const timeout = this.options.livenessTimeoutMs;
       if (entry.ready && !entry.stopping && timeout !== undefined && silentMs > timeout) {
-        this.o.logger.error(
+        this.options.logger.error(
           { workerId: entry.id, pid: entry.pid, silentMs: Math.round(silentMs) },
           'worker gave no liveness signal in time; killing it so that another takes its place',
         );
@@ -92,7 +92,7 @@ export class LocalFleet implements Fleet {
     for (const entry of warm) {
       this.registry.wake(entry);
       signal(entry.pid, WAKE_SIGNAL);
-      this.o.logger.info({ workerId: entry.id, pid: entry.pid }, 'warm worker woken');
+      this.options.logger.info({ workerId: entry.id, pid: entry.pid }, 'warm worker woken');
     }
     return [...warm.map((e) => e.id), ...this.spawn(count - warm.length, false)];
   }
@@ -100,7 +100,7 @@ export class LocalFleet implements Fleet {
   /** Starts warm workers until the pool holds `warmWorkers` (those still loading are listed warm too). */
   async keepWarm(workers: readonly FleetWorker[]): Promise<void> {
     const warm = workers.filter((w) => w.state === 'warm').length;
-    this.spawn((this.o.warmWorkers ?? 0) - warm, true);
+    this.spawn((this.options.warmWorkers ?? 0) - warm, true);
   }
 
   private spawn(count: number, warm: boolean): string[] {
@@ -110,13 +110,13 @@ export class LocalFleet implements Fleet {
       const id = `local-worker-${number}`;
       const child = spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
         env: childEnvironment({
-          ...this.o.env,
+          ...this.options.env,
           WORKER_ID: id,
           ...(warm ? { WORKER_WARM: 'true' } : {}),
           // Each worker's probes and metrics on a free loopback port of its own, recorded in the registry.
-          WORKER_HEALTH_PORT: this.o.env?.['WORKER_HEALTH_PORT'] ?? '0',
-          FLEET_DIR: this.o.dir,
-          FLEET_OWNER_PID: String(this.o.ownerPid),
+          WORKER_HEALTH_PORT: this.options.env?.['WORKER_HEALTH_PORT'] ?? '0',
+          FLEET_DIR: this.options.dir,
+          FLEET_OWNER_PID: String(this.options.ownerPid),
         }),
         stdio: ['ignore', 'inherit', 'inherit'],
         // Its own process group: Ctrl-C in a terminal reaches only `npm start`, which stops workers in order,
@@ -126,7 +126,10 @@ export class LocalFleet implements Fleet {
       if (child.pid === undefined) throw new Error(`could not start ${id}`);
       this.registry.add({ id, number, pid: child.pid, ...(warm ? { warm } : {}) });
       child.unref();
-      this.o.logger.info({ workerId: id, pid: child.pid, warm }, warm ? 'warm worker starting' : 'worker starting');
+      this.options.logger.info(
+        { workerId: id, pid: child.pid, warm },
+        warm ? 'warm worker starting' : 'worker starting',
+      );
       return id;
     });
   }
@@ -140,9 +143,9 @@ export class LocalFleet implements Fleet {
       signal(entry.pid, 'SIGTERM');
       const timer = setTimeout(() => {
         if (!isAlive(entry.pid)) return;
-        this.o.logger.warn({ workerId: id }, 'worker did not stop within its grace period; killing it');
+        this.options.logger.warn({ workerId: id }, 'worker did not stop within its grace period; killing it');
         signal(entry.pid, 'SIGKILL');
-      }, this.o.stopGraceMs);
+      }, this.options.stopGraceMs);
       timer.unref();
     }
   }
@@ -171,7 +174,7 @@ export class LocalFleet implements Fleet {
   async close(): Promise<void> {
     const entries = this.registry.entries();
     await this.stop(entries.filter((e) => isAlive(e.pid)).map((e) => e.id));
-    const deadline = Date.now() + this.o.stopGraceMs + 1000;
+    const deadline = Date.now() + this.options.stopGraceMs + 1000;
     while (entries.some((e) => isAlive(e.pid))) {
       if (Date.now() > deadline) {
         for (const e of entries) signal(e.pid, 'SIGKILL');

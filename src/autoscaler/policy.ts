@@ -68,10 +68,10 @@ export interface Decision {
 const DEFAULT_SECONDS_PER_MESSAGE = 0.05;
 
 /** The workers the traffic needs, before the clamp: the most of the burst, the rate and the trickle needs. */
-export function workersNeeded(o: Observation, p: PolicyOptions): { count: number; why: string } {
-  const backlog = o.visible + o.inFlight;
+export function workersNeeded(observation: Observation, p: PolicyOptions): { count: number; why: string } {
+  const backlog = observation.visible + observation.inFlight;
   const burst = Math.ceil(backlog / p.messagesPerWorker);
-  const a = o.arrivals ?? {};
+  const a = observation.arrivals ?? {};
   const arriving = a.lastArrivalAgoMs !== undefined && a.lastArrivalAgoMs < p.scaleInIdleMs;
   // The smoothed rate outlives the traffic by its window: once no request has arrived for the idle window, it
   // asks for nobody.
@@ -99,18 +99,18 @@ export function workersNeeded(o: Observation, p: PolicyOptions): { count: number
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-export function decide(o: Observation, p: PolicyOptions): Decision {
-  const backlog = o.visible + o.inFlight;
-  const needed = workersNeeded(o, p);
+export function decide(observation: Observation, p: PolicyOptions): Decision {
+  const backlog = observation.visible + observation.inFlight;
+  const needed = workersNeeded(observation, p);
   const desired = Math.min(p.maxWorkers, Math.max(p.minWorkers, needed.count));
-  const byState = (state: FleetWorker['state']) => o.workers.filter((w) => w.state === state);
+  const byState = (state: FleetWorker['state']) => observation.workers.filter((w) => w.state === state);
   const starting = byState('starting');
   const running = byState('running');
   const warm = byState('warm').length;
   const workers = {
     starting: starting.length,
     running: running.length,
-    stopping: o.workers.length - starting.length - running.length - warm,
+    stopping: observation.workers.length - starting.length - running.length - warm,
     ...(warm > 0 ? { warm } : {}),
   };
   const active = starting.length + running.length;
@@ -118,7 +118,7 @@ export function decide(o: Observation, p: PolicyOptions): Decision {
 
   if (desired > active) {
     // Warm workers are not counted: a launch wakes them first, and they become part of what it launches.
-    const room = p.maxWorkers - (o.workers.length - warm);
+    const room = p.maxWorkers - (observation.workers.length - warm);
     if (room <= 0) return decision({ kind: 'none' }, 'at the cap until stopping workers are gone');
     return decision({ kind: 'launch', count: Math.min(desired - active, room) }, needed.why);
   }
@@ -126,13 +126,14 @@ export function decide(o: Observation, p: PolicyOptions): Decision {
     const surplus = active - desired;
     // Newest first: on EC2 the lowest-numbered instances stay, so names stay compact.
     const newestFirst = (ws: FleetWorker[]) => [...ws].sort((a, b) => b.number - a.number);
-    const quiet = o.arrivals?.lastArrivalAgoMs === undefined || o.arrivals.lastArrivalAgoMs >= p.scaleInIdleMs;
-    const emptyLasted = backlog === 0 && o.queueEmptyForMs >= p.scaleInIdleMs;
+    const quiet =
+      observation.arrivals?.lastArrivalAgoMs === undefined || observation.arrivals.lastArrivalAgoMs >= p.scaleInIdleMs;
+    const emptyLasted = backlog === 0 && observation.queueEmptyForMs >= p.scaleInIdleMs;
     // No traffic: the queue has been empty, and no request has arrived, for the idle window.
     const idle = emptyLasted && quiet;
     // Traffic that needs fewer workers than run (a trickle after a burst), for the idle window: with an empty
     // queue nobody holds anything; under a backlog, only workers known to hold nothing.
-    const surplusLasted = (o.overProvisionedForMs ?? 0) >= p.scaleInIdleMs;
+    const surplusLasted = (observation.overProvisionedForMs ?? 0) >= p.scaleInIdleMs;
     const stoppable =
       idle || (emptyLasted && surplusLasted) ? running : surplusLasted ? running.filter((w) => w.busy === false) : [];
     const candidates = [...newestFirst(starting), ...newestFirst(stoppable)].slice(0, surplus);
@@ -141,9 +142,9 @@ export function decide(o: Observation, p: PolicyOptions): Decision {
       return decision(
         { kind: 'stop', ids: candidates.map((w) => w.id) },
         idle
-          ? `no request for ${seconds(Math.min(o.queueEmptyForMs, o.arrivals?.lastArrivalAgoMs ?? Infinity))} s`
+          ? `no request for ${seconds(Math.min(observation.queueEmptyForMs, observation.arrivals?.lastArrivalAgoMs ?? Infinity))} s`
           : candidates.some((w) => w.state === 'running')
-            ? `${needed.why} needs ${desired} for ${seconds(o.overProvisionedForMs ?? 0)} s; stopping idle workers`
+            ? `${needed.why} needs ${desired} for ${seconds(observation.overProvisionedForMs ?? 0)} s; stopping idle workers`
             : 'not needed before it started',
       );
     }

@@ -37,15 +37,15 @@ export function accountOf(arn: string | undefined): string {
 }
 
 /** Both roles with their policies and instance profiles; returns the account id (from a role's ARN). */
-export async function ensureRoles(o: ProvisionOptions, names: DeploymentNames): Promise<string> {
-  const web = await ensureRole(o, names.webRole);
-  const worker = await ensureRole(o, names.workerRole);
+export async function ensureRoles(options: ProvisionOptions, names: DeploymentNames): Promise<string> {
+  const web = await ensureRole(options, names.webRole);
+  const worker = await ensureRole(options, names.workerRole);
   const account = accountOf(web ?? worker);
-  const where = { prefix: o.config.resources.prefix, region: o.config.aws.region, account };
-  await ensureRolePolicy(o, names.webRole, webPolicy(where));
-  await ensureRolePolicy(o, names.workerRole, workerPolicy(where));
-  await ensureInstanceProfile(o, names.webRole);
-  await ensureInstanceProfile(o, names.workerRole);
+  const where = { prefix: options.config.resources.prefix, region: options.config.aws.region, account };
+  await ensureRolePolicy(options, names.webRole, webPolicy(where));
+  await ensureRolePolicy(options, names.workerRole, workerPolicy(where));
+  await ensureInstanceProfile(options, names.webRole);
+  await ensureInstanceProfile(options, names.workerRole);
   return account;
 }
 

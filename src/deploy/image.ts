@@ -6,7 +6,7 @@ import { CreateImageCommand, waitUntilImageAvailable } from '@aws-sdk/client-ec2
 import { DEPLOYMENT_TAG } from './names.js';
 import { DeployError, type AwsClients, type Session } from './session.js';
 
-export async function createAppTierImage(o: {
+export async function createAppTierImage(options: {
   prefix: string;
   instanceId: string;
   clients: Pick<AwsClients, 'ec2'>;
@@ -14,28 +14,28 @@ export async function createAppTierImage(o: {
   now?: Date;
   waitSeconds?: number;
 }): Promise<string> {
-  const stamp = (o.now ?? new Date()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
-  const step = `image from ${o.instanceId}`;
-  const { ImageId } = await o.session.change(
+  const stamp = (options.now ?? new Date()).toISOString().slice(0, 19).replace(/[:T]/g, '-');
+  const step = `image from ${options.instanceId}`;
+  const { ImageId } = await options.session.change(
     step,
-    o.clients.ec2,
+    options.clients.ec2,
     new CreateImageCommand({
-      InstanceId: o.instanceId,
-      Name: `${o.prefix}-app-tier-${stamp}`,
+      InstanceId: options.instanceId,
+      Name: `${options.prefix}-app-tier-${stamp}`,
       Description: 'facefleet app tier: Node, the project with its models, the worker unit (deploy/bake.sh)',
-      TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: DEPLOYMENT_TAG, Value: o.prefix }] }],
+      TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: DEPLOYMENT_TAG, Value: options.prefix }] }],
     }),
     { ImageId: 'ami-would-be-created' },
   );
   if (!ImageId) throw new DeployError(`${step}: EC2 returned no image id`, step);
-  if (!o.session.dryRun) {
+  if (!options.session.dryRun) {
     await waitUntilImageAvailable(
-      { client: o.clients.ec2, maxWaitTime: o.waitSeconds ?? 1800, minDelay: 15, maxDelay: 30 },
+      { client: options.clients.ec2, maxWaitTime: options.waitSeconds ?? 1800, minDelay: 15, maxDelay: 30 },
       { ImageIds: [ImageId] },
     ).catch((err: unknown) => {
       throw new DeployError(`${step}: ${ImageId} is not available yet; check the EC2 console`, step, { cause: err });
     });
   }
-  o.session.report(step, 'created', ImageId);
+  options.session.report(step, 'created', ImageId);
   return ImageId;
 }

@@ -32,17 +32,24 @@ export async function deploymentInstances({
 }
 
 /** Terminates every instance of the deployment (fleet, web, web group), and waits until they are gone. */
-export async function terminateInstances(o: Deployment & { prefix: string }, waitSeconds = 600): Promise<void> {
-  const instances = await deploymentInstances(o);
+export async function terminateInstances(
+  deployment: Deployment & { prefix: string },
+  waitSeconds = 600,
+): Promise<void> {
+  const instances = await deploymentInstances(deployment);
   const ids = instances.map((i) => i.InstanceId!).filter(Boolean);
   if (ids.length === 0) {
-    o.session.report('instances', 'already gone');
+    deployment.session.report('instances', 'already gone');
     return;
   }
-  await o.session.change('instances', o.clients.ec2, new TerminateInstancesCommand({ InstanceIds: ids }));
-  if (!o.session.dryRun) {
+  await deployment.session.change(
+    'instances',
+    deployment.clients.ec2,
+    new TerminateInstancesCommand({ InstanceIds: ids }),
+  );
+  if (!deployment.session.dryRun) {
     await waitUntilInstanceTerminated(
-      { client: o.clients.ec2, maxWaitTime: waitSeconds, minDelay: 5, maxDelay: 15 },
+      { client: deployment.clients.ec2, maxWaitTime: waitSeconds, minDelay: 5, maxDelay: 15 },
       { InstanceIds: ids },
     ).catch((err: unknown) => {
       throw new DeployError(
@@ -52,5 +59,5 @@ export async function terminateInstances(o: Deployment & { prefix: string }, wai
       );
     });
   }
-  o.session.report('instances', 'deleted', ids.join(', '));
+  deployment.session.report('instances', 'deleted', ids.join(', '));
 }

@@ -21,7 +21,7 @@ import type { ProvisionOptions } from './provision.js';
 import { alreadyGone, DeployError, orMissing, type Deployment } from './session.js';
 
 /** What the app tier's instances are launched with. */
-export function workerLaunchData(o: {
+export function workerLaunchData(options: {
   config: Config;
   names: DeploymentNames;
   amiId: string;
@@ -29,11 +29,11 @@ export function workerLaunchData(o: {
   securityGroupId: string;
 }): RequestLaunchTemplateData {
   return {
-    ImageId: o.amiId,
-    InstanceType: o.instanceType as _InstanceType,
-    IamInstanceProfile: { Name: o.names.workerRole },
-    SecurityGroupIds: [o.securityGroupId],
-    UserData: Buffer.from(renderWorkerUserData(o.config)).toString('base64'),
+    ImageId: options.amiId,
+    InstanceType: options.instanceType as _InstanceType,
+    IamInstanceProfile: { Name: options.names.workerRole },
+    SecurityGroupIds: [options.securityGroupId],
+    UserData: Buffer.from(renderWorkerUserData(options.config)).toString('base64'),
     // IMDSv2 only: the instance role's credentials are not reachable by a plain GET from a confused process.
     MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
   };
@@ -52,30 +52,30 @@ export function sameLaunchData(current: ResponseLaunchTemplateData | undefined, 
 }
 
 export async function ensureLaunchTemplate(
-  o: ProvisionOptions,
+  options: ProvisionOptions,
   names: DeploymentNames,
   amiId: string,
   workerSecurityGroupId: string,
 ): Promise<string> {
   const data = workerLaunchData({
-    config: o.config,
+    config: options.config,
     names,
     amiId,
-    instanceType: o.instanceType,
+    instanceType: options.instanceType,
     securityGroupId: workerSecurityGroupId,
   });
-  return ensureNamedLaunchTemplate(o, names.launchTemplate, data, `${amiId}, ${o.instanceType}`);
+  return ensureNamedLaunchTemplate(options, names.launchTemplate, data, `${amiId}, ${options.instanceType}`);
 }
 
 /** A launch template whose default version launches `data`; returns its id. */
 export async function ensureNamedLaunchTemplate(
-  o: Pick<ProvisionOptions, 'clients' | 'session' | 'config'>,
+  options: Pick<ProvisionOptions, 'clients' | 'session' | 'config'>,
   name: string,
   data: RequestLaunchTemplateData,
   summary: string,
 ): Promise<string> {
-  const { ec2 } = o.clients;
-  const { session } = o;
+  const { ec2 } = options.clients;
+  const { session } = options;
   const step = `launch template ${name}`;
   const found = await session
     .read(step, ec2, new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [name] }))
@@ -89,7 +89,7 @@ export async function ensureNamedLaunchTemplate(
         LaunchTemplateName: name,
         LaunchTemplateData: data,
         TagSpecifications: [
-          { ResourceType: 'launch-template', Tags: [{ Key: DEPLOYMENT_TAG, Value: o.config.resources.prefix }] },
+          { ResourceType: 'launch-template', Tags: [{ Key: DEPLOYMENT_TAG, Value: options.config.resources.prefix }] },
         ],
       }),
       { LaunchTemplate: { LaunchTemplateId: 'lt-would-be-created' } },

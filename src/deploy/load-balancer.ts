@@ -445,7 +445,7 @@ export async function ensureWebGroup(
 export async function deleteLoadBalancer(
   { elb, session }: Pick<WebGroupSteps, 'elb' | 'session'>,
   names: DeploymentNames,
-  o: { readonly waitSeconds?: number; readonly pollMs?: number } = {},
+  options: { readonly waitSeconds?: number; readonly pollMs?: number } = {},
 ): Promise<void> {
   let step = `load balancer ${names.loadBalancer}`;
   const found = await session
@@ -456,14 +456,15 @@ export async function deleteLoadBalancer(
   else {
     await session.change(step, elb, new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
     if (!session.dryRun) {
-      const deadline = Date.now() + (o.waitSeconds ?? 300) * 1000;
+      const deadline = Date.now() + (options.waitSeconds ?? 300) * 1000;
       for (;;) {
         const still = await session
           .read(step, elb, new DescribeLoadBalancersCommand({ Names: [names.loadBalancer] }))
           .catch(orMissing);
         if (!still?.LoadBalancers?.length) break;
-        if (Date.now() > deadline) throw new DeployError(`${step}: still there after ${o.waitSeconds ?? 300} s`, step);
-        await new Promise((r) => setTimeout(r, o.pollMs ?? 5000));
+        if (Date.now() > deadline)
+          throw new DeployError(`${step}: still there after ${options.waitSeconds ?? 300} s`, step);
+        await new Promise((r) => setTimeout(r, options.pollMs ?? 5000));
       }
     }
     session.report(step, 'deleted', 'with its listener');

@@ -57,73 +57,78 @@ export interface Provisioned {
   readonly webGroup?: { readonly name: string; readonly loadBalancerDns: string; readonly launchTemplateId: string };
 }
 
-export async function provision(o: ProvisionOptions): Promise<Provisioned> {
-  const names = deploymentNames(o.config.resources.prefix);
+export async function provision(options: ProvisionOptions): Promise<Provisioned> {
+  const names = deploymentNames(options.config.resources.prefix);
   const expiring = new Map(retentionRules(names).map((r) => [r.bucket as string, r.prefix as string]));
   for (const bucket of [names.inBucket, names.outBucket, names.galleryBucket]) {
-    await ensureBucket(o, bucket, expiring.get(bucket));
+    await ensureBucket(options, bucket, expiring.get(bucket));
   }
-  const queueUrls = await ensureQueues(o);
-  const account = await ensureRoles(o, names);
-  await ensureStudentsTable({ dynamodb: o.clients.dynamodb, session: o.session }, names.studentsTable);
+  const queueUrls = await ensureQueues(options);
+  const account = await ensureRoles(options, names);
+  await ensureStudentsTable({ dynamodb: options.clients.dynamodb, session: options.session }, names.studentsTable);
   await ensureVideoEvents(
-    o,
+    options,
     names,
     account,
     queueUrls.video,
-    `arn:aws:sqs:${o.config.aws.region}:${account}:${names.videoQueue}`,
+    `arn:aws:sqs:${options.config.aws.region}:${account}:${names.videoQueue}`,
   );
-  const vpcId = o.vpcId ?? (await defaultVpc(o));
-  const fromAllowed = { IpProtocol: 'tcp', FromPort: WEB_PORT, ToPort: WEB_PORT, IpRanges: [{ CidrIp: o.allowCidr }] };
+  const vpcId = options.vpcId ?? (await defaultVpc(options));
+  const fromAllowed = {
+    IpProtocol: 'tcp',
+    FromPort: WEB_PORT,
+    ToPort: WEB_PORT,
+    IpRanges: [{ CidrIp: options.allowCidr }],
+  };
   // With a web group: its load balancer takes the clients' requests and passes them to the web instances.
-  const loadBalancerSecurityGroupId = o.webGroup
-    ? await ensureSecurityGroup(o, names.loadBalancerSecurityGroup, vpcId, [fromAllowed])
+  const loadBalancerSecurityGroupId = options.webGroup
+    ? await ensureSecurityGroup(options, names.loadBalancerSecurityGroup, vpcId, [fromAllowed])
     : undefined;
-  const webSecurityGroupId = await ensureSecurityGroup(o, names.webSecurityGroup, vpcId, (own) => [
+  const webSecurityGroupId = await ensureSecurityGroup(options, names.webSecurityGroup, vpcId, (own) => [
     fromAllowed,
-    ...(loadBalancerSecurityGroupId ? webGroupIngress(o.config, own, loadBalancerSecurityGroupId) : []),
+    ...(loadBalancerSecurityGroupId ? webGroupIngress(options.config, own, loadBalancerSecurityGroupId) : []),
   ]);
-  const workerSecurityGroupId = await ensureSecurityGroup(o, names.workerSecurityGroup, vpcId, []);
+  const workerSecurityGroupId = await ensureSecurityGroup(options, names.workerSecurityGroup, vpcId, []);
   let launchTemplateId: string | undefined;
-  if (o.amiId) {
-    launchTemplateId = await ensureLaunchTemplate(o, names, o.amiId, workerSecurityGroupId);
+  if (options.amiId) {
+    launchTemplateId = await ensureLaunchTemplate(options, names, options.amiId, workerSecurityGroupId);
   } else {
-    o.session.report(
+    options.session.report(
       `launch template ${names.launchTemplate}`,
       'unchanged',
       'skipped: no --ami yet (bake the app-tier AMI, then run again with --ami ami-…)',
     );
   }
   let group: string | undefined;
-  if (o.group) {
-    if (!launchTemplateId || !o.clients.autoscaling) {
-      o.session.report(
+  if (options.group) {
+    if (!launchTemplateId || !options.clients.autoscaling) {
+      options.session.report(
         `Auto Scaling group ${names.appTierGroup}`,
         'unchanged',
         'skipped: it needs the launch template (--ami)',
       );
     } else {
-      const subnetIds = o.group.subnetIds ?? (await vpcSubnets(o, vpcId));
+      const subnetIds = options.group.subnetIds ?? (await vpcSubnets(options, vpcId));
       await ensureAutoScalingGroup(
-        { autoscaling: o.clients.autoscaling, session: o.session },
+        { autoscaling: options.clients.autoscaling, session: options.session },
         {
           name: names.appTierGroup,
           launchTemplateId,
           subnetIds,
-          maxSize: o.config.autoscaler.policy.maxWorkers,
-          prefix: o.config.resources.prefix,
+          maxSize: options.config.autoscaler.policy.maxWorkers,
+          prefix: options.config.resources.prefix,
           hookName: names.drainHook,
           // Long enough for a worker to answer what it holds; the hook's own limit is 7200 s.
-          drainSeconds: Math.min(7200, Math.max(30, o.config.shutdownGraceSeconds * 2)),
-          warmPoolSize: o.group.warmPoolSize,
+          drainSeconds: Math.min(7200, Math.max(30, options.config.shutdownGraceSeconds * 2)),
+          warmPoolSize: options.group.warmPoolSize,
         },
       );
       group = names.appTierGroup;
     }
   }
   let webGroup: Provisioned['webGroup'];
-  if (o.webGroup && loadBalancerSecurityGroupId) {
-    webGroup = await provisionWebGroup(o, {
+  if (options.webGroup && loadBalancerSecurityGroupId) {
+    webGroup = await provisionWebGroup(options, {
       names,
       vpcId,
       loadBalancerSecurityGroupId,
@@ -160,7 +165,7 @@ function webGroupIngress(config: Config, own: string, loadBalancer: string): IpP
 }
 
 async function provisionWebGroup(
-  o: ProvisionOptions,
+  options: ProvisionOptions,
   made: {
     names: DeploymentNames;
     vpcId: string;
@@ -170,30 +175,31 @@ async function provisionWebGroup(
   },
 ): Promise<Provisioned['webGroup']> {
   const { names } = made;
-  const { elb, autoscaling } = o.clients;
+  const { elb, autoscaling } = options.clients;
   const step = `Auto Scaling group ${names.webGroup}`;
-  if (!o.amiId || !made.launchTemplateId || !elb || !autoscaling) {
-    o.session.report(step, 'unchanged', 'skipped: the web group needs the AMI (--ami)');
+  if (!options.amiId || !made.launchTemplateId || !elb || !autoscaling) {
+    options.session.report(step, 'unchanged', 'skipped: the web group needs the AMI (--ami)');
     return undefined;
   }
-  const subnetIds = o.group?.subnetIds ?? (await subnetsInTwoZones(o.clients.ec2, o.session, made.vpcId));
+  const subnetIds =
+    options.group?.subnetIds ?? (await subnetsInTwoZones(options.clients.ec2, options.session, made.vpcId));
   const webLaunchTemplateId = await ensureNamedLaunchTemplate(
-    o,
+    options,
     names.webLaunchTemplate,
     webGroupLaunchData({
-      config: o.config,
+      config: options.config,
       names,
-      amiId: o.amiId,
-      instanceType: o.webGroup!.instanceType,
+      amiId: options.amiId,
+      instanceType: options.webGroup!.instanceType,
       securityGroupId: made.webSecurityGroupId,
       appTierLaunchTemplateId: made.launchTemplateId,
     }),
-    `${o.amiId}, ${o.webGroup!.instanceType}, the web tier only`,
+    `${options.amiId}, ${options.webGroup!.instanceType}, the web tier only`,
   );
-  const { group } = o.config.web;
+  const { group } = options.config.web;
   const spec = {
     names,
-    prefix: o.config.resources.prefix,
+    prefix: options.config.resources.prefix,
     vpcId: made.vpcId,
     subnetIds,
     loadBalancerSecurityGroupId: made.loadBalancerSecurityGroupId,
@@ -201,9 +207,9 @@ async function provisionWebGroup(
     minSize: group.minSize,
     maxSize: group.maxSize,
     requestsPerTarget: group.requestsPerTarget,
-    ...webGroupTimeouts(o.config),
+    ...webGroupTimeouts(options.config),
   };
-  const balancer = await ensureLoadBalancer({ elb, session: o.session }, spec);
-  await ensureWebGroup({ autoscaling, session: o.session }, spec, balancer);
+  const balancer = await ensureLoadBalancer({ elb, session: options.session }, spec);
+  await ensureWebGroup({ autoscaling, session: options.session }, spec, balancer);
   return { name: names.webGroup, loadBalancerDns: balancer.dnsName, launchTemplateId: webLaunchTemplateId };
 }

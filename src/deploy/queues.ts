@@ -16,21 +16,21 @@ import { PLACEHOLDER_ACCOUNT } from './names.js';
 import type { ProvisionOptions } from './provision.js';
 import { alreadyGone, DeployError, orMissing, type Deployment } from './session.js';
 
-export async function ensureQueues(o: ProvisionOptions): Promise<QueueUrls> {
+export async function ensureQueues(options: ProvisionOptions): Promise<QueueUrls> {
   const created = new Set<string>();
-  return ensureQueueSet(o.config, {
+  return ensureQueueSet(options.config, {
     ensure: async (name, attributes) => {
-      const { url, isNew } = await ensureQueue(o, name, attributes);
+      const { url, isNew } = await ensureQueue(options, name, attributes);
       if (isNew) created.add(name);
       return url;
     },
     arnOf: async (name, url) => {
       // A dry run that would create the queue has no ARN to read: print where it would be.
-      if (o.session.dryRun && created.has(name))
-        return `arn:aws:sqs:${o.config.aws.region}:${PLACEHOLDER_ACCOUNT}:${name}`;
-      const { Attributes } = await o.session.read(
+      if (options.session.dryRun && created.has(name))
+        return `arn:aws:sqs:${options.config.aws.region}:${PLACEHOLDER_ACCOUNT}:${name}`;
+      const { Attributes } = await options.session.read(
         `queue ${name}`,
-        o.clients.sqs,
+        options.clients.sqs,
         new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
       );
       const arn = Attributes?.['QueueArn'];

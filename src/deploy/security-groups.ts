@@ -155,23 +155,23 @@ export async function ensureSecurityGroup(
 }
 
 /** Deletes the group, retrying while a terminated instance's network interface still holds it. */
-export async function deleteSecurityGroup(o: Deployment, GroupName: string, retryDelayMs = 5000) {
-  const { ec2 } = o.clients;
+export async function deleteSecurityGroup(deployment: Deployment, GroupName: string, retryDelayMs = 5000) {
+  const { ec2 } = deployment.clients;
   const step = `security group ${GroupName}`;
-  const { SecurityGroups = [] } = await o.session.read(
+  const { SecurityGroups = [] } = await deployment.session.read(
     step,
     ec2,
     new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [GroupName] }] }),
   );
   if (SecurityGroups.length === 0) {
-    o.session.report(step, 'already gone');
+    deployment.session.report(step, 'already gone');
     return;
   }
   for (const group of SecurityGroups) {
     // A terminated instance's network interface lingers for a few seconds and keeps the group in use.
     for (let attempt = 1; ; attempt++) {
       try {
-        await o.session.change(step, ec2, new DeleteSecurityGroupCommand({ GroupId: group.GroupId }));
+        await deployment.session.change(step, ec2, new DeleteSecurityGroupCommand({ GroupId: group.GroupId }));
         break;
       } catch (err) {
         const name = ((err as DeployError).cause as { name?: string })?.name;
@@ -180,5 +180,5 @@ export async function deleteSecurityGroup(o: Deployment, GroupName: string, retr
       }
     }
   }
-  o.session.report(step, 'deleted', SecurityGroups.map((g) => g.GroupId).join(', '));
+  deployment.session.report(step, 'deleted', SecurityGroups.map((g) => g.GroupId).join(', '));
 }

@@ -25,23 +25,23 @@ export interface DeploymentStatus {
   readonly loadBalancer?: { name: string; dnsName: string; state: string };
 }
 
-export async function deploymentStatus(o: {
+export async function deploymentStatus(options: {
   prefix: string;
   clients: AwsClients;
   session: Session;
 }): Promise<DeploymentStatus> {
-  const names = deploymentNames(o.prefix);
-  const { sqs, s3 } = o.clients;
+  const names = deploymentNames(options.prefix);
+  const { sqs, s3 } = options.clients;
   const queues = [];
   for (const name of [names.requestQueue, names.videoQueue, names.responseQueue, names.deadLetterQueue]) {
-    const found = await o.session
+    const found = await options.session
       .read(`queue ${name}`, sqs, new GetQueueUrlCommand({ QueueName: name }))
       .catch(orMissing);
     if (!found?.QueueUrl) {
       queues.push({ name });
       continue;
     }
-    const { Attributes } = await o.session.read(
+    const { Attributes } = await options.session.read(
       `queue ${name}`,
       sqs,
       new GetQueueAttributesCommand({
@@ -51,7 +51,7 @@ export async function deploymentStatus(o: {
     );
     queues.push({ name, ...depthOf(Attributes) });
   }
-  const instances = (await deploymentInstances({ ...o })).map((i) => ({
+  const instances = (await deploymentInstances({ ...options })).map((i) => ({
     id: i.InstanceId ?? '?',
     name: i.Tags?.find((t) => t.Key === 'Name')?.Value ?? '(no name)',
     state: i.State?.Name ?? 'unknown',
@@ -63,7 +63,7 @@ export async function deploymentStatus(o: {
     let token: string | undefined;
     let exists = true;
     do {
-      const page = await o.session
+      const page = await options.session
         .read(`bucket ${name}`, s3, new ListObjectsV2Command({ Bucket: name, ContinuationToken: token }))
         .catch(orMissing);
       if (!page) {
@@ -76,14 +76,16 @@ export async function deploymentStatus(o: {
     buckets.push(exists ? { name, objects, more: token !== undefined } : { name, more: false });
   }
   const replyQueues = (
-    await replyQueueUrls(o.prefix, (input) => o.session.read('reply queues', sqs, new ListQueuesCommand(input)))
+    await replyQueueUrls(options.prefix, (input) =>
+      options.session.read('reply queues', sqs, new ListQueuesCommand(input)),
+    )
   ).map(queueNameOf);
   let loadBalancer: DeploymentStatus['loadBalancer'];
-  if (o.clients.elb) {
-    const found = await o.session
+  if (options.clients.elb) {
+    const found = await options.session
       .read(
         `load balancer ${names.loadBalancer}`,
-        o.clients.elb,
+        options.clients.elb,
         new DescribeLoadBalancersCommand({ Names: [names.loadBalancer] }),
       )
       .catch(orMissing);

@@ -25,30 +25,32 @@ export interface TeardownOptions extends Deployment {
   readonly retryDelayMs?: number;
 }
 
-export async function teardown(o: TeardownOptions): Promise<void> {
-  const names = deploymentNames(o.prefix);
+export async function teardown(options: TeardownOptions): Promise<void> {
+  const names = deploymentNames(options.prefix);
   // The groups first: they would launch replacements for the instances terminated next. The web group's
   // instances go with it (ForceDelete), and its load balancer before the security groups it uses.
-  if (o.clients.autoscaling) {
-    const steps = { autoscaling: o.clients.autoscaling, session: o.session };
+  if (options.clients.autoscaling) {
+    const steps = { autoscaling: options.clients.autoscaling, session: options.session };
     await deleteAutoScalingGroup(steps, names.webGroup);
     await deleteAutoScalingGroup(steps, names.appTierGroup);
   }
-  if (o.clients.elb)
-    await deleteLoadBalancer({ elb: o.clients.elb, session: o.session }, names, { pollMs: o.retryDelayMs });
-  await terminateInstances(o, o.terminateWaitSeconds);
-  for (const name of [names.launchTemplate, names.webLaunchTemplate]) await deleteLaunchTemplate(o, name);
-  for (const name of [names.webRole, names.workerRole]) await deleteInstanceProfile(o, name);
-  for (const name of [names.webRole, names.workerRole]) await deleteRole(o, name);
+  if (options.clients.elb)
+    await deleteLoadBalancer({ elb: options.clients.elb, session: options.session }, names, {
+      pollMs: options.retryDelayMs,
+    });
+  await terminateInstances(options, options.terminateWaitSeconds);
+  for (const name of [names.launchTemplate, names.webLaunchTemplate]) await deleteLaunchTemplate(options, name);
+  for (const name of [names.webRole, names.workerRole]) await deleteInstanceProfile(options, name);
+  for (const name of [names.webRole, names.workerRole]) await deleteRole(options, name);
   // The web group's rules name the load balancer's group: it goes last.
   for (const name of [names.webSecurityGroup, names.workerSecurityGroup, names.loadBalancerSecurityGroup])
-    await deleteSecurityGroup(o, name, o.retryDelayMs);
-  await deleteStudentsTable({ dynamodb: o.clients.dynamodb, session: o.session }, names.studentsTable);
+    await deleteSecurityGroup(options, name, options.retryDelayMs);
+  await deleteStudentsTable({ dynamodb: options.clients.dynamodb, session: options.session }, names.studentsTable);
   // The bucket's notification goes with the bucket.
   for (const name of [names.requestQueue, names.responseQueue, names.videoQueue, names.deadLetterQueue])
-    await deleteQueue(o, name);
+    await deleteQueue(options, name);
   // Web processes' own reply queues: those of stopped processes are deleted already, and those of killed ones
   // by the reaper, unless every web process is gone, as now.
-  await deleteReplyQueues(o, o.prefix);
-  for (const name of [names.inBucket, names.outBucket, names.galleryBucket]) await deleteBucket(o, name);
+  await deleteReplyQueues(options, options.prefix);
+  for (const name of [names.inBucket, names.outBucket, names.galleryBucket]) await deleteBucket(options, name);
 }

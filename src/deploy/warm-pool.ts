@@ -11,40 +11,44 @@ import { Ec2Fleet, FLEET_TAG } from '../autoscaler/ec2-fleet.js';
 import { DeployError, type AwsClients, type Session } from './session.js';
 import { deploymentInstances } from './instances.js';
 
-export async function ensureWarmPool(o: {
+export async function ensureWarmPool(options: {
   prefix: string;
   size: number;
   launchTemplateId: string;
   clients: AwsClients;
   session: Session;
 }): Promise<string[]> {
-  const step = `warm pool of ${o.size}`;
-  const existing = (await deploymentInstances(o)).filter((i) => i.Tags?.some((t) => t.Key === FLEET_TAG));
-  const missing = o.size - existing.length;
+  const step = `warm pool of ${options.size}`;
+  const existing = (await deploymentInstances(options)).filter((i) => i.Tags?.some((t) => t.Key === FLEET_TAG));
+  const missing = options.size - existing.length;
   if (missing <= 0) {
-    o.session.report(step, 'unchanged', `${existing.length} app-tier instances exist`);
+    options.session.report(step, 'unchanged', `${existing.length} app-tier instances exist`);
     return [];
   }
-  if (o.session.dryRun) {
-    o.session.report(step, 'created', `${missing} app-tier instances from ${o.launchTemplateId}, then stopped`);
+  if (options.session.dryRun) {
+    options.session.report(
+      step,
+      'created',
+      `${missing} app-tier instances from ${options.launchTemplateId}, then stopped`,
+    );
     return [];
   }
   const fleet = new Ec2Fleet({
-    ec2: o.clients.ec2,
-    fleetName: o.prefix,
-    launchTemplate: o.launchTemplateId,
+    ec2: options.clients.ec2,
+    fleetName: options.prefix,
+    launchTemplate: options.launchTemplateId,
     warmPool: true,
     logger: pino({ level: 'silent' }),
   });
   const ids = await fleet.launch(missing).catch((err: unknown) => {
     throw new DeployError(`${step}: launching failed (${(err as Error).message})`, step, { cause: err });
   });
-  await waitUntilInstanceRunning({ client: o.clients.ec2, maxWaitTime: 600 }, { InstanceIds: ids }).catch(
+  await waitUntilInstanceRunning({ client: options.clients.ec2, maxWaitTime: 600 }, { InstanceIds: ids }).catch(
     (err: unknown) => {
       throw new DeployError(`${step}: ${ids.join(', ')} did not reach running; run this again`, step, { cause: err });
     },
   );
   await fleet.stop(ids);
-  o.session.report(step, 'created', `${ids.length} instances launched and stopped: ${ids.join(', ')}`);
+  options.session.report(step, 'created', `${ids.length} instances launched and stopped: ${ids.join(', ')}`);
   return ids;
 }

@@ -27,7 +27,7 @@ const WEB_GROUP_UNITS = ['facefleet-web.service'];
 export function webEnvironment(
   config: Config,
   launchTemplateId: string | undefined,
-  o: { readonly servesWebGroup?: boolean } = {},
+  options: { readonly servesWebGroup?: boolean } = {},
 ): Record<string, string> {
   return {
     ...instanceEnvironment(config, 'web'),
@@ -37,7 +37,7 @@ export function webEnvironment(
     MONITOR_URL: `http://127.0.0.1:${DEFAULT_MONITOR_PORT}`,
     // With a web group, its instances read the autoscaler's status and report to the monitor here (the
     // security group lets only them in).
-    ...(o.servesWebGroup ? { AUTOSCALER_HOST: '0.0.0.0', MONITOR_HOST: '0.0.0.0' } : {}),
+    ...(options.servesWebGroup ? { AUTOSCALER_HOST: '0.0.0.0', MONITOR_HOST: '0.0.0.0' } : {}),
   };
 }
 
@@ -50,7 +50,7 @@ export function webGroupEnvironment(config: Config, launchTemplateId: string): R
 }
 
 /** What the web group's instances are launched with (load-balancer.ts): the web tier's unit only. */
-export function webGroupLaunchData(o: {
+export function webGroupLaunchData(options: {
   config: Config;
   names: DeploymentNames;
   amiId: string;
@@ -58,12 +58,12 @@ export function webGroupLaunchData(o: {
   securityGroupId: string;
   appTierLaunchTemplateId: string;
 }): RequestLaunchTemplateData {
-  const env = environmentFile(webGroupEnvironment(o.config, o.appTierLaunchTemplateId));
+  const env = environmentFile(webGroupEnvironment(options.config, options.appTierLaunchTemplateId));
   return {
-    ImageId: o.amiId,
-    InstanceType: o.instanceType as _InstanceType,
-    IamInstanceProfile: { Name: o.names.webRole },
-    SecurityGroupIds: [o.securityGroupId],
+    ImageId: options.amiId,
+    InstanceType: options.instanceType as _InstanceType,
+    IamInstanceProfile: { Name: options.names.webRole },
+    SecurityGroupIds: [options.securityGroupId],
     UserData: Buffer.from(renderWebUserData(env, WEB_GROUP_UNITS)).toString('base64'),
     MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
   };

@@ -24,18 +24,18 @@ import { renderWebUserData } from './web-environment.js';
  * template's: one image serves both tiers) and the web security group. A missing one is a DeployError that
  * says which command makes it.
  */
-export async function webInstancePrerequisites(o: {
+export async function webInstancePrerequisites(options: {
   readonly prefix: string;
   readonly clients: Pick<AwsClients, 'ec2'>;
   readonly session: Session;
   readonly amiId?: string;
 }): Promise<{ amiId: string; securityGroupId: string }> {
-  const names = deploymentNames(o.prefix);
-  const { ec2 } = o.clients;
-  let amiId = o.amiId;
+  const names = deploymentNames(options.prefix);
+  const { ec2 } = options.clients;
+  let amiId = options.amiId;
   if (!amiId) {
     const step = `launch template ${names.launchTemplate}`;
-    const found = await o.session
+    const found = await options.session
       .read(
         step,
         ec2,
@@ -48,7 +48,7 @@ export async function webInstancePrerequisites(o: {
     }
   }
   const step = `security group ${names.webSecurityGroup}`;
-  const { SecurityGroups = [] } = await o.session.read(
+  const { SecurityGroups = [] } = await options.session.read(
     step,
     ec2,
     new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [names.webSecurityGroup] }] }),
@@ -72,11 +72,11 @@ export interface WebInstanceOptions {
 }
 
 /** Starts the web instance, or finds it running (or starts it if stopped); returns it. */
-export async function ensureWebInstance(o: WebInstanceOptions): Promise<Instance | undefined> {
-  const { ec2 } = o.clients;
-  const prefix = o.config.resources.prefix;
+export async function ensureWebInstance(options: WebInstanceOptions): Promise<Instance | undefined> {
+  const { ec2 } = options.clients;
+  const prefix = options.config.resources.prefix;
   const step = `web instance ${WEB_INSTANCE_NAME}`;
-  const { Reservations = [] } = await o.session.read(
+  const { Reservations = [] } = await options.session.read(
     step,
     ec2,
     new DescribeInstancesCommand({
@@ -88,24 +88,29 @@ export async function ensureWebInstance(o: WebInstanceOptions): Promise<Instance
   );
   const existing = Reservations.flatMap((r) => r.Instances ?? [])[0];
   if (existing?.State?.Name === 'stopped') {
-    await o.session.change(step, ec2, new StartInstancesCommand({ InstanceIds: [existing.InstanceId!] }), undefined);
-    o.session.report(step, 'updated', `${existing.InstanceId} started`);
+    await options.session.change(
+      step,
+      ec2,
+      new StartInstancesCommand({ InstanceIds: [existing.InstanceId!] }),
+      undefined,
+    );
+    options.session.report(step, 'updated', `${existing.InstanceId} started`);
     return existing;
   }
   if (existing) {
-    o.session.report(step, 'unchanged', `${existing.InstanceId}, ${existing.State?.Name}`);
+    options.session.report(step, 'unchanged', `${existing.InstanceId}, ${existing.State?.Name}`);
     return existing;
   }
   const names = deploymentNames(prefix);
   const run = new RunInstancesCommand({
-    ImageId: o.amiId,
-    InstanceType: o.instanceType as _InstanceType,
+    ImageId: options.amiId,
+    InstanceType: options.instanceType as _InstanceType,
     MinCount: 1,
     MaxCount: 1,
     IamInstanceProfile: { Name: names.webRole },
-    SecurityGroupIds: [o.securityGroupId],
-    ...(o.config.fleet.ec2.subnetId ? { SubnetId: o.config.fleet.ec2.subnetId } : {}),
-    UserData: Buffer.from(renderWebUserData(o.deploymentFileText)).toString('base64'),
+    SecurityGroupIds: [options.securityGroupId],
+    ...(options.config.fleet.ec2.subnetId ? { SubnetId: options.config.fleet.ec2.subnetId } : {}),
+    UserData: Buffer.from(renderWebUserData(options.deploymentFileText)).toString('base64'),
     MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
     TagSpecifications: [
       {
@@ -121,20 +126,20 @@ export async function ensureWebInstance(o: WebInstanceOptions): Promise<Instance
   let launched: Pick<RunInstancesCommandOutput, 'Instances'> | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      launched = await o.session.change(step, ec2, run, {
+      launched = await options.session.change(step, ec2, run, {
         Instances: [],
       });
       break;
     } catch (err) {
       const message = ((err as DeployError).cause as Error | undefined)?.message ?? '';
       // A profile created seconds ago is not yet known to EC2.
-      if (!/instance profile/i.test(message) || attempt >= (o.profileAttempts ?? 12)) throw err;
-      await new Promise((r) => setTimeout(r, o.retryDelayMs ?? 5000));
+      if (!/instance profile/i.test(message) || attempt >= (options.profileAttempts ?? 12)) throw err;
+      await new Promise((r) => setTimeout(r, options.retryDelayMs ?? 5000));
     }
   }
   const instance = launched?.Instances?.[0];
-  if (o.session.dryRun || !instance?.InstanceId) {
-    o.session.report(step, 'created', `${o.amiId}, ${o.instanceType}`);
+  if (options.session.dryRun || !instance?.InstanceId) {
+    options.session.report(step, 'created', `${options.amiId}, ${options.instanceType}`);
     return instance;
   }
   await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 300 }, { InstanceIds: [instance.InstanceId] }).catch(
@@ -142,12 +147,12 @@ export async function ensureWebInstance(o: WebInstanceOptions): Promise<Instance
       throw new DeployError(`${step}: ${instance.InstanceId} did not reach running`, step, { cause: err });
     },
   );
-  const { Reservations: after = [] } = await o.session.read(
+  const { Reservations: after = [] } = await options.session.read(
     step,
     ec2,
     new DescribeInstancesCommand({ InstanceIds: [instance.InstanceId] }),
   );
   const running = after[0]?.Instances?.[0] ?? instance;
-  o.session.report(step, 'created', `${running.InstanceId}, ${running.PublicIpAddress ?? 'no public address'}`);
+  options.session.report(step, 'created', `${running.InstanceId}, ${running.PublicIpAddress ?? 'no public address'}`);
   return running;
 }

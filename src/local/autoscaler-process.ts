@@ -11,9 +11,9 @@ import { ListeningPart } from '../shared/child-part.js';
 const AUTOSCALER_MAIN = fileURLToPath(new URL('../autoscaler/main.ts', import.meta.url));
 
 export class AutoscalerProcess extends ListeningPart<AutoscalerReadyMessage> {
-  constructor(o: { env: Record<string, string>; logger: Logger; stopGraceMs: number }) {
+  constructor(options: { env: Record<string, string>; logger: Logger; stopGraceMs: number }) {
     super({
-      ...o,
+      ...options,
       main: AUTOSCALER_MAIN,
       name: 'autoscaler',
       readyType: 'facefleet:autoscaler-ready',

@@ -32,25 +32,26 @@ export class EmulatorProcess implements Emulator {
     readonly dynamodbEndpoint: string,
   ) {}
 
-  static async start(o: EmulatorProcessOptions): Promise<EmulatorProcess> {
+  static async start(options: EmulatorProcessOptions): Promise<EmulatorProcess> {
     // The port it was asked for first (0 picks a free one), then the one it got, so that a restart keeps it.
-    let port = o.port;
-    let dynamodbPort = o.dynamodbPort;
+    let port = options.port;
+    let dynamodbPort = options.dynamodbPort;
     let first: EmulatorReadyMessage | undefined;
     const part = new SupervisedPart<EmulatorReadyMessage>({
       main: EMULATOR_MAIN,
       name: 'S3+SQS emulator',
       readyType: 'facefleet:emulator-ready',
-      env: () => ({ ...o.env, EMULATOR_PORT: String(port), DYNAMODB_PORT: String(dynamodbPort) }),
-      logger: o.logger,
-      stopGraceMs: o.stopGraceMs,
+      env: () => ({ ...options.env, EMULATOR_PORT: String(port), DYNAMODB_PORT: String(dynamodbPort) }),
+      logger: options.logger,
+      stopGraceMs: options.stopGraceMs,
       onReady: (m) => {
-        if (first) o.logger.info({ endpoint: m.endpoint }, 'the S3+SQS emulator runs again with the state it kept');
+        if (first)
+          options.logger.info({ endpoint: m.endpoint }, 'the S3+SQS emulator runs again with the state it kept');
         first ??= m;
         port = m.port;
         dynamodbPort = m.dynamodbPort;
       },
-      onGiveUp: o.onGiveUp,
+      onGiveUp: options.onGiveUp,
     });
     await part.start();
     return new EmulatorProcess(part, first!.endpoint, first!.port, first!.dynamodbEndpoint);

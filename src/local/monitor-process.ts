@@ -10,9 +10,9 @@ import { ListeningPart } from '../shared/child-part.js';
 const MONITOR_MAIN = fileURLToPath(new URL('../monitor/main.ts', import.meta.url));
 
 export class MonitorProcess extends ListeningPart<MonitorReadyMessage> {
-  constructor(o: { env: Record<string, string>; logger: Logger; stopGraceMs: number }) {
+  constructor(options: { env: Record<string, string>; logger: Logger; stopGraceMs: number }) {
     super({
-      ...o,
+      ...options,
       main: MONITOR_MAIN,
       name: 'monitoring server',
       readyType: 'facefleet:monitor-ready',

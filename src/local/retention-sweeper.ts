@@ -19,7 +19,7 @@ export interface RetentionSweeperOptions {
 export class RetentionSweeper {
   private readonly loop: PollLoop;
 
-  constructor(private readonly o: RetentionSweeperOptions) {
+  constructor(private readonly options: RetentionSweeperOptions) {
     this.loop = new PollLoop({
       round: async () => {
         await this.sweep();
@@ -28,13 +28,13 @@ export class RetentionSweeper {
       // The web tier's own start-up work comes first; the first sweep is one interval later.
       pauseFirst: true,
       backoffMs: () => this.intervalMs,
-      onError: (err) => o.logger.warn({ err }, 'retention sweep failed; trying again later'),
+      onError: (err) => options.logger.warn({ err }, 'retention sweep failed; trying again later'),
       abortRoundOnStop: false,
     });
   }
 
   get intervalMs(): number {
-    return Math.max(1000, Math.min(MAX_INTERVAL_MS, this.o.maxAgeMs / 4));
+    return Math.max(1000, Math.min(MAX_INTERVAL_MS, this.options.maxAgeMs / 4));
   }
 
   start(): void {
@@ -49,16 +49,16 @@ export class RetentionSweeper {
   /** Deletes what has expired under every rule; returns how many objects went. */
   async sweep(now = Date.now()): Promise<number> {
     let deleted = 0;
-    for (const { bucket, prefix } of this.o.rules) {
-      for await (const page of listObjects(this.o.s3, bucket, prefix)) {
+    for (const { bucket, prefix } of this.options.rules) {
+      for await (const page of listObjects(this.options.s3, bucket, prefix)) {
         const expired = page
-          .filter((o) => o.Key && o.LastModified && now - o.LastModified.getTime() > this.o.maxAgeMs)
+          .filter((o) => o.Key && o.LastModified && now - o.LastModified.getTime() > this.options.maxAgeMs)
           .map((o) => o.Key!);
-        await deleteKeys(this.o.s3, bucket, expired);
+        await deleteKeys(this.options.s3, bucket, expired);
         deleted += expired.length;
       }
     }
-    if (deleted > 0) this.o.logger.info({ deleted, maxAgeMs: this.o.maxAgeMs }, 'expired objects deleted');
+    if (deleted > 0) this.options.logger.info({ deleted, maxAgeMs: this.options.maxAgeMs }, 'expired objects deleted');
     return deleted;
   }
 }

@@ -60,7 +60,7 @@ export class MonitorReporter {
   /** The last reason a batch was dropped, for the client to show. */
   lastProblem: string | undefined;
 
-  constructor(private readonly o: MonitorReporterOptions) {}
+  constructor(private readonly options: MonitorReporterOptions) {}
 
   /** Reports sent and dropped so far. */
   get stats(): { sent: number; dropped: number; queued: number } {
@@ -70,15 +70,15 @@ export class MonitorReporter {
   /** Queues a report; it goes with the next batch. Never throws, never waits. */
   add(report: ReportInput): void {
     this.queue.push(report);
-    const max = this.o.maxQueued ?? 5000;
+    const max = this.options.maxQueued ?? 5000;
     if (this.queue.length > max) {
       const excess = this.queue.length - max;
       this.queue.splice(0, excess);
       this.counts.dropped += excess;
       this.lastProblem = 'reports came faster than the monitor took them';
     }
-    if (this.queue.length >= (this.o.batchSize ?? 200)) this.flush();
-    else this.timer ??= unrefd(setTimeout(() => this.flush(), this.o.flushIntervalMs ?? 1000));
+    if (this.queue.length >= (this.options.batchSize ?? 200)) this.flush();
+    else this.timer ??= unrefd(setTimeout(() => this.flush(), this.options.flushIntervalMs ?? 1000));
   }
 
   /** Sends what is queued, waiting at most `timeoutMs` for it to go; what is left is dropped and counted. */
@@ -97,7 +97,7 @@ export class MonitorReporter {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.inFlight || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.o.batchSize ?? 200);
+    const batch = this.queue.splice(0, this.options.batchSize ?? 200);
     this.inFlight = this.post(batch).finally(() => {
       this.inFlight = undefined;
       if (this.queue.length > 0) this.timer ??= unrefd(setTimeout(() => this.flush(), 0));
@@ -106,11 +106,11 @@ export class MonitorReporter {
 
   private async post(batch: ReportInput[]): Promise<void> {
     try {
-      const res = await fetch(this.o.url, {
+      const res = await fetch(this.options.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ reports: batch }),
-        signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
       });
       if (res.ok) {
         this.counts.sent += batch.length;

@@ -57,9 +57,9 @@ export class MonitorStore {
   private readonly now: () => number;
   private insertsSincePrune = 0;
 
-  constructor(private readonly o: MonitorStoreOptions) {
-    this.now = o.now ?? Date.now;
-    this.db = new DatabaseSync(o.path);
+  constructor(private readonly options: MonitorStoreOptions) {
+    this.now = options.now ?? Date.now;
+    this.db = new DatabaseSync(options.path);
     // WAL: readers (the page's queries) never wait for the writer (a batch of reports), and a crash loses at
     // most the batch being written.
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
@@ -152,10 +152,12 @@ export class MonitorStore {
   /** Deletes reports past the retention age and the oldest beyond the cap; returns how many went. */
   prune(): number {
     this.insertsSincePrune = 0;
-    const byAge = this.db.prepare('DELETE FROM reports WHERE received_at < ?').run(this.now() - this.o.retentionMs);
+    const byAge = this.db
+      .prepare('DELETE FROM reports WHERE received_at < ?')
+      .run(this.now() - this.options.retentionMs);
     const byCount = this.db
       .prepare('DELETE FROM reports WHERE id <= (SELECT id FROM reports ORDER BY id DESC LIMIT 1 OFFSET ?)')
-      .run(this.o.maxReports);
+      .run(this.options.maxReports);
     return Number(byAge.changes) + Number(byCount.changes);
   }
 

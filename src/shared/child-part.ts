@@ -79,23 +79,29 @@ export class SupervisedPart<M extends { type: string }> {
   private restarts = 0;
   private readonly deaths: number[] = [];
 
-  constructor(private readonly o: SupervisedPartOptions<M>) {}
+  constructor(private readonly options: SupervisedPartOptions<M>) {}
 
   /** Starts it; resolves once it runs, or rejects if it exits first (a first start is not retried). */
   async start(): Promise<void> {
-    const { child, ready } = forkPart<M>(this.o.main, this.o.env(), this.o.readyType, this.o.name, {
-      keepSecrets: this.o.keepSecrets,
-    });
+    const { child, ready } = forkPart<M>(
+      this.options.main,
+      this.options.env(),
+      this.options.readyType,
+      this.options.name,
+      {
+        keepSecrets: this.options.keepSecrets,
+      },
+    );
     this.child = child;
-    const { onMessage } = this.o;
+    const { onMessage } = this.options;
     if (onMessage) child.on('message', (m: unknown) => onMessage(m));
     child.once('exit', (code, signal) => {
-      this.o.onExit?.();
+      this.options.onExit?.();
       this.died(child, code, signal);
     });
     const message = await ready;
     this.ran = true;
-    this.o.onReady(message);
+    this.options.onReady(message);
   }
 
   get pid(): number | undefined {
@@ -115,7 +121,7 @@ export class SupervisedPart<M extends { type: string }> {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.child) await stopChild(this.child, this.o.stopGraceMs);
+    if (this.child) await stopChild(this.child, this.options.stopGraceMs);
   }
 
   private died(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -124,14 +130,19 @@ export class SupervisedPart<M extends { type: string }> {
     this.deaths.push(now);
     while (this.deaths[0]! < now - 60_000) this.deaths.shift();
     if (this.deaths.length > MAX_DEATHS_PER_MINUTE) {
-      this.o.onGiveUp(new Error(`the ${this.o.name} died ${this.deaths.length} times within a minute`));
+      this.options.onGiveUp(new Error(`the ${this.options.name} died ${this.deaths.length} times within a minute`));
       return;
     }
     this.restarts++;
-    this.o.logger.error({ code, signal, restarts: this.restarts }, `the ${this.o.name} died; starting it again`);
+    this.options.logger.error(
+      { code, signal, restarts: this.restarts },
+      `the ${this.options.name} died; starting it again`,
+    );
     setTimeout(() => {
       if (this.stopping) return;
-      this.start().catch((err: unknown) => this.o.logger.error({ err }, `the ${this.o.name} did not start again`));
+      this.start().catch((err: unknown) =>
+        this.options.logger.error({ err }, `the ${this.options.name} did not start again`),
+      );
     }, RESTART_DELAY_MS).unref();
   }
 }
@@ -154,19 +165,20 @@ export class ListeningPart<M extends { type: string }> {
   private readonly part: SupervisedPart<M>;
   private address: string | undefined;
 
-  constructor(o: ListeningPartOptions<M>) {
+  constructor(options: ListeningPartOptions<M>) {
     this.part = new SupervisedPart<M>({
-      main: o.main,
-      name: o.name,
-      readyType: o.readyType,
+      main: options.main,
+      name: options.name,
+      readyType: options.readyType,
       env: () => {
         this.address = undefined;
-        return o.env;
+        return options.env;
       },
-      logger: o.logger,
-      stopGraceMs: o.stopGraceMs,
-      onReady: (m) => (this.address = o.addressOf(m)),
-      onGiveUp: (err) => o.logger.error({ err }, `the ${o.name} keeps dying and is not started again: ${o.lost}`),
+      logger: options.logger,
+      stopGraceMs: options.stopGraceMs,
+      onReady: (m) => (this.address = options.addressOf(m)),
+      onGiveUp: (err) =>
+        options.logger.error({ err }, `the ${options.name} keeps dying and is not started again: ${options.lost}`),
     });
   }
 

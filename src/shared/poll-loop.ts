@@ -36,7 +36,7 @@ export class PollLoop {
   private loop: Promise<void> | undefined;
   private stopping = new AbortController();
 
-  constructor(private readonly o: PollLoopOptions) {}
+  constructor(private readonly options: PollLoopOptions) {}
 
   get isRunning(): boolean {
     return this.running;
@@ -58,25 +58,25 @@ export class PollLoop {
   }
 
   private async run(): Promise<void> {
-    const roundSignal = this.o.abortRoundOnStop ? this.stopping.signal : new AbortController().signal;
+    const roundSignal = this.options.abortRoundOnStop ? this.stopping.signal : new AbortController().signal;
     let failures = 0;
-    if (this.o.pauseFirst) await this.pause(this.interval());
+    if (this.options.pauseFirst) await this.pause(this.interval());
     while (this.running) {
       try {
-        await this.o.round(roundSignal);
+        await this.options.round(roundSignal);
         failures = 0;
       } catch (err) {
         if (!this.running) break;
         failures++;
-        this.o.onError(err, failures);
+        this.options.onError(err, failures);
       }
       if (!this.running) break;
-      await this.pause(failures === 0 ? this.interval() : this.o.backoffMs(failures));
+      await this.pause(failures === 0 ? this.interval() : this.options.backoffMs(failures));
     }
   }
 
   private interval(): number {
-    const { intervalMs = 0 } = this.o;
+    const { intervalMs = 0 } = this.options;
     return typeof intervalMs === 'function' ? intervalMs() : intervalMs;
   }
 

@@ -81,7 +81,7 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
   const landmarks = new LandmarkModel(landmarkSession);
   const embedder = new Embedder(featureSession);
 
-  const analyzeOne = async (bytes: Uint8Array, maxFaces: number, o: AnalyzeOptions): Promise<Analysis> => {
+  const analyzeOne = async (bytes: Uint8Array, maxFaces: number, how: AnalyzeOptions): Promise<Analysis> => {
     const timings: StageTimings = { decodeMs: 0, detectMs: 0, landmarksMs: 0, embedMs: 0 };
     let t = performance.now();
     const lap = (stage: keyof StageTimings) => {
@@ -91,7 +91,7 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
     };
     const image = await decodeImage(bytes, options.maxImagePixels);
     lap('decodeMs');
-    const detections = rankByProminence(await detector.detect(image), image, o.rule);
+    const detections = rankByProminence(await detector.detect(image), image, how.rule);
     lap('detectMs');
     // Boxes and points are found on the working image and reported on the original.
     const toOriginal = image.originalWidth / image.width;
@@ -104,7 +104,7 @@ export async function loadEngine(options: EngineOptions): Promise<RecognitionEng
         score: d.score,
         points: points.map(([x, y]) => [x * toOriginal, y * toOriginal] as const),
         embedding: await embedder.embed(image, estimateSimilarity(points, ARCFACE_TEMPLATE)),
-        ...(o.sharpness ? { sharpness: embedder.lastSharpness() } : {}),
+        ...(how.sharpness ? { sharpness: embedder.lastSharpness() } : {}),
       });
       lap('embedMs');
     }

@@ -68,7 +68,7 @@ export class FaceMatcher {
   /** The collection version this matcher holds. */
   version = 0;
 
-  constructor(private readonly o: MatcherOptions) {}
+  constructor(private readonly options: MatcherOptions) {}
 
   get size(): number {
     return this.faceCount;
@@ -116,7 +116,7 @@ export class FaceMatcher {
       for (let d = 0; d < EMBEDDING_DIMENSIONS; d++) norm += src[d]! * src[d]!;
       this.inverseNorms[first + i] = norm === 0 ? 0 : 1 / Math.sqrt(norm);
     }
-    if (this.faceCount >= this.o.indexMinFaces) await this.buildIndex();
+    if (this.faceCount >= this.options.indexMinFaces) await this.buildIndex();
   }
 
   /** Removes faces by id; ids it does not hold are ignored. */
@@ -208,7 +208,7 @@ export class FaceMatcher {
       index.add(
         BigUint64Array.from(rows, (r) => BigInt(r)),
         chunk,
-        this.o.indexThreads ?? 1,
+        this.options.indexThreads ?? 1,
       );
       await yieldToEventLoop();
     }
@@ -228,7 +228,7 @@ export class FaceMatcher {
         // A copy that starts its own buffer: usearch's exact search was seen to read a view from its buffer's
         // start, and an add is cheap to copy for next to what inserting costs.
         codes.slice(i * EMBEDDING_DIMENSIONS, (i + n) * EMBEDDING_DIMENSIONS),
-        this.o.indexThreads ?? 1,
+        this.options.indexThreads ?? 1,
       );
       if (i + n < count) await yieldToEventLoop();
     }
@@ -254,8 +254,8 @@ export class FaceMatcher {
   }
 
   /** The matcher a snapshot holds: its rows, and its index loaded from `indexPath`. */
-  static restoreSnapshot(o: MatcherOptions, rows: SnapshotRows, indexPath: string): FaceMatcher {
-    const matcher = new FaceMatcher(o);
+  static restoreSnapshot(options: MatcherOptions, rows: SnapshotRows, indexPath: string): FaceMatcher {
+    const matcher = new FaceMatcher(options);
     const bytes = Buffer.from(rows.rowPerson, 'base64');
     const person = new Int32Array(bytes.byteLength / 4);
     new Uint8Array(person.buffer).set(bytes);

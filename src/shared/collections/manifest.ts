@@ -109,11 +109,14 @@ export interface CompactionOptions {
  * `minEntries` of them. Only a run at the end is merged: what it removes from earlier segments is then kept as
  * one tombstone segment before the merged faces, so the order of adds and removes keeps its meaning.
  */
-export function compactionRun(manifest: Manifest, o: CompactionOptions): { from: number; ids: string[] } | undefined {
+export function compactionRun(
+  manifest: Manifest,
+  options: CompactionOptions,
+): { from: number; ids: string[] } | undefined {
   let from = manifest.entries.length;
-  while (from > 0 && manifest.entries[from - 1]!.count < o.smallCount) from--;
+  while (from > 0 && manifest.entries[from - 1]!.count < options.smallCount) from--;
   const run = manifest.entries.slice(from);
-  if (run.length < o.minEntries) return undefined;
+  if (run.length < options.minEntries) return undefined;
   return { from, ids: run.map((e) => e.id) };
 }
 

@@ -45,7 +45,7 @@ export interface MigrationOutcome {
  * Moves `gallery.json` into the default collection if it is there; nothing when it is not. A document made with
  * another embedder is set aside unmigrated (its vectors would not compare), and said so.
  */
-export async function migrateGalleryDocument(o: {
+export async function migrateGalleryDocument(options: {
   readonly s3: S3Client;
   readonly bucket: string;
   readonly collections: CollectionRepository;
@@ -54,7 +54,7 @@ export async function migrateGalleryDocument(o: {
 }): Promise<MigrationOutcome> {
   let text: string;
   try {
-    const object = await o.s3.send(new GetObjectCommand({ Bucket: o.bucket, Key: LEGACY_GALLERY_KEY }));
+    const object = await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: LEGACY_GALLERY_KEY }));
     text = await object.Body!.transformToString();
   } catch (err) {
     if (isNotFound(err)) return { migrated: false, faces: 0, people: 0 };
@@ -63,12 +63,12 @@ export async function migrateGalleryDocument(o: {
   const parsed = legacyGallerySchema.safeParse(JSON.parse(text));
   let faces = 0;
   let people = 0;
-  if (!parsed.success || parsed.data.embedderSha256 !== o.embedderSha256) {
-    o.logger.warn(
+  if (!parsed.success || parsed.data.embedderSha256 !== options.embedderSha256) {
+    options.logger.warn(
       { kept: MIGRATED_GALLERY_KEY },
       'gallery.json is not a gallery of this embedder model; set aside unmigrated: enroll again',
     );
-  } else if ((await o.collections.etag(DEFAULT_COLLECTION)) === undefined) {
+  } else if ((await options.collections.etag(DEFAULT_COLLECTION)) === undefined) {
     const add = parsed.data.people.flatMap((p) =>
       p.faces.map((f) => ({
         id: f.id,
@@ -78,14 +78,19 @@ export async function migrateGalleryDocument(o: {
         embedding: decodeVector(f.embedding),
       })),
     );
-    await o.collections.change(DEFAULT_COLLECTION, () => ({ add, result: {} }), { create: true });
+    await options.collections.change(DEFAULT_COLLECTION, () => ({ add, result: {} }), { create: true });
     faces = add.length;
     people = parsed.data.people.length;
-    o.logger.info({ faces, people, collection: DEFAULT_COLLECTION }, 'gallery.json moved into a collection');
+    options.logger.info({ faces, people, collection: DEFAULT_COLLECTION }, 'gallery.json moved into a collection');
   }
-  await o.s3.send(
-    new PutObjectCommand({ Bucket: o.bucket, Key: MIGRATED_GALLERY_KEY, Body: text, ContentType: 'application/json' }),
+  await options.s3.send(
+    new PutObjectCommand({
+      Bucket: options.bucket,
+      Key: MIGRATED_GALLERY_KEY,
+      Body: text,
+      ContentType: 'application/json',
+    }),
   );
-  await o.s3.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: LEGACY_GALLERY_KEY }));
+  await options.s3.send(new DeleteObjectCommand({ Bucket: options.bucket, Key: LEGACY_GALLERY_KEY }));
   return { migrated: faces > 0, faces, people };
 }

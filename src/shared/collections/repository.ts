@@ -240,11 +240,11 @@ export class CollectionRepository {
   change<T>(
     collection: string,
     plan: (view: CollectionView, manifest: Manifest) => Change<T>,
-    o: { create?: boolean } = {},
+    options: { create?: boolean } = {},
   ): Promise<T & { version: number }> {
     return this.changes.run(async () => {
       for (let attempt = 1; ; attempt++) {
-        const state = await this.current(collection, o.create ?? false);
+        const state = await this.current(collection, options.create ?? false);
         const change = plan(state.view, state.manifest);
         const written: string[] = [];
         try {

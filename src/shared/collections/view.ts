@@ -79,21 +79,21 @@ export class CollectionView {
   }
 
   /** People in name order, from the first name after `after`, at most `limit`. */
-  page(o: { after?: string; limit: number }): { people: { name: string; faces: number }[]; next?: string } {
+  page(options: { after?: string; limit: number }): { people: { name: string; faces: number }[]; next?: string } {
     this.sorted ??= [...this.people.keys()].sort(compareNames);
     const sorted = this.sorted;
     let lo = 0;
-    if (o.after !== undefined) {
+    if (options.after !== undefined) {
       let hi = sorted.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (compareNames(sorted[mid]!, o.after) <= 0) lo = mid + 1;
+        if (compareNames(sorted[mid]!, options.after) <= 0) lo = mid + 1;
         else hi = mid;
       }
     }
-    const names = sorted.slice(lo, lo + o.limit);
+    const names = sorted.slice(lo, lo + options.limit);
     const people = names.map((name) => ({ name, faces: this.people.get(name)!.size }));
-    return lo + o.limit < sorted.length ? { people, next: names.at(-1)! } : { people };
+    return lo + options.limit < sorted.length ? { people, next: names.at(-1)! } : { people };
   }
 
   /**

@@ -134,17 +134,22 @@ export type ReapDecision =
  */
 export function reapDecision(
   queue: SeenReplyQueue,
-  o: { readonly resourcePrefix: string; readonly ownQueue?: string; readonly nowMs: number; readonly idleMs: number },
+  options: {
+    readonly resourcePrefix: string;
+    readonly ownQueue?: string;
+    readonly nowMs: number;
+    readonly idleMs: number;
+  },
 ): ReapDecision {
-  if (queue.name === o.ownQueue) return { reap: false, reason: 'this process’s own queue' };
-  if (webIdOfQueue(o.resourcePrefix, queue.name) === undefined)
+  if (queue.name === options.ownQueue) return { reap: false, reason: 'this process’s own queue' };
+  if (webIdOfQueue(options.resourcePrefix, queue.name) === undefined)
     return { reap: false, reason: 'not a web process’s reply queue' };
   if (queue.tags[REPLY_QUEUE_TAGS.role] !== REPLY_QUEUE_ROLE) return { reap: false, reason: 'no reply-queue tag' };
   const heartbeat = Number(queue.tags[REPLY_QUEUE_TAGS.heartbeat]);
   const lastSign = Number.isFinite(heartbeat) && heartbeat > 0 ? heartbeat : queue.createdAtMs;
   if (lastSign === undefined) return { reap: false, reason: 'no heartbeat and no creation time' };
-  const silentMs = o.nowMs - lastSign;
-  return silentMs > o.idleMs
+  const silentMs = options.nowMs - lastSign;
+  return silentMs > options.idleMs
     ? { reap: true, reason: `no sign of life for ${Math.round(silentMs / 1000)} s`, silentMs }
     : { reap: false, reason: 'its owner is alive' };
 }

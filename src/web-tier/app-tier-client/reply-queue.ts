@@ -152,13 +152,13 @@ export class ReplyQueueReaper {
   /** Queues deleted since start (for tests and the log). */
   reaped = 0;
 
-  constructor(private readonly o: ReaperOptions) {
-    const everyMs = (o.idleSeconds * 1000) / 2;
+  constructor(private readonly options: ReaperOptions) {
+    const everyMs = (options.idleSeconds * 1000) / 2;
     this.loop = new PollLoop({
       round: () => this.sweep().then(() => undefined),
       intervalMs: everyMs * (0.8 + Math.random() * 0.4),
       backoffMs: () => everyMs,
-      onError: (err) => o.logger.warn({ err }, 'the reply-queue reaper’s round failed; trying again'),
+      onError: (err) => options.logger.warn({ err }, 'the reply-queue reaper’s round failed; trying again'),
       abortRoundOnStop: true,
     });
   }
@@ -178,9 +178,9 @@ export class ReplyQueueReaper {
 
   /** One round: list the reply queues, delete the silent ones; resolves with the names deleted. */
   async sweep(): Promise<string[]> {
-    const { sqs, logger } = this.o;
-    const now = (this.o.now ?? Date.now)();
-    const urls = await replyQueueUrls(this.o.resourcePrefix, (input) => sqs.send(new ListQueuesCommand(input)));
+    const { sqs, logger } = this.options;
+    const now = (this.options.now ?? Date.now)();
+    const urls = await replyQueueUrls(this.options.resourcePrefix, (input) => sqs.send(new ListQueuesCommand(input)));
     const deleted: string[] = [];
     const alive: SeenWebProcess[] = [];
     for (const url of urls) {
@@ -191,10 +191,10 @@ export class ReplyQueueReaper {
       const decision = reapDecision(
         { name, tags, createdAtMs },
         {
-          resourcePrefix: this.o.resourcePrefix,
-          ownQueue: this.o.ownQueue,
+          resourcePrefix: this.options.resourcePrefix,
+          ownQueue: this.options.ownQueue,
           nowMs: now,
-          idleMs: this.o.idleSeconds * 1000,
+          idleMs: this.options.idleSeconds * 1000,
         },
       );
       if (!decision.reap) {
@@ -225,7 +225,7 @@ export class ReplyQueueReaper {
   /** A queue's tags; undefined when it was deleted meanwhile. */
   private async tagsOf(url: string): Promise<Record<string, string> | undefined> {
     try {
-      return (await this.o.sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags ?? {};
+      return (await this.options.sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags ?? {};
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -234,7 +234,7 @@ export class ReplyQueueReaper {
 
   private async createdAt(url: string): Promise<number | undefined> {
     try {
-      const { Attributes } = await this.o.sqs.send(
+      const { Attributes } = await this.options.sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['CreatedTimestamp'] }),
       );
       const seconds = Number(Attributes?.['CreatedTimestamp']);

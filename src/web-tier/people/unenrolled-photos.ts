@@ -22,27 +22,27 @@ export interface UnenrolledPhotosOptions {
 }
 
 /** Deletes the unused enrollment photos older than `minAgeMs`; returns the keys it deleted. */
-export async function deleteUnenrolledPhotos(o: UnenrolledPhotosOptions, now = Date.now()): Promise<string[]> {
+export async function deleteUnenrolledPhotos(options: UnenrolledPhotosOptions, now = Date.now()): Promise<string[]> {
   const used = new Set<string>();
-  for (const name of await o.collections.names()) {
+  for (const name of await options.collections.names()) {
     // A collection that cannot be read fails the whole look: its photos must not be taken for unused ones.
-    const { view } = await o.collections.read(name).catch((err: unknown) => {
+    const { view } = await options.collections.read(name).catch((err: unknown) => {
       if (err instanceof AppError && err.code === 'COLLECTION_NOT_FOUND') return { view: undefined };
       throw err;
     });
     for (const key of view?.sourceKeys() ?? []) used.add(key);
   }
   const unused: string[] = [];
-  for await (const page of listObjects(o.s3, o.inBucket, ENROLLMENT_PREFIX)) {
+  for await (const page of listObjects(options.s3, options.inBucket, ENROLLMENT_PREFIX)) {
     for (const { Key, LastModified } of page) {
       if (!Key || used.has(Key)) continue;
-      if (LastModified && now - LastModified.getTime() < o.minAgeMs) continue;
+      if (LastModified && now - LastModified.getTime() < options.minAgeMs) continue;
       unused.push(Key);
     }
   }
-  await deleteKeys(o.s3, o.inBucket, unused);
+  await deleteKeys(options.s3, options.inBucket, unused);
   if (unused.length > 0) {
-    o.logger.info(
+    options.logger.info(
       { deleted: unused.length, keys: unused.slice(0, 20) },
       'deleted enrollment photos that no collection uses (left by enrollments that a stop or crash interrupted)',
     );
@@ -55,15 +55,18 @@ export async function deleteUnenrolledPhotos(o: UnenrolledPhotosOptions, now = D
  * Failures are logged, never thrown: the web tier answers requests whether or not this succeeds. `stop` waits
  * for a look in progress, so that the S3 client can be closed after it.
  */
-export function sweepUnenrolledPhotos(o: UnenrolledPhotosOptions): { stop(): Promise<void> } {
+export function sweepUnenrolledPhotos(options: UnenrolledPhotosOptions): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   const run = () => {
-    running = deleteUnenrolledPhotos(o).catch((err: unknown) =>
-      o.logger.warn({ err }, 'could not look for unused enrollment photos; they are looked for at the next start'),
+    running = deleteUnenrolledPhotos(options).catch((err: unknown) =>
+      options.logger.warn(
+        { err },
+        'could not look for unused enrollment photos; they are looked for at the next start',
+      ),
     );
   };
   run();
-  const again = setTimeout(run, o.minAgeMs);
+  const again = setTimeout(run, options.minAgeMs);
   again.unref();
   return {
     async stop() {

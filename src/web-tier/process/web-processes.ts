@@ -119,23 +119,23 @@ export class WebProcessGroup {
   private relay: NodeJS.Timeout | undefined;
   private port = 0;
 
-  private constructor(private readonly o: WebProcessGroupOptions) {}
+  private constructor(private readonly options: WebProcessGroupOptions) {}
 
-  static async start(o: WebProcessGroupOptions): Promise<WebProcessGroup> {
-    const group = new WebProcessGroup(o);
+  static async start(options: WebProcessGroupOptions): Promise<WebProcessGroup> {
+    const group = new WebProcessGroup(options);
     try {
       // The first fixes the port when it is 0; the others bind the same one.
-      group.port = o.port;
+      group.port = options.port;
       await group.add(1);
-      await Promise.all(Array.from({ length: o.processes - 1 }, (_, i) => group.add(i + 2)));
+      await Promise.all(Array.from({ length: options.processes - 1 }, (_, i) => group.add(i + 2)));
     } catch (err) {
       await group.stop();
       throw err;
     }
     group.relay = setInterval(() => group.relayFigures(), PEER_INTERVAL_MS);
-    o.logger.info(
+    options.logger.info(
       { port: group.port, processes: group.processes().map((p) => ({ id: p.id, pid: p.pid })) },
-      `${o.processes} web processes take requests on one port`,
+      `${options.processes} web processes take requests on one port`,
     );
     return group;
   }
@@ -160,29 +160,29 @@ export class WebProcessGroup {
   }
 
   private async add(index: number): Promise<void> {
-    const { o } = this;
+    const { options } = this;
     const member: Member = {
       index,
       part: new SupervisedPart<WebProcessReadyMessage>({
         main: WEB_MAIN,
         name: `web process ${index}`,
         readyType: 'facefleet:web-ready',
-        env: () => ({ ...o.env(), PORT: String(this.port), WEB_PROCESS_INDEX: String(index) }),
+        env: () => ({ ...options.env(), PORT: String(this.port), WEB_PROCESS_INDEX: String(index) }),
         keepSecrets: true,
-        logger: o.logger,
-        stopGraceMs: o.stopGraceMs,
+        logger: options.logger,
+        stopGraceMs: options.stopGraceMs,
         onReady: (m) => {
           this.port = m.port;
           member.latest = m.process;
-          o.logger.info({ index, web: m.process.id, pid: m.process.pid }, `web process ${index} takes requests`);
+          options.logger.info({ index, web: m.process.id, pid: m.process.pid }, `web process ${index} takes requests`);
         },
         onMessage: (m) => {
           if ((m as LiveMessage | undefined)?.type === 'facefleet:web-live') member.latest = (m as LiveMessage).process;
         },
         onExit: () => (member.latest = undefined),
         onGiveUp: (err) => {
-          o.logger.error({ err, index }, `web process ${index} keeps dying and is not started again`);
-          o.onGiveUp?.(err);
+          options.logger.error({ err, index }, `web process ${index} keeps dying and is not started again`);
+          options.onGiveUp?.(err);
         },
       }),
     };

@@ -29,14 +29,14 @@ export interface UploadOptions {
   readonly tooLarge?: () => AppError;
 }
 
-export function parseUpload(o: UploadOptions): RequestHandler {
-  const maxFiles = 'field' in o.files ? 1 : o.files.maxFiles;
+export function parseUpload(options: UploadOptions): RequestHandler {
+  const maxFiles = 'field' in options.files ? 1 : options.files.maxFiles;
   const upload = multer({
-    storage: o.toDisk ? multer.diskStorage({ destination: tmpdir() }) : multer.memoryStorage(),
+    storage: options.toDisk ? multer.diskStorage({ destination: tmpdir() }) : multer.memoryStorage(),
     // Clients (curl, Python requests, browsers) send file names as raw UTF-8; multer would read them as latin1.
     defParamCharset: 'utf8',
     limits: {
-      fileSize: o.maxUploadBytes,
+      fileSize: options.maxUploadBytes,
       files: maxFiles,
       fields: MAX_FIELDS,
       // Fields and files, and a few parts to spare for what clients add (a charset field, say).
@@ -44,21 +44,21 @@ export function parseUpload(o: UploadOptions): RequestHandler {
       fieldSize: MAX_FIELD_BYTES,
     },
   });
-  const parse = 'field' in o.files ? upload.single(o.files.field) : upload.any();
+  const parse = 'field' in options.files ? upload.single(options.files.field) : upload.any();
   return (req, res, next) =>
-    parse(req, res, (err: unknown) => next(err === undefined ? undefined : uploadError(err, req, o)));
+    parse(req, res, (err: unknown) => next(err === undefined ? undefined : uploadError(err, req, options)));
 }
 
-function uploadError(err: unknown, req: Request, o: UploadOptions): unknown {
+function uploadError(err: unknown, req: Request, options: UploadOptions): unknown {
   // A client that left mid-upload: the parser's complaint is about its leaving; the error handler says so.
   if (req.readableAborted || req.socket.destroyed) return err;
   if (err instanceof AppError) return err;
   if (err instanceof multer.MulterError) {
     switch (err.code) {
       case 'LIMIT_FILE_SIZE':
-        return o.tooLarge?.() ?? new AppError('FILE_TOO_LARGE', { limitBytes: o.maxUploadBytes }, err);
+        return options.tooLarge?.() ?? new AppError('FILE_TOO_LARGE', { limitBytes: options.maxUploadBytes }, err);
       case 'LIMIT_FILE_COUNT':
-        return o.tooManyFiles();
+        return options.tooManyFiles();
       case 'LIMIT_UNEXPECTED_FILE':
         return new AppError('UNEXPECTED_FIELD', { field: err.field ?? 'unknown' }, err);
       default:

@@ -17,17 +17,17 @@ export interface RecognizeTaskOptions {
   readonly maxFaces: number;
 }
 
-export function recognizeTask(o: RecognizeTaskOptions): TaskHandler {
+export function recognizeTask(options: RecognizeTaskOptions): TaskHandler {
   return async (request, bytes, timings) => {
-    const gallery = await currentGallery(o.galleries, request.collection);
-    const analysis = await o.engine.analyze(bytes, request.faces === 'all' ? o.maxFaces : 1);
+    const gallery = await currentGallery(options.galleries, request.collection);
+    const analysis = await options.engine.analyze(bytes, request.faces === 'all' ? options.maxFaces : 1);
     Object.assign(timings, analysis.timings);
     if (analysis.faces.length === 0) {
       await refuseIfDamaged(bytes);
       throw new AppError('NO_FACE');
     }
     const matchStarted = performance.now();
-    const threshold = o.matchThreshold(gallery.people);
+    const threshold = options.matchThreshold(gallery.people);
     const faces = analysis.faces.map((face) => {
       const { label, similarity, candidates } = identify(gallery.search(face.embedding, 3), threshold);
       return {

@@ -40,8 +40,8 @@ export interface Frame {
 }
 
 /** ffmpeg's arguments for the frames of `input` into `outDir` (frame-0001.jpg, …). */
-export function ffmpegArguments(input: string, outDir: string, o: FrameOptions): string[] {
-  const side = o.longestSide ?? DEFAULT_LONGEST_SIDE;
+export function ffmpegArguments(input: string, outDir: string, options: FrameOptions): string[] {
+  const side = options.longestSide ?? DEFAULT_LONGEST_SIDE;
   return [
     '-nostdin',
     '-hide_banner',
@@ -52,16 +52,16 @@ export function ffmpegArguments(input: string, outDir: string, o: FrameOptions):
     'file',
     '-format_whitelist',
     VIDEO_DEMUXERS,
-    ...(o.keyframesOnly ? ['-skip_frame', 'nokey'] : []),
+    ...(options.keyframesOnly ? ['-skip_frame', 'nokey'] : []),
     '-i',
     input,
     '-an',
     '-vf',
     // Keyframes only, the last one has no next frame to end it: passed through at the end rather than dropped.
-    `fps=1/${o.everySeconds}:start_time=0${o.keyframesOnly ? ':eof_action=pass' : ''},` +
+    `fps=1/${options.everySeconds}:start_time=0${options.keyframesOnly ? ':eof_action=pass' : ''},` +
       `scale='if(gte(iw,ih),${side},-2)':'if(gte(iw,ih),-2,${side})'`,
     '-frames:v',
-    String(o.maxFrames),
+    String(options.maxFrames),
     '-q:v',
     '3',
     join(outDir, 'frame-%04d.jpg'),
@@ -69,13 +69,16 @@ export function ffmpegArguments(input: string, outDir: string, o: FrameOptions):
 }
 
 /** The frames of the video at `input`, one every `everySeconds` from 0 s, at most `maxFrames`. */
-export async function extractFrames(ffmpeg: VideoTool, input: string, o: FrameOptions): Promise<Frame[]> {
+export async function extractFrames(ffmpeg: VideoTool, input: string, options: FrameOptions): Promise<Frame[]> {
   const outDir = await mkdtemp(join(tmpdir(), 'facefleet-frames-'));
   try {
-    await runTool(ffmpeg, ffmpegArguments(input, outDir, o), o);
+    await runTool(ffmpeg, ffmpegArguments(input, outDir, options), options);
     const names = (await readdir(outDir)).filter((n) => /^frame-\d{4}\.jpg$/.test(n)).sort();
     return Promise.all(
-      names.map(async (name, i) => ({ atSeconds: i * o.everySeconds, bytes: await readFile(join(outDir, name)) })),
+      names.map(async (name, i) => ({
+        atSeconds: i * options.everySeconds,
+        bytes: await readFile(join(outDir, name)),
+      })),
     );
   } finally {
     await rm(outDir, { recursive: true, force: true });

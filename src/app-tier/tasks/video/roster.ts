@@ -112,7 +112,6 @@ export function rosterOf(frames: readonly FrameFaces[], sameStranger = SAME_STRA
   };
 }
 
-
 /**
  * The roster as CSV (RFC 4180: a field with a comma, a quote or a line break is quoted, quotes doubled):
  * `name`, the record's fields (`recordFields`, in that order; empty for a student without a record),

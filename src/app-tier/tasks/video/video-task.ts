@@ -8,7 +8,13 @@
 import { AppError } from '../../../shared/wire/errors.js';
 import type { VideoResult } from '../../../shared/wire/messages.js';
 import { extractFrames, KEYFRAMES_ONLY_FROM_SECONDS } from './frames.js';
-import { checkVideoLimits, frameInterval, PROBE_TIMEOUT_MS, probeVideo, type VideoLimits } from '../../../shared/video/probe.js';
+import {
+  checkVideoLimits,
+  frameInterval,
+  PROBE_TIMEOUT_MS,
+  probeVideo,
+  type VideoLimits,
+} from '../../../shared/video/probe.js';
 import { facesToCount } from './frame-faces.js';
 import { rosterCsv, rosterOf, type FrameFaces } from './roster.js';
 import { UNKNOWN_LABEL } from '../../../shared/collections/names-and-faces.js';
@@ -62,31 +68,35 @@ export interface VideoTaskResult {
 
 export type VideoTaskHandler = (input: VideoInput, timings: Record<string, number>) => Promise<VideoTaskResult>;
 
-export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
+export function videoTask(options: VideoTaskOptions): VideoTaskHandler {
   return async (input, timings) => {
     const file = input.fileName;
-    if (o.tools instanceof VideoToolError) throw new AppError('VIDEO_TOOLS_MISSING', { detail: o.tools.message });
-    const { ffmpeg, ffprobe } = o.tools;
+    if (options.tools instanceof VideoToolError)
+      throw new AppError('VIDEO_TOOLS_MISSING', { detail: options.tools.message });
+    const { ffmpeg, ffprobe } = options.tools;
     let t = performance.now();
-    const info = await probeVideo(ffprobe, input.path, { timeoutMs: PROBE_TIMEOUT_MS, memoryBytes: o.toolMemoryBytes });
-    checkVideoLimits(info, input.bytes, o.limits);
+    const info = await probeVideo(ffprobe, input.path, {
+      timeoutMs: PROBE_TIMEOUT_MS,
+      memoryBytes: options.toolMemoryBytes,
+    });
+    checkVideoLimits(info, input.bytes, options.limits);
     timings['probeMs'] = performance.now() - t;
 
-    const gallery = await currentGallery(o.galleries, input.collection);
+    const gallery = await currentGallery(options.galleries, input.collection);
 
     t = performance.now();
-    const everySeconds = frameInterval(info.durationSeconds, o.frameSeconds, o.maxFrames);
+    const everySeconds = frameInterval(info.durationSeconds, options.frameSeconds, options.maxFrames);
     const decode = (keyframesOnly: boolean) =>
       extractFrames(ffmpeg, input.path, {
         everySeconds,
-        maxFrames: o.maxFrames,
-        timeoutMs: o.decodeTimeoutMs,
-        memoryBytes: o.toolMemoryBytes,
+        maxFrames: options.maxFrames,
+        timeoutMs: options.decodeTimeoutMs,
+        memoryBytes: options.toolMemoryBytes,
         keyframesOnly,
       }).catch((err: unknown) => {
         if (!(err instanceof VideoToolError)) throw err;
         if (err.reason === 'timeout')
-          throw new AppError('VIDEO_DECODE_TIMEOUT', { file, seconds: o.decodeTimeoutMs / 1000 }, err);
+          throw new AppError('VIDEO_DECODE_TIMEOUT', { file, seconds: options.decodeTimeoutMs / 1000 }, err);
         if (err.reason === 'no-tool') throw new AppError('VIDEO_TOOLS_MISSING', { detail: err.message }, err);
         throw new AppError('VIDEO_UNREADABLE', { file, reason: err.message }, err);
       });
@@ -95,7 +105,7 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
     const declared = info.durationSeconds;
     const short = (frames: readonly unknown[]) =>
       declared !== undefined &&
-      frames.length < o.maxFrames &&
+      frames.length < options.maxFrames &&
       frames.length * everySeconds + everySeconds < 0.9 * declared;
     const sparse = everySeconds >= KEYFRAMES_ONLY_FROM_SECONDS;
     let frames = await decode(sparse);
@@ -115,12 +125,12 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
     let facesFound = 0;
     let size = { width: 0, height: 0 };
     for (const frame of frames) {
-      const analysis = await o.engine.analyze(frame.bytes, o.maxFaces);
+      const analysis = await options.engine.analyze(frame.bytes, options.maxFaces);
       for (const [stage, ms] of Object.entries(analysis.timings)) timings[stage] = (timings[stage] ?? 0) + ms;
       size = { width: analysis.width, height: analysis.height };
       facesFound += analysis.facesFound;
       const matchStarted = performance.now();
-      const threshold = o.matchThreshold(gallery.people);
+      const threshold = options.matchThreshold(gallery.people);
       // Counted: faces the detector is sure of, large enough in the video's pixels, not part of a larger one.
       const counted = facesToCount(analysis.faces, info.width / analysis.width);
       const faces = counted.map((face) => {
@@ -134,7 +144,7 @@ export function videoTask(o: VideoTaskOptions): VideoTaskHandler {
     const roster = rosterOf(seen);
 
     t = performance.now();
-    const lookup = await o.students(roster.students.map((s) => s.name)).catch((err: unknown) => {
+    const lookup = await options.students(roster.students.map((s) => s.name)).catch((err: unknown) => {
       throw new AppError('STUDENT_RECORDS_UNAVAILABLE', {}, err);
     });
     timings['recordsMs'] = performance.now() - t;
