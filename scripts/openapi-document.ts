@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { openApiDocument } from '../src/web-tier/api/openapi.js';
+import { openApiDocument } from '../src/web-tier/openapi.js';
 
 const out = process.argv[2] ?? 'bench-results/openapi.json';
 mkdirSync(dirname(out), { recursive: true });

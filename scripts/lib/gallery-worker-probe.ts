@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { exactSearch, MetricKind } from 'usearch';
-import { CollectionCache } from '../../src/app-tier/collection-cache.js';
+import { CollectionCache } from '../../src/app-tier/tasks/collection-cache.js';
 import { FaceMatcher } from '../../src/app-tier/recognition/face-matcher.js';
 import { createS3Client } from '../../src/shared/aws/clients.js';
 import { IndexSnapshots } from '../../src/shared/collections/index-snapshots.js';

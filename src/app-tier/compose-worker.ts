@@ -12,7 +12,7 @@ import { resolveQueueUrls } from '../shared/aws/resources.js';
 import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
 import { IndexSnapshots } from '../shared/collections/index-snapshots.js';
 import { CollectionRepository } from '../shared/collections/repository.js';
-import { CollectionCache } from './collection-cache.js';
+import { CollectionCache } from './tasks/collection-cache.js';
 import { matchThresholdFor } from './recognition/face-matcher.js';
 import { startHealthServer } from './health-server.js';
 import { loadEngine } from './recognition/engine.js';

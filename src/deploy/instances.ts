@@ -1,7 +1,7 @@
 /** The instances of one deployment (fleet and web), for status, teardown and the warm pool. */
 import { DescribeInstancesCommand, TerminateInstancesCommand, waitUntilInstanceTerminated } from '@aws-sdk/client-ec2';
 import { FLEET_TAG } from '../autoscaler/ec2-fleet.js';
-import { WEB_GROUP_TAG, WEB_TAG } from '../shared/aws/resources-names.js';
+import { WEB_GROUP_TAG, WEB_TAG } from '../shared/config/resources-names.js';
 import { DeployError, type AwsClients, type Deployment, type Session } from './session.js';
 
 /** The web instance, the web group's and every app-tier instance of this deployment not terminated yet. */

@@ -43,7 +43,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Config } from '../shared/config/config.js';
 import { frontDoorTimeouts } from '../shared/config/front-door-timeouts.js';
-import { WEB_GROUP_TAG } from '../shared/aws/resources-names.js';
+import { WEB_GROUP_TAG } from '../shared/config/resources-names.js';
 import { DEPLOYMENT_TAG, WEB_GROUP_INSTANCE_NAME, WEB_PORT, type DeploymentNames } from './names.js';
 import { alreadyGone, DeployError, orMissing, type Session } from './session.js';
 

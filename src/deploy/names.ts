@@ -3,7 +3,7 @@
  * and the roles, security groups and launch template that provisioning adds around them.
  */
 import { createHash } from 'node:crypto';
-import { resourceNames } from '../shared/aws/resources-names.js';
+import { resourceNames } from '../shared/config/resources-names.js';
 
 /** Marks everything provisioning creates, so that a person browsing the console sees where it came from. */
 export const DEPLOYMENT_TAG = 'facefleet:deployment';

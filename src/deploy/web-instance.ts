@@ -14,7 +14,7 @@ import {
   type RunInstancesCommandOutput,
 } from '@aws-sdk/client-ec2';
 import type { Config } from '../shared/config/config.js';
-import { WEB_TAG } from '../shared/aws/resources-names.js';
+import { WEB_TAG } from '../shared/config/resources-names.js';
 import { DEPLOYMENT_TAG, deploymentNames, WEB_INSTANCE_NAME } from './names.js';
 import { DeployError, orMissing, type AwsClients, type Session } from './session.js';
 import { renderWebUserData } from './web-environment.js';

@@ -15,6 +15,7 @@ import { errorHandler } from '../http/http-errors.js';
 import type { AppTierClient } from './app-tier-client/client.js';
 import { consoleRoute, type ConsoleBundle } from './console/console-route.js';
 import { monitoringRoute } from './monitoring/monitoring-route.js';
+import { openApiDocument } from './openapi.js';
 import { operationsRoutes } from './operations/operations-routes.js';
 import type { WebTierStatus } from './operations/status-route.js';
 import { peopleRoutes } from './people/people-routes.js';
@@ -102,6 +103,7 @@ export function buildApp(deps: WebTierDeps): Express {
       webProcesses: deps.web.processes,
       fleetState: deps.fleetState,
       metrics: deps.metrics.registry,
+      openApi: openApiDocument(),
     }),
   );
   app.use(monitoringRoute(deps.monitorUrl));

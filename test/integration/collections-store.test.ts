@@ -13,7 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CollectionCache } from '../../src/app-tier/collection-cache.js';
+import { CollectionCache } from '../../src/app-tier/tasks/collection-cache.js';
 import { l2Normalize } from '../../src/app-tier/recognition/embedder.js';
 import { createS3Client } from '../../src/shared/aws/clients.js';
 import { IndexSnapshots } from '../../src/shared/collections/index-snapshots.js';

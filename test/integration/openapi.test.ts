@@ -9,7 +9,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
-import { COMPONENT_SCHEMAS } from '../../src/web-tier/api/openapi.js';
+import { COMPONENT_SCHEMAS } from '../../src/web-tier/openapi.js';
 import { EXAMPLE_API_KEY } from '../../src/web-tier/api/operation.js';
 import { newScratchDir } from '../helpers/data-dirs.js';
 import { COURSE_IMAGES, LFW_IMAGES } from '../helpers/fixtures.js';

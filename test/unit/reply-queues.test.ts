@@ -16,7 +16,7 @@ import {
   replyQueuePrefix,
   webIdOfQueue,
 } from '../../src/shared/wire/reply-queues.js';
-import { resourceNames } from '../../src/shared/aws/resources-names.js';
+import { resourceNames } from '../../src/shared/config/resources-names.js';
 
 const names = resourceNames('facefleet');
 

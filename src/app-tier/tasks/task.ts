@@ -9,7 +9,7 @@ import type { FaceResult, RequestMessage, ResponseMessage } from '../../shared/w
 import type { Face } from '../recognition/engine.js';
 import { decodesCleanly } from '../recognition/image.js';
 import { AppError } from '../../shared/wire/errors.js';
-import { matcherFor, type CollectionCache } from '../collection-cache.js';
+import { matcherFor, type CollectionCache } from './collection-cache.js';
 import type { FaceMatcher } from '../recognition/face-matcher.js';
 import { DEFAULT_COLLECTION } from '../../shared/collections/manifest.js';
 

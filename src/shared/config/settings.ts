@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { resourceNames } from '../aws/resources-names.js';
+import { resourceNames } from './resources-names.js';
 
 /** SQS allows long polls of at most 20 s (ReceiveMessage WaitTimeSeconds). */
 export const SQS_MAX_WAIT_SECONDS = 20;

@@ -6,7 +6,6 @@ import { Router } from 'express';
 import type { Registry } from 'prom-client';
 import { metricsHandler } from '../../http/metrics-route.js';
 import { mount } from '../api/operation.js';
-import { openApiDocument } from '../api/openapi.js';
 import type { FleetStateWatch } from '../process/fleet-state.js';
 import type { WebProcessSnapshot } from '../process/web-processes.js';
 import { healthHandlers, type ReadinessDeps } from './health-routes.js';
@@ -24,11 +23,12 @@ export interface OperationsDeps {
   readonly webProcesses: () => readonly WebProcessSnapshot[];
   readonly fleetState: FleetStateWatch;
   readonly metrics: Registry;
+  /** The OpenAPI document GET /openapi.json serves (openapi.ts renders it from every room's operations). */
+  readonly openApi: Record<string, unknown>;
 }
 
 export function operationsRoutes(deps: OperationsDeps): Router {
   const { healthz, readyz } = healthHandlers(deps.readiness);
-  const openApi = openApiDocument();
   return mount(Router(), OPERATIONS_API, {
     '/healthz': { get: healthz },
     '/readyz': { get: readyz },
@@ -37,7 +37,7 @@ export function operationsRoutes(deps: OperationsDeps): Router {
     '/metrics': { get: metricsHandler(deps.metrics) },
     '/openapi.json': {
       get: (_req, res) => {
-        res.json(openApi);
+        res.json(deps.openApi);
       },
     },
   });

@@ -4,7 +4,7 @@
  * fleet), and looked for again every minute, so that a web instance that was replaced is found anew.
  */
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { WEB_TAG } from '../../shared/aws/resources-names.js';
+import { WEB_TAG } from '../../shared/config/resources-names.js';
 import type { Logger } from '../../shared/logger.js';
 import { PollLoop } from '../../shared/poll-loop.js';
 

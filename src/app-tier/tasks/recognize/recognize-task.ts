@@ -3,7 +3,7 @@
  * the answer. Refused without a gallery or a face.
  */
 import { AppError } from '../../../shared/wire/errors.js';
-import type { CollectionCache } from '../../collection-cache.js';
+import type { CollectionCache } from '../collection-cache.js';
 import type { RecognitionEngine } from '../../recognition/engine.js';
 import { identify } from '../../recognition/face-matcher.js';
 import { currentGallery, describeFace, refuseIfDamaged, roundSimilarity, type TaskHandler } from '../task.js';

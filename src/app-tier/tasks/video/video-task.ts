@@ -20,7 +20,7 @@ import { rosterCsv, rosterOf, type FrameFaces } from './roster.js';
 import { UNKNOWN_LABEL } from '../../../shared/collections/names-and-faces.js';
 import type { StudentLookup } from '../../../shared/video/student-table.js';
 import { VideoToolError, type VideoTool } from '../../../shared/video/tools.js';
-import type { CollectionCache } from '../../collection-cache.js';
+import type { CollectionCache } from '../collection-cache.js';
 import type { RecognitionEngine } from '../../recognition/engine.js';
 import { identify } from '../../recognition/face-matcher.js';
 import { currentGallery, roundSimilarity, type Task } from '../task.js';

@@ -10,12 +10,12 @@
  * videos the test makes from them (`classroom.mp4`: test_000 for two seconds).
  */
 import { z } from 'zod';
-import { SERVER_TIMING_HEADER, STATE_HEADER, ERROR_CODE_HEADER } from '../../shared/wire/answer-metrics.js';
-import { CONSOLE_API } from '../console/console-api.js';
-import { MONITORING_API } from '../monitoring/monitoring-api.js';
-import { OPERATIONS_API } from '../operations/operations-api.js';
-import { PEOPLE_API } from '../people/people-api.js';
-import { RECOGNITION_API } from '../recognition/recognition-api.js';
+import { SERVER_TIMING_HEADER, STATE_HEADER, ERROR_CODE_HEADER } from '../shared/wire/answer-metrics.js';
+import { CONSOLE_API } from './console/console-api.js';
+import { MONITORING_API } from './monitoring/monitoring-api.js';
+import { OPERATIONS_API } from './operations/operations-api.js';
+import { PEOPLE_API } from './people/people-api.js';
+import { RECOGNITION_API } from './recognition/recognition-api.js';
 import {
   collectionDeletedSchema,
   collectionSchema,
@@ -37,8 +37,8 @@ import {
   videoSchema,
   workersReportSchema,
   webProcessesReportSchema,
-} from './api-schemas.js';
-import type { Example, Operations, Schema } from './operation.js';
+} from './api/api-schemas.js';
+import type { Example, Operations, Schema } from './api/operation.js';
 
 /** Every operation, by path and method, in the order the examples run (enrollment before its reads). */
 export const OPERATIONS: Operations = {

@@ -7,14 +7,14 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IndexSnapshots } from '../shared/collections/index-snapshots.js';
-import { catchUp, newEntryId, type Manifest } from '../shared/collections/manifest.js';
-import type { CollectionRepository } from '../shared/collections/repository.js';
-import { AppError } from '../shared/wire/errors.js';
-import type { Logger } from '../shared/logger.js';
-import { OneAtATime } from '../shared/one-at-a-time.js';
-import { PollLoop } from '../shared/poll-loop.js';
-import { FaceMatcher, type MatcherOptions } from './recognition/face-matcher.js';
+import type { IndexSnapshots } from '../../shared/collections/index-snapshots.js';
+import { catchUp, newEntryId, type Manifest } from '../../shared/collections/manifest.js';
+import type { CollectionRepository } from '../../shared/collections/repository.js';
+import { AppError } from '../../shared/wire/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { OneAtATime } from '../../shared/one-at-a-time.js';
+import { PollLoop } from '../../shared/poll-loop.js';
+import { FaceMatcher, type MatcherOptions } from '../recognition/face-matcher.js';
 
 export interface CollectionCacheOptions extends MatcherOptions {
   /** Faces held in memory over every collection before the least recently used is dropped. */
