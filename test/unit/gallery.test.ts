@@ -6,8 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { l2Normalize } from '../../src/app-tier/recognition/embedder.js';
 import { FaceMatcher, identify, matchThresholdFor } from '../../src/app-tier/recognition/face-matcher.js';
 import { AppError } from '../../src/shared/wire/errors.js';
-import { EMBEDDING_DIMENSIONS, faceIdOf, validatePersonName } from '../../src/shared/collections/names-and-faces.js';
+import {
+  EMBEDDING_DIMENSIONS,
+  faceIdOf,
+  nameKey,
+  validatePersonName,
+} from '../../src/shared/collections/names-and-faces.js';
 import { CollectionView } from '../../src/shared/collections/view.js';
+import { safeFileName } from '../../src/shared/wire/messages.js';
 import { quantize } from '../../src/shared/collections/vectors.js';
 
 function unit(seed: number): Float32Array {
@@ -179,7 +185,38 @@ describe('validatePersonName', () => {
     ['Unknown.', 'RESERVED_NAME'],
     ['Un known', 'RESERVED_NAME'],
     ['UNKN0WN', 'RESERVED_NAME'], // a zero for the O
+    // The hardening probe's invisible characters: each made a name that reads as another.
+    ['Unknown\u034f', 'INVALID_NAME'], // combining grapheme joiner
+    ['Unknown\ufe00', 'INVALID_NAME'], // variation selector
+    ['Paul\u3164', 'INVALID_NAME'], // Hangul filler
+    ['\u3164', 'INVALID_NAME'],
+    ['Pa\u200bul', 'INVALID_NAME'], // zero-width space
+    ['Paul\u2060', 'INVALID_NAME'], // word joiner
+    ['Pa\u00adul', 'INVALID_NAME'], // soft hyphen
+    ['Paul\u2800', 'INVALID_NAME'], // blank Braille pattern
+    ['Paul\u0085', 'INVALID_NAME'], // NEL, a C1 control
   ])('refuses %j with %s', (name, code) => expect(codeOf(() => validatePersonName(name))).toBe(code));
+
+  it('keeps the joiners Persian and Indic names need, but reads a name with one as the name without', () => {
+    expect(validatePersonName('می\u200cخواهم')).toBe('می\u200cخواهم');
+    expect(nameKey('Pa\u200cul')).toBe(nameKey('Paul'));
+  });
+
+  it('reads a name with a combining mark as the name without: "Pau̇l" is "Paul" to a reader', () => {
+    expect(nameKey('Pau\u0307l')).toBe(nameKey('Paul'));
+    expect(nameKey('José')).toBe(nameKey('Jose'));
+    expect(nameKey('Paul')).not.toBe(nameKey('Saul'));
+  });
+});
+
+describe('safeFileName', () => {
+  it.each([
+    ['test_00\u0085.jpg', 'test_00.jpg'],
+    ['test\u034f_00.jpg', 'test_00.jpg'],
+    ['a\u200bb.jpg', 'ab.jpg'],
+    ['x\u0000y\u007f\u009f.jpg', 'xy.jpg'],
+    ['👨\u200d👩\u200d👧.jpg', '👨\u200d👩\u200d👧.jpg'],
+  ])('removes control and invisible characters from %j', (raw, clean) => expect(safeFileName(raw)).toBe(clean));
 });
 
 describe('FaceMatcher search and identify', () => {

