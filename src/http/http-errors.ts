@@ -34,6 +34,9 @@ export function sendError(req: Request, res: Response, error: AppError, requestI
     return;
   }
   res.status(error.status);
+  // RFC 9110: a 401 names how to authenticate; the key goes as a bearer token or in X-API-Key.
+  if (error.status === 401) res.set('WWW-Authenticate', 'Bearer realm="facefleet"');
+  res.set('X-Content-Type-Options', 'nosniff');
   res.locals['errorCode'] = error.code;
   res.set(ERROR_CODE_HEADER, error.code);
   if (error.code === 'METHOD_NOT_ALLOWED') res.set('Allow', String(error.params['allow']));
@@ -43,6 +46,12 @@ export function sendError(req: Request, res: Response, error: AppError, requestI
     res.type('text/plain').send(error.message);
   }
 }
+
+/**
+ * Refusals that shed load: the client is asked to try again in a second, nothing of ours failed, so they are
+ * logged as the client's doing (info), like the refusals client-limits.ts answers on the socket.
+ */
+const SHEDDING: ReadonlySet<string> = new Set(['TOO_MANY_UPLOADS', 'UPLOAD_MEMORY_FULL', 'TOO_MANY_CONNECTIONS']);
 
 export function errorHandler(logger: Logger, limits: { resultTimeoutSeconds: number }): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -56,7 +65,8 @@ export function errorHandler(logger: Logger, limits: { resultTimeoutSeconds: num
     }
     const error = toAppError(err, limits, req.path);
     if (error.code === 'INTERNAL') logger.error({ err, requestId }, 'request failed unexpectedly');
-    else if (error.status >= 500) logger.warn({ requestId, code: error.code, reason: error.message }, 'request failed');
+    else if (error.status >= 500 && !SHEDDING.has(error.code))
+      logger.warn({ requestId, code: error.code, reason: error.message }, 'request failed');
     else logger.info({ requestId, code: error.code, reason: error.message }, 'request rejected');
     // An upload refused part-way may still be streaming in: do not reuse this connection for another request.
     if (req.method === 'POST' && !req.complete) res.set('Connection', 'close');

@@ -112,6 +112,31 @@ describe('slow and greedy clients', () => {
     const response = await stalled.response;
     expect(response).toMatch(/^HTTP\/1\.1 408 /);
     expect(response).toContain('did not arrive within');
+    // The deadline that passed is the headers' (1 s), not the whole upload's.
+    expect(response).toContain("The request's headers did not arrive within 1 seconds");
+    expect(response).toContain('X-Content-Type-Options: nosniff');
+  });
+
+  it('answers headers larger than Node reads 431, not 400', async () => {
+    const client = rawClient(
+      stack.web.port,
+      `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
+    );
+    const response = await client.response;
+    expect(response).toMatch(/^HTTP\/1\.1 431 /);
+    expect(response).toContain("The request's headers are larger than the 16 KiB the server reads");
+  });
+
+  it('says every answer is what its Content-Type says (nosniff), and how to authenticate on a 401', async () => {
+    const body = new FormData();
+    body.append('inputFile', new Blob([good]), 'test_000.jpg');
+    const label = await fetch(url, { method: 'POST', body });
+    expect(await label.text()).toBe('test_000:Paul');
+    expect(label.headers.get('x-content-type-options')).toBe('nosniff');
+    const refused = await fetch(`${stack.web.url}/people`, { method: 'GET' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="facefleet"');
+    expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('refuses uploads past the cap with 503 and Retry-After, and takes them again once the slots free', async () => {

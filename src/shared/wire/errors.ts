@@ -285,6 +285,20 @@ export const ERROR_CATALOGUE = {
     message: (p) =>
       `The request did not arrive within ${p.seconds} seconds, so it was dropped; send it again (on a slow link, a smaller image).`,
   }),
+  HEADERS_TIMEOUT: error({
+    status: 408,
+    retryable: true,
+    params: { seconds: count },
+    message: (p) =>
+      `The request's headers did not arrive within ${p.seconds} seconds, so it was dropped; send it again.`,
+  }),
+  HEADERS_TOO_LARGE: error({
+    status: 431,
+    retryable: false,
+    params: { limitKiB: count },
+    message: (p) =>
+      `The request's headers are larger than the ${p.limitKiB} KiB the server reads; send fewer or shorter headers.`,
+  }),
   TOO_MANY_CONNECTIONS: error({
     status: 503,
     retryable: true,

@@ -98,6 +98,7 @@ export function rawAnswerHeaders(
       [SERVER_TIMING_HEADER]: formatServerTiming({ total: performance.now() - since }),
       [STATE_HEADER]: formatState(fleetState()),
       'Timing-Allow-Origin': '*',
+      'X-Content-Type-Options': 'nosniff',
     };
   };
 }
@@ -120,6 +121,8 @@ export function answerHeaders(deps: AnswerHeadersDeps): RequestHandler {
       // Lets a page of another origin (a dashboard) read the timings through the Resource Timing API: they
       // say how long stages took, nothing about what was sent.
       res.setHeader('Timing-Allow-Origin', '*');
+      // Every answer is what its Content-Type says (a label in text/plain is never sniffed into HTML).
+      res.setHeader('X-Content-Type-Options', 'nosniff');
     });
     res.on('finish', () => deps.onAnswered(res, timer));
     next();

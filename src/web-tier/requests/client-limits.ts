@@ -6,7 +6,7 @@
  * answer with the catalogue's status and sentence, never a silently dropped socket, and is logged as the
  * client's doing (info), not ours.
  */
-import { STATUS_CODES, type Server } from 'node:http';
+import { maxHeaderSize, STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestHandler } from 'express';
 import { ERROR_CODE_HEADER } from '../../shared/wire/answer-metrics.js';
@@ -43,6 +43,7 @@ export function rawResponse(error: AppError, headers: Record<string, string> = {
     'Content-Type: text/plain; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close',
+    'X-Content-Type-Options: nosniff',
     `${ERROR_CODE_HEADER}: ${error.code}`,
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
@@ -50,8 +51,9 @@ export function rawResponse(error: AppError, headers: Record<string, string> = {
 }
 
 /**
- * Answers what Node's HTTP parser refuses before Express sees it: a request not received by its deadline
- * (408) and one that is not HTTP (400). Resets and other socket errors of clients that left are not answered.
+ * Answers what Node's HTTP parser refuses before Express sees it: a request whose headers, or whole request, did
+ * not arrive by their deadlines (408, naming the deadline that passed), headers larger than Node reads (431),
+ * and what is not HTTP (400). Resets and other socket errors of clients that left are not answered.
  */
 export function answerClientErrors(
   server: Server,
@@ -63,7 +65,13 @@ export function answerClientErrors(
     const code = err.code ?? '';
     let error: AppError | undefined;
     if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'ERR_HTTP_HEADERS_TIMEOUT') {
-      error = new AppError('UPLOAD_TIMEOUT', { seconds: limits.uploadTimeoutSeconds });
+      // Node reports both deadlines with one code; the parser holds a request once its headers have arrived.
+      const headersArrived = Boolean((socket as Socket & { parser?: { incoming?: unknown } }).parser?.incoming);
+      error = headersArrived
+        ? new AppError('UPLOAD_TIMEOUT', { seconds: limits.uploadTimeoutSeconds })
+        : new AppError('HEADERS_TIMEOUT', { seconds: limits.headersTimeoutSeconds });
+    } else if (code === 'HPE_HEADER_OVERFLOW') {
+      error = new AppError('HEADERS_TOO_LARGE', { limitKiB: Math.floor(maxHeaderSize / 1024) });
     } else if (code.startsWith('HPE_') && code !== 'HPE_INVALID_EOF_STATE') {
       error = new AppError('BAD_HTTP');
     }
