@@ -9,4 +9,8 @@ cat > /etc/facefleet/web.env <<'FACEFLEET_ENV'
 {{WEB_ENV}}
 FACEFLEET_ENV
 chmod 0644 /etc/facefleet/web.env
+# The secret the web tier shows the monitor when it forwards its clients' reports (MONITOR_FORWARD_TOKEN): made
+# here, on this instance, in a file only root reads; never in user data, which anyone with ec2:Describe* reads.
+umask 077
+echo "MONITOR_FORWARD_TOKEN=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')" > /etc/facefleet/forward.env
 systemctl enable --now {{UNITS}}

@@ -18,6 +18,8 @@ export class MonitorProcess extends ListeningPart<MonitorReadyMessage> {
       readyType: 'facefleet:monitor-ready',
       addressOf: (m) => m.url,
       lost: 'reports are dropped',
+      // The forward token: it believes the web tier's forwarded client addresses with it.
+      keepSecrets: 'monitor',
     });
   }
 }

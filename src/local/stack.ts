@@ -6,6 +6,7 @@
  * Everything it is given is kept in the data directory (DATA_DIR): after a stop, or a kill -9 of every
  * process, the next start has the same gallery, objects and queued messages, and answers what was queued.
  */
+import { randomBytes } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createS3Client, createSqsClient } from '../shared/aws/clients.js';
 import { childEnvironment, loadConfig, type Config } from '../shared/config/config.js';
@@ -137,6 +138,9 @@ export async function startLocalStack(
       FLEET_OWNER_PID: String(process.pid),
       // Only the web tier's processes see it: childEnvironment drops it for every other part.
       ...(localKey ? { API_KEY: localKey.key } : {}),
+      // The web tier's and the monitor's alone, new each start: the monitor believes a forwarded address only
+      // with it.
+      MONITOR_FORWARD_TOKEN: base.monitor.forwardToken ?? randomBytes(24).toString('base64url'),
     };
     const config = loadConfig(childEnvironment(overrides, { keepSecrets: true }));
     const s3 = createS3Client(config);

@@ -3,7 +3,8 @@
  * size and rate: garbage is refused with 400 and never stored), and the monitoring page reads the store's
  * queries under /api/. GET /metrics has its own Prometheus metrics, GET /healthz says it lives.
  */
-import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import { timingSafeEqual } from 'node:crypto';
 import { rateLimit } from 'express-rate-limit';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
@@ -12,7 +13,14 @@ import type { Logger } from '../shared/logger.js';
 import { processRegistry } from '../shared/metrics.js';
 import { errorHandler, methodNotAllowed } from '../http/http-errors.js';
 import { metricsRoute } from '../http/metrics-route.js';
-import { describeRefusal, MAX_BATCH_BYTES, reportBatchSchema } from '../shared/wire/monitor-reports.js';
+import {
+  declaresTooLarge,
+  describeRefusal,
+  FORWARD_TOKEN_HEADER,
+  FORWARDED_CLIENT_HEADER,
+  MAX_BATCH_BYTES,
+  reportBatchSchema,
+} from '../shared/wire/monitor-reports.js';
 import type { MonitorStore, Window } from './store.js';
 
 /** Longest window a query may ask for: the default retention (seven days). */
@@ -23,21 +31,38 @@ export interface MonitorAppDeps {
   readonly logger: Logger;
   /** Batches one client (IP address) may post per minute. */
   readonly maxBatchesPerMinute: number;
+  /** Reports one client may store per minute, whatever its batches hold. */
+  readonly maxReportsPerMinute: number;
+  /** The web tier's token: a forwarded client address is believed only with it (MONITOR_FORWARD_TOKEN). */
+  readonly forwardToken: string | undefined;
   readonly now?: () => number;
 }
+
+/**
+ * The sources our own clients report as (the workload generator, the console, the benchmarks): each is a
+ * label of the reports counter. Any other source is counted as `other`, so that no client can add series
+ * (a random source per report grew the monitor by 180 MB and its /metrics to 25 MB).
+ */
+export const KNOWN_SOURCES: ReadonlySet<string> = new Set(['workload', 'console', 'bench', 'elasticity']);
 
 export function buildMonitorApp(deps: MonitorAppDeps): Express {
   const now = deps.now ?? Date.now;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  // The web tier forwards reports from its loopback: its clients' addresses come in X-Forwarded-For, and each
-  // client is rate-limited on its own.
-  app.set('trust proxy', 'loopback');
+  // Whom a report is counted against: the address the web tier vouches for with its token, else the address
+  // that connected. X-Forwarded-For is never believed: anyone who reaches the monitor could write it.
+  const clientOf = (req: Request): string => {
+    const token = req.get(FORWARD_TOKEN_HEADER);
+    const forwarded = req.get(FORWARDED_CLIENT_HEADER);
+    if (deps.forwardToken && token && forwarded && sameSecret(token, deps.forwardToken)) return forwarded;
+    return req.socket.remoteAddress ?? 'unknown';
+  };
+  const quota = new ReportQuota(deps.maxReportsPerMinute, now);
   const registry = processRegistry();
   const received = new Counter({
     name: 'facefleet_monitor_reports_received_total',
-    help: 'Reports stored, by the source that sent them.',
+    help: 'Reports stored, by the source that sent them (ours by name, any other as "other").',
     labelNames: ['source'],
     registers: [registry],
   });
@@ -66,13 +91,27 @@ export function buildMonitorApp(deps: MonitorAppDeps): Express {
     limit: deps.maxBatchesPerMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    keyGenerator: (req) => clientOf(req),
+    // The key is the web tier's vouched-for address or the socket's, never a header a client writes itself.
+    validate: { keyGeneratorIpFallback: false },
     handler: (_req, _res, next) => next(new AppError('TOO_MANY_REPORTS', { limit: deps.maxBatchesPerMinute })),
   });
-  app.post('/reports', perClient, express.json({ limit: MAX_BATCH_BYTES, strict: true }), (req, res) => {
+  const tooLarge: RequestHandler = (req, _res, next) =>
+    next(
+      declaresTooLarge(req.get('content-length'))
+        ? new AppError('REPORTS_TOO_LARGE', { limitBytes: MAX_BATCH_BYTES })
+        : undefined,
+    );
+  app.post('/reports', tooLarge, perClient, express.json({ limit: MAX_BATCH_BYTES, strict: true }), (req, res) => {
     const parsed = reportBatchSchema.safeParse(req.body);
     if (!parsed.success) throw new AppError('REPORTS_INVALID', { reason: describeRefusal(parsed.error) });
+    const client = clientOf(req);
+    if (!quota.take(client, parsed.data.reports.length)) {
+      res.set('Retry-After', String(quota.retryAfterSeconds(client)));
+      throw new AppError('TOO_MANY_REPORTS_STORED', { limit: deps.maxReportsPerMinute });
+    }
     deps.store.add(parsed.data.reports);
-    for (const r of parsed.data.reports) received.inc({ source: r.source });
+    for (const r of parsed.data.reports) received.inc({ source: KNOWN_SOURCES.has(r.source) ? r.source : 'other' });
     res.status(202).json({ stored: parsed.data.reports.length });
   });
   app.all('/reports', methodNotAllowed('POST'));
@@ -117,6 +156,47 @@ export function buildMonitorApp(deps: MonitorAppDeps): Express {
   };
   app.use(countRefusals);
   return app;
+}
+
+/** Compares two secrets in time that does not depend on where they differ. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Reports each client may store per minute (a fixed window per client). Clients quiet for a minute are
+ * forgotten, so the map holds only the last minute's clients.
+ */
+export class ReportQuota {
+  private readonly used = new Map<string, { since: number; count: number }>();
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Counts `n` reports against `client`; false (and nothing counted) when that would pass the quota. */
+  take(client: string, n: number): boolean {
+    const t = this.now();
+    if (this.used.size > 10_000) {
+      for (const [key, entry] of this.used) if (t - entry.since >= 60_000) this.used.delete(key);
+    }
+    let entry = this.used.get(client);
+    if (!entry || t - entry.since >= 60_000) {
+      entry = { since: t, count: 0 };
+      this.used.set(client, entry);
+    }
+    if (entry.count + n > this.perMinute) return false;
+    entry.count += n;
+    return true;
+  }
+
+  retryAfterSeconds(client: string): number {
+    const entry = this.used.get(client);
+    return entry ? Math.max(1, Math.ceil((entry.since + 60_000 - this.now()) / 1000)) : 1;
+  }
 }
 
 /** What express.json() throws, as the catalogue's errors. */

@@ -32,7 +32,13 @@ await runMain('monitor', async (config) => {
     abortRoundOnStop: false,
   });
   pruning.start();
-  const app = buildMonitorApp({ store, logger, maxBatchesPerMinute: m.maxBatchesPerMinute });
+  const app = buildMonitorApp({
+    store,
+    logger,
+    maxBatchesPerMinute: m.maxBatchesPerMinute,
+    maxReportsPerMinute: m.maxReportsPerMinute,
+    forwardToken: m.forwardToken,
+  });
   const server = createServer(app);
   server.listen(m.port, m.host);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);

@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { childEnvironment } from './config/config.js';
+import type { Reader } from './config/settings.js';
 import type { Logger } from './logger.js';
 
 /** Pause before starting a dead part again, so that a crash loop does not spin. */
@@ -24,7 +25,7 @@ export function forkPart<M extends { type: string }>(
   env: Record<string, string>,
   readyType: M['type'],
   name: string,
-  { keepSecrets = false }: { keepSecrets?: boolean } = {},
+  { keepSecrets = false }: { keepSecrets?: boolean | Reader } = {},
 ): ForkedPart<M> {
   const child = fork(main, [], {
     execArgv: ['--import', 'tsx'],
@@ -68,7 +69,8 @@ export interface SupervisedPartOptions<M extends { type: string }> {
   /** Told when it exits, before it is started again (its figures are stale from then on). */
   readonly onExit?: () => void;
   /** It is given the secrets (API_KEY): a web process checks the key. */
-  readonly keepSecrets?: boolean;
+  /** The secrets the child keeps (childEnvironment): all, none, or those its reader reads. */
+  readonly keepSecrets?: boolean | Reader;
 }
 
 /** A part that is started again when it dies; a crash loop is given up. */
@@ -158,6 +160,7 @@ export interface ListeningPartOptions<M extends { type: string }> {
   readonly stopGraceMs: number;
   /** What is lost when it keeps dying and is given up, for the log line ("the fleet no longer scales"). */
   readonly lost: string;
+  readonly keepSecrets?: boolean | Reader;
 }
 
 /** A supervised part that serves HTTP: where it answers is known while it runs, and unknown while it restarts. */
@@ -176,6 +179,7 @@ export class ListeningPart<M extends { type: string }> {
       },
       logger: options.logger,
       stopGraceMs: options.stopGraceMs,
+      ...(options.keepSecrets === undefined ? {} : { keepSecrets: options.keepSecrets }),
       onReady: (m) => (this.address = options.addressOf(m)),
       onGiveUp: (err) =>
         options.logger.error({ err }, `the ${options.name} keeps dying and is not started again: ${options.lost}`),

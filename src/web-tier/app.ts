@@ -69,6 +69,8 @@ export interface WebTierDeps {
   readonly metrics: WebMetrics;
   /** The monitoring server that /monitoring/ forwards to; undefined while unknown or when there is none. */
   readonly monitorUrl: () => string | undefined;
+  /** Shown to the monitor with each forwarded batch, so that it believes the client's address. */
+  readonly monitorForwardToken: string | undefined;
   /** The web console's files, built at start (console-route.ts). */
   readonly console: ConsoleBundle;
   readonly video: RecognitionDeps['video'];
@@ -106,7 +108,7 @@ export function buildApp(deps: WebTierDeps): Express {
       openApi: openApiDocument(),
     }),
   );
-  app.use(monitoringRoute(deps.monitorUrl));
+  app.use(monitoringRoute(deps.monitorUrl, deps.monitorForwardToken));
   app.use(consoleRoute(deps.console));
 
   const whileAccepting: RequestHandler = (_req, _res, next) =>

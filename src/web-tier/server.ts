@@ -213,6 +213,7 @@ export async function startWebTier(
     fleetState,
     metrics,
     monitorUrl: options.monitorUrl ?? (() => config.monitor.url),
+    monitorForwardToken: config.monitor.forwardToken,
     console: buildConsole(logger),
     web: { id: webId, recent, processes: () => peers.all(), status: webStatus },
     video: {

@@ -4,6 +4,8 @@
  * them in SQLite and answers the monitoring page's queries. Garbage is refused and never stored, a flood is
  * cut off, and a monitor that is down costs the requests nothing.
  */
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../src/local/stack.js';
@@ -123,6 +125,21 @@ describe('monitoring', () => {
     expect(storedRows()).toBe(before);
     const { errors } = (await api('errors?minutes=5')) as { errors: unknown[] };
     expect(errors).toEqual([]);
+  });
+
+  it('answers a batch that declares a gigabyte 413 at once, without waiting for its body', async () => {
+    const socket = connect(stack.web.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const started = Date.now();
+    socket.write(
+      'POST /monitoring/reports HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+        `Content-Length: ${2 ** 30}\r\n\r\n{"reports":[`,
+    );
+    const [chunk] = (await once(socket, 'data')) as [Buffer];
+    socket.destroy();
+    expect(chunk.toString()).toMatch(/^HTTP\/1\.1 413 /);
+    expect(chunk.toString()).toMatch(/larger than 512 KiB/);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('bounds a flood: past its batches per minute a client is refused with 429', async () => {

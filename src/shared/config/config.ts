@@ -11,8 +11,11 @@ import {
   COURSE_MAX_WORKERS,
   environmentSchema,
   SECRET_SETTINGS,
+  SETTINGS,
   settingValues,
   type ParsedSettings,
+  type Reader,
+  type SettingName,
 } from './settings.js';
 
 const envSchema = environmentSchema().superRefine((e, ctx) => {
@@ -179,14 +182,19 @@ function deepFreeze<T>(value: T): T {
 
 /**
  * The environment for a child process of ours (a local worker, the autoscaler, the emulator): this process's
- * own environment, which its config came from, with `overrides` on top, and without secrets (API_KEY): only
- * the web tier uses the key, so no other process holds it (`keepSecrets` for the web tier's own config).
+ * own environment, which its config came from, with `overrides` on top, and without the secrets it does not
+ * read: API_KEY is the web tier's alone, MONITOR_FORWARD_TOKEN the web tier's and the monitor's. `keepSecrets`:
+ * `true` keeps them all (the web tier's own config), a reader keeps those it reads.
  */
 export function childEnvironment(
   overrides: Record<string, string>,
-  { keepSecrets = false }: { keepSecrets?: boolean } = {},
+  { keepSecrets = false }: { keepSecrets?: boolean | Reader } = {},
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...overrides };
-  if (!keepSecrets) for (const name of SECRET_SETTINGS) delete env[name];
+  if (keepSecrets === true) return env;
+  for (const name of SECRET_SETTINGS) {
+    const readers: readonly Reader[] = SETTINGS[name as SettingName].readBy;
+    if (keepSecrets === false || !readers.includes(keepSecrets)) delete env[name];
+  }
   return env;
 }

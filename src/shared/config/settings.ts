@@ -605,6 +605,21 @@ export const SETTING_TREE = {
       description:
         'batches of reports one client (IP address) may post per minute; more are refused with 429 (at most 500 reports a batch)',
     }),
+    maxReportsPerMinute: setting('MONITOR_MAX_REPORTS_PER_MINUTE', {
+      schema: int(1, 10_000_000, 6000),
+      unit: 'reports per minute',
+      readBy: ['monitor'],
+      description:
+        'reports one client (IP address) may store per minute, whatever its batches hold; a batch past it is refused with 429. 6000 is 100 answers a second, more than the course workload reports; no one client can fill the newest rows a query reads (200,000) within a day’s window',
+    }),
+    forwardToken: setting('MONITOR_FORWARD_TOKEN', {
+      schema: z.string().min(16, 'must be at least 16 characters').optional(),
+      readBy: ['web', 'monitor'],
+      secret: true,
+      defaultText: 'a new one each `npm start`; on AWS, one the web instance makes at boot',
+      description:
+        'the secret the web tier shows the monitor when it forwards reports with its client’s address; the monitor believes a forwarded address only with it, and otherwise counts the reports against the address that connected',
+    }),
   },
   autoscaler: {
     pollIntervalMs: setting('AUTOSCALER_POLL_MS', {

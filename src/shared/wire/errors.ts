@@ -354,6 +354,13 @@ export const ERROR_CATALOGUE = {
     message: (p) =>
       `This client sent more than ${p.limit} batches of reports in the last minute; they were dropped. Send fewer, larger batches.`,
   }),
+  TOO_MANY_REPORTS_STORED: error({
+    status: 429,
+    retryable: true,
+    params: { limit: count },
+    message: (p) =>
+      `This client stored ${p.limit} reports in the last minute, the most one client may; this batch was dropped. Report less often.`,
+  }),
   BAD_QUERY: error({
     status: 400,
     retryable: false,

@@ -10,11 +10,12 @@ import { AppError } from '../../shared/wire/errors.js';
 import { MAX_BATCH_BYTES } from '../../shared/wire/monitor-reports.js';
 import { mount } from '../api/operation.js';
 import { MONITORING_API } from './monitoring-api.js';
+import { declaresTooLarge, FORWARD_TOKEN_HEADER, FORWARDED_CLIENT_HEADER } from '../../shared/wire/monitor-reports.js';
 
 /** A monitor that does not answer within this is treated as down. */
 const FORWARD_TIMEOUT_MS = 5000;
 
-export function monitoringRoute(monitorUrl: () => string | undefined): Router {
+export function monitoringRoute(monitorUrl: () => string | undefined, forwardToken: string | undefined): Router {
   const router = Router();
   const forward = async (req: Request, res: Response, path: string, body?: Buffer) => {
     const base = monitorUrl();
@@ -26,7 +27,8 @@ export function monitoringRoute(monitorUrl: () => string | undefined): Router {
         method: req.method,
         headers: {
           accept: req.get('accept') ?? 'application/json',
-          'x-forwarded-for': req.ip ?? '',
+          // The client's address, vouched for with the token the monitor knows (it believes no other).
+          ...(forwardToken ? { [FORWARD_TOKEN_HEADER]: forwardToken, [FORWARDED_CLIENT_HEADER]: req.ip ?? '' } : {}),
           ...(body ? { 'content-type': req.get('content-type') ?? 'application/json' } : {}),
         },
         body,
@@ -53,6 +55,12 @@ export function monitoringRoute(monitorUrl: () => string | undefined): Router {
   mount(router, MONITORING_API, {
     '/monitoring/reports': {
       post: [
+        (req, _res, next) =>
+          next(
+            declaresTooLarge(req.get('content-length'))
+              ? new AppError('REPORTS_TOO_LARGE', { limitBytes: MAX_BATCH_BYTES })
+              : undefined,
+          ),
         express.raw({ type: () => true, limit: MAX_BATCH_BYTES }),
         async (req, res) => {
           await forward(req, res, '/reports', Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
