@@ -25,6 +25,7 @@ import {
   FILE_NAME_METADATA,
   fileStem,
   MESSAGE_VERSION,
+  refusalKey,
   type RequestMessage,
 } from '../shared/wire/messages.js';
 import { roundAllMs } from '../shared/wire/timing.js';
@@ -195,7 +196,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
   }
 
   /**
-   * `<stem>.error.txt` in the out-bucket: the sentence of a video put under `videos/` that was refused, or given up
+   * `refusals/<stem>.txt` in the out-bucket (refusalKey): the sentence of a video put under `videos/` that was refused, or given up
    * after its last attempt.
    */
   private async storeRefusal(job: RequestJob, err: AppError): Promise<void> {
@@ -206,7 +207,7 @@ export class RequestHandler implements MessageHandler<RequestJob> {
       .send(
         new PutObjectCommand({
           Bucket: this.options.outBucket,
-          Key: `${stem}.error.txt`,
+          Key: refusalKey(stem),
           Body: `${error.message}\n`,
           ContentType: 'text/plain; charset=utf-8',
           Metadata: { 'request-id': job.request.requestId, 'error-code': err.code },

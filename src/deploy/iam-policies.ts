@@ -95,7 +95,7 @@ export function webPolicy(w: Where) {
         Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
         Resource: queueArn(w, n.videoQueue),
       },
-      { Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn(n.outBucket)}/*.csv` },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn(n.outBucket)}/rosters/*` },
       { Effect: 'Allow', Action: 'ec2:DescribeInstances', Resource: '*' },
       {
         Effect: 'Allow',

@@ -222,7 +222,7 @@ describe.skipIf(!ffmpeg)('classroom videos', () => {
       framesSeen: 10,
       unknown: { faces: 4, mostInOneFrame: 2, people: 2, firstSeenSeconds: 4 },
       recordFields: ['id', 'major', 'year'],
-      csvKey: 'Monday lecture.csv',
+      csvKey: 'rosters/Monday lecture.csv',
     });
     expect(
       answer.students.map(({ name, firstSeenSeconds, frames, record }) => ({ name, firstSeenSeconds, frames, record })),
@@ -267,13 +267,13 @@ describe.skipIf(!ffmpeg)('classroom videos', () => {
     expect(answer.unknown).toEqual({ faces: 2, mostInOneFrame: 1, people: 1, firstSeenSeconds: 4 });
   }, 120_000);
 
-  it('answers the CSV with Accept: text/csv, the one stored as <stem>.csv in the out-bucket', async () => {
+  it('answers the CSV with Accept: text/csv, the one stored as rosters/<stem>.csv in the out-bucket', async () => {
     const res = await post(clip('class.mp4'), 'Monday lecture.mp4', 'text/csv');
     expect(res.status, res.body).toBe(200);
     expect(res.type).toBe('text/csv; charset=utf-8');
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="Monday lecture.csv"');
     const stored = await s3.send(
-      new GetObjectCommand({ Bucket: stack.config.resources.outBucket, Key: 'Monday lecture.csv' }),
+      new GetObjectCommand({ Bucket: stack.config.resources.outBucket, Key: 'rosters/Monday lecture.csv' }),
     );
     expect(await stored.Body!.transformToString()).toBe(res.body);
     const lines = res.body.split('\r\n');
@@ -285,6 +285,17 @@ describe.skipIf(!ffmpeg)('classroom videos', () => {
     const rows = parse(res.body, { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r['name'])).toEqual(['Jennifer Lopez', 'Hans Blix', 'Ricardo Lagos', 'Unknown']);
   }, 120_000);
+
+  it('keeps a roster whatever an image upload is named: "Monday lecture.csv.jpg" labels beside it, not over it', async () => {
+    const form = new FormData();
+    form.append('inputFile', new Blob([readFileSync(photo('Hans_Blix', 4))]), 'Monday lecture.csv.jpg');
+    const res = await fetch(`${stack.web.url}/`, { method: 'POST', body: form });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('Monday lecture.csv:Hans Blix');
+    const { outBucket } = stack.config.resources;
+    expect(await stored(outBucket, 'Monday lecture.csv')).toBe('Hans Blix');
+    expect(await stored(outBucket, 'rosters/Monday lecture.csv')).toMatch(/^name,id,major,year,/);
+  }, 60_000);
 
   it.each(['webm', 'mov'] as const)(
     'takes a %s video too',
@@ -329,7 +340,7 @@ describe.skipIf(!ffmpeg)('classroom videos', () => {
       s3Event('ObjectCreated:Put', 'videos/Tuesday+lecture.mp4'),
     ])
       await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.video, MessageBody: body }));
-    const csv = await stored(outBucket, 'Tuesday lecture.csv');
+    const csv = await stored(outBucket, 'rosters/Tuesday lecture.csv');
     expect(csv.split('\r\n').map((l) => l.split(',')[0])).toEqual([
       'name',
       'Jennifer Lopez',
@@ -348,7 +359,7 @@ describe.skipIf(!ffmpeg)('classroom videos', () => {
     );
   }, 120_000);
 
-  it('says why a video put under videos/ was refused, beside where its CSV would be', async () => {
+  it('says why a video put under videos/ was refused, under refusals/', async () => {
     const { inBucket, outBucket } = stack.config.resources;
     const path = await makeClip(ffmpeg!, [{ seconds: 2 }], clip('nobody.mp4'));
     await s3.send(new PutObjectCommand({ Bucket: inBucket, Key: 'videos/nobody.mp4', Body: readFileSync(path) }));
@@ -358,7 +369,7 @@ describe.skipIf(!ffmpeg)('classroom videos', () => {
         MessageBody: s3Event('ObjectCreated:Put', 'videos/nobody.mp4'),
       }),
     );
-    const text = await stored(outBucket, 'nobody.error.txt');
+    const text = await stored(outBucket, 'refusals/nobody.txt');
     expect(text).toBe(`${sentence('VIDEO_NO_FACES', { file: 'nobody', frames: 2 })}\n`);
     // A video deleted before a worker took its event: said the same way, named from its key.
     await sqs.send(
@@ -367,7 +378,7 @@ describe.skipIf(!ffmpeg)('classroom videos', () => {
         MessageBody: s3Event('ObjectCreated:Put', 'videos/ghost.mp4'),
       }),
     );
-    expect(await stored(outBucket, 'ghost.error.txt')).toBe(`${sentence('IMAGE_GONE', {})}\n`);
+    expect(await stored(outBucket, 'refusals/ghost.txt')).toBe(`${sentence('IMAGE_GONE', {})}\n`);
   }, 120_000);
 
   describe('refused by the web tier, with nothing stored or queued', () => {

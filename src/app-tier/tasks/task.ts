@@ -5,7 +5,7 @@
  * its log line says. One file per task (`recognize`, `enroll`, `video`); a new task is a new file, one line in
  * the worker's table (compose-worker.ts) and its name in the request message's schema (docs/recognition.md).
  */
-import type { FaceResult, RequestMessage, ResponseMessage } from '../../shared/wire/messages.js';
+import { labelKey, type FaceResult, type RequestMessage, type ResponseMessage } from '../../shared/wire/messages.js';
 import type { Face } from '../recognition/engine.js';
 import { decodesCleanly } from '../recognition/image.js';
 import { AppError } from '../../shared/wire/errors.js';
@@ -59,7 +59,7 @@ export function imageTask(handler: TaskHandler): Task {
         reply: result,
         ...(result.label === undefined
           ? {}
-          : { store: { key: input.stem, body: result.label, contentType: 'text/plain; charset=utf-8' } }),
+          : { store: { key: labelKey(input.stem), body: result.label, contentType: 'text/plain; charset=utf-8' } }),
         log: {
           label: result.label,
           similarity: result.similarity === undefined ? undefined : Number(result.similarity.toFixed(3)),

@@ -106,7 +106,7 @@ export const videoResultSchema = z.object({
   }),
   /** The record fields, in the CSV's order. */
   recordFields: z.array(z.string()),
-  /** The CSV's key in the out-bucket: `<video stem>.csv`. */
+  /** The CSV's key in the out-bucket: `rosters/<video stem>.csv` (rosterKey). */
   csvKey: z.string(),
   /** True when the records were too many for the message: the CSV holds them. */
   recordsOmitted: z.boolean().optional(),
@@ -193,6 +193,19 @@ function parseJson<T>(body: string | undefined, schema: z.ZodType<T>): T | undef
     return undefined;
   }
 }
+
+/**
+ * The out-bucket's key spaces, one per kind of stored result, so that no request can overwrite another kind's
+ * object: a recognition's label at `<stem>` (the course's contract: the grader reads it there), a video's roster at
+ * `rosters/<stem>.csv`, the sentence of a refused video at `refusals/<stem>.txt`. A stem never holds a "/"
+ * (safeFileName keeps the last path segment), so no label lands in the other two: an image uploaded as
+ * `good.csv.jpg` writes its label at `good.csv`, beside the roster `rosters/good.csv`, not over it.
+ */
+export const labelKey = (stem: string): string => stem;
+export const ROSTERS_PREFIX = 'rosters/';
+export const rosterKey = (stem: string): string => `${ROSTERS_PREFIX}${stem}.csv`;
+export const REFUSALS_PREFIX = 'refusals/';
+export const refusalKey = (stem: string): string => `${REFUSALS_PREFIX}${stem}.txt`;
 
 /**
  * Turns a client-supplied file name into a safe label: the last path segment, control characters removed,

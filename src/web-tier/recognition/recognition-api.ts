@@ -74,7 +74,7 @@ export const RECOGNITION_API = {
     post: {
       summary: 'Who is in a classroom video, with their student records',
       description:
-        'One MP4, MOV or WebM video in the multipart field `inputFile`. Its header is checked first (VIDEO_MAX_BYTES, VIDEO_MAX_SECONDS, VIDEO_MAX_DIMENSION); then a worker looks at a frame every VIDEO_FRAME_SECONDS from the first, names every face, counts each person once (first seen, best similarity) and the unknown faces apart, and stores `<stem>.csv` with each student’s record in the out-bucket. The answer is that roster as JSON, or the CSV itself with `Accept: text/csv`. It needs the API key (VIDEOS_REQUIRE_KEY): the records are personal.',
+        'One MP4, MOV or WebM video in the multipart field `inputFile`. Its header is checked first (VIDEO_MAX_BYTES, VIDEO_MAX_SECONDS, VIDEO_MAX_DIMENSION); then a worker looks at a frame every VIDEO_FRAME_SECONDS from the first, names every face, counts each person once (first seen, best similarity) and the unknown faces apart, and stores `rosters/<stem>.csv` with each student’s record in the out-bucket. The answer is that roster as JSON, or the CSV itself with `Accept: text/csv`. It needs the API key (VIDEOS_REQUIRE_KEY): the records are personal.',
       tag: 'videos',
       key: 'always',
       query: { collection: collectionQuery },

@@ -6,7 +6,7 @@
  * looked up in the students table; and the CSV for the out-bucket.
  */
 import { AppError } from '../../../shared/wire/errors.js';
-import type { VideoResult } from '../../../shared/wire/messages.js';
+import { rosterKey, type VideoResult } from '../../../shared/wire/messages.js';
 import { extractFrames, KEYFRAMES_ONLY_FROM_SECONDS } from './frames.js';
 import {
   checkVideoLimits,
@@ -183,13 +183,13 @@ export function videoTask(options: VideoTaskOptions): VideoTaskHandler {
   };
 }
 
-/** The video task as the request handler runs it: the video on disk, its roster's CSV stored as `<stem>.csv`. */
+/** The video task as the request handler runs it: the video on disk, its roster's CSV stored at rosterKey. */
 export function videoRequestTask(handler: VideoTaskHandler, maxBytes: number): Task {
   return {
     input: { maxBytes, tooLarge: (limitBytes) => new AppError('VIDEO_TOO_LARGE', { limitBytes }) },
     async run(input, timings) {
       if (input.kind !== 'file') throw new Error('the video task was given bytes, not a file');
-      const csvKey = `${input.stem}.csv`;
+      const csvKey = rosterKey(input.stem);
       const result = await handler(
         {
           path: input.path,
