@@ -129,4 +129,18 @@ describe('an emulator killed under a running stack', () => {
       'an answer from the restarted emulator',
     );
   });
+
+  it('costs requests in flight latency, not answers: 60 uploads across a kill -9 all get their labels', async () => {
+    const url = `${stack.web.url}/`;
+    const stems = [...courseLabels().keys()].slice(0, 60);
+    const before = stack.emulator.pid;
+    const answers = stems.map((stem) => upload(url, image(stem), `${stem}.jpg`));
+    await new Promise((r) => setTimeout(r, 150));
+    stack.emulator.kill('SIGKILL');
+    const results = await Promise.all(answers);
+    expect(stack.emulator.pid).not.toBe(before);
+    expect(results.map((r) => `${r.status} ${r.body}`)).toEqual(
+      stems.map((stem) => `200 ${stem}:${courseLabels().get(stem)}`),
+    );
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../config/config.js';
+import { AWS_RETRY, emulatorRetryStrategy } from './retry.js';
 
 /**
  * Sockets per client. The SDK's default of 50 lets open long polls starve sends; 100 concurrent uploads each
@@ -26,6 +27,8 @@ function common(config: Config, endpoint = config.aws.endpoint) {
       httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
       httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
     },
+    // Locally, long enough to ride out the emulator's restart; on AWS, the SDK's standard mode (retry.ts).
+    ...(config.aws.useEmulatorCredentials ? { retryStrategy: emulatorRetryStrategy() } : AWS_RETRY),
     // The SDK otherwise rebuilds its middleware stack on every call: a sixth of the SDK's CPU in a worker
     // under load (measured with --cpu-prof). We never change a client's middleware after its first call.
     cacheMiddleware: true,

@@ -131,14 +131,7 @@ async function submit(deps: AppTierClientDeps, s: Submission, seconds: number): 
     // Stored but not queued: nothing will ever read the image, so it goes, and the client is told to retry.
     deps.router.cancel(s.requestId);
     deps.logger.warn({ err, requestId: s.requestId, key: s.key }, 'could not queue the upload; deleting its image');
-    await deps.s3
-      .send(new DeleteObjectCommand({ Bucket: deps.inBucket, Key: s.key }))
-      .catch((deleteErr: unknown) =>
-        deps.logger.error(
-          { err: deleteErr, key: s.key },
-          'could not delete the image of an upload that was not queued',
-        ),
-      );
+    await deleteUnqueued(deps, s.key);
     throw new AppError('STORAGE_UNAVAILABLE', {}, err);
   }
   const queuedAt = performance.now();
@@ -155,5 +148,30 @@ async function submit(deps: AppTierClientDeps, s: Submission, seconds: number): 
     return answer;
   } finally {
     s.timer.record('wait', performance.now() - queuedAt);
+  }
+}
+
+/** Tries to delete an image that was stored but never queued, this often, for this long, until storage is back. */
+const UNQUEUED_RETRY_MS = 5000;
+const UNQUEUED_GIVE_UP_MS = 10 * 60_000;
+
+/**
+ * Deletes the image of an upload that could not be queued: now, or, when storage is down too (the emulator
+ * restarting, S3 failing), every few seconds until it is back, for ten minutes. Nothing would ever read the image;
+ * left, it would wait for the retention. The caller's answer does not wait for the later tries.
+ */
+async function deleteUnqueued(deps: AppTierClientDeps, key: string, since = Date.now()): Promise<void> {
+  try {
+    await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.inBucket, Key: key }));
+  } catch (err) {
+    if (Date.now() - since >= UNQUEUED_GIVE_UP_MS) {
+      deps.logger.error(
+        { err, key },
+        'could not delete the image of an upload that was not queued; the retention will',
+      );
+      return;
+    }
+    deps.logger.warn({ err, key }, 'could not delete the image of an upload that was not queued yet; trying again');
+    setTimeout(() => void deleteUnqueued(deps, key, since), UNQUEUED_RETRY_MS).unref();
   }
 }
