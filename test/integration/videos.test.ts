@@ -518,6 +518,21 @@ describe.skipIf(!ffmpeg)('classroom videos', () => {
       );
     }, 120_000);
 
+    it('a video whose header claims far more than it holds: truncated, with its real length', async () => {
+      const path = await makeClip(ffmpeg!, [{ image: photo('Hans_Blix', 5), seconds: 6 }], clip('liar.mp4'));
+      // The movie header (mvhd) says 5000 s: version 0, then creation, modification, timescale, duration.
+      const bytes = readFileSync(path);
+      const mvhd = bytes.indexOf('mvhd');
+      const timescale = bytes.readUInt32BE(mvhd + 16);
+      bytes.writeUInt32BE(5000 * timescale, mvhd + 20);
+      writeFileSync(path, bytes);
+      const res = await post(path, 'liar.mp4');
+      expect([res.status, res.code], res.body).toEqual([422, 'VIDEO_TRUNCATED']);
+      expect(res.body).toMatch(
+        /^The video "liar\.mp4" stops after [56] s though its header says 5000 s: it is truncated; send the whole file\.$/,
+      );
+    }, 120_000);
+
     it('a video of an empty room', async () => {
       const path = await makeClip(ffmpeg!, [{ seconds: 3 }], clip('empty-room.mp4'));
       const res = await post(path, 'empty-room.mp4');

@@ -137,3 +137,38 @@ export function frameInterval(durationSeconds: number | undefined, everySeconds:
   if (durationSeconds === undefined || durationSeconds / everySeconds < maxFrames) return everySeconds;
   return Math.ceil((durationSeconds / maxFrames) * 100) / 100;
 }
+
+/**
+ * When the video's last picture is, in seconds, from its packets' timestamps: what the file holds, whatever
+ * its header claims. Reads the packets' headers, decodes nothing. Undefined when it has none.
+ */
+export async function lastPictureSeconds(
+  ffprobe: VideoTool,
+  path: string,
+  limits: RunLimits,
+): Promise<number | undefined> {
+  const output = await runTool(
+    ffprobe,
+    [
+      '-v',
+      'error',
+      '-protocol_whitelist',
+      'file',
+      '-format_whitelist',
+      VIDEO_DEMUXERS,
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'packet=pts_time',
+      '-of',
+      'csv=p=0',
+      path,
+    ],
+    limits,
+  );
+  const times = output
+    .split('\n')
+    .map((line) => Number.parseFloat(line))
+    .filter(Number.isFinite);
+  return times.length > 0 ? Math.max(...times) : undefined;
+}

@@ -11,6 +11,7 @@ import { extractFrames, KEYFRAMES_ONLY_FROM_SECONDS } from './frames.js';
 import {
   checkVideoLimits,
   frameInterval,
+  lastPictureSeconds,
   PROBE_TIMEOUT_MS,
   probeVideo,
   type VideoLimits,
@@ -111,14 +112,22 @@ export function videoTask(options: VideoTaskOptions): VideoTaskHandler {
     let frames = await decode(sparse);
     if (sparse && (frames.length === 0 || short(frames))) frames = await decode(false);
     timings['framesMs'] = performance.now() - t;
-    if (frames.length === 0) throw new AppError('VIDEO_NO_FRAMES', { file });
-    if (short(frames)) {
-      const covered = frames.length * everySeconds;
-      throw new AppError('VIDEO_TRUNCATED', {
-        file,
-        seconds: Math.round(covered),
-        declaredSeconds: Math.round(declared!),
-      });
+    if (frames.length === 0 || short(frames)) {
+      // What the file holds, from its packets: a header that claims 5000 s over 6 s of pictures is a truncated
+      // (or lying) file, not one without frames; the sentence says how long it really is.
+      const real = await lastPictureSeconds(ffprobe, input.path, {
+        timeoutMs: PROBE_TIMEOUT_MS,
+        memoryBytes: options.toolMemoryBytes,
+      }).catch(() => undefined);
+      const covered = real ?? frames.length * everySeconds;
+      if (declared !== undefined && covered < 0.9 * declared) {
+        throw new AppError('VIDEO_TRUNCATED', {
+          file,
+          seconds: Math.round(covered),
+          declaredSeconds: Math.round(declared),
+        });
+      }
+      if (frames.length === 0) throw new AppError('VIDEO_NO_FRAMES', { file });
     }
 
     const seen: FrameFaces[] = [];
