@@ -131,7 +131,7 @@ export async function composeWorker(config: Config): Promise<Started> {
           maxFaces: config.matching.maxFaces,
         }),
       ),
-      enroll: imageTask(enrollTask(engine)),
+      enroll: imageTask(enrollTask(engine, store)),
       video: videoRequestTask(
         videoTask({
           engine,

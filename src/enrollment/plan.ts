@@ -4,7 +4,8 @@
  * which go (repeats: already enrolled, or sent twice).
  */
 import { faceIdOf, type NewFace } from '../shared/collections/names-and-faces.js';
-import { theFaceToEnroll, type Embedding } from './face-rule.js';
+import { AppError } from '../shared/wire/errors.js';
+import { NEAR_COPY_SIMILARITY, theFaceToEnroll, type CandidateFace, type Embedding } from './face-rule.js';
 
 /** A photo to enroll, and what embedding it found. */
 export interface EmbeddedPhoto {
@@ -21,6 +22,7 @@ export interface PlannedFace extends NewFace {
   readonly file: string;
   readonly box?: readonly number[];
   readonly score?: number;
+  readonly nearest?: CandidateFace['nearest'];
 }
 
 /** Faces from photos, in order; the first photo that breaks the face rule refuses them all. */
@@ -34,8 +36,32 @@ export function facesOf(photos: readonly EmbeddedPhoto[]): PlannedFace[] {
       ...(photo.sourceKey === undefined ? {} : { sourceKey: photo.sourceKey }),
       ...(face.box === undefined ? {} : { box: face.box }),
       ...(face.score === undefined ? {} : { score: face.score }),
+      ...(face.nearest === undefined ? {} : { nearest: face.nearest }),
     };
   });
+}
+
+/**
+ * Refuses a face that is a copy of a photo enrolled for someone else (NEAR_COPY_SIMILARITY), as an identical
+ * photo is refused: the face id is a hash of the file's bytes, so a copy re-encoded or with bytes appended would
+ * otherwise enroll one face under two names. `stillEnrolled` says whether that person is still there (the
+ * worker's view of the collection may be a few seconds old).
+ */
+export function refuseNearCopies(
+  name: string,
+  faces: readonly PlannedFace[],
+  stillEnrolled: (person: string) => boolean,
+): void {
+  for (const face of faces) {
+    const near = face.nearest;
+    if (near && near.similarity >= NEAR_COPY_SIMILARITY && near.name !== name && stillEnrolled(near.name)) {
+      throw new AppError('PHOTO_COPY_ENROLLED_ELSEWHERE', {
+        file: face.file,
+        person: near.name,
+        similarity: Math.round(near.similarity * 1000) / 1000,
+      });
+    }
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { DEFAULT_COLLECTION } from '../shared/collections/manifest.js';
 import { faceToAdd, type CollectionRepository } from '../shared/collections/repository.js';
 import { CollectionView } from '../shared/collections/view.js';
 import type { Logger } from '../shared/logger.js';
-import { facesOf, keptAndRepeated, type EmbeddedPhoto, type PlannedFace } from './plan.js';
+import { facesOf, keptAndRepeated, refuseNearCopies, type EmbeddedPhoto, type PlannedFace } from './plan.js';
 
 export interface EnrollmentDeps {
   readonly collections: CollectionRepository;
@@ -86,7 +86,9 @@ export class EnrollmentService {
       update = await this.deps.collections.change(
         collection,
         (view) => {
+          // A look-alike name and an identical photo are refused first, with their own sentences.
           const fresh = view.planAdd(name, faces);
+          refuseNearCopies(name, faces, (person) => view.has(person));
           const now = new Date();
           const held = view.has(name) ? view.person(name).length : 0;
           return {

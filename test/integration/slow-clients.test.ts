@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../src/shared/aws/clients.js';
 import type { LocalStack } from '../../src/local/stack.js';
@@ -263,6 +264,35 @@ describe('slow and greedy clients', () => {
       /^The photo "test_000.jpg" is already enrolled for "Paul" \(face [0-9a-f]{16}\); remove it there first\.$/,
     );
     expect(await photos()).toBe(before);
+  });
+
+  it('refuses a copy of an enrolled photo under another name (409), though its bytes differ', async () => {
+    const send = async (name: string, file: string, bytes: Uint8Array) => {
+      const form = new FormData();
+      form.append('images', new Blob([bytes]), file);
+      const res = await fetch(`${stack.web.url}/people/${encodeURIComponent(name)}/faces`, {
+        method: 'POST',
+        body: form,
+        headers: { 'X-API-Key': API_KEY },
+      });
+      return { status: res.status, body: await res.text() };
+    };
+    const original = readFileSync(`${COURSE_IMAGES}test_000.jpg`);
+    // The hardening probe's copy: 16 zero bytes appended (a new face id), and a re-encoded copy.
+    for (const [file, bytes] of [
+      ['padded.jpg', Buffer.concat([original, Buffer.alloc(16)])],
+      ['reencoded.jpg', await sharp(original).jpeg({ quality: 60 }).toBuffer()],
+    ] as const) {
+      const copy = await send('Someone Else', file, bytes);
+      expect(copy.status, copy.body).toBe(409);
+      expect(copy.body).toMatch(
+        new RegExp(
+          `^The face in "${file}" is a copy of a photo already enrolled for "Paul" \\(similarity (1|0\\.9\\d+)\\); `,
+        ),
+      );
+    }
+    // Under its own name the copy is no one else's.
+    expect((await send('Paul', 'padded.jpg', Buffer.concat([original, Buffer.alloc(16)]))).status).toBeLessThan(300);
   });
 
   it('answers a JPEG whose header is sound and whose body is garbage 400 INVALID_IMAGE, not 422 no face', async () => {

@@ -168,6 +168,13 @@ export const ERROR_CATALOGUE = {
     message: (p) =>
       `The photo "${p.file}" is already enrolled for "${p.person}" (face ${p.id}); remove it there first.`,
   }),
+  PHOTO_COPY_ENROLLED_ELSEWHERE: error({
+    status: 409,
+    retryable: false,
+    params: { file: text, person: text, similarity: count },
+    message: (p) =>
+      `The face in "${p.file}" is a copy of a photo already enrolled for "${p.person}" (similarity ${p.similarity}); remove it there first, or enroll another photo.`,
+  }),
   PERSON_NOT_FOUND: error({
     status: 404,
     retryable: false,

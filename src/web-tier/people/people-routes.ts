@@ -117,6 +117,8 @@ export function peopleRoutes(deps: PeopleDeps): Router {
                 body: u.file.buffer,
                 contentType: `image/${u.image.format}`,
                 task: 'enroll',
+                // The worker says which enrolled person each face is most like (a copy is refused).
+                collection: collectionName(req),
                 faces: 'all',
                 timer,
               }),
@@ -246,6 +248,7 @@ function embeddedPhoto(
                 box: face.box,
                 score: face.score,
                 ...(face.sharpness === undefined ? {} : { sharpness: face.sharpness }),
+                ...(face.candidates?.[0] ? { nearest: face.candidates[0] } : {}),
               },
             ]
           : [],
