@@ -106,6 +106,7 @@ export function buildApp(deps: WebTierDeps): Express {
       fleetState: deps.fleetState,
       metrics: deps.metrics.registry,
       openApi: openApiDocument(),
+      apiKey: deps.apiKey,
     }),
   );
   app.use(monitoringRoute(deps.monitorUrl, deps.monitorForwardToken));

@@ -128,6 +128,17 @@ describe('slow and greedy clients', () => {
     expect(response).toContain("The request's headers are larger than the 16 KiB the server reads");
   });
 
+  it('shows where the workers’ and web processes’ metrics are only to a request that carries the key', async () => {
+    type Status = { fleet: { metricsUrl?: string }[]; web: { processes: { metricsUrl?: string }[] } };
+    const status = async (headers: Record<string, string> = {}) =>
+      (await (await fetch(`${stack.web.url}/status`, { headers })).json()) as Status;
+    const anyone = await status();
+    expect(anyone.fleet.length).toBeGreaterThan(0);
+    expect(JSON.stringify(anyone)).not.toMatch(/metricsUrl|127\.0\.0\.1:\d+/);
+    const operator = await status({ 'X-API-Key': API_KEY });
+    expect(operator.fleet.every((w) => /^http:\/\/127\.0\.0\.1:\d+\/metrics$/.test(w.metricsUrl ?? ''))).toBe(true);
+  });
+
   it('says every answer is what its Content-Type says (nosniff), and how to authenticate on a 401', async () => {
     const body = new FormData();
     body.append('inputFile', new Blob([good]), 'test_000.jpg');

@@ -25,6 +25,8 @@ export interface OperationsDeps {
   readonly metrics: Registry;
   /** The OpenAPI document GET /openapi.json serves (openapi.ts renders it from every room's operations). */
   readonly openApi: Record<string, unknown>;
+  /** With it set, GET /status shows where the metrics are only to a request that carries it. */
+  readonly apiKey: string | undefined;
 }
 
 export function operationsRoutes(deps: OperationsDeps): Router {
@@ -32,7 +34,7 @@ export function operationsRoutes(deps: OperationsDeps): Router {
   return mount(Router(), OPERATIONS_API, {
     '/healthz': { get: healthz },
     '/readyz': { get: readyz },
-    '/status': { get: statusHandler(deps.autoscalerStatusUrl, deps.webStatus) },
+    '/status': { get: statusHandler(deps.autoscalerStatusUrl, deps.webStatus, deps.apiKey) },
     '/live': { get: liveHandler(deps.webProcesses, deps.fleetState) },
     '/metrics': { get: metricsHandler(deps.metrics) },
     '/openapi.json': {

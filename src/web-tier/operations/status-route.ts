@@ -5,6 +5,7 @@
  */
 import type { RequestHandler } from 'express';
 import { AppError } from '../../shared/wire/errors.js';
+import { carriesApiKey } from '../requests/api-key.js';
 
 /** The web tier's part of GET /status. */
 export interface WebTierStatus {
@@ -24,8 +25,16 @@ export interface WebTierStatus {
 /** The status must answer quickly even when the autoscaler hangs. */
 const STATUS_TIMEOUT_MS = 2000;
 
-export function statusHandler(statusUrl: () => string | undefined, web: () => WebTierStatus): RequestHandler {
-  return async (_req, res) => {
+/**
+ * GET /status. Where each worker's and web process's metrics are (loopback addresses and ports) is for operators:
+ * with API_KEY set, only a request that carries the key sees them.
+ */
+export function statusHandler(
+  statusUrl: () => string | undefined,
+  web: () => WebTierStatus,
+  apiKey: string | undefined,
+): RequestHandler {
+  return async (req, res) => {
     const url = statusUrl();
     if (!url) throw new AppError('AUTOSCALER_UNAVAILABLE', { reason: 'it is starting' });
     let answer: Response;
@@ -35,6 +44,20 @@ export function statusHandler(statusUrl: () => string | undefined, web: () => We
       throw new AppError('AUTOSCALER_UNAVAILABLE', { reason: `${url} did not answer` }, err);
     }
     if (!answer.ok) throw new AppError('AUTOSCALER_UNAVAILABLE', { reason: (await answer.text()).slice(0, 200) });
-    res.json({ ...((await answer.json()) as object), web: web() });
+    const status = { ...((await answer.json()) as { fleet?: readonly object[] }), web: web() };
+    if (apiKey !== undefined && !carriesApiKey(req, apiKey)) {
+      res.json({
+        ...status,
+        ...(status.fleet ? { fleet: status.fleet.map(withoutAddress) } : {}),
+        web: { ...status.web, processes: status.web.processes.map(withoutAddress) },
+      });
+      return;
+    }
+    res.json(status);
   };
+}
+
+/** An entry of /status without where its metrics are. */
+function withoutAddress<T extends object>(entry: T): Omit<T, 'metricsUrl'> {
+  return Object.fromEntries(Object.entries(entry).filter(([key]) => key !== 'metricsUrl')) as Omit<T, 'metricsUrl'>;
 }

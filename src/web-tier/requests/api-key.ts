@@ -4,7 +4,7 @@
  * sha256 digests with a constant-time comparison, so the time taken says nothing about the key.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { AppError } from '../../shared/wire/errors.js';
 
 export function requireApiKey(
@@ -15,15 +15,23 @@ export function requireApiKey(
   const expected = apiKey === undefined ? undefined : digest(apiKey);
   return (req, res, next) => {
     if (!expected) return next(off());
-    const bearer = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
-    const given = req.get('x-api-key') ?? bearer;
-    if (!given) {
-      res.set('WWW-Authenticate', 'Bearer realm="facefleet enrollment"');
-      return next(new AppError('API_KEY_MISSING'));
-    }
+    const given = givenKey(req);
+    // The 401's WWW-Authenticate is set where every error is answered (http-errors.ts).
+    if (!given) return next(new AppError('API_KEY_MISSING'));
     if (!timingSafeEqual(digest(given), expected)) return next(new AppError('API_KEY_WRONG'));
     next();
   };
+}
+
+/** True when the request carries the server's key; never when the server has none. */
+export function carriesApiKey(req: Request, apiKey: string | undefined): boolean {
+  const given = givenKey(req);
+  return apiKey !== undefined && given !== undefined && timingSafeEqual(digest(given), digest(apiKey));
+}
+
+function givenKey(req: Request): string | undefined {
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
+  return req.get('x-api-key') ?? bearer;
 }
 
 function digest(key: string): Buffer {
