@@ -204,7 +204,7 @@ export async function composeWorker(config: Config): Promise<Started> {
       worker.start();
     });
   } else worker.start();
-  // In an Auto Scaling group: protect the instance while busy, drain when it is terminating.
+  // In an Auto Scaling group: protect the instance while busy, drain when it leaves service.
   let instanceIdOnce: Promise<string> | undefined;
   const lifecycle =
     config.worker.group === undefined
@@ -213,6 +213,7 @@ export async function composeWorker(config: Config): Promise<Started> {
           autoscaling: new AutoScalingClient({ region: config.aws.region }),
           groupName: config.worker.group,
           hookName: config.fleet.group.terminationHook,
+          hookTimeoutSeconds: config.fleet.group.hookTimeoutSeconds,
           workerId,
           dir: INSTANCE_RUNTIME_DIR,
           // An instance's id never changes: asked once, when first needed.

@@ -4,19 +4,26 @@
  * - **Scale-in protection.** While any worker of the instance holds messages, the instance is protected from
  *   scale-in (SetInstanceProtection on itself), and unprotected once all are idle: the group never picks a busy
  *   instance, and the autoscaler reads the flag as the instance's busy signal (asg-fleet.ts).
- * - **Draining on termination.** The group's termination lifecycle hook holds a terminating instance in
- *   Terminating:Wait. The instance metadata's target lifecycle state says `Terminated`: each worker stops taking
- *   messages and finishes what it holds, and the last one done completes the lifecycle action, so the instance
- *   goes once its messages are answered (or when the hook's timeout passes, if something hangs).
+ * - **Draining when the instance leaves service.** The instance metadata's target lifecycle state says where the
+ *   group is taking it: `Terminated`, or a warm pool's `Warmed:*`. The warm-pool case covers an instance
+ *   returned to the pool on scale-in (ReuseOnScaleIn), which waits in Warmed:Pending:Wait under the same hook,
+ *   and one launched into the pool, which is stopped without waiting for its boot to finish (User Guide, "Use
+ *   lifecycle hooks with a warm pool"). Either way each worker stops taking messages and finishes what it holds.
+ *   While they drain, one worker sends the hook a heartbeat every third of its timeout
+ *   (RecordLifecycleActionHeartbeat), so a long video is not cut at the timeout and sent back to the queue.
+ *   The last worker done completes the lifecycle action.
  *
  * An instance runs one worker process per vCPU; they share a directory (`/run/facefleet`, the unit's
- * RuntimeDirectory) in which each says what it holds and whether it has drained.
+ * RuntimeDirectory) in which each says what it holds and whether it has drained. Only one of them, the one
+ * whose id sorts first, calls the group: SetInstanceProtection and the heartbeats, when the instance's state
+ * changes. Before, every worker called it on each of its own busy/idle flips.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
+  RecordLifecycleActionHeartbeatCommand,
   SetInstanceProtectionCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type { Logger } from '../shared/logger.js';
@@ -40,12 +47,22 @@ export interface InstanceLifecycleOptions {
   readonly drain: () => Promise<void>;
   /** How often the state is read and protection set, in milliseconds; default 1000. */
   readonly intervalMs?: number;
+  /** The termination hook's heartbeat timeout, in seconds: a heartbeat goes every third of it while draining. */
+  readonly hookTimeoutSeconds?: number;
+  /** The clock, in milliseconds (a test's or a simulation's). */
+  readonly now?: () => number;
   readonly logger: Logger;
 }
 
 interface WorkerRecord {
+  readonly workerId?: string;
   readonly holding: number;
   readonly drained: boolean;
+}
+
+/** The target states that take an instance out of service (User Guide, "target lifecycle state through IMDS"). */
+export function leavingService(target: string | undefined): boolean {
+  return target === 'Terminated' || (target?.startsWith('Warmed') ?? false);
 }
 
 export class InstanceLifecycle {
@@ -55,6 +72,7 @@ export class InstanceLifecycle {
   private draining: Promise<void> | undefined;
   private drained = false;
   private completed = false;
+  private lastHeartbeat: number | undefined;
 
   constructor(private readonly options: InstanceLifecycleOptions) {
     mkdirSync(options.dir, { recursive: true });
@@ -78,15 +96,22 @@ export class InstanceLifecycle {
 
   /** One round: say what this worker holds, protect or unprotect the instance, and drain when it is going. */
   async round(): Promise<void> {
-    this.record({ holding: this.options.holding(), drained: this.drained });
+    this.record({ workerId: this.options.workerId, holding: this.options.holding(), drained: this.drained });
     const workers = this.workers();
     const busy = workers.some((w) => w.holding > 0 && !w.drained);
     const target = await this.options.targetLifecycleState();
-    if (target === 'Terminated') {
-      await this.drainAndComplete();
+    if (leavingService(target)) {
+      await this.drainAndComplete(target!);
       return;
     }
-    if (busy !== this.protectedNow) await this.protect(busy);
+    // One call per change of the instance's state, from one worker (the one whose id sorts first).
+    if (this.leads(workers) && busy !== this.protectedNow) await this.protect(busy);
+  }
+
+  /** This worker speaks for the instance: its id sorts first among the workers that said what they hold. */
+  private leads(workers: readonly WorkerRecord[]): boolean {
+    const ids = workers.flatMap((w) => (w.workerId ? [w.workerId] : [])).sort();
+    return ids.length === 0 || ids[0] === this.options.workerId;
   }
 
   private async protect(on: boolean): Promise<void> {
@@ -105,16 +130,41 @@ export class InstanceLifecycle {
     );
   }
 
-  private async drainAndComplete(): Promise<void> {
+  private async drainAndComplete(target: string): Promise<void> {
     if (!this.draining) {
-      this.options.logger.info('the instance is terminating: finishing what this worker holds, taking nothing more');
+      this.options.logger.info(
+        { target },
+        'the instance is leaving service: finishing what this worker holds, taking nothing more',
+      );
       this.draining = this.options.drain().then(() => {
         this.drained = true;
-        this.record({ holding: 0, drained: true });
+        this.record({ workerId: this.options.workerId, holding: 0, drained: true });
       });
     }
-    await this.draining;
-    if (this.completed || !this.workers().every((w) => w.drained)) return;
+    // While this worker drains (a video may take minutes), the hook hears from the instance every third of its
+    // timeout; so it does while the other workers finish.
+    const timeout = this.options.hookTimeoutSeconds;
+    const beating =
+      timeout !== undefined && this.leads(this.workers())
+        ? setInterval(
+            () =>
+              void this.heartbeat().catch((err: unknown) =>
+                this.options.logger.warn({ err }, 'could not send the lifecycle hook a heartbeat'),
+              ),
+            (timeout * 1000) / 3,
+          ).unref()
+        : undefined;
+    try {
+      await this.draining;
+    } finally {
+      clearInterval(beating);
+    }
+    const workers = this.workers();
+    if (!workers.every((w) => w.drained)) {
+      if (this.leads(workers)) await this.heartbeat();
+      return;
+    }
+    if (this.completed) return;
     const InstanceId = await this.options.instanceId();
     try {
       await this.options.autoscaling.send(
@@ -127,10 +177,31 @@ export class InstanceLifecycle {
       );
       this.options.logger.info({ instanceId: InstanceId }, 'every worker drained: lifecycle action completed');
     } catch (err) {
-      // Another worker of the instance completed it first.
-      if ((err as Error).name !== 'ValidationError') throw err;
+      // Another worker of the instance completed it first, or nothing waits (an instance launched into the warm
+      // pool has no termination action): done. Any other ValidationError (a hook name that is wrong) is not.
+      if (!noActiveAction(err)) throw err;
     }
     this.completed = true;
+  }
+
+  /** Keeps the termination hook waiting while the workers drain: a heartbeat every third of its timeout. */
+  private async heartbeat(): Promise<void> {
+    const timeout = this.options.hookTimeoutSeconds;
+    if (timeout === undefined) return;
+    const now = (this.options.now ?? Date.now)();
+    if (this.lastHeartbeat !== undefined && now - this.lastHeartbeat < (timeout * 1000) / 3) return;
+    this.lastHeartbeat = now;
+    try {
+      await this.options.autoscaling.send(
+        new RecordLifecycleActionHeartbeatCommand({
+          AutoScalingGroupName: this.options.groupName,
+          LifecycleHookName: this.options.hookName,
+          InstanceId: await this.options.instanceId(),
+        }),
+      );
+    } catch (err) {
+      if (!noActiveAction(err)) throw err;
+    }
   }
 
   private record(r: WorkerRecord): void {
@@ -150,6 +221,12 @@ export class InstanceLifecycle {
         }
       });
   }
+}
+
+/** CompleteLifecycleAction's and RecordLifecycleActionHeartbeat's answer when no action waits for the instance. */
+function noActiveAction(err: unknown): boolean {
+  const e = err as Error;
+  return e.name === 'ValidationError' && /No active Lifecycle Action found/i.test(e.message);
 }
 
 /**

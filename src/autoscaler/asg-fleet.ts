@@ -63,10 +63,23 @@ export class AsgFleet implements Fleet {
       .sort((a, b) => a.number - b.number);
   }
 
-  /** Raises the desired capacity by `count`; the group launches (or wakes from the warm pool). */
+  /**
+   * Sets the desired capacity to the instances the policy counted (Pending and InService) plus `count`; the group
+   * launches (or wakes from the warm pool).
+   *
+   * Absolute, not `DesiredCapacity + count`: a group takes tens of seconds to start the activity that lists a new
+   * instance (EC2 Auto Scaling User Guide, "Manual scaling"), and the controller decides every second. Adding
+   * `count` to the desired capacity in each of those rounds climbed to MaxSize on the first burst, then failed
+   * every round with desired > max. Counting what is listed, each round before the instances appear asks for the
+   * same capacity again.
+   */
   async launch(count: number): Promise<string[]> {
     const group = await this.group();
-    const desired = (group.DesiredCapacity ?? 0) + count;
+    const counted = (group.Instances ?? []).filter((i) => {
+      const state = workerState(i.LifecycleState);
+      return state === 'starting' || state === 'running';
+    }).length;
+    const desired = counted + count;
     const max = group.MaxSize ?? desired;
     if (desired > max)
       throw new Error(`the group ${this.options.groupName} allows ${max} instances; ${desired} asked for`);
@@ -119,7 +132,12 @@ export class AsgFleet implements Fleet {
     const numbers = new Map<string, number>();
     const ids = instances.map((i) => i.InstanceId!);
     if (ids.length === 0) return numbers;
-    const { Reservations = [] } = await this.options.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+    // By filter, not by InstanceIds: EC2 is eventually consistent, and naming an instance launched moments ago fails
+    // the whole call with InvalidInstanceID.NotFound (EC2 Developer Guide, "Eventual consistency"), which failed the
+    // autoscaler's round in every scale-out. A filter returns what EC2 knows; the rest is named in a later round.
+    const { Reservations = [] } = await this.options.ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: ids }] }),
+    );
     const unnamed: string[] = [];
     for (const instance of Reservations.flatMap((r) => r.Instances ?? [])) {
       const name = instance.Tags?.find((t) => t.Key === 'Name')?.Value ?? '';

@@ -33,6 +33,8 @@ export interface ControllerOptions {
   readonly logger: Logger;
   /** Told of each decision and each failed round (for the autoscaler's metrics). */
   readonly observer?: ControllerObserver;
+  /** The clock, in milliseconds (a simulation's); default Date.now. */
+  readonly now?: () => number;
 }
 
 export interface ControllerObserver {
@@ -104,7 +106,7 @@ export class AutoscalerController {
   /** One round: observe, decide, act. */
   async tick(): Promise<Decision> {
     const [{ queue, work }, workers] = await Promise.all([this.observeQueues(), this.options.fleet.list()]);
-    const now = Date.now();
+    const now = (this.options.now ?? Date.now)();
     const backlog = queue.visible + queue.inFlight;
     if (backlog > 0) this.emptySince = undefined;
     else this.emptySince ??= now;

@@ -16,6 +16,7 @@ import {
   DescribeWarmPoolCommand,
   PutLifecycleHookCommand,
   PutWarmPoolCommand,
+  SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
   type LifecycleHook,
@@ -97,7 +98,9 @@ export function warmPoolSettings(g: GroupSpec) {
   return {
     AutoScalingGroupName: g.name,
     MinSize: g.warmPoolSize,
-    MaxGroupPreparedCapacity: g.maxSize,
+    // Equal to MinSize, the pool's size is absolute: left at MaxSize, the pool holds MaxSize minus the desired
+    // capacity, so --warm-pool 4 prepared about 19 instances (PutWarmPool API reference).
+    MaxGroupPreparedCapacity: g.warmPoolSize,
     PoolState: 'Stopped' as const,
     // Instances the group scales in go back to the pool, stopped, instead of being terminated.
     InstanceReusePolicy: { ReuseOnScaleIn: true },
@@ -144,8 +147,35 @@ export async function ensureAutoScalingGroup({ autoscaling, session }: GroupStep
       session.report(step, 'updated', diffs.join(', '));
     }
   }
+  await suspendRebalancing({ autoscaling, session }, g, current);
   await ensureHook({ autoscaling, session }, g);
   await ensureWarmPool({ autoscaling, session }, g);
+}
+
+/**
+ * The processes of the group that stay suspended: AZRebalance. Rebalancing across zones launches before it
+ * terminates, so the group can exceed MaxSize by 10 % or one instance, and it terminates instances the policy did
+ * not choose, busy ones included (User Guide, "Rebalancing activities"). Our policy chooses which instances go.
+ */
+export const SUSPENDED_PROCESSES = ['AZRebalance'] as const;
+
+async function suspendRebalancing(
+  { autoscaling, session }: GroupStep,
+  g: GroupSpec,
+  current: AutoScalingGroup | undefined,
+): Promise<void> {
+  const step = `processes of ${g.name}`;
+  const suspended = new Set((current?.SuspendedProcesses ?? []).map((p) => p.ProcessName));
+  if (SUSPENDED_PROCESSES.every((p) => suspended.has(p))) {
+    session.report(step, 'unchanged', `${SUSPENDED_PROCESSES.join(', ')} suspended`);
+    return;
+  }
+  await session.change(
+    step,
+    autoscaling,
+    new SuspendProcessesCommand({ AutoScalingGroupName: g.name, ScalingProcesses: [...SUSPENDED_PROCESSES] }),
+  );
+  session.report(step, 'updated', `${SUSPENDED_PROCESSES.join(', ')} suspended (our policy picks what goes)`);
 }
 
 async function ensureHook({ autoscaling, session }: GroupStep, g: GroupSpec): Promise<void> {

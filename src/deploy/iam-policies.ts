@@ -33,7 +33,9 @@ export function webPolicy(w: Where) {
   return {
     Version: '2012-10-17',
     Statement: [
-      { Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucketArn(n.inBucket)}/*` },
+      // AbortMultipartUpload: a large video goes up in parts (lib-storage), and a failed upload aborts its parts,
+      // which S3 bills until then.
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: `${bucketArn(n.inBucket)}/*` },
       {
         Effect: 'Allow',
         Action: 's3:DeleteObject',
@@ -170,7 +172,9 @@ export function workerPolicy(w: Where) {
       { Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucketArn(n.outBucket)}/*` },
       // A worker that built a collection's index stores it there for the next ones (docs/collections.md).
       { Effect: 'Allow', Action: 's3:PutObject', Resource: `${bucketArn(n.galleryBucket)}/collections/*/index/*` },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn(n.galleryBucket) },
+      // ListBucket on the in-bucket too: without it S3 answers a missing key 403, not 404, so a deleted upload was
+      // retried until RECOGNITION_FAILED instead of answered IMAGE_GONE (S3 User Guide, GetObject permissions).
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: [bucketArn(n.galleryBucket), bucketArn(n.inBucket)] },
       {
         Effect: 'Allow',
         // ChangeMessageVisibility: the heartbeat that keeps a slow batch's messages hidden while they are handled.

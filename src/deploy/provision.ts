@@ -119,7 +119,7 @@ export async function provision(options: ProvisionOptions): Promise<Provisioned>
           prefix: options.config.resources.prefix,
           hookName: names.drainHook,
           // Long enough for a worker to answer what it holds; the hook's own limit is 7200 s.
-          drainSeconds: Math.min(7200, Math.max(30, options.config.shutdownGraceSeconds * 2)),
+          drainSeconds: options.config.fleet.group.hookTimeoutSeconds,
           warmPoolSize: options.group.warmPoolSize,
         },
       );

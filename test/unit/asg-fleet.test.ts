@@ -104,7 +104,7 @@ describe('AsgFleet', () => {
       AutoScalingGroupNames: [GROUP],
     });
     expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]!.args[0].input).toEqual({
-      InstanceIds: ['i-a', 'i-b', 'i-c', 'i-d'],
+      Filters: [{ Name: 'instance-id', Values: ['i-a', 'i-b', 'i-c', 'i-d'] }],
     });
   });
 

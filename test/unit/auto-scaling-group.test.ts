@@ -13,6 +13,7 @@ import {
   DescribeWarmPoolCommand,
   PutLifecycleHookCommand,
   PutWarmPoolCommand,
+  SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
   type LifecycleHook,
@@ -52,6 +53,13 @@ function account() {
   });
   asMock.on(UpdateAutoScalingGroupCommand).callsFake((input) => {
     group = { ...group!, ...input } as AutoScalingGroup;
+    return {};
+  });
+  asMock.on(SuspendProcessesCommand).callsFake((input) => {
+    group = {
+      ...group!,
+      SuspendedProcesses: (input.ScalingProcesses ?? []).map((ProcessName: string) => ({ ProcessName })),
+    } as AutoScalingGroup;
     return {};
   });
   asMock.on(DeleteAutoScalingGroupCommand).callsFake(() => {
@@ -99,6 +107,7 @@ describe('the app tier’s Auto Scaling group', () => {
     const { outcomes } = await run(spec);
     expect(outcomes).toEqual([
       'Auto Scaling group asu1234-app-tier: created',
+      'processes of asu1234-app-tier: updated',
       'lifecycle hook asu1234-drain: created',
       'warm pool of asu1234-app-tier: unchanged',
     ]);
@@ -122,6 +131,11 @@ describe('the app tier’s Auto Scaling group', () => {
       HeartbeatTimeout: 60,
       DefaultResult: 'CONTINUE',
     });
+    // Rebalancing across zones would launch past MaxSize and terminate instances our policy did not choose.
+    expect(asMock.commandCalls(SuspendProcessesCommand)[0]!.args[0].input).toEqual({
+      AutoScalingGroupName: 'asu1234-app-tier',
+      ScalingProcesses: ['AZRebalance'],
+    });
   });
 
   it('provisioned twice changes nothing the second time', async () => {
@@ -139,7 +153,8 @@ describe('the app tier’s Auto Scaling group', () => {
     expect(asMock.commandCalls(PutWarmPoolCommand)[0]!.args[0].input).toEqual({
       AutoScalingGroupName: 'asu1234-app-tier',
       MinSize: 4,
-      MaxGroupPreparedCapacity: 19,
+      // Equal to MinSize: a pool of 4, whatever the desired capacity (at 19 it held MaxSize − desired).
+      MaxGroupPreparedCapacity: 4,
       PoolState: 'Stopped',
       InstanceReusePolicy: { ReuseOnScaleIn: true },
     });

@@ -162,6 +162,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       group: {
         name: v.worker.group ?? `${v.resources.prefix}-app-tier`,
         terminationHook: `${v.resources.prefix}-drain`,
+        /**
+         * The hook's heartbeat timeout: twice the shutdown grace, 30 s to 2 h. A draining instance's workers send
+         * a heartbeat every third of it (instance-lifecycle.ts), so a video longer than this is not cut.
+         */
+        hookTimeoutSeconds: Math.min(7200, Math.max(30, v.shutdownGraceSeconds * 2)),
       },
     },
   });
