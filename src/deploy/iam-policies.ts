@@ -206,7 +206,11 @@ export function workerPolicy(w: Where) {
         // In the asg mode: protect its instance while busy, complete its termination once drained. IAM cannot
         // tie the instance id in these calls to the caller's own instance: the reach is this group only.
         Effect: 'Allow',
-        Action: ['autoscaling:SetInstanceProtection', 'autoscaling:CompleteLifecycleAction'],
+        Action: [
+          'autoscaling:SetInstanceProtection',
+          'autoscaling:CompleteLifecycleAction',
+          'autoscaling:RecordLifecycleActionHeartbeat',
+        ],
         Resource: groupArn(w, n.appTierGroup),
       },
     ],

@@ -94,6 +94,7 @@ describe('IAM policies', () => {
     expect(group.flatMap((x) => x.actions)).toEqual([
       'autoscaling:SetInstanceProtection',
       'autoscaling:CompleteLifecycleAction',
+      'autoscaling:RecordLifecycleActionHeartbeat',
     ]);
     expect(group.flatMap((x) => x.resources)).toEqual([
       'arn:aws:autoscaling:us-west-2:123456789012:autoScalingGroup:*:autoScalingGroupName/asu1234-app-tier',
