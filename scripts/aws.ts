@@ -25,6 +25,9 @@ import { webPolicy, workerPolicy } from '../src/deploy/iam-policies.js';
 import { WEB_INSTANCE_NAME } from '../src/deploy/names.js';
 import { provision } from '../src/deploy/provision.js';
 import { DeployError, Session, type AwsClients } from '../src/deploy/session.js';
+import { formatChecks, preflight } from '../src/deploy/preflight.js';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { STSClient } from '@aws-sdk/client-sts';
 import { deploymentStatus, formatStatus } from '../src/deploy/status.js';
 import { teardown } from '../src/deploy/teardown.js';
 import { ensureWarmPool } from '../src/deploy/warm-pool.js';
@@ -124,6 +127,44 @@ program
           '(a few minutes); npm run aws:web still runs the autoscaler and the monitor',
       );
   });
+
+program
+  .command('preflight')
+  .description(
+    'check what the account needs before provisioning (credentials, vCPU quota, roles, the AMI); changes nothing',
+  )
+  .option('--ami <id>', 'the baked app-tier AMI to look for', amiId)
+  .option('--instance-type <type>', 'app-tier instance type', 't3.micro')
+  .option('--web-instance-type <type>', 'the web instance’s type', 't3.micro')
+  .option('--group', 'the app tier will be an Auto Scaling group (checks its service-linked role)')
+  .option('--vpc-id <id>', 'the VPC provisioning will use (default: the default VPC, which is then checked)')
+  .action(
+    async (opts: { ami?: string; instanceType: string; webInstanceType: string; group?: boolean; vpcId?: string }) => {
+      const { config, clients } = setUp(program.opts<Common>(), { quiet: true });
+      const retries = { region: config.aws.region, maxAttempts: 8, retryMode: 'adaptive' as const };
+      const checks = await preflight(
+        {
+          sts: new STSClient(retries),
+          ec2: clients.ec2,
+          iam: clients.iam,
+          quotas: new ServiceQuotasClient(retries),
+        },
+        {
+          region: config.aws.region,
+          maxWorkers: config.autoscaler.policy.maxWorkers,
+          instanceType: opts.instanceType,
+          webInstanceType: opts.webInstanceType,
+          group: opts.group === true,
+          ...(opts.ami ? { ami: opts.ami } : {}),
+          ...(opts.vpcId ? { vpcId: opts.vpcId } : {}),
+        },
+      );
+      console.log(formatChecks(checks));
+      const missing = checks.filter((c) => !c.ok).length;
+      console.log(missing === 0 ? 'ready to provision' : `${missing} thing(s) to fix before provisioning`);
+      process.exitCode = missing === 0 ? 0 : 1;
+    },
+  );
 
 program
   .command('image')
