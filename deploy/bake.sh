@@ -73,10 +73,14 @@ sudo -u facefleet -H bash -c "cd '$APP_DIR' && npm run --silent fetch-models"
 
 echo "== systemd units"
 install -m 0644 "$APP_DIR/deploy/app-tier/facefleet-worker@.service" /etc/systemd/system/
+install -m 0644 "$APP_DIR/deploy/app-tier/facefleet-workers.service" /etc/systemd/system/
 install -m 0644 "$APP_DIR/deploy/web/facefleet-web.service" /etc/systemd/system/
 install -m 0644 "$APP_DIR/deploy/web/facefleet-autoscaler.service" /etc/systemd/system/
 install -m 0644 "$APP_DIR/deploy/web/facefleet-monitor.service" /etc/systemd/system/
 systemctl daemon-reload
+# The workers start at every boot once their configuration exists (an instance of the warm pool may never finish
+# its first boot's user data): enabled here, in the image.
+systemctl enable facefleet-workers.service
 
 echo "== clean for imaging"
 # Configuration comes from each instance's own user data; an image carries none, and no credentials ever.

@@ -76,6 +76,7 @@ interface Message {
 
 const GROUP = 'simulated-app-tier';
 const HOOK = 'simulated-drain';
+const LAUNCH_HOOK = 'simulated-launch';
 
 /** A small seeded generator (mulberry32): the same launch times on every run. */
 function random(seed: number): () => number {
@@ -108,6 +109,7 @@ export async function simulate(scenario: Scenario, o: SimulationOptions): Promis
     launchSeconds: () => o.launchSeconds[0] + rand() * (o.launchSeconds[1] - o.launchSeconds[0]),
     warmStartSeconds: o.warmStartSeconds,
     hook: { name: HOOK, heartbeatTimeoutSeconds: o.hookTimeoutSeconds },
+    launchHook: { name: LAUNCH_HOOK, heartbeatTimeoutSeconds: 900 },
     ...(scenario.warmPool > 0
       ? { warmPool: { minSize: scenario.warmPool, maxGroupPreparedCapacity: scenario.warmPool, reuseOnScaleIn: true } }
       : {}),
@@ -143,12 +145,20 @@ export async function simulate(scenario: Scenario, o: SimulationOptions): Promis
       },
     });
     // Each instance's worker side: the real lifecycle code, one per instance (its workers share one record).
-    type Entry = { lifecycle: InstanceLifecycle; draining: boolean; drained?: () => void; round?: Promise<void> };
+    type Entry = {
+      lifecycle: InstanceLifecycle;
+      draining: boolean;
+      drained?: () => void;
+      round?: Promise<void>;
+      /** The boot it belongs to: an instance started again from the pool runs new processes. */
+      boot: number;
+    };
     const lifecycles = new Map<string, Entry>();
-    const lifecycleOf = (id: string) => {
+    const lifecycleOf = (id: string, boot: number) => {
       let entry = lifecycles.get(id);
-      if (!entry) {
+      if (entry?.boot !== boot) {
         const e: Entry = {
+          boot,
           draining: false,
           lifecycle: undefined as unknown as InstanceLifecycle,
         };
@@ -157,8 +167,10 @@ export async function simulate(scenario: Scenario, o: SimulationOptions): Promis
           groupName: GROUP,
           hookName: HOOK,
           hookTimeoutSeconds: o.hookTimeoutSeconds,
+          launchHookName: LAUNCH_HOOK,
+          ready: () => true,
           workerId: 'workers',
-          dir: `${o.scratchDir}/${id}`,
+          dir: `${o.scratchDir}/${id}-${boot}`,
           instanceId: async () => id,
           targetLifecycleState: async () => group.targetLifecycleState(id),
           holding: () => holding.get(id) ?? 0,
@@ -205,11 +217,9 @@ export async function simulate(scenario: Scenario, o: SimulationOptions): Promis
       }
       // Every instance whose boot has finished runs its workers: in service, or waiting on the hook while the
       // group takes it out (Terminating:Wait, Warmed:Pending:Wait), the boot of a scaled-in Pending one included.
-      const running = [...group.instances.values()].filter(
-        (i) => clock >= i.readyAt && (!i.state.startsWith('Warmed') || i.target !== undefined),
-      );
+      const running = [...group.instances.values()].filter((i) => clock >= i.readyAt && i.state !== 'Warmed:Stopped');
       for (const instance of running) {
-        const entry = lifecycleOf(instance.id);
+        const entry = lifecycleOf(instance.id, instance.readyAt);
         const serving = instance.state === 'InService' && !entry.draining;
         if (serving) {
           const free = o.workersPerInstance - (holding.get(instance.id) ?? 0);

@@ -51,6 +51,10 @@ export const FAKE_GROUP_RULES = {
     rule: 'a termination lifecycle hook holds the instance in Terminating:Wait until CompleteLifecycleAction, or until its heartbeat timeout passes (then its default result); RecordLifecycleActionHeartbeat restarts the timeout',
     cite: `${GUIDE}/lifecycle-hooks.html, ${API}/API_RecordLifecycleActionHeartbeat.html`,
   },
+  launchHookWaits: {
+    rule: 'a launch lifecycle hook holds a booted instance in Pending:Wait (Warmed:Pending:Wait on its way into the warm pool) until CompleteLifecycleAction; at its timeout the default result ABANDON terminates it, and the group launches another',
+    cite: `${GUIDE}/lifecycle-hooks.html, ${GUIDE}/warm-pool-instance-lifecycle.html`,
+  },
   completeWithoutAction: {
     rule: 'CompleteLifecycleAction for an instance with no action waiting, or for a hook that does not exist, is a ValidationError',
     cite: `${API}/API_CompleteLifecycleAction.html`,
@@ -88,6 +92,8 @@ export interface FakeGroupOptions {
   /** Seconds after launch during which EC2 does not know the instance yet. */
   readonly consistencySeconds?: number;
   readonly hook?: { readonly name: string; readonly heartbeatTimeoutSeconds: number };
+  /** The launch hook (ABANDON at its timeout). */
+  readonly launchHook?: { readonly name: string; readonly heartbeatTimeoutSeconds: number };
   readonly warmPool?: {
     readonly minSize: number;
     readonly maxGroupPreparedCapacity?: number;
@@ -108,6 +114,8 @@ interface FakeInstance {
   readyAt: number;
   /** Terminating:Wait or Warmed:Pending:Wait: when the hook's timeout passes. */
   hookDeadline?: number;
+  /** Pending:Wait or Warmed:Pending:Wait under the launch hook: when its timeout passes (ABANDON). */
+  launchDeadline?: number;
   /** Where the hook's wait leads: Terminated, or back to the pool. */
   target?: 'Terminated' | 'Warmed:Stopped';
   name?: string;
@@ -121,8 +129,8 @@ export class FakeAutoScalingGroup {
   peakInstances = 0;
   busyTerminated = 0;
   private nextId = 1;
-  private readonly options: Required<Omit<FakeGroupOptions, 'hook' | 'warmPool' | 'isBusy'>> &
-    Pick<FakeGroupOptions, 'hook' | 'warmPool' | 'isBusy'>;
+  private readonly options: Required<Omit<FakeGroupOptions, 'hook' | 'launchHook' | 'warmPool' | 'isBusy'>> &
+    Pick<FakeGroupOptions, 'hook' | 'launchHook' | 'warmPool' | 'isBusy'>;
 
   constructor(options: FakeGroupOptions) {
     this.options = {
@@ -186,12 +194,26 @@ export class FakeAutoScalingGroup {
   advance(): void {
     const now = this.options.now();
     for (const i of [...this.instances.values()]) {
-      if (i.state === 'Pending' && now >= i.readyAt) this.move(i, 'InService');
-      if (i.state === 'Warmed:Pending' && now >= i.readyAt) this.move(i, 'Warmed:Stopped');
+      if ((i.state === 'Pending' || i.state === 'Warmed:Pending') && now >= i.readyAt) this.booted(i, now);
+      if (i.launchDeadline !== undefined && now >= i.launchDeadline) {
+        // FAKE_GROUP_RULES.launchHookWaits: ABANDON.
+        this.instances.delete(i.id);
+        this.events.push([now, `${i.id} terminated (launch hook timed out: abandoned)`]);
+        continue;
+      }
       if (i.hookDeadline !== undefined && now >= i.hookDeadline) this.finishHook(i, 'timeout');
     }
     this.reconcile(now);
     this.peakInstances = Math.max(this.peakInstances, this.inGroup().length);
+  }
+
+  /** A boot finished: into service (or the pool), or first into the launch hook's wait. */
+  private booted(i: FakeInstance, now: number): void {
+    const intoPool = i.state === 'Warmed:Pending';
+    if (this.options.launchHook) {
+      i.launchDeadline = now + this.options.launchHook.heartbeatTimeoutSeconds * 1000;
+      this.move(i, intoPool ? 'Warmed:Pending:Wait' : 'Pending:Wait');
+    } else this.move(i, intoPool ? 'Warmed:Stopped' : 'InService');
   }
 
   private reconcile(now: number): void {
@@ -242,6 +264,7 @@ export class FakeAutoScalingGroup {
   /** Scale-in of an instance: through the termination hook, to Terminated or back to the pool. */
   private startLeaving(i: FakeInstance, now: number): void {
     if (this.options.isBusy?.(i.id)) this.busyTerminated++;
+    i.launchDeadline = undefined;
     const reuse = this.options.warmPool?.reuseOnScaleIn === true;
     i.target = reuse ? 'Warmed:Stopped' : 'Terminated';
     if (this.options.hook) {
@@ -358,6 +381,15 @@ export class FakeAutoScalingGroup {
   }
 
   private complete(hookName: string | undefined, id: string | undefined): object {
+    const launch = this.options.launchHook;
+    if (launch && hookName === launch.name) {
+      const i = id ? this.instances.get(id) : undefined;
+      if (!i || i.launchDeadline === undefined)
+        throw validation(`No active Lifecycle Action found with instance ID ${id}`);
+      i.launchDeadline = undefined;
+      this.move(i, i.state === 'Warmed:Pending:Wait' ? 'Warmed:Stopped' : 'InService', 'launch completed');
+      return {};
+    }
     this.finishHook(this.waiting(hookName, id), 'lifecycle action completed');
     return {};
   }

@@ -214,6 +214,9 @@ export async function composeWorker(config: Config): Promise<Started> {
           groupName: config.worker.group,
           hookName: config.fleet.group.terminationHook,
           hookTimeoutSeconds: config.fleet.group.hookTimeoutSeconds,
+          launchHookName: config.fleet.group.launchHook,
+          // The lifecycle starts once this worker is ready (below): by then it is.
+          ready: () => waitingFor() === undefined,
           workerId,
           dir: INSTANCE_RUNTIME_DIR,
           // An instance's id never changes: asked once, when first needed.

@@ -47,6 +47,13 @@ export interface InstanceLifecycleOptions {
   readonly drain: () => Promise<void>;
   /** How often the state is read and protection set, in milliseconds; default 1000. */
   readonly intervalMs?: number;
+  /**
+   * The launch hook (deploy/auto-scaling-group.ts): the instance enters service, or the warm pool, once this is
+   * completed, which one worker does when `ready` says the workers can work.
+   */
+  readonly launchHookName?: string;
+  /** Whether this worker is ready (models loaded and warmed, the gallery read): the launch hook waits for it. */
+  readonly ready?: () => boolean;
   /** The termination hook's heartbeat timeout, in seconds: a heartbeat goes every third of it while draining. */
   readonly hookTimeoutSeconds?: number;
   /** The clock, in milliseconds (a test's or a simulation's). */
@@ -73,6 +80,7 @@ export class InstanceLifecycle {
   private drained = false;
   private completed = false;
   private lastHeartbeat: number | undefined;
+  private launched = false;
 
   constructor(private readonly options: InstanceLifecycleOptions) {
     mkdirSync(options.dir, { recursive: true });
@@ -100,6 +108,7 @@ export class InstanceLifecycle {
     const workers = this.workers();
     const busy = workers.some((w) => w.holding > 0 && !w.drained);
     const target = await this.options.targetLifecycleState();
+    if (!this.launched && this.leads(workers) && (this.options.ready?.() ?? true)) await this.completeLaunch();
     if (leavingService(target)) {
       await this.drainAndComplete(target!);
       return;
@@ -182,6 +191,36 @@ export class InstanceLifecycle {
       if (!noActiveAction(err)) throw err;
     }
     this.completed = true;
+  }
+
+  /**
+   * Tells the launch hook the workers are ready: the instance then enters service (or the warm pool). Done once
+   * per boot; an instance started from the pool boots again, and its new workers complete it again.
+   */
+  private async completeLaunch(): Promise<void> {
+    if (!this.options.launchHookName) {
+      this.launched = true;
+      return;
+    }
+    const InstanceId = await this.options.instanceId();
+    try {
+      await this.options.autoscaling.send(
+        new CompleteLifecycleActionCommand({
+          AutoScalingGroupName: this.options.groupName,
+          LifecycleHookName: this.options.launchHookName,
+          InstanceId,
+          LifecycleActionResult: 'CONTINUE',
+        }),
+      );
+      this.options.logger.info({ instanceId: InstanceId }, 'workers ready: launch lifecycle action completed');
+    } catch (err) {
+      // No launch waits: another worker completed it, or the group was provisioned before it had a launch hook
+      // (then the instance is in service already, and provisioning again adds the hook).
+      const noHook =
+        (err as Error).name === 'ValidationError' && /No Lifecycle Hook found/i.test((err as Error).message);
+      if (!noActiveAction(err) && !noHook) throw err;
+    }
+    this.launched = true;
   }
 
   /** Keeps the termination hook waiting while the workers drain: a heartbeat every third of its timeout. */

@@ -34,6 +34,8 @@ export interface GroupSpec {
   readonly maxSize: number;
   readonly prefix: string;
   readonly hookName: string;
+  /** The launch hook: the instance waits (up to LAUNCH_HOOK_SECONDS) for its workers to say they are ready. */
+  readonly launchHookName?: string;
   /** How long a terminating instance may take to drain before the group goes on anyway, in seconds. */
   readonly drainSeconds: number;
   /** Stopped instances kept ready; 0: no warm pool. */
@@ -82,6 +84,29 @@ export function hookSettings(g: GroupSpec) {
     HeartbeatTimeout: g.drainSeconds,
     // A worker that cannot complete it (crashed, no network) must not keep the instance for ever.
     DefaultResult: 'CONTINUE',
+  };
+}
+
+/**
+ * How long a launching instance may take to have ready workers (boot, user data, models loaded and warmed, the
+ * gallery read), in seconds: then the group abandons it and launches another.
+ */
+export const LAUNCH_HOOK_SECONDS = 900;
+
+/**
+ * The launch hook. A new instance, or one started from the warm pool, waits in Pending:Wait (Warmed:Pending:Wait
+ * on its way into the pool) until its workers are ready and complete it. Without it, an instance counted as
+ * capacity (InService) could have no worker at all: a warm-pool instance stopped before its user data finished,
+ * or a worker that never gets ready (EC2 health checks see only the machine). ABANDON when nobody completes it:
+ * the group terminates it and launches another ("Amazon EC2 Auto Scaling lifecycle hooks", User Guide).
+ */
+export function launchHookSettings(g: GroupSpec & { launchHookName: string }) {
+  return {
+    AutoScalingGroupName: g.name,
+    LifecycleHookName: g.launchHookName,
+    LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+    HeartbeatTimeout: LAUNCH_HOOK_SECONDS,
+    DefaultResult: 'ABANDON',
   };
 }
 
@@ -149,7 +174,38 @@ export async function ensureAutoScalingGroup({ autoscaling, session }: GroupStep
   }
   await suspendRebalancing({ autoscaling, session }, g, current);
   await ensureHook({ autoscaling, session }, g);
+  if (g.launchHookName) await ensureLaunchHook({ autoscaling, session }, { ...g, launchHookName: g.launchHookName });
   await ensureWarmPool({ autoscaling, session }, g);
+}
+
+async function ensureLaunchHook(
+  { autoscaling, session }: GroupStep,
+  g: GroupSpec & { launchHookName: string },
+): Promise<void> {
+  const step = `lifecycle hook ${g.launchHookName}`;
+  const want = launchHookSettings(g);
+  const found = await session
+    .read(
+      step,
+      autoscaling,
+      new DescribeLifecycleHooksCommand({ AutoScalingGroupName: g.name, LifecycleHookNames: [g.launchHookName] }),
+    )
+    .catch(orMissing);
+  const current = found?.LifecycleHooks?.[0];
+  if (
+    current?.LifecycleTransition === want.LifecycleTransition &&
+    current.HeartbeatTimeout === want.HeartbeatTimeout &&
+    current.DefaultResult === want.DefaultResult
+  ) {
+    session.report(step, 'unchanged');
+    return;
+  }
+  await session.change(step, autoscaling, new PutLifecycleHookCommand(want));
+  session.report(
+    step,
+    current ? 'updated' : 'created',
+    `in service once its workers are ready (up to ${LAUNCH_HOOK_SECONDS} s)`,
+  );
 }
 
 /**

@@ -118,6 +118,7 @@ export async function provision(options: ProvisionOptions): Promise<Provisioned>
           maxSize: options.config.autoscaler.policy.maxWorkers,
           prefix: options.config.resources.prefix,
           hookName: names.drainHook,
+          launchHookName: options.config.fleet.group.launchHook,
           // Long enough for a worker to answer what it holds; the hook's own limit is 7200 s.
           drainSeconds: options.config.fleet.group.hookTimeoutSeconds,
           warmPoolSize: options.group.warmPoolSize,

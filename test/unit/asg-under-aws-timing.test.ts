@@ -188,6 +188,43 @@ describe('a worker’s part under AWS’s timing', () => {
     );
   });
 
+  it('puts an instance in service only once its workers are ready, and replaces one whose workers never are', async () => {
+    const setup = setUp({ launchHook: { name: 'asu1234-launch', heartbeatTimeoutSeconds: 900 } });
+    await setup.fleet.launch(2);
+    setup.advance(60);
+    const [ready, never] = setup.group.inGroup();
+    expect([ready!.state, never!.state]).toEqual(['Pending:Wait', 'Pending:Wait']);
+    // Booted, but not capacity yet: the policy sees them starting.
+    expect((await setup.fleet.list()).map((w) => w.state)).toEqual(['starting', 'starting']);
+    let workersReady = false;
+    const lifecycle = new InstanceLifecycle({
+      autoscaling: new AutoScalingClient({ region: 'us-east-1' }),
+      groupName: GROUP,
+      hookName: HOOK,
+      launchHookName: 'asu1234-launch',
+      ready: () => workersReady,
+      workerId: 'worker-1',
+      dir: newScratchDir('facefleet-asg-'),
+      instanceId: async () => ready!.id,
+      targetLifecycleState: async () => setup.group.targetLifecycleState(ready!.id),
+      holding: () => 0,
+      drain: async () => undefined,
+      logger,
+    });
+    await lifecycle.round();
+    expect(setup.group.instances.get(ready!.id)!.state).toBe('Pending:Wait');
+    workersReady = true;
+    await lifecycle.round();
+    expect(setup.group.instances.get(ready!.id)!.state).toBe('InService');
+    // The other's workers never said so: at the hook's timeout the group abandons it and launches another.
+    setup.advance(900);
+    expect(setup.group.instances.has(never!.id)).toBe(false);
+    expect(setup.group.events.some(([, e]) => e === `${never!.id} terminated (launch hook timed out: abandoned)`)).toBe(
+      true,
+    );
+    expect(setup.group.inGroup()).toHaveLength(2);
+  });
+
   it('keeps a warm pool of the size asked, whatever the desired capacity', () => {
     const spec = {
       name: GROUP,

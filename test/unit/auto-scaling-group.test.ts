@@ -138,6 +138,17 @@ describe('the app tier’s Auto Scaling group', () => {
     });
   });
 
+  it('adds a launch hook: an instance is in service once its workers are ready, abandoned after 900 s', async () => {
+    await run({ ...spec, launchHookName: 'asu1234-launch' });
+    expect(asMock.commandCalls(PutLifecycleHookCommand).map((c) => c.args[0].input)).toContainEqual({
+      AutoScalingGroupName: 'asu1234-app-tier',
+      LifecycleHookName: 'asu1234-launch',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      HeartbeatTimeout: 900,
+      DefaultResult: 'ABANDON',
+    });
+  });
+
   it('provisioned twice changes nothing the second time', async () => {
     await run({ ...spec, warmPoolSize: 4 });
     asMock.resetHistory();

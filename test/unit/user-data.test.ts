@@ -22,10 +22,10 @@ function envFileOf(userData: string): Record<string, string> {
 describe('worker user data', () => {
   const userData = renderWorkerUserData(config);
 
-  it('is a bash script that writes the worker environment and starts one worker per vCPU', () => {
+  it('is a bash script that writes the worker environment and starts the workers (one per vCPU, by the image’s unit)', () => {
     expect(userData.startsWith('#!/bin/bash\n')).toBe(true);
     expect(userData).toContain('/etc/facefleet/worker.env');
-    expect(userData).toContain('systemctl enable --now "facefleet-worker@${n}.service"');
+    expect(userData).toContain('systemctl start facefleet-workers.service');
     expect(userData).not.toContain('{{');
   });
 

@@ -162,6 +162,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       group: {
         name: v.worker.group ?? `${v.resources.prefix}-app-tier`,
         terminationHook: `${v.resources.prefix}-drain`,
+        /** The launch hook: an instance enters service (or the warm pool) once its workers are ready. */
+        launchHook: `${v.resources.prefix}-launch`,
         /**
          * The hook's heartbeat timeout: twice the shutdown grace, 30 s to 2 h. A draining instance's workers send
          * a heartbeat every third of it (instance-lifecycle.ts), so a video longer than this is not cut.
