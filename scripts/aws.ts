@@ -85,6 +85,7 @@ program
     'a load balancer on port 8000 in front of an Auto Scaling group of web instances (WEB_GROUP_MIN_SIZE, WEB_GROUP_MAX_SIZE, WEB_GROUP_REQUESTS_PER_TARGET); without it, one web instance (npm run aws:web)',
   )
   .option('--web-instance-type <type>', 'with --web-group: the web instances’ type', 't3.small')
+  .option('--ssm', 'Systems Manager Session Manager on the instances: a shell with no SSH port (aws ssm start-session)')
   .action(async (opts: ProvisionCli) => {
     if (opts.warmPool > 0 && !opts.group) fail('--warm-pool needs --group.');
     const { config, clients, session } = setUp(
@@ -109,6 +110,7 @@ program
           }
         : {}),
       ...(opts.webGroup ? { webGroup: { instanceType: opts.webInstanceType } } : {}),
+      ssm: opts.ssm === true,
     });
     const file = opts.out ?? deploymentFileName(config);
     if (session.dryRun) {
@@ -281,6 +283,7 @@ interface ProvisionCli {
   subnets?: string;
   webGroup?: boolean;
   webInstanceType: string;
+  ssm?: boolean;
 }
 
 function setUp(common: Common, options: { quiet?: boolean } = {}, extraEnv: Record<string, string> = {}) {

@@ -5,7 +5,10 @@
 import {
   AddRoleToInstanceProfileCommand,
   CreateInstanceProfileCommand,
+  AttachRolePolicyCommand,
   CreateRoleCommand,
+  DetachRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
   DeleteInstanceProfileCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
@@ -46,7 +49,38 @@ export async function ensureRoles(options: ProvisionOptions, names: DeploymentNa
   await ensureRolePolicy(options, names.workerRole, workerPolicy(where));
   await ensureInstanceProfile(options, names.webRole);
   await ensureInstanceProfile(options, names.workerRole);
+  for (const role of [names.webRole, names.workerRole]) await ensureSessionManager(options, role, options.ssm === true);
   return account;
+}
+
+/**
+ * AWS's policy for Systems Manager's agent (preinstalled on Amazon Linux 2023 and Ubuntu AMIs): with it, `aws ssm
+ * start-session --target i-…` opens a shell on an instance with no SSH port open and no key pair, each session
+ * logged in CloudTrail (Systems Manager User Guide, "Session Manager").
+ */
+export const SSM_MANAGED_POLICY = 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore';
+
+/** `--ssm` attaches SSM_MANAGED_POLICY to the role; without it, the policy is detached again. */
+async function ensureSessionManager({ clients: { iam }, session }: ProvisionOptions, RoleName: string, on: boolean) {
+  const step = `Session Manager for ${RoleName}`;
+  const attached = await session
+    .read(step, iam, new ListAttachedRolePoliciesCommand({ RoleName }))
+    .then((r) => (r.AttachedPolicies ?? []).some((p) => p.PolicyArn === SSM_MANAGED_POLICY))
+    .catch(() => false);
+  // Off and never on: nothing to say.
+  if (!on && !attached) return;
+  if (attached === on) {
+    session.report(step, 'unchanged', 'on');
+    return;
+  }
+  await session.change(
+    step,
+    iam,
+    on
+      ? new AttachRolePolicyCommand({ RoleName, PolicyArn: SSM_MANAGED_POLICY })
+      : new DetachRolePolicyCommand({ RoleName, PolicyArn: SSM_MANAGED_POLICY }),
+  );
+  session.report(step, 'updated', on ? 'on (AmazonSSMManagedInstanceCore attached)' : 'off (detached)');
 }
 
 /** The role with the EC2 trust policy; returns its ARN (undefined in a dry run that would create it). */
@@ -147,6 +181,10 @@ export async function deleteRole({ clients: { iam }, session }: Deployment, Role
   const step = `IAM role ${RoleName}`;
   // A role with an inline policy cannot be deleted: the policy goes first.
   await alreadyGone(() => session.change(step, iam, new DeleteRolePolicyCommand({ RoleName, PolicyName: RoleName })));
+  // And so must a managed policy (Session Manager's, with --ssm).
+  await alreadyGone(() =>
+    session.change(step, iam, new DetachRolePolicyCommand({ RoleName, PolicyArn: SSM_MANAGED_POLICY })),
+  );
   const gone = await alreadyGone(() => session.change(step, iam, new DeleteRoleCommand({ RoleName }), undefined));
   session.report(step, gone ? 'already gone' : 'deleted');
 }

@@ -41,6 +41,8 @@ export interface ProvisionOptions extends Deployment {
    * by WEB_GROUP_MIN_SIZE, WEB_GROUP_MAX_SIZE and WEB_GROUP_REQUESTS_PER_TARGET.
    */
   readonly webGroup?: { readonly instanceType: string };
+  /** Systems Manager Session Manager on the instances (iam-roles.ts): a shell with no SSH port. */
+  readonly ssm?: boolean;
 }
 
 export interface Provisioned {

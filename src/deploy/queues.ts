@@ -48,8 +48,18 @@ async function ensureQueue(
   const step = `queue ${QueueName}`;
   const found = await session.read(step, sqs, new GetQueueUrlCommand({ QueueName })).catch(orMissing);
   if (!found?.QueueUrl) {
-    const created = await session.change(step, sqs, new CreateQueueCommand({ QueueName, Attributes: desired }), {
-      QueueUrl: `https://sqs.example/${PLACEHOLDER_ACCOUNT}/${QueueName}`,
+    const create = () =>
+      session.change(step, sqs, new CreateQueueCommand({ QueueName, Attributes: desired }), {
+        QueueUrl: `https://sqs.example/${PLACEHOLDER_ACCOUNT}/${QueueName}`,
+      });
+    // SQS refuses a queue whose name was deleted less than 60 s ago (QueueDeletedRecently, CreateQueue API
+    // reference): provisioning right after a teardown waits that out instead of failing.
+    const created = await create().catch(async (err: unknown) => {
+      const cause = ((err as { cause?: unknown }).cause ?? err) as Error;
+      if (!/QueueDeletedRecently/.test(`${cause.name} ${cause.message}`)) throw err;
+      session.report(step, 'unchanged', 'deleted less than 60 s ago: waiting 65 s, as SQS asks');
+      await new Promise((resolve) => setTimeout(resolve, 65_000));
+      return create();
     });
     if (!created.QueueUrl) throw new DeployError(`${step}: SQS returned no queue URL`, step);
     session.report(step, 'created', describeAttributes(desired));

@@ -12,7 +12,15 @@ import {
   type NotificationConfiguration,
   type QueueConfiguration,
 } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { isS3TestEvent } from '../app-tier/tasks/video/s3-events.js';
 import { isDeepStrictEqual } from 'node:util';
 import { VIDEOS_PREFIX } from '../shared/wire/messages.js';
 import type { DeploymentNames } from './names.js';
@@ -119,14 +127,71 @@ export async function ensureVideoEvents(
     session.report(step, 'unchanged');
     return;
   }
-  await session.change(
-    step,
-    s3,
-    new PutBucketNotificationConfigurationCommand({ Bucket: names.inBucket, NotificationConfiguration: next }),
-  );
+  // A queue policy takes up to 60 s to reach every SQS host, and S3 validates the destination when it takes the
+  // notification: "Unable to validate the following destination configurations" right after the policy was set
+  // (SQS SetQueueAttributes API reference; S3 User Guide, "Troubleshooting event notifications"). Tried again for
+  // up to 90 s, on that error only.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await session.change(
+        step,
+        s3,
+        new PutBucketNotificationConfigurationCommand({ Bucket: names.inBucket, NotificationConfiguration: next }),
+      );
+      break;
+    } catch (err) {
+      if (!destinationNotValidated(err) || attempt >= NOTIFICATION_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, NOTIFICATION_RETRY_MS));
+    }
+  }
+  if (!session.dryRun) await removeTestEvents(sqs, queueUrl);
   session.report(
     step,
     existing?.QueueConfigurations?.some((q) => q.Id === VIDEO_NOTIFICATION_ID) ? 'updated' : 'created',
     `objects created under ${VIDEOS_PREFIX} → ${names.videoQueue}`,
   );
+}
+
+const NOTIFICATION_ATTEMPTS = 10;
+const NOTIFICATION_RETRY_MS = 10_000;
+
+/** S3's answer while the queue's new policy has not reached it yet. */
+function destinationNotValidated(err: unknown): boolean {
+  const cause = ((err as { cause?: unknown }).cause ?? err) as Error;
+  return /Unable to validate the following destination configurations/i.test(cause?.message ?? '');
+}
+
+/**
+ * S3 sends an `s3:TestEvent` to the queue when it takes a notification. Left there, it is a message the
+ * autoscaler counts: it launched an instance only for a worker to delete the event. Taken off here; any other
+ * message seen is made visible again at once.
+ */
+export async function removeTestEvents(sqs: SQSClient, queueUrl: string): Promise<number> {
+  let removed = 0;
+  for (let round = 0; round < 3; round++) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 30,
+      }),
+    );
+    if (Messages.length === 0) break;
+    for (const m of Messages) {
+      if (isS3TestEvent(m.Body)) {
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+        removed++;
+      } else {
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        );
+      }
+    }
+  }
+  return removed;
 }
