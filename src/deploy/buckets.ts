@@ -88,6 +88,28 @@ export function retentionChange(
   };
 }
 
+/** Our rule that aborts multipart uploads left unfinished, so that their parts are not billed for ever. */
+export const ABORT_RULE_ID = 'facefleet-abort-incomplete-uploads';
+const ABORT_SUMMARY = 'incomplete multipart uploads aborted after 1 day';
+
+/**
+ * The rules with ABORT_RULE_ID added when missing (the same array when it is there): a large video goes up in
+ * parts (lib-storage), and the parts of an upload that never completed stay, billed, until aborted (S3 User
+ * Guide, "Configuring a bucket lifecycle configuration to delete incomplete multipart uploads").
+ */
+export function withAbortRule(rules: readonly LifecycleRule[]): readonly LifecycleRule[] {
+  if (rules.some((r) => r.ID === ABORT_RULE_ID)) return rules;
+  return [
+    ...rules,
+    {
+      ID: ABORT_RULE_ID,
+      Status: 'Enabled',
+      Filter: { Prefix: '' },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    },
+  ];
+}
+
 /** `expiringPrefix`: what RETENTION_DAYS expires in this bucket (see retentionRules); undefined: nothing. */
 export async function ensureBucket(
   { clients: { s3 }, session, config }: ProvisionOptions,
@@ -135,22 +157,26 @@ export async function ensureBucket(
     changes.push('default encryption on');
   }
   const lifecycle = await current(new GetBucketLifecycleConfigurationCommand({ Bucket }));
-  const retention = retentionChange(lifecycle?.Rules ?? [], {
+  const currentRules = lifecycle?.Rules ?? [];
+  const retention = retentionChange(currentRules, {
     prefix: expiringPrefix,
     days: lifecycleDays(config.retention.days),
   });
-  if (retention.kind !== 'none') {
+  const afterRetention = retention.kind === 'put' ? retention.rules : retention.kind === 'delete' ? [] : currentRules;
+  const rules = withAbortRule(afterRetention);
+  const said = [retention.kind === 'none' ? '' : retention.summary, rules === afterRetention ? '' : ABORT_SUMMARY];
+  if (retention.kind !== 'none' || rules !== afterRetention) {
     await session.change(
       step,
       s3,
-      retention.kind === 'put'
-        ? new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: retention.rules } })
+      rules.length > 0
+        ? new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [...rules] } })
         : new DeleteBucketLifecycleCommand({ Bucket }),
     );
-    changes.push(retention.summary);
+    changes.push(...said.filter(Boolean));
   }
   if (!exists) {
-    const created = ['public access blocked, encrypted (SSE-S3)', retention.kind === 'none' ? '' : retention.summary];
+    const created = ['public access blocked, encrypted (SSE-S3)', ...said];
     session.report(step, 'created', created.filter(Boolean).join(', '));
   } else {
     session.report(step, changes.length ? 'updated' : 'unchanged', changes.join(', ') || undefined);

@@ -125,13 +125,22 @@ describe('the AWS deployment commands', () => {
       const lifecycle = async (Bucket: string) =>
         (await clients.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket })).catch(() => ({ Rules: [] })))
           .Rules;
+      // And in every bucket: multipart uploads left unfinished are aborted after a day (their parts are billed).
+      const abort = {
+        ID: 'facefleet-abort-incomplete-uploads',
+        Status: 'Enabled',
+        Filter: { Prefix: '' },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      };
       expect(await lifecycle(names.inBucket)).toEqual([
         { ID: 'facefleet-retention', Status: 'Enabled', Filter: { Prefix: 'uploads/' }, Expiration: { Days: 7 } },
+        abort,
       ]);
       expect(await lifecycle(names.outBucket)).toEqual([
         { ID: 'facefleet-retention', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 7 } },
+        abort,
       ]);
-      expect(await lifecycle(names.galleryBucket)).toEqual([]);
+      expect(await lifecycle(names.galleryBucket)).toEqual([abort]);
       const { Attributes = {} } = await clients.sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: result.queueUrls.request, AttributeNames: ['All'] }),
       );
