@@ -71,9 +71,29 @@ echo "== dependencies and models (npm ci, which fetches the models and checks th
 sudo -u facefleet -H bash -c "cd '$APP_DIR' && npm ci --omit=dev --no-audit --no-fund"
 sudo -u facefleet -H bash -c "cd '$APP_DIR' && npm run --silent fetch-models"
 
+echo "== the CloudWatch agent (used only when a deployment ships its logs: LOG_SHIPPING=cloudwatch)"
+if command -v dnf >/dev/null; then
+  dnf install -y --quiet amazon-cloudwatch-agent
+else
+  # AWS's package, checked against its signature and AWS's key before it is installed.
+  arch="$(dpkg --print-architecture)"
+  base="https://amazoncloudwatch-agent.s3.amazonaws.com"
+  work="$(mktemp -d)"
+  curl -fsSLo "$work/agent.deb" "$base/ubuntu/$arch/latest/amazon-cloudwatch-agent.deb"
+  curl -fsSLo "$work/agent.deb.sig" "$base/ubuntu/$arch/latest/amazon-cloudwatch-agent.deb.sig"
+  curl -fsSLo "$work/agent.gpg" "$base/assets/amazon-cloudwatch-agent.gpg"
+  gpg --batch --no-default-keyring --keyring "$work/keys.kbx" --import "$work/agent.gpg"
+  gpg --batch --no-default-keyring --keyring "$work/keys.kbx" --verify "$work/agent.deb.sig" "$work/agent.deb"
+  dpkg -i -E "$work/agent.deb"
+  rm -rf "$work"
+fi
+
 echo "== systemd units"
 install -m 0644 "$APP_DIR/deploy/app-tier/facefleet-worker@.service" /etc/systemd/system/
 install -m 0644 "$APP_DIR/deploy/app-tier/facefleet-workers.service" /etc/systemd/system/
+install -m 0644 "$APP_DIR/deploy/logs/facefleet-logs.service" /etc/systemd/system/
+install -m 0644 "$APP_DIR/deploy/logs/facefleet-journal.service" /etc/systemd/system/
+install -m 0644 "$APP_DIR/deploy/logs/facefleet.logrotate" /etc/logrotate.d/facefleet
 install -m 0644 "$APP_DIR/deploy/web/facefleet-web.service" /etc/systemd/system/
 install -m 0644 "$APP_DIR/deploy/web/facefleet-autoscaler.service" /etc/systemd/system/
 install -m 0644 "$APP_DIR/deploy/web/facefleet-monitor.service" /etc/systemd/system/
@@ -81,6 +101,8 @@ systemctl daemon-reload
 # The workers start at every boot once their configuration exists (an instance of the warm pool may never finish
 # its first boot's user data): enabled here, in the image.
 systemctl enable facefleet-workers.service
+# Ships the units' logs when the deployment says so (it checks at each boot).
+systemctl enable facefleet-logs.service
 
 echo "== clean for imaging"
 # Configuration comes from each instance's own user data; an image carries none, and no credentials ever.

@@ -86,12 +86,16 @@ program
   )
   .option('--web-instance-type <type>', 'with --web-group: the web instances’ type', 't3.small')
   .option('--ssm', 'Systems Manager Session Manager on the instances: a shell with no SSH port (aws ssm start-session)')
+  .option('--logs', 'ship every unit’s journal to CloudWatch Logs, /facefleet/<prefix> (LOG_SHIPPING=cloudwatch)')
   .action(async (opts: ProvisionCli) => {
     if (opts.warmPool > 0 && !opts.group) fail('--warm-pool needs --group.');
     const { config, clients, session } = setUp(
       program.opts<Common>(),
       {},
-      opts.group ? { FLEET_DRIVER: 'asg', APP_TIER_GROUP: '' } : {},
+      {
+        ...(opts.group ? { FLEET_DRIVER: 'asg', APP_TIER_GROUP: '' } : {}),
+        ...(opts.logs ? { LOG_SHIPPING: 'cloudwatch' } : {}),
+      },
     );
     const result = await provision({
       config,
@@ -284,6 +288,7 @@ interface ProvisionCli {
   webGroup?: boolean;
   webInstanceType: string;
   ssm?: boolean;
+  logs?: boolean;
 }
 
 function setUp(common: Common, options: { quiet?: boolean } = {}, extraEnv: Record<string, string> = {}) {

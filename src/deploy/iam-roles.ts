@@ -20,6 +20,7 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { EC2_TRUST_POLICY, webPolicy, workerPolicy } from './iam-policies.js';
+import { CLOUDWATCH_AGENT_POLICY } from './cloudwatch-agent.js';
 import { DEPLOYMENT_TAG, PLACEHOLDER_ACCOUNT, type DeploymentNames } from './names.js';
 import type { ProvisionOptions } from './provision.js';
 import { alreadyGone, orMissing, type Deployment } from './session.js';
@@ -49,7 +50,11 @@ export async function ensureRoles(options: ProvisionOptions, names: DeploymentNa
   await ensureRolePolicy(options, names.workerRole, workerPolicy(where));
   await ensureInstanceProfile(options, names.webRole);
   await ensureInstanceProfile(options, names.workerRole);
-  for (const role of [names.webRole, names.workerRole]) await ensureSessionManager(options, role, options.ssm === true);
+  const shipsLogs = options.config.log.shipping === 'cloudwatch';
+  for (const role of [names.webRole, names.workerRole]) {
+    await ensureManagedPolicy(options, role, SSM_MANAGED_POLICY, 'Session Manager', options.ssm === true);
+    await ensureManagedPolicy(options, role, CLOUDWATCH_AGENT_POLICY, 'CloudWatch Logs', shipsLogs);
+  }
   return account;
 }
 
@@ -60,12 +65,21 @@ export async function ensureRoles(options: ProvisionOptions, names: DeploymentNa
  */
 export const SSM_MANAGED_POLICY = 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore';
 
-/** `--ssm` attaches SSM_MANAGED_POLICY to the role; without it, the policy is detached again. */
-async function ensureSessionManager({ clients: { iam }, session }: ProvisionOptions, RoleName: string, on: boolean) {
-  const step = `Session Manager for ${RoleName}`;
+/**
+ * An AWS managed policy on the role while `on` (`--ssm`: SSM_MANAGED_POLICY; `--logs`: CLOUDWATCH_AGENT_POLICY),
+ * detached again once it is not.
+ */
+async function ensureManagedPolicy(
+  { clients: { iam }, session }: ProvisionOptions,
+  RoleName: string,
+  PolicyArn: string,
+  what: string,
+  on: boolean,
+) {
+  const step = `${what} for ${RoleName}`;
   const attached = await session
     .read(step, iam, new ListAttachedRolePoliciesCommand({ RoleName }))
-    .then((r) => (r.AttachedPolicies ?? []).some((p) => p.PolicyArn === SSM_MANAGED_POLICY))
+    .then((r) => (r.AttachedPolicies ?? []).some((p) => p.PolicyArn === PolicyArn))
     .catch(() => false);
   // Off and never on: nothing to say.
   if (!on && !attached) return;
@@ -76,11 +90,9 @@ async function ensureSessionManager({ clients: { iam }, session }: ProvisionOpti
   await session.change(
     step,
     iam,
-    on
-      ? new AttachRolePolicyCommand({ RoleName, PolicyArn: SSM_MANAGED_POLICY })
-      : new DetachRolePolicyCommand({ RoleName, PolicyArn: SSM_MANAGED_POLICY }),
+    on ? new AttachRolePolicyCommand({ RoleName, PolicyArn }) : new DetachRolePolicyCommand({ RoleName, PolicyArn }),
   );
-  session.report(step, 'updated', on ? 'on (AmazonSSMManagedInstanceCore attached)' : 'off (detached)');
+  session.report(step, 'updated', on ? `on (${PolicyArn.split('/').pop()} attached)` : 'off (detached)');
 }
 
 /** The role with the EC2 trust policy; returns its ARN (undefined in a dry run that would create it). */
@@ -181,10 +193,10 @@ export async function deleteRole({ clients: { iam }, session }: Deployment, Role
   const step = `IAM role ${RoleName}`;
   // A role with an inline policy cannot be deleted: the policy goes first.
   await alreadyGone(() => session.change(step, iam, new DeleteRolePolicyCommand({ RoleName, PolicyName: RoleName })));
-  // And so must a managed policy (Session Manager's, with --ssm).
-  await alreadyGone(() =>
-    session.change(step, iam, new DetachRolePolicyCommand({ RoleName, PolicyArn: SSM_MANAGED_POLICY })),
-  );
+  // And so must a managed policy (Session Manager's with --ssm, the CloudWatch agent's with --logs).
+  for (const PolicyArn of [SSM_MANAGED_POLICY, CLOUDWATCH_AGENT_POLICY]) {
+    await alreadyGone(() => session.change(step, iam, new DetachRolePolicyCommand({ RoleName, PolicyArn })));
+  }
   const gone = await alreadyGone(() => session.change(step, iam, new DeleteRoleCommand({ RoleName }), undefined));
   session.report(step, gone ? 'already gone' : 'deleted');
 }

@@ -1,4 +1,4 @@
-/** --ssm: Systems Manager Session Manager on the instances (a shell with no SSH port), and back off, and torn down. */
+/** --ssm and --logs: AWS's managed policies for Session Manager and the CloudWatch agent, detached before a role goes. */
 import {
   AttachRolePolicyCommand,
   DetachRolePolicyCommand,
@@ -28,6 +28,7 @@ describe('Session Manager', () => {
     await deleteRole(deployment(), 'asu1234-worker');
     expect(iam.commandCalls(DetachRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
       { RoleName: 'asu1234-worker', PolicyArn: SSM_MANAGED_POLICY },
+      { RoleName: 'asu1234-worker', PolicyArn: 'arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy' },
     ]);
     expect(iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
   });

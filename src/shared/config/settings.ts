@@ -795,6 +795,13 @@ export const SETTING_TREE = {
       // Instances log to the journal, read by machines.
       deploy: { to: BOTH, fixed: 'json' },
     }),
+    shipping: setting('LOG_SHIPPING', {
+      schema: z.enum(['off', 'cloudwatch']).default('off'),
+      readBy: ['tools'],
+      description:
+        '`cloudwatch`: the instances ship every facefleet unit’s journal to CloudWatch Logs, log group `/facefleet/<prefix>`, a stream per instance, kept `RETENTION_DAYS` (the CloudWatch agent, baked into the image; `npm run aws:provision -- --logs` sets it and gives the roles AWS’s CloudWatchAgentServerPolicy)',
+      deploy: { to: BOTH },
+    }),
   },
 } as const;
 
