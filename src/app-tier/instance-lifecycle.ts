@@ -174,23 +174,28 @@ export class InstanceLifecycle {
       return;
     }
     if (this.completed) return;
+    // Another worker of the instance may have completed it first, or nothing waits (an instance launched into the
+    // warm pool has no termination action): done. Any other ValidationError (a hook name that is wrong) is not.
+    await this.complete(this.options.hookName, 'every worker drained: lifecycle action completed', noActiveAction);
+    this.completed = true;
+  }
+
+  /** CompleteLifecycleAction (CONTINUE) on `hook` for this instance; `done` says which refusals mean done. */
+  private async complete(hook: string, said: string, done: (err: unknown) => boolean): Promise<void> {
     const InstanceId = await this.options.instanceId();
     try {
       await this.options.autoscaling.send(
         new CompleteLifecycleActionCommand({
           AutoScalingGroupName: this.options.groupName,
-          LifecycleHookName: this.options.hookName,
+          LifecycleHookName: hook,
           InstanceId,
           LifecycleActionResult: 'CONTINUE',
         }),
       );
-      this.options.logger.info({ instanceId: InstanceId }, 'every worker drained: lifecycle action completed');
+      this.options.logger.info({ instanceId: InstanceId }, said);
     } catch (err) {
-      // Another worker of the instance completed it first, or nothing waits (an instance launched into the warm
-      // pool has no termination action): done. Any other ValidationError (a hook name that is wrong) is not.
-      if (!noActiveAction(err)) throw err;
+      if (!done(err)) throw err;
     }
-    this.completed = true;
   }
 
   /**
@@ -202,24 +207,15 @@ export class InstanceLifecycle {
       this.launched = true;
       return;
     }
-    const InstanceId = await this.options.instanceId();
-    try {
-      await this.options.autoscaling.send(
-        new CompleteLifecycleActionCommand({
-          AutoScalingGroupName: this.options.groupName,
-          LifecycleHookName: this.options.launchHookName,
-          InstanceId,
-          LifecycleActionResult: 'CONTINUE',
-        }),
-      );
-      this.options.logger.info({ instanceId: InstanceId }, 'workers ready: launch lifecycle action completed');
-    } catch (err) {
-      // No launch waits: another worker completed it, or the group was provisioned before it had a launch hook
-      // (then the instance is in service already, and provisioning again adds the hook).
-      const noHook =
-        (err as Error).name === 'ValidationError' && /No Lifecycle Hook found/i.test((err as Error).message);
-      if (!noActiveAction(err) && !noHook) throw err;
-    }
+    // No launch waits: another worker completed it, or the group was provisioned before it had a launch hook
+    // (then the instance is in service already, and provisioning again adds the hook).
+    await this.complete(
+      this.options.launchHookName,
+      'workers ready: launch lifecycle action completed',
+      (err) =>
+        noActiveAction(err) ||
+        ((err as Error).name === 'ValidationError' && /No Lifecycle Hook found/i.test((err as Error).message)),
+    );
     this.launched = true;
   }
 

@@ -72,19 +72,7 @@ export async function probeVideo(ffprobe: VideoTool, path: string, limits: RunLi
   try {
     output = await runTool(
       ffprobe,
-      [
-        '-v',
-        'error',
-        '-protocol_whitelist',
-        'file',
-        '-format_whitelist',
-        VIDEO_DEMUXERS,
-        '-print_format',
-        'json',
-        '-show_format',
-        '-show_streams',
-        path,
-      ],
+      ffprobeArguments(path, ['-print_format', 'json', '-show_format', '-show_streams']),
       limits,
     );
   } catch (err) {
@@ -149,21 +137,7 @@ export async function lastPictureSeconds(
 ): Promise<number | undefined> {
   const output = await runTool(
     ffprobe,
-    [
-      '-v',
-      'error',
-      '-protocol_whitelist',
-      'file',
-      '-format_whitelist',
-      VIDEO_DEMUXERS,
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'packet=pts_time',
-      '-of',
-      'csv=p=0',
-      path,
-    ],
+    ffprobeArguments(path, ['-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0']),
     limits,
   );
   const times = output
@@ -171,4 +145,9 @@ export async function lastPictureSeconds(
     .map((line) => Number.parseFloat(line))
     .filter(Number.isFinite);
   return times.length > 0 ? Math.max(...times) : undefined;
+}
+
+/** ffprobe on an untrusted file: errors only, local files only, our demuxers only; then what to print. */
+function ffprobeArguments(path: string, show: readonly string[]): string[] {
+  return ['-v', 'error', '-protocol_whitelist', 'file', '-format_whitelist', VIDEO_DEMUXERS, ...show, path];
 }
