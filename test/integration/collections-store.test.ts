@@ -389,4 +389,32 @@ describe('collections in the gallery bucket', () => {
     expect(cache.summary().map((c) => c.collection)).toEqual(['small']);
     expect(await cache.get('nowhere')).toBeUndefined();
   });
+
+  it('never answers from a collection missing the faces a compaction merged, while it reads the merge', async () => {
+    await freshBucket();
+    const r = repo({ smallCount: 100, minEntries: 2 });
+    await enroll(r, 'default', 'Ana', [1], true);
+    const reader = repo();
+    const cache = new CollectionCache(reader, logger, { maxFaces: 100, indexMinFaces: 1000 });
+    await cache.get('default');
+    // The worker holds Ana's segment; Bo's arrives, and a compaction merges both before the worker reads Bo's:
+    // it must drop Ana's segment and read the merge, which takes a while (slow S3 here).
+    await enroll(r, 'default', 'Bo', [2]);
+    expect(await r.compact('default')).toMatchObject({ merged: 2, faces: 2 });
+    const slowRead = reader.segmentVectors.bind(reader);
+    reader.segmentVectors = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return slowRead(...args);
+    };
+    const sizes: number[] = [];
+    const sampling = setInterval(() => sizes.push(cache.peek('default')!.size), 20);
+    await cache.refresh();
+    clearInterval(sampling);
+    // Ana was in memory throughout (she was everyone: removed first, the worker answered GALLERY_EMPTY).
+    expect(sizes.length).toBeGreaterThan(5);
+    expect(Math.min(...sizes)).toBeGreaterThanOrEqual(1);
+    expect(cache.peek('default')!.size).toBe(2);
+    expect(cache.peek('default')!.search(vector(1), 1)[0]!.name).toBe('Ana');
+    expect(cache.peek('default')!.search(vector(2), 1)[0]!.name).toBe('Bo');
+  });
 });

@@ -227,12 +227,13 @@ export class CollectionCache {
   /** Applies what changed since `held` was read; a change it cannot append is a reload beside the old copy. */
   private async catchUp(collection: string, held: Loaded, manifest: Manifest, etag: string): Promise<void> {
     let plan = catchUp(held.ids, manifest);
+    // Entries it holds were merged with ones it never read: their faces go, and come back with the merge. A
+    // replaced segment is kept an hour for this; one already swept means reading everything.
+    let dropped: string[] = [];
     if (plan.kind === 'append' && plan.drop.length > 0) {
-      // Entries it holds were merged with ones it never read: their faces go, and come back with the merge.
-      // A replaced segment is kept an hour for this; one already swept means reading everything.
       const faceIds = await this.repository.droppedFaceIds(collection, plan.drop);
       if (faceIds === undefined) plan = { kind: 'reload' };
-      else held.matcher.remove(faceIds);
+      else dropped = faceIds;
     }
     const target = plan.kind === 'append' ? held : { ...held, matcher: new FaceMatcher(this.options), ids: [] };
     const entries = plan.kind === 'append' ? plan.entries : manifest.entries;
@@ -256,6 +257,10 @@ export class CollectionCache {
       else target.matcher.remove(meta.faceIds);
       held.bytesRead += entries[i]!.bytes;
     }
+    // The dropped faces go only now that the merge holds them again: removed first, a request answered during
+    // the segments' reads saw a collection without them (nobody, when they were everyone: GALLERY_EMPTY). A face
+    // in both is held twice meanwhile, which changes no answer; remove() takes each id's first row, the old one.
+    held.matcher.remove(dropped);
     held.matcher = target.matcher;
     held.matcher.version = manifest.version;
     held.ids = manifest.entries.map((e) => e.id);
