@@ -110,10 +110,13 @@ export function launchHookSettings(g: GroupSpec & { launchHookName: string }) {
   };
 }
 
-export function sameHook(current: LifecycleHook | undefined, g: GroupSpec): boolean {
-  const want = hookSettings(g);
+export function sameHook(
+  current: LifecycleHook | undefined,
+  want: Pick<LifecycleHook, 'LifecycleTransition' | 'HeartbeatTimeout' | 'DefaultResult'>,
+): boolean {
   return (
-    current?.LifecycleTransition === want.LifecycleTransition &&
+    current !== undefined &&
+    current.LifecycleTransition === want.LifecycleTransition &&
     current.HeartbeatTimeout === want.HeartbeatTimeout &&
     current.DefaultResult === want.DefaultResult
   );
@@ -173,39 +176,15 @@ export async function ensureAutoScalingGroup({ autoscaling, session }: GroupStep
     }
   }
   await suspendRebalancing({ autoscaling, session }, g, current);
-  await ensureHook({ autoscaling, session }, g);
-  if (g.launchHookName) await ensureLaunchHook({ autoscaling, session }, { ...g, launchHookName: g.launchHookName });
-  await ensureWarmPool({ autoscaling, session }, g);
-}
-
-async function ensureLaunchHook(
-  { autoscaling, session }: GroupStep,
-  g: GroupSpec & { launchHookName: string },
-): Promise<void> {
-  const step = `lifecycle hook ${g.launchHookName}`;
-  const want = launchHookSettings(g);
-  const found = await session
-    .read(
-      step,
-      autoscaling,
-      new DescribeLifecycleHooksCommand({ AutoScalingGroupName: g.name, LifecycleHookNames: [g.launchHookName] }),
-    )
-    .catch(orMissing);
-  const current = found?.LifecycleHooks?.[0];
-  if (
-    current?.LifecycleTransition === want.LifecycleTransition &&
-    current.HeartbeatTimeout === want.HeartbeatTimeout &&
-    current.DefaultResult === want.DefaultResult
-  ) {
-    session.report(step, 'unchanged');
-    return;
+  await ensureHook({ autoscaling, session }, hookSettings(g), `drain for up to ${g.drainSeconds} s`);
+  if (g.launchHookName) {
+    await ensureHook(
+      { autoscaling, session },
+      launchHookSettings({ ...g, launchHookName: g.launchHookName }),
+      `in service once its workers are ready (up to ${LAUNCH_HOOK_SECONDS} s)`,
+    );
   }
-  await session.change(step, autoscaling, new PutLifecycleHookCommand(want));
-  session.report(
-    step,
-    current ? 'updated' : 'created',
-    `in service once its workers are ready (up to ${LAUNCH_HOOK_SECONDS} s)`,
-  );
+  await ensureWarmPool({ autoscaling, session }, g);
 }
 
 /**
@@ -234,21 +213,30 @@ async function suspendRebalancing(
   session.report(step, 'updated', `${SUSPENDED_PROCESSES.join(', ')} suspended (our policy picks what goes)`);
 }
 
-async function ensureHook({ autoscaling, session }: GroupStep, g: GroupSpec): Promise<void> {
-  const step = `lifecycle hook ${g.hookName}`;
+/** A lifecycle hook as `want` has it: put when it is missing or differs. */
+async function ensureHook(
+  { autoscaling, session }: GroupStep,
+  want: ReturnType<typeof hookSettings>,
+  what: string,
+): Promise<void> {
+  const step = `lifecycle hook ${want.LifecycleHookName}`;
   const found = await session
     .read(
       step,
       autoscaling,
-      new DescribeLifecycleHooksCommand({ AutoScalingGroupName: g.name, LifecycleHookNames: [g.hookName] }),
+      new DescribeLifecycleHooksCommand({
+        AutoScalingGroupName: want.AutoScalingGroupName,
+        LifecycleHookNames: [want.LifecycleHookName],
+      }),
     )
     .catch(orMissing);
-  if (sameHook(found?.LifecycleHooks?.[0], g)) {
+  const current = found?.LifecycleHooks?.[0];
+  if (sameHook(current, want)) {
     session.report(step, 'unchanged');
     return;
   }
-  await session.change(step, autoscaling, new PutLifecycleHookCommand(hookSettings(g)));
-  session.report(step, found?.LifecycleHooks?.[0] ? 'updated' : 'created', `drain for up to ${g.drainSeconds} s`);
+  await session.change(step, autoscaling, new PutLifecycleHookCommand(want));
+  session.report(step, current ? 'updated' : 'created', what);
 }
 
 async function ensureWarmPool({ autoscaling, session }: GroupStep, g: GroupSpec): Promise<void> {

@@ -57,7 +57,7 @@ async function ensureQueue(
     const created = await create().catch(async (err: unknown) => {
       const cause = ((err as { cause?: unknown }).cause ?? err) as Error;
       if (!/QueueDeletedRecently/.test(`${cause.name} ${cause.message}`)) throw err;
-      session.report(step, 'unchanged', 'deleted less than 60 s ago: waiting 65 s, as SQS asks');
+      session.note(step, 'deleted less than 60 s ago: waiting 65 s, as SQS asks');
       await new Promise((resolve) => setTimeout(resolve, 65_000));
       return create();
     });

@@ -101,6 +101,11 @@ export class Session {
     private readonly print: (line: string) => void,
   ) {}
 
+  /** Says what a step is waiting for, without recording an outcome. */
+  note(step: string, detail: string): void {
+    this.print(`${'waiting'.padEnd(13)} ${step}: ${detail}`);
+  }
+
   /** A call that changes nothing: made even in a dry run. */
   read<C extends AnyCommand>(step: string, client: AnyClient, command: C): Promise<OutputOf<C>> {
     return this.send(step, client, command);

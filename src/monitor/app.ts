@@ -3,7 +3,7 @@
  * size and rate: garbage is refused with 400 and never stored), and the monitoring page reads the store's
  * queries under /api/. GET /metrics has its own Prometheus metrics, GET /healthz says it lives.
  */
-import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { rateLimit } from 'express-rate-limit';
 import { Counter, Gauge } from 'prom-client';
@@ -13,8 +13,8 @@ import type { Logger } from '../shared/logger.js';
 import { processRegistry } from '../shared/metrics.js';
 import { errorHandler, methodNotAllowed } from '../http/http-errors.js';
 import { metricsRoute } from '../http/metrics-route.js';
+import { refuseDeclaredTooLarge } from '../http/report-size.js';
 import {
-  declaresTooLarge,
   describeRefusal,
   FORWARD_TOKEN_HEADER,
   FORWARDED_CLIENT_HEADER,
@@ -96,24 +96,24 @@ export function buildMonitorApp(deps: MonitorAppDeps): Express {
     validate: { keyGeneratorIpFallback: false },
     handler: (_req, _res, next) => next(new AppError('TOO_MANY_REPORTS', { limit: deps.maxBatchesPerMinute })),
   });
-  const tooLarge: RequestHandler = (req, _res, next) =>
-    next(
-      declaresTooLarge(req.get('content-length'))
-        ? new AppError('REPORTS_TOO_LARGE', { limitBytes: MAX_BATCH_BYTES })
-        : undefined,
-    );
-  app.post('/reports', tooLarge, perClient, express.json({ limit: MAX_BATCH_BYTES, strict: true }), (req, res) => {
-    const parsed = reportBatchSchema.safeParse(req.body);
-    if (!parsed.success) throw new AppError('REPORTS_INVALID', { reason: describeRefusal(parsed.error) });
-    const client = clientOf(req);
-    if (!quota.take(client, parsed.data.reports.length)) {
-      res.set('Retry-After', String(quota.retryAfterSeconds(client)));
-      throw new AppError('TOO_MANY_REPORTS_STORED', { limit: deps.maxReportsPerMinute });
-    }
-    deps.store.add(parsed.data.reports);
-    for (const r of parsed.data.reports) received.inc({ source: KNOWN_SOURCES.has(r.source) ? r.source : 'other' });
-    res.status(202).json({ stored: parsed.data.reports.length });
-  });
+  app.post(
+    '/reports',
+    refuseDeclaredTooLarge,
+    perClient,
+    express.json({ limit: MAX_BATCH_BYTES, strict: true }),
+    (req, res) => {
+      const parsed = reportBatchSchema.safeParse(req.body);
+      if (!parsed.success) throw new AppError('REPORTS_INVALID', { reason: describeRefusal(parsed.error) });
+      const client = clientOf(req);
+      if (!quota.take(client, parsed.data.reports.length)) {
+        res.set('Retry-After', String(quota.retryAfterSeconds(client)));
+        throw new AppError('TOO_MANY_REPORTS_STORED', { limit: deps.maxReportsPerMinute });
+      }
+      deps.store.add(parsed.data.reports);
+      for (const r of parsed.data.reports) received.inc({ source: KNOWN_SOURCES.has(r.source) ? r.source : 'other' });
+      res.status(202).json({ stored: parsed.data.reports.length });
+    },
+  );
   app.all('/reports', methodNotAllowed('POST'));
 
   const query = (req: Request): Window => windowOf(req.query, now());

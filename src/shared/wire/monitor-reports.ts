@@ -16,14 +16,6 @@ export const FORWARDED_CLIENT_HEADER = 'facefleet-client';
 export const MAX_REPORTS_PER_BATCH = 500;
 /** Most bytes in one POST: a batch of 500 full reports is about 300 KiB of JSON. */
 export const MAX_BATCH_BYTES = 512 * 1024;
-/**
- * A batch that declares more than MAX_BATCH_BYTES: answered at once. body-parser refuses it too, but only
- * once the whole body has arrived, so a client declaring 1 GiB held the connection until the upload deadline.
- */
-export function declaresTooLarge(contentLength: string | undefined): boolean {
-  const declared = Number(contentLength);
-  return Number.isFinite(declared) && declared > MAX_BATCH_BYTES;
-}
 
 /** A generous ceiling on any one duration (an hour, in milliseconds): larger is a broken clock, not data. */
 const MAX_MS = 3_600_000;

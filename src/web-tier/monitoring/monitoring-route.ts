@@ -10,7 +10,8 @@ import { AppError } from '../../shared/wire/errors.js';
 import { MAX_BATCH_BYTES } from '../../shared/wire/monitor-reports.js';
 import { mount } from '../api/operation.js';
 import { MONITORING_API } from './monitoring-api.js';
-import { declaresTooLarge, FORWARD_TOKEN_HEADER, FORWARDED_CLIENT_HEADER } from '../../shared/wire/monitor-reports.js';
+import { FORWARD_TOKEN_HEADER, FORWARDED_CLIENT_HEADER } from '../../shared/wire/monitor-reports.js';
+import { refuseDeclaredTooLarge } from '../../http/report-size.js';
 
 /** A monitor that does not answer within this is treated as down. */
 const FORWARD_TIMEOUT_MS = 5000;
@@ -55,12 +56,7 @@ export function monitoringRoute(monitorUrl: () => string | undefined, forwardTok
   mount(router, MONITORING_API, {
     '/monitoring/reports': {
       post: [
-        (req, _res, next) =>
-          next(
-            declaresTooLarge(req.get('content-length'))
-              ? new AppError('REPORTS_TOO_LARGE', { limitBytes: MAX_BATCH_BYTES })
-              : undefined,
-          ),
+        refuseDeclaredTooLarge,
         express.raw({ type: () => true, limit: MAX_BATCH_BYTES }),
         async (req, res) => {
           await forward(req, res, '/reports', Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
